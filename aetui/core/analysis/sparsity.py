@@ -1,0 +1,41 @@
+"""Sparsity statistics of code activations, in numpy (the seed's `encoded_imgs.mean()` and more)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+NEAR_ZERO = 0.01
+"""An activation with magnitude below this counts as (near) zero."""
+
+
+def code_stats(codes: np.ndarray) -> dict:
+    """Figures for a batch of codes (N x K): mean activation, share near zero, per-unit means, dead units.
+
+    A unit is dead when it is near zero for every image in the batch. `first_two_zero` is the
+    share of images for which at least one of the first two units is near zero (a seed observation).
+    """
+    codes = np.asarray(codes, np.float64)
+    near = np.abs(codes) < NEAR_ZERO
+    unit_means = codes.mean(axis=0)
+    stats = {
+        "mean_activation": float(codes.mean()),
+        "near_zero": float(near.mean()),
+        "dead_units": int(near.all(axis=0).sum()),
+        "units": int(codes.shape[1]),
+        "unit_means": unit_means.astype(np.float32),
+    }
+    if codes.shape[1] >= 2:
+        stats["first_two_zero"] = float((near[:, 0] | near[:, 1]).mean())
+    return stats
+
+
+def gaussian_stats(mean: np.ndarray, log_var: np.ndarray) -> dict:
+    """VAE figures: KL to N(0, I) per latent dimension (averaged over images) and active units.
+
+    A latent unit is active when the variance of its mean over the data exceeds 0.01
+    (Burda et al. 2016).
+    """
+    mean, log_var = np.asarray(mean, np.float64), np.asarray(log_var, np.float64)
+    kl = 0.5 * (mean**2 + np.exp(log_var) - log_var - 1.0)
+    return {"kl_per_dim": kl.mean(axis=0).astype(np.float32),
+            "active_units": int((mean.var(axis=0) > 0.01).sum())}

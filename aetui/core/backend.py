@@ -1,0 +1,93 @@
+"""TensorFlow and Keras set-up for this machine, done once, before the first operation.
+
+Imported lazily: the first call to `configure()` imports TensorFlow (about two seconds).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+_lock = threading.Lock()
+_device: "Device | None" = None
+
+
+@dataclass(frozen=True)
+class Device:
+    """The compute device training runs on, in words, and the threading chosen for it."""
+
+    name: str
+    """e.g. `GPU 0: NVIDIA H100` or `CPU (2 cores)`."""
+    gpu: bool
+    intra_op_threads: int
+    """0 means TensorFlow's default."""
+
+
+def configure(gpu: int | None = None, threads: int | None = None) -> Device:
+    """Import TensorFlow, make GPU memory grow on demand, pick threads; idempotent.
+
+    `gpu` picks one visible GPU (others are hidden from TensorFlow). `threads` sets the
+    intra-op thread count; by default a CPU-only machine gets one intra-op thread, which
+    trains these small dense nets faster on few cores and leaves a core for the UI.
+    """
+    global _device
+    with _lock:
+        if _device is not None:
+            return _device
+        os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        with stderr_to(log_path()):
+            _device = _setup(gpu, threads)
+        return _device
+
+
+def _setup(gpu: int | None, threads: int | None) -> Device:
+    """Import and configure TensorFlow (with stderr already redirected)."""
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpu is not None:
+        if not 0 <= gpu < len(gpus):
+            from aetui.core.errors import AetuiError
+
+            raise AetuiError(f"--gpu {gpu}: this machine has {len(gpus)} visible GPU(s)")
+        tf.config.set_visible_devices([gpus[gpu]], "GPU")
+        gpus = [gpus[gpu]]
+    for device in gpus:
+        tf.config.experimental.set_memory_growth(device, True)
+    if threads is None:
+        env = os.environ.get("AETUI_THREADS")
+        threads = int(env) if env else (0 if gpus else 1)
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    if gpus:
+        details = tf.config.experimental.get_device_details(gpus[0])
+        label = f"GPU {gpu or 0}: {details.get('device_name', gpus[0].name)}"
+    else:
+        label = f"CPU ({os.cpu_count()} cores)"
+    return Device(label, bool(gpus), threads)
+
+
+def log_path() -> Path:
+    """Where TensorFlow's start-up chatter goes instead of the terminal."""
+    return Path(os.environ.get("AETUI_LOG") or Path(tempfile.gettempdir()) / f"aetui-{os.getuid()}-tf.log")
+
+
+@contextmanager
+def stderr_to(path: Path):
+    """Point file descriptor 2 at `path` for the duration (TensorFlow's C++ logging writes there)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(path, "ab") as log:
+            os.dup2(log.fileno(), 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)

@@ -1,0 +1,107 @@
+"""What training reports, as plain dataclasses (past tense), and their form as history records.
+
+The engine calls `on_event(event)` on the training thread; the CLI prints them, the TUI wraps
+them in messages, and the session writer appends the durable ones to `history.jsonl`, where
+`to_record` / `from_record` are the one mapping between the two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import MISSING, asdict, dataclass, field, fields
+
+
+@dataclass(frozen=True)
+class TrainingStarted:
+    """A run began: its session, size and starting hyperparameters."""
+
+    session: str
+    recipe: str
+    epochs: int
+    steps_per_epoch: int
+    samples: int
+    device: str
+    params: dict[str, float]
+
+
+@dataclass(frozen=True)
+class BatchEnded:
+    """Throttled progress within an epoch: running means so far, and this batch's own values."""
+
+    epoch: int
+    """The epoch in progress, counting from 1."""
+    batch: int
+    """Batches done in this epoch."""
+    step: int
+    """Batches done since training began."""
+    logs: dict[str, float]
+    last: dict[str, float]
+
+
+@dataclass(frozen=True)
+class EpochEnded:
+    """An epoch completed and was saved: losses and their parts (`val_` for the test set) and statistics."""
+
+    epoch: int
+    step: int
+    logs: dict[str, float]
+    stats: dict[str, float]
+    seconds: float
+    samples_per_s: float
+
+
+@dataclass(frozen=True)
+class HParamChanged:
+    """A live hyperparameter changed; `step` is the first batch (counting from 0) that used `new`."""
+
+    name: str
+    old: float
+    new: float
+    epoch: int
+    step: int
+
+
+@dataclass(frozen=True)
+class Paused:
+    """Training paused after batch `step`."""
+
+    step: int
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """Training resumed at batch `step`."""
+
+    step: int
+
+
+@dataclass(frozen=True)
+class TrainingFinished:
+    """The run ended: `finished`, `stopped`, `diverged` or `failed`, with the reason in words."""
+
+    status: str
+    reason: str
+    epochs: int
+    step: int
+    extra: dict = field(default_factory=dict)
+
+
+EVENTS = {cls.__name__: cls for cls in (TrainingStarted, BatchEnded, EpochEnded, HParamChanged, Paused,
+                                        Resumed, TrainingFinished)}
+
+
+def to_record(event) -> dict:
+    """The event as a JSON-ready dict with its type under `event`."""
+    return {"event": type(event).__name__, **asdict(event)}
+
+
+def from_record(record: dict):
+    """The event a record describes; raises `ValueError` if it is not one."""
+    cls = EVENTS.get(record.get("event")) if isinstance(record, dict) else None
+    if cls is None:
+        raise ValueError(f"unknown event record {str(record)[:60]!r}")
+    names = {f.name for f in fields(cls)}
+    required = {f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING}
+    missing = required - set(record)
+    if missing:
+        raise ValueError(f"{cls.__name__} record lacks {', '.join(sorted(missing))}")
+    return cls(**{k: v for k, v in record.items() if k in names})

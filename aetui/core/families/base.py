@@ -1,0 +1,131 @@
+"""What every model family shares: live knobs, the built bundle, and the loss-part model base.
+
+Live hyperparameters are non-trainable `keras.Variable`s read inside the loss. They live in
+`Knobs`, a plain object (not a Layer), so they are not saved with the weights, and assigning
+one takes effect at the next batch without retracing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import keras
+import numpy as np
+
+from aetui.core.recipe import Recipe
+
+
+class Knobs:
+    """The live hyperparameters of one model, plus the optimizers whose learning rate they set."""
+
+    def __init__(self, params: dict[str, float]):
+        self._vars = {name: keras.Variable(float(value), trainable=False, dtype="float32", name=name)
+                      for name, value in params.items() if name != "learning_rate"}
+        self.learning_rate = float(params.get("learning_rate", 1e-3))
+        self.optimizers: list[keras.optimizers.Optimizer] = []
+
+    def __getattr__(self, name: str):
+        try:
+            return self.__dict__["_vars"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def make_optimizer(self, kind: str) -> keras.optimizers.Optimizer:
+        """A new optimizer of `kind` whose learning rate this object controls."""
+        cls = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop,
+               "sgd": keras.optimizers.SGD}[kind]
+        optimizer = cls(learning_rate=self.learning_rate)
+        self.optimizers.append(optimizer)
+        return optimizer
+
+    def assign(self, name: str, value: float) -> None:
+        """Set a hyperparameter; safe from any thread, effective at the next batch."""
+        if name == "learning_rate":
+            self.learning_rate = float(value)
+            for optimizer in self.optimizers:
+                optimizer.learning_rate.assign(value)
+        else:
+            self._vars[name].assign(float(value))
+
+    def values(self) -> dict[str, float]:
+        """The current value of every knob."""
+        out = {name: float(var.numpy()) for name, var in self._vars.items()}
+        out["learning_rate"] = self.learning_rate
+        return out
+
+
+@dataclass
+class Built:
+    """A model ready to train, with its encoder and decoder and the names of its loss parts."""
+
+    model: keras.Model
+    encoder: keras.Model
+    """Images to codes; for the VAE, to `[mean, log_var]`."""
+    decoder: keras.Model
+    """Codes to images."""
+    knobs: Knobs
+    parts: tuple[str, ...]
+    """Metric names the model logs beside `loss`: loss parts, then other figures."""
+    prior: str | None = None
+    """`gaussian` if codes are pushed towards N(0, I), `mixture` for the AAE's 10-Gaussian prior."""
+
+    def encode(self, x: np.ndarray, batch_size: int = 1024) -> dict[str, np.ndarray]:
+        """Codes of `x` as numpy: `code`, plus `log_var` for the VAE."""
+        out = self.encoder.predict(x, batch_size=batch_size, verbose=0)
+        if isinstance(out, (list, tuple)):
+            return {"code": np.asarray(out[0]), "log_var": np.asarray(out[1])}
+        return {"code": np.asarray(out)}
+
+    def decode(self, codes: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+        """Images decoded from `codes`, as numpy."""
+        return np.asarray(self.decoder.predict(codes, batch_size=batch_size, verbose=0))
+
+
+class PartsModel(keras.Model):
+    """A Keras model whose loss is a sum of named parts, each tracked as its own metric.
+
+    Subclasses implement `loss_parts(x, outputs)`, returning a dict of scalar tensors;
+    Keras's own train and test steps call `compute_loss`, so `fit` logs `loss`, each part,
+    and the `val_` versions of all of them.
+    """
+
+    def __init__(self, encoder: keras.Model, decoder: keras.Model, knobs: Knobs, recipe: Recipe,
+                 parts: tuple[str, ...], **kwargs: Any):
+        super().__init__(**kwargs)
+        self.encoder = encoder
+        self.decoder = decoder
+        self.knobs = knobs
+        self.recipe = recipe
+        self.part_trackers = [keras.metrics.Mean(name=name) for name in parts]
+
+    def loss_parts(self, x, outputs) -> dict:
+        """The named loss terms for a batch; their sum is the loss."""
+        raise NotImplementedError
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        parts = self.loss_parts(x, y_pred)
+        for tracker in self.part_trackers:
+            tracker.update_state(parts[tracker.name])
+        total = parts[self.part_trackers[0].name]
+        for tracker in self.part_trackers[1:]:
+            total = total + parts[tracker.name]
+        return total
+
+
+def dense_stack(sizes: list[int], activation: str, constraint=None, prefix: str = "dense") -> list:
+    """Dense layers of the given sizes, named `prefix_0`, `prefix_1`, ..."""
+    return [keras.layers.Dense(n, activation=activation, kernel_constraint=constraint, name=f"{prefix}_{i}")
+            for i, n in enumerate(sizes)]
+
+
+def apply(layers: list, x):
+    """Apply layers in order."""
+    for layer in layers:
+        x = layer(x)
+    return x
+
+
+def kernels(*models: keras.Model) -> list:
+    """The kernel (weight matrix) variables of the Dense layers of `models`."""
+    return [layer.kernel for model in models for layer in model.layers if isinstance(layer, keras.layers.Dense)]

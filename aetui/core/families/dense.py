@@ -1,0 +1,63 @@
+"""Dense autoencoders: ordinary (`ae`), sparse (`sparse`) and nonnegative (`nonneg`).
+
+One network, three penalty sets: L1 activity (`lam`) or KL sparsity (`beta`, `p`) on the code,
+L2 weight decay (`weight_decay`) on the kernels, and for `nonneg` either the hard
+non-negativity constraint on every kernel or the soft penalty `alpha`.
+"""
+
+from __future__ import annotations
+
+import keras
+
+from aetui.core.families import losses
+from aetui.core.families.base import Built, Knobs, PartsModel, apply, dense_stack, kernels
+from aetui.core.recipe import Recipe
+
+
+class DenseAutoencoder(PartsModel):
+    """Encoder and decoder with the recipe's reconstruction loss and code penalties."""
+
+    def call(self, x, training=False):
+        code = self.encoder(x, training=training)
+        return {"code": code, "recon": self.decoder(code, training=training)}
+
+    def loss_parts(self, x, outputs):
+        loss, k = self.recipe.loss, self.knobs
+        parts = {"recon": losses.reconstruction(x, outputs["recon"], loss["reconstruction"], loss["reduction"])}
+        if loss["sparsity"] == "l1":
+            parts["l1"] = k.lam * losses.l1_activity(outputs["code"])
+        elif loss["sparsity"] == "kl":
+            parts["sparsity"] = k.beta * losses.kl_sparsity(outputs["code"], k.p, loss["kl_reduction"])
+        if "weight_decay" in self.recipe.params:
+            parts["l2"] = k.weight_decay * losses.l2_weights(kernels(self.encoder, self.decoder))
+        if "alpha" in self.recipe.params:
+            parts["nonneg"] = k.alpha * losses.negative_weights(kernels(self.encoder, self.decoder))
+        return parts
+
+
+def part_names(recipe: Recipe) -> tuple[str, ...]:
+    """The loss parts a dense recipe reports, in order."""
+    names = ["recon"]
+    names += {"l1": ["l1"], "kl": ["sparsity"], "none": []}[recipe.loss["sparsity"]]
+    names += ["l2"] if "weight_decay" in recipe.params else []
+    names += ["nonneg"] if "alpha" in recipe.params else []
+    return tuple(names)
+
+
+def build(recipe: Recipe, input_dim: int, knobs: Knobs) -> Built:
+    """Build and compile the dense autoencoder a recipe describes."""
+    net = recipe.net
+    constraint = keras.constraints.NonNeg() if recipe.kind == "nonneg" and recipe.loss["nonneg"] == "hard" else None
+    x_in = keras.Input((input_dim,), name="image")
+    hidden = apply(dense_stack(net["hidden"], "relu", constraint, "enc"), x_in)
+    code = keras.layers.Dense(net["code"], activation=net["code_activation"], kernel_constraint=constraint,
+                              name="code")(hidden)
+    encoder = keras.Model(x_in, code, name="encoder")
+    c_in = keras.Input((net["code"],), name="code_in")
+    hidden = apply(dense_stack(net["hidden"][::-1], "relu", constraint, "dec"), c_in)
+    out = keras.layers.Dense(input_dim, activation="sigmoid", kernel_constraint=constraint, name="recon")(hidden)
+    decoder = keras.Model(c_in, out, name="decoder")
+    parts = part_names(recipe)
+    model = DenseAutoencoder(encoder, decoder, knobs, recipe, parts, name=recipe.kind)
+    model.compile(optimizer=knobs.make_optimizer(recipe.train["optimizer"]))
+    return Built(model, encoder, decoder, knobs, parts)

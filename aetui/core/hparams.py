@@ -1,0 +1,100 @@
+"""The tunable hyperparameters: their meaning, valid ranges and slider ranges, declared once.
+
+Every entry point (recipes, `--set`, the live controls, the TUI sliders) validates through
+`HParam.check`, so a range is written here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from aetui.core.errors import AetuiError
+
+
+@dataclass(frozen=True)
+class HParam:
+    """One tunable value: its valid range, and the range and scale a slider offers."""
+
+    name: str
+    """The key used in recipes, `--set` and session files."""
+    help: str
+    """One line saying what the value does."""
+    low: float
+    """Smallest valid value (see `low_open`)."""
+    high: float = math.inf
+    """Largest valid value (see `high_open`)."""
+    low_open: bool = False
+    """True if `low` itself is not allowed."""
+    high_open: bool = False
+    """True if `high` itself is not allowed."""
+    log: bool = False
+    """True if a slider should move on a log scale."""
+    slider: tuple[float, float] = (0.0, 1.0)
+    """The span a slider covers; exact entry may go beyond it within the valid range."""
+
+    def describe_range(self) -> str:
+        """The valid range in words, e.g. `0 < p < 1`."""
+        left = f"{self.low:g} {'<' if self.low_open else '<='} " if self.low > -math.inf else ""
+        right = f" {'<' if self.high_open else '<='} {self.high:g}" if self.high < math.inf else ""
+        return f"{left}{self.name}{right}"
+
+    def check(self, value: object) -> float:
+        """Return `value` as a float if it is valid, else raise `AetuiError` saying why."""
+        if isinstance(value, bool):
+            raise AetuiError(f"{self.name} must be a number, not {value!r}")
+        if isinstance(value, str):
+            try:
+                number = float(value.strip())
+            except ValueError:
+                raise AetuiError(f"{self.name} must be a number, got {value!r}") from None
+        elif isinstance(value, (int, float)):
+            number = float(value)
+        else:
+            raise AetuiError(f"{self.name} must be a number, got {value!r}")
+        if not math.isfinite(number):
+            raise AetuiError(f"{self.name} must be finite, got {value!r} (valid: {self.describe_range()})")
+        too_low = number <= self.low if self.low_open else number < self.low
+        too_high = number >= self.high if self.high_open else number > self.high
+        if too_low or too_high:
+            raise AetuiError(f"{self.name} = {number:g} is out of range (valid: {self.describe_range()})")
+        return number
+
+
+HPARAMS: dict[str, HParam] = {
+    spec.name: spec
+    for spec in (
+        HParam("beta", "weight of the KL term (VAE) or of the KL sparsity penalty", low=0.0,
+               slider=(0.0, 10.0)),
+        HParam("p", "target mean activation of each code unit (KL sparsity)", low=0.0, high=1.0,
+               low_open=True, high_open=True, slider=(0.001, 0.5)),
+        HParam("lam", "weight of the L1 activity penalty on the code", low=0.0, log=True,
+               slider=(1e-9, 1e-2)),
+        HParam("weight_decay", "weight of the L2 penalty on the kernels (Keras l2: wd * sum w^2)",
+               low=0.0, log=True, slider=(1e-6, 1e-1)),
+        HParam("alpha", "weight of the soft penalty on negative weights (alpha/2 * sum min(w,0)^2)",
+               low=0.0, log=True, slider=(1e-4, 10.0)),
+        HParam("learning_rate", "optimizer step size", low=0.0, low_open=True, high=10.0,
+               log=True, slider=(1e-5, 1e-1)),
+    )
+}
+
+
+def spec(name: str, allowed: tuple[str, ...] | None = None) -> HParam:
+    """The spec of hyperparameter `name`; `allowed` limits it to those a model uses."""
+    known = allowed if allowed is not None else tuple(HPARAMS)
+    if name not in HPARAMS or name not in known:
+        raise AetuiError(f"unknown hyperparameter {name!r} (this model tunes: {', '.join(known)})")
+    return HPARAMS[name]
+
+
+def parse_assignments(items: list[str], allowed: tuple[str, ...]) -> dict[str, float]:
+    """Parse `key=value` strings (from `--set`) into validated values."""
+    values: dict[str, float] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key or not raw.strip():
+            raise AetuiError(f"--set {item!r}: write it as key=value, e.g. --set beta=3")
+        values[key] = spec(key, allowed).check(raw)
+    return values

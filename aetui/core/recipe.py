@@ -1,0 +1,213 @@
+"""Model recipes: TOML data naming a model kind, its layers, loss, optimizer and defaults.
+
+The schema (`FIELDS`) is declared once here; recipes on disk and recipes stored in a session
+both pass through `Recipe.from_dict`, so a session is rebuilt exactly as it was trained.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aetui.core.errors import AetuiError
+from aetui.core.hparams import HPARAMS
+
+KINDS = ("ae", "sparse", "nonneg", "vae", "aae")
+"""The model families: ordinary, sparse, nonnegative, variational and adversarial autoencoders."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """One recipe key: its type, default and allowed values."""
+
+    type: type
+    default: Any
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+
+
+FIELDS: dict[str, dict[str, Field]] = {
+    "net": {
+        "hidden": Field(list, []),
+        "code": Field(int, 32, minimum=1),
+        "code_activation": Field(str, "relu", ("relu", "sigmoid", "linear")),
+    },
+    "loss": {
+        "reconstruction": Field(str, "bce", ("bce", "mse")),
+        "reduction": Field(str, "mean", ("mean", "sum")),
+        "sparsity": Field(str, "none", ("none", "l1", "kl")),
+        "kl_reduction": Field(str, "sum", ("sum", "mean")),
+        "nonneg": Field(str, "hard", ("hard", "soft")),
+        "prior": Field(str, "gaussian", ("gaussian", "mixture")),
+    },
+    "train": {
+        "optimizer": Field(str, "adam", ("adam", "rmsprop", "sgd")),
+        "batch_size": Field(int, 256, minimum=1),
+        "epochs": Field(int, 10, minimum=1),
+        "seed": Field(int, 0, minimum=0),
+    },
+    "snapshot": {
+        "panel": Field(int, 10, minimum=1),
+        "subset": Field(int, 1000, minimum=10),
+        "sweep": Field(int, 10, minimum=2),
+    },
+}
+"""Every recipe key by section. `[params]` holds hyperparameter defaults (see `hparams.HPARAMS`)."""
+
+
+def tunables(kind: str, loss: dict[str, Any]) -> tuple[str, ...]:
+    """The live hyperparameters of a model of `kind` with the given `[loss]` settings."""
+    names = ["learning_rate"]
+    if kind in ("ae", "sparse"):
+        names += {"l1": ["lam"], "kl": ["beta", "p"], "none": []}[loss["sparsity"]]
+        names.append("weight_decay")
+    elif kind == "nonneg":
+        names += ["beta", "p"] + (["alpha"] if loss["nonneg"] == "soft" else [])
+    elif kind == "vae":
+        names.append("beta")
+    return tuple(names)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A validated recipe. `params` holds a default for every tunable hyperparameter."""
+
+    name: str
+    description: str
+    kind: str
+    net: dict[str, Any]
+    loss: dict[str, Any]
+    train: dict[str, Any]
+    snapshot: dict[str, Any]
+    params: dict[str, float]
+    source: str = field(default="", compare=False)
+    """Where the recipe came from (a file path, or `session NAME`), for messages."""
+
+    @property
+    def tunables(self) -> tuple[str, ...]:
+        """The hyperparameters that can change while this model trains."""
+        return tuple(self.params)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The recipe as plain data, the form stored in a session."""
+        return {"name": self.name, "description": self.description, "kind": self.kind,
+                "net": dict(self.net), "loss": dict(self.loss), "train": dict(self.train),
+                "snapshot": dict(self.snapshot), "params": dict(self.params)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], name: str, source: str) -> Recipe:
+        """Validate plain data (parsed TOML or a session's copy) into a `Recipe`."""
+        where = source or name
+
+        def fail(key: str, reason: str) -> AetuiError:
+            return AetuiError(f"{where}: {key}: {reason}")
+
+        if not isinstance(data, dict):
+            raise AetuiError(f"{where}: a recipe must be a table of keys")
+        known = {"name", "description", "kind", "params", *FIELDS}
+        for key in data:
+            if key not in known:
+                raise fail(key, f"unknown key (expected: {', '.join(sorted(known))})")
+        kind = data.get("kind")
+        if kind is None:
+            raise fail("kind", f"missing; say which model this is, one of {', '.join(KINDS)}")
+        if kind not in KINDS:
+            raise fail("kind", f"unknown model kind {kind!r} (one of {', '.join(KINDS)})")
+        description = data.get("description", "")
+        if not isinstance(description, str):
+            raise fail("description", "must be a string")
+        sections = {sec: _section(data.get(sec, {}), sec, fields, fail) for sec, fields in FIELDS.items()}
+        _check_kind(kind, sections, fail)
+        allowed = tunables(kind, sections["loss"])
+        raw_params = data.get("params", {})
+        if not isinstance(raw_params, dict):
+            raise fail("[params]", "must be a table of hyperparameter = value")
+        params: dict[str, float] = {}
+        for key, value in raw_params.items():
+            if key not in allowed:
+                raise fail(f"[params] {key}", f"not used by this model (it tunes: {', '.join(allowed)})")
+            try:
+                params[key] = HPARAMS[key].check(value)
+            except AetuiError as err:
+                raise fail(f"[params] {key}", str(err)) from None
+        missing = [key for key in allowed if key not in params]
+        if missing:
+            raise fail("[params]", f"give a default for {', '.join(missing)}")
+        return cls(name=str(data.get("name", name)), description=description, kind=kind,
+                   params={key: params[key] for key in allowed}, source=source, **sections)
+
+
+def _section(raw: Any, sec: str, fields: dict[str, Field], fail) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise fail(f"[{sec}]", "must be a table")
+    for key in raw:
+        if key not in fields:
+            raise fail(f"[{sec}] {key}", f"unknown key (expected: {', '.join(fields)})")
+    out: dict[str, Any] = {}
+    for key, spec in fields.items():
+        value = raw.get(key, spec.default)
+        label = f"[{sec}] {key}"
+        if spec.type is int and (isinstance(value, bool) or not isinstance(value, int)):
+            raise fail(label, f"must be a whole number, got {value!r}")
+        if spec.type is str and not isinstance(value, str):
+            raise fail(label, f"must be a string, got {value!r}")
+        if spec.type is list:
+            if not isinstance(value, list) or not all(
+                    isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value):
+                raise fail(label, f"must be a list of positive layer sizes, got {value!r}")
+            value = list(value)
+        if spec.choices and value not in spec.choices:
+            raise fail(label, f"must be one of {', '.join(map(repr, spec.choices))}, got {value!r}")
+        if spec.minimum is not None and value < spec.minimum:
+            raise fail(label, f"must be at least {spec.minimum}, got {value!r}")
+        out[key] = value
+    return out
+
+
+def _check_kind(kind: str, sections: dict[str, dict[str, Any]], fail) -> None:
+    loss, net = sections["loss"], sections["net"]
+    if kind == "sparse" and loss["sparsity"] == "none":
+        raise fail("[loss] sparsity", "a sparse autoencoder needs 'l1' or 'kl'")
+    if kind == "nonneg" and loss["sparsity"] != "kl":
+        raise fail("[loss] sparsity", "the nonnegative autoencoder is the KL-sparse one: set 'kl'")
+    if kind in ("vae", "aae") and loss["sparsity"] != "none":
+        raise fail("[loss] sparsity", f"not available for kind {kind!r}; set 'none'")
+    if kind == "aae" and loss["prior"] == "mixture" and net["code"] != 2:
+        raise fail("[net] code", "the mixture-of-10-Gaussians prior is 2-D: set code = 2")
+
+
+def load_file(path: Path) -> Recipe:
+    """Read and validate one recipe file."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise AetuiError(f"{path}: not valid TOML: {err}") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise AetuiError(f"{path}: cannot read: {err}") from None
+    return Recipe.from_dict(data, name=path.stem, source=str(path))
+
+
+def discover(dirs: list[Path]) -> dict[str, Path]:
+    """Recipe name to file over `dirs`; a later folder overrides an earlier one."""
+    found: dict[str, Path] = {}
+    for folder in dirs:
+        if folder.is_dir():
+            for path in sorted(folder.glob("*.toml")):
+                found[path.stem] = path
+    return found
+
+
+def find(name_or_path: str, dirs: list[Path]) -> Recipe:
+    """Load a recipe by name (searched in `dirs`) or by the path of a `.toml` file."""
+    path = Path(name_or_path)
+    if path.suffix == ".toml" or path.exists():
+        if not path.is_file():
+            raise AetuiError(f"no recipe file at {name_or_path}")
+        return load_file(path)
+    found = discover(dirs)
+    if name_or_path not in found:
+        names = ", ".join(sorted(found)) or "none found"
+        raise AetuiError(f"no recipe named {name_or_path!r} (available: {names}); see `aetui recipes`")
+    return load_file(found[name_or_path])

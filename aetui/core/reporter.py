@@ -1,0 +1,142 @@
+"""The Keras callback behind `training.train`: events, live changes, pause and stop, epoch saves.
+
+Imported only once training starts (it imports Keras).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import keras
+import numpy as np
+
+from aetui.core import events
+from aetui.core.analysis.latent import sweep_plane
+from aetui.core.analysis.sparsity import code_stats, gaussian_stats
+from aetui.core.data import Dataset
+from aetui.core.sessions import SessionWriter
+from aetui.core.training import Controls, EventSink, to_u8
+
+
+class Reporter(keras.callbacks.Callback):
+    """A Keras callback that reports events, applies live changes, pauses, stops and saves epochs."""
+
+    def __init__(self, built, data: Dataset, writer: SessionWriter, fixed: dict, controls: Controls,
+                 emit: EventSink, interval: float, steps: int, epochs: int):
+        super().__init__()
+        self.built, self.data, self.writer, self.fixed = built, data, writer, fixed
+        self.controls, self.emit, self.interval = controls, emit, interval
+        self.steps, self.epochs = steps, epochs
+        self.step = 0
+        self.epoch = 0
+        self.epochs_done = 0
+        self.diverged: str | None = None
+        self.last_emit = 0.0
+        self.previous: dict[str, float] = {}
+        self.epoch_start = time.perf_counter()
+
+    def send(self, event, durable: bool = True) -> None:
+        if durable:
+            self.writer.record(event)
+        self.emit(event)
+
+    def on_train_begin(self, logs=None):
+        self.model_stop(False)
+        self.send(events.TrainingStarted(self.writer.name, self.writer.meta["recipe"]["name"], self.epochs,
+                                         self.steps, len(self.data.x_train), self.writer.meta["device"],
+                                         self.built.knobs.values()))
+        self.apply_changes()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch + 1
+        self.previous = {}
+        self.epoch_start = time.perf_counter()
+        self.apply_changes()
+
+    def on_train_batch_end(self, batch, logs=None):
+        logs = dict(logs or {})
+        self.step += 1
+        n = batch + 1
+        last = {k: n * v - (n - 1) * self.previous.get(k, 0.0) for k, v in logs.items()}
+        self.previous = logs
+        loss = logs.get("loss", 0.0)
+        if not math.isfinite(loss):
+            self.diverged = f"loss became {loss} at batch {self.step} (epoch {self.epoch})"
+            self.model_stop(True)
+            return
+        now = time.perf_counter()
+        if now - self.last_emit >= self.interval or n == self.steps:
+            self.last_emit = now
+            self.send(events.BatchEnded(self.epoch, n, self.step, logs, last), durable=False)
+        self.apply_changes()
+        if self.controls.paused and not self.controls.stop_event.is_set():
+            self.send(events.Paused(self.step))
+            while not self.controls.wait_resumed(0.1):
+                self.apply_changes()
+            self.send(events.Resumed(self.step))
+        if self.controls.stop_event.is_set():
+            self.model_stop(True)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.diverged or self.controls.stop_event.is_set():
+            return  # an interrupted epoch is not saved; the last completed one stays
+        seconds = time.perf_counter() - self.epoch_start
+        model = self.built.model
+        val = model.evaluate(self.data.x_test, self.data.x_test, batch_size=1024, verbose=0, return_dict=True)
+        logs = {**{k: float(v) for k, v in (logs or {}).items()}, **{f"val_{k}": float(v) for k, v in val.items()}}
+        if not all(math.isfinite(v) for k, v in logs.items() if k in ("loss", "val_loss")):
+            self.diverged = f"loss became non-finite in epoch {self.epoch}"
+            self.model_stop(True)
+            return
+        stats, arrays = self.snapshot(logs)
+        self.writer.save_snapshot(self.epoch, arrays)
+        self.writer.save_weights(model, self.epoch)
+        event = events.EpochEnded(self.epoch, self.step, logs, stats, seconds, len(self.data.x_train) / seconds)
+        self.send(event)
+        self.epochs_done = self.epoch
+        best = self.writer.meta.get("best_val_loss")
+        self.writer.update(epochs_done=self.epoch, params=self.built.knobs.values(),
+                           best_val_loss=logs["val_loss"] if best is None else min(best, logs["val_loss"]))
+
+    def snapshot(self, logs: dict) -> tuple[dict, dict]:
+        """Per-epoch figures (scalars, for the history) and arrays (for the snapshot file)."""
+        built, fixed, x_test = self.built, self.fixed, self.data.x_test
+        encoded = built.encode(x_test[fixed["subset_index"]])
+        codes = encoded["code"]
+        panel_code = built.encode(x_test[fixed["panel_index"]])["code"]
+        stats = code_stats(codes)
+        arrays = {"recon": to_u8(built.decode(panel_code)), "codes": codes.astype(np.float16),
+                  "unit_means": stats.pop("unit_means")}
+        if "log_var" in encoded:
+            gauss = gaussian_stats(codes, encoded["log_var"])
+            arrays["kl_per_dim"] = gauss.pop("kl_per_dim")
+            arrays["log_var"] = encoded["log_var"].astype(np.float16)
+            stats.update(gauss)
+        if "disc_acc" in logs:
+            stats["disc_acc"] = logs["disc_acc"]
+        plane = sweep_plane(codes, self.writer.meta["recipe"]["snapshot"]["sweep"], built.prior)
+        arrays.update(sweep=to_u8(built.decode(plane.points().astype(np.float32))), sweep_xs=plane.xs,
+                      sweep_ys=plane.ys, sweep_centre=plane.centre, sweep_axes=plane.axes)
+        stats["sweep"] = plane.how
+        return stats, arrays
+
+    def apply_changes(self) -> None:
+        for name, value in self.controls.take_pending():
+            old = self.built.knobs.values()[name]
+            self.built.knobs.assign(name, value)
+            self.send(events.HParamChanged(name, old, value, max(self.epoch, 1), self.step))
+
+    def model_stop(self, flag: bool) -> None:
+        self.built.model.stop_training = flag
+
+    def outcome(self) -> tuple[str, str]:
+        if self.diverged:
+            return "diverged", self.diverged + f"; weights of epoch {self.epochs_done} kept"
+        if self.controls.stop_event.is_set() and self.epochs_done < self.epochs:
+            return "stopped", f"stopped by the user after {self.epochs_done} complete epoch(s)"
+        return "finished", f"{self.epochs_done} epoch(s)"
+
+    def finish(self, status: str, reason: str) -> None:
+        self.send(events.TrainingFinished(status, reason, self.epochs_done, self.step))
+        self.writer.update(status=status, reason=reason, epochs_done=self.epochs_done)

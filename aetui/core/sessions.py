@@ -1,0 +1,294 @@
+"""Sessions on disk: one folder per run, written as it trains, readable at any moment.
+
+The format, declared here and nowhere else:
+
+    session.json                 name, format, recipe, params, dataset, versions, status, progress
+    history.jsonl                one event record per line (events.to_record), appended and fsynced
+    fixed.npz                    the fixed test panel and labelled subset used by every snapshot
+    snapshots/epoch-NNNN.npz     per-epoch arrays: reconstructions, codes, sweep, per-unit figures
+    weights/epoch-NNNN.weights.h5  the latest epoch's weights (weights only, no pickle)
+
+Every file is written to a temporary name and renamed into place, and an epoch counts as done
+only once its record is in `history.jsonl`, so a kill at any moment leaves the last completed
+epoch readable. Arrays are read with `allow_pickle=False`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from aetui.core import events
+from aetui.core.errors import AetuiError
+from aetui.paths import inside, safe_name
+
+FORMAT = 1
+META = "session.json"
+HISTORY = "history.jsonl"
+FIXED = "fixed.npz"
+SNAPSHOTS = "snapshots"
+WEIGHTS = "weights"
+STATUSES = ("running", "finished", "stopped", "diverged", "failed", "interrupted", "killed")
+
+
+def snapshot_name(epoch: int) -> str:
+    """File name of an epoch's snapshot."""
+    return f"epoch-{epoch:04d}.npz"
+
+
+def weights_name(epoch: int) -> str:
+    """File name of an epoch's weights (Keras requires the `.weights.h5` ending)."""
+    return f"epoch-{epoch:04d}.weights.h5"
+
+
+def _atomic(path: Path, write) -> None:
+    """Call `write(tmp_path)` on a temporary file beside `path`, fsync it, then rename it to `path`."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.name)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, data: dict) -> None:
+    """Write JSON atomically."""
+    _atomic(path, lambda tmp: tmp.write_text(json.dumps(data, indent=1), encoding="utf-8"))
+
+
+def write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write a compressed `.npz` atomically."""
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, **arrays)
+    _atomic(path, write)
+
+
+class SessionWriter:
+    """Creates a session folder and records a run into it as it happens."""
+
+    def __init__(self, path: Path, meta: dict[str, Any]):
+        self.path = path
+        self.meta = meta
+
+    @classmethod
+    def create(cls, store: Path, name: str, meta: dict[str, Any]) -> SessionWriter:
+        """Make a new session folder in `store`; a taken name gets `-2`, `-3`, ... appended."""
+        store.mkdir(parents=True, exist_ok=True)
+        base = safe_name(name)
+        for n in range(1, 10_000):
+            candidate = inside(store, base if n == 1 else f"{base}-{n}")
+            try:
+                candidate.mkdir()
+                break
+            except FileExistsError:
+                continue
+        else:
+            raise AetuiError(f"too many sessions named {base!r} in {store}")
+        (candidate / SNAPSHOTS).mkdir()
+        (candidate / WEIGHTS).mkdir()
+        meta = {"format": FORMAT, "name": candidate.name, "status": "running", "epochs_done": 0,
+                "best_val_loss": None, "created": _now(), "updated": _now(),
+                "pid": os.getpid(), "host": socket.gethostname(), **meta}
+        writer = cls(candidate, meta)
+        write_json(candidate / META, meta)
+        return writer
+
+    @property
+    def name(self) -> str:
+        """The session's folder name."""
+        return self.path.name
+
+    def update(self, **changes: Any) -> None:
+        """Change fields of `session.json` and rewrite it atomically."""
+        self.meta.update(changes, updated=_now())
+        write_json(self.path / META, self.meta)
+
+    def record(self, event) -> None:
+        """Append an event to the history and flush it to disk."""
+        line = json.dumps(events.to_record(event), allow_nan=True)
+        with open(self.path / HISTORY, "a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def save_fixed(self, arrays: dict[str, np.ndarray]) -> None:
+        """Store the fixed panel and subset that snapshots refer to."""
+        write_arrays(self.path / FIXED, arrays)
+
+    def save_snapshot(self, epoch: int, arrays: dict[str, np.ndarray]) -> None:
+        """Store an epoch's snapshot arrays."""
+        write_arrays(self.path / SNAPSHOTS / snapshot_name(epoch), arrays)
+
+    def save_weights(self, model, epoch: int) -> None:
+        """Save the model's weights for `epoch`, then drop older epochs' weights."""
+        folder = self.path / WEIGHTS
+        # The temporary name keeps the `.weights.h5` ending Keras insists on.
+        _atomic(folder / weights_name(epoch), lambda tmp: model.save_weights(str(tmp)))
+        for old in folder.glob("epoch-*.weights.h5"):
+            if old.name != weights_name(epoch):
+                old.unlink(missing_ok=True)
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+@dataclass
+class Session:
+    """A session read back as plain data: metadata, events, and where its arrays are."""
+
+    path: Path
+    meta: dict[str, Any]
+    history: list = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    """Gaps found while reading (a truncated line, a missing snapshot), in words."""
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def epochs(self) -> list[events.EpochEnded]:
+        """The completed epochs, in order."""
+        return [e for e in self.history if isinstance(e, events.EpochEnded)]
+
+    @property
+    def changes(self) -> list[events.HParamChanged]:
+        """Every live hyperparameter change, in order."""
+        return [e for e in self.history if isinstance(e, events.HParamChanged)]
+
+    @property
+    def epochs_done(self) -> int:
+        return len(self.epochs)
+
+    @property
+    def status(self) -> str:
+        """The recorded status, or `killed` if it says running but its process is gone."""
+        status = self.meta.get("status", "unknown")
+        if status == "running" and self.meta.get("host") == socket.gethostname():
+            if not _alive(self.meta.get("pid")):
+                return "killed"
+        return status
+
+    @property
+    def best_val_loss(self) -> float | None:
+        values = [e.logs.get("val_loss") for e in self.epochs if e.logs.get("val_loss") is not None]
+        finite = [v for v in values if np.isfinite(v)]
+        return min(finite) if finite else None
+
+    def fixed(self) -> dict[str, np.ndarray]:
+        """The fixed panel and subset arrays."""
+        return _load_npz(self.path / FIXED)
+
+    def snapshot(self, epoch: int) -> dict[str, np.ndarray]:
+        """The arrays saved at the end of `epoch` (counting from 1)."""
+        return _load_npz(self.path / SNAPSHOTS / snapshot_name(epoch))
+
+    def weights(self) -> tuple[int, Path] | None:
+        """The newest saved weights that belong to a completed epoch, as (epoch, path)."""
+        found = []
+        for path in (self.path / WEIGHTS).glob("epoch-*.weights.h5"):
+            match = re.fullmatch(r"epoch-(\d+)\.weights\.h5", path.name)
+            if match and int(match.group(1)) <= self.epochs_done:
+                found.append((int(match.group(1)), path))
+        return max(found) if found else None
+
+    def recipe(self):
+        """The recipe this session was trained with, validated again."""
+        from aetui.core.recipe import Recipe
+
+        return Recipe.from_dict(self.meta.get("recipe"), name=self.meta.get("recipe", {}).get("name", "?"),
+                                source=f"session {self.name}")
+
+
+def _alive(pid: Any) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _load_npz(path: Path) -> dict[str, np.ndarray]:
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return {key: npz[key] for key in npz.files}
+    except FileNotFoundError:
+        raise AetuiError(f"{path.parent.name}/{path.name} is missing") from None
+    except Exception as err:
+        raise AetuiError(f"{path.parent.name}/{path.name} is damaged ({type(err).__name__}: {err})") from None
+
+
+def open_session(path: Path) -> Session:
+    """Read a session folder; gaps are listed in `problems`, a folder that is no session is an error."""
+    meta_path = path / META
+    if not path.is_dir():
+        raise AetuiError(f"no session at {path}")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise AetuiError(f"{path} is not a session (no {META})") from None
+    except (ValueError, UnicodeDecodeError) as err:
+        raise AetuiError(f"{path}/{META} is damaged: {err}") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise AetuiError(f"{path}/{META}: not an aetui session of format {FORMAT}")
+    session = Session(path, meta)
+    try:
+        lines = (path / HISTORY).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        lines = []
+    except (OSError, UnicodeDecodeError) as err:
+        session.problems.append(f"{HISTORY} unreadable: {err}")
+        lines = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            session.history.append(events.from_record(json.loads(line)))
+        except (ValueError, TypeError) as err:
+            session.problems.append(f"{HISTORY} line {number} skipped: {err}")
+    for epoch in session.epochs:
+        if not (path / SNAPSHOTS / snapshot_name(epoch.epoch)).exists():
+            session.problems.append(f"snapshot of epoch {epoch.epoch} is missing")
+    if session.epochs and session.weights() is None:
+        session.problems.append("no saved weights: views that decode anew are unavailable")
+    return session
+
+
+def find(store: Path, name: str) -> Session:
+    """Open the session called `name` in `store` (or at the path `name`)."""
+    direct = Path(name)
+    if (direct / META).exists():
+        return open_session(direct)
+    return open_session(inside(store, name))
+
+
+def list_sessions(store: Path) -> list[Session]:
+    """Every readable session in `store`, newest first; unreadable folders are skipped."""
+    found = []
+    if store.is_dir():
+        for folder in store.iterdir():
+            if (folder / META).is_file():
+                try:
+                    found.append(open_session(folder))
+                except AetuiError:
+                    continue
+    return sorted(found, key=lambda s: str(s.meta.get("created", "")), reverse=True)
