@@ -59,12 +59,15 @@ def _setup(gpu: int | None, threads: int | None) -> Device:
             raise AetuiError(f"--gpu {gpu}: this machine has {len(gpus)} visible GPU(s)")
         tf.config.set_visible_devices([gpus[gpu]], "GPU")
         gpus = [gpus[gpu]]
-    for device in gpus:
-        tf.config.experimental.set_memory_growth(device, True)
     if threads is None:
         env = os.environ.get("AETUI_THREADS")
         threads = int(env) if env else (0 if gpus else 1)
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    try:
+        for device in gpus:
+            tf.config.experimental.set_memory_growth(device, True)
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+    except RuntimeError:  # TensorFlow already ran an op (e.g. in a test): keep its settings
+        threads = tf.config.threading.get_intra_op_parallelism_threads()
     if gpus:
         details = tf.config.experimental.get_device_details(gpus[0])
         label = f"GPU {gpu or 0}: {details.get('device_name', gpus[0].name)}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from aetui.core.recipe import Recipe
 
 _MODULES = {"ae": "dense", "sparse": "dense", "nonneg": "dense", "vae": "vae", "aae": "aae"}
@@ -24,4 +26,6 @@ def build(recipe: Recipe, input_dim: int, params: dict[str, float] | None = None
     keras.utils.set_random_seed(recipe.train["seed"])
     knobs = Knobs({**recipe.params, **(params or {})})
     module = importlib.import_module(f"aetui.core.families.{_MODULES[recipe.kind]}")
-    return module.build(recipe, input_dim, knobs)
+    built = module.build(recipe, input_dim, knobs)
+    built.model(np.zeros((1, input_dim), "float32"))  # create the variables, so weights can load
+    return built

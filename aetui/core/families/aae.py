@@ -52,6 +52,10 @@ class AdversarialAutoencoder(keras.Model):
         self.ae_optimizer = self.knobs.make_optimizer(optimizer_kind)
         self.disc_optimizer = self.knobs.make_optimizer(optimizer_kind)
         self.gen_optimizer = self.knobs.make_optimizer(optimizer_kind)
+        encoder_vars = self.encoder.trainable_variables
+        self.ae_optimizer.build(encoder_vars + self.decoder.trainable_variables)
+        self.disc_optimizer.build(self.discriminator.trainable_variables)
+        self.gen_optimizer.build(encoder_vars)
 
     def sample_prior(self, n):
         """`n` samples of the prior over codes."""

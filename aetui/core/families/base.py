@@ -70,6 +70,10 @@ class Built:
     prior: str | None = None
     """`gaussian` if codes are pushed towards N(0, I), `mixture` for the AAE's 10-Gaussian prior."""
 
+    def load_weights(self, path) -> None:
+        """Load weights saved by a session into this (freshly built) model."""
+        self.model.load_weights(str(path))
+
     def encode(self, x: np.ndarray, batch_size: int = 1024) -> dict[str, np.ndarray]:
         """Codes of `x` as numpy: `code`, plus `log_var` for the VAE."""
         out = self.encoder.predict(x, batch_size=batch_size, verbose=0)

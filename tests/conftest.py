@@ -1,0 +1,53 @@
+"""Shared fixtures: small real datasets, a temporary session store, the shipped recipes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+ROOT = Path(__file__).resolve().parents[1]
+MNIST = Path(os.environ.get("AETUI_TEST_MNIST", ROOT.parent / "shared" / "data" / "mnist"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def tensorflow_configured():
+    """Configure TensorFlow as the app does before any test runs an op."""
+    from aetui.core import backend
+
+    return backend.configure()
+
+
+@pytest.fixture(scope="session")
+def digits():
+    """The embedded 8x8 digits, first 256 training images: small enough for one-epoch trainings."""
+    from aetui.core import data
+
+    return data.load("digits").limited(256)
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """The real MNIST IDX folder beside the checkout; tests using it skip where it is absent."""
+    if not (MNIST / "train-images-idx3-ubyte.gz").exists():
+        pytest.skip(f"real MNIST not found at {MNIST}")
+    return MNIST
+
+
+@pytest.fixture
+def store(tmp_path) -> Path:
+    """An empty session store."""
+    return tmp_path / "sessions"
+
+
+@pytest.fixture(scope="session")
+def recipes():
+    """Every shipped recipe, by name."""
+    from aetui import paths
+    from aetui.core import recipe
+
+    return {name: recipe.load_file(path) for name, path in recipe.discover([paths.builtin_recipes()]).items()}

@@ -1,0 +1,132 @@
+"""Sessions on disk: safe names, readable after damage, and after SIGKILL at the last completed epoch."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from aetui import paths
+from aetui.core import sessions, training
+from aetui.core.errors import AetuiError
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, recipes):
+    from aetui.core import data
+
+    store = tmp_path_factory.mktemp("store")
+    path = training.train(recipes["ae-32"], data.load("digits").limited(256), store, epochs=2, batch_size=64,
+                          name="base")
+    return path
+
+
+def copy(src, dst):
+    import shutil
+
+    shutil.copytree(src, dst)
+    return dst
+
+
+@pytest.mark.parametrize("name, expected", [("my run", "my-run"), ("../../etc", "etc"), ("a/b\\c", "a-b-c"),
+                                            ("..hidden", "hidden"), ("ok.v2_x-y", "ok.v2_x-y")])
+def test_names_are_sanitised(name, expected):
+    assert paths.safe_name(name) == expected
+
+
+def test_names_that_cannot_be_made_safe(tmp_path):
+    with pytest.raises(AetuiError, match="no usable characters"):
+        paths.safe_name("../")
+    for bad in ("..", "/etc", "a/b", ""):
+        with pytest.raises(AetuiError, match="not a plain name"):
+            paths.inside(tmp_path, bad)
+
+
+def test_taken_names_get_a_suffix(tmp_path):
+    first = sessions.SessionWriter.create(tmp_path, "run", {})
+    second = sessions.SessionWriter.create(tmp_path, "run", {})
+    assert (first.name, second.name) == ("run", "run-2")
+
+
+def test_reopens_with_everything(trained):
+    s = sessions.open_session(trained)
+    assert s.status == "finished" and s.epochs_done == 2 and not s.problems
+    assert s.best_val_loss == min(e.logs["val_loss"] for e in s.epochs)
+    assert s.meta["dataset"]["class_counts"] and s.meta["versions"]["keras"].startswith("3")
+    assert s.recipe().name == "ae-32"
+
+
+def test_truncated_last_line_is_skipped_and_reported(trained, tmp_path):
+    path = copy(trained, tmp_path / "s")
+    history = path / sessions.HISTORY
+    text = history.read_text()
+    last_epoch = text.rindex('{"event": "EpochEnded"')
+    history.write_text(text[: last_epoch + 60])  # cut inside the last epoch's record, as a kill would
+    s = sessions.open_session(path)
+    assert s.epochs_done == 1 and any("line" in p and "skipped" in p for p in s.problems)
+
+
+def test_missing_snapshot_and_weights_are_reported(trained, tmp_path):
+    path = copy(trained, tmp_path / "s")
+    (path / "snapshots" / sessions.snapshot_name(2)).unlink()
+    for w in (path / "weights").iterdir():
+        w.unlink()
+    s = sessions.open_session(path)
+    assert "snapshot of epoch 2 is missing" in s.problems
+    assert any("no saved weights" in p for p in s.problems)
+    assert s.snapshot(1)["recon"].dtype == np.uint8
+    with pytest.raises(AetuiError, match="is missing"):
+        s.snapshot(2)
+
+
+def test_truncated_npz_is_refused_clearly(trained, tmp_path):
+    path = copy(trained, tmp_path / "s")
+    snap = path / "snapshots" / sessions.snapshot_name(1)
+    snap.write_bytes(snap.read_bytes()[:100])
+    with pytest.raises(AetuiError, match="is damaged"):
+        sessions.open_session(path).snapshot(1)
+
+
+def test_folders_that_are_not_sessions(tmp_path):
+    with pytest.raises(AetuiError, match="no session at"):
+        sessions.open_session(tmp_path / "none")
+    (tmp_path / "plain").mkdir()
+    with pytest.raises(AetuiError, match="is not a session"):
+        sessions.open_session(tmp_path / "plain")
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / sessions.META).write_text("{not json")
+    with pytest.raises(AetuiError, match="is damaged"):
+        sessions.open_session(tmp_path / "bad")
+    assert sessions.list_sessions(tmp_path) == []
+
+
+def test_sigkill_mid_training_reopens_at_the_last_completed_epoch(tmp_path):
+    store = tmp_path / "store"
+    cmd = [sys.executable, "-m", "aetui", "--sessions", str(store), "train", "ae-32", "--dataset", "digits",
+           "--epochs", "200", "--batch-size", "16", "--session", "victim"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    history = store / "victim" / sessions.HISTORY
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            if history.exists() and history.read_text().count('"EpochEnded"') >= 2:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("training never completed two epochs")
+        time.sleep(0.13)  # land somewhere inside a later epoch or its saving
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(30)
+    finally:
+        proc.kill()
+    s = sessions.open_session(store / "victim")
+    assert s.status == "killed"
+    assert s.epochs_done >= 2
+    last = s.epochs_done
+    assert s.snapshot(last)["recon"].shape[0] == len(s.fixed()["panel"])
+    assert s.weights()[0] in (last - 1, last)
+    assert json.loads((store / "victim" / sessions.META).read_text())["epochs_done"] in (last - 1, last)

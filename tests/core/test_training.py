@@ -1,0 +1,144 @@
+"""Real small trainings: every recipe trains an epoch and reopens; live changes, stop, pause, divergence."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from aetui.core import events, sessions, training
+from aetui.core.errors import AetuiError
+
+
+def run(recipe, digits, store, **kwargs):
+    seen = []
+    kwargs.setdefault("epochs", 1)
+    kwargs.setdefault("batch_size", 64)
+    on_event = kwargs.pop("on_event", None)
+
+    def sink(event):
+        seen.append(event)
+        if on_event:
+            on_event(event)
+
+    path = training.train(recipe, digits, store, on_event=sink, batch_interval=0, **kwargs)
+    return sessions.open_session(path), seen
+
+
+@pytest.mark.parametrize("name", ["ae-32", "sparse-l1", "sparse-kl", "sparse-kl-mean", "sparse-kl-wd", "nonneg",
+                                  "vae-2d", "aae-gaussian", "aae-mixture"])
+def test_every_recipe_trains_an_epoch_and_reopens(name, recipes, digits, store):
+    r = recipes[name]
+    session, seen = run(r, digits, store)
+    assert session.status == "finished" and session.epochs_done == 1 and not session.problems
+    epoch = session.epochs[0]
+    for part in session.meta["parts"]:
+        assert np.isfinite(epoch.logs[part]) and np.isfinite(epoch.logs[f"val_{part}"])
+    assert 0.0 <= epoch.stats["near_zero"] <= 1.0 and epoch.stats["units"] == r.net["code"]
+    snap = session.snapshot(1)
+    fixed = session.fixed()
+    assert snap["recon"].shape == fixed["panel"].shape and snap["recon"].dtype == np.uint8
+    assert snap["codes"].shape == (len(fixed["subset_index"]), r.net["code"])
+    assert snap["sweep"].shape == (r.snapshot["sweep"] ** 2, digits.input_dim)
+    assert session.weights()[0] == 1
+    assert [type(e).__name__ for e in seen if not isinstance(e, events.BatchEnded)] == \
+        ["TrainingStarted", "EpochEnded", "TrainingFinished"]
+
+
+def test_weights_reload_into_a_rebuilt_model(recipes, digits, store):
+    from aetui.core import families
+
+    session, _ = run(recipes["vae-2d"], digits, store)
+    built = families.build(session.recipe(), digits.input_dim)
+    built.load_weights(session.weights()[1])
+    codes = built.encode(digits.x_test[session.fixed()["subset_index"]])["code"]
+    np.testing.assert_allclose(codes, session.snapshot(1)["codes"].astype(np.float32), atol=2e-2)
+
+
+def test_sparsity_and_vae_statistics(recipes, digits, store):
+    session, _ = run(recipes["sparse-kl"], digits, store)
+    snap, stats = session.snapshot(1), session.epochs[0].stats
+    codes = snap["codes"].astype(np.float64)
+    assert stats["mean_activation"] == pytest.approx(codes.mean(), rel=1e-2)
+    np.testing.assert_allclose(snap["unit_means"], codes.mean(axis=0), rtol=1e-2, atol=1e-3)
+    vae, _ = run(recipes["vae-2d"], digits, store)
+    assert vae.snapshot(1)["kl_per_dim"].shape == (2,) and 0 <= vae.epochs[0].stats["active_units"] <= 2
+
+
+def test_live_beta_change_moves_the_penalty_at_the_next_batch(recipes, digits, store):
+    r = recipes["sparse-kl"]
+    controls = training.Controls(r.tunables)
+    batches = []
+
+    def on_event(event):
+        if isinstance(event, events.BatchEnded):
+            batches.append(event)
+            if event.step == 2:
+                controls.set("beta", 3.0)
+
+    session, seen = run(r, digits, store, params={"beta": 0.0}, controls=controls, on_event=on_event)
+    by_step = {b.step: b.last["sparsity"] for b in batches}
+    assert by_step[1] == 0.0 and by_step[2] == 0.0
+    assert by_step[3] > 0.1
+    change = session.changes[0]
+    assert (change.name, change.old, change.new, change.step) == ("beta", 0.0, 3.0, 2)
+    assert session.meta["params"]["beta"] == 3.0
+
+
+def test_learning_rate_is_live(recipes, digits, store):
+    r = recipes["ae-32"]
+    controls = training.Controls(r.tunables)
+    controls.set("learning_rate", 0.01)
+    session, _ = run(r, digits, store, controls=controls)
+    assert session.changes[0].name == "learning_rate" and session.changes[0].step == 0
+    assert session.meta["params"]["learning_rate"] == 0.01
+
+
+def test_live_controls_validate():
+    controls = training.Controls(("beta", "p", "learning_rate"))
+    with pytest.raises(AetuiError, match="out of range"):
+        controls.set("p", 1.0)
+    with pytest.raises(AetuiError, match="unknown hyperparameter 'lam'"):
+        controls.set("lam", 0.1)
+
+
+def test_stop_keeps_completed_epochs(recipes, digits, store):
+    r = recipes["ae-32"]
+    controls = training.Controls(r.tunables)
+
+    def on_event(event):
+        if isinstance(event, events.BatchEnded) and event.epoch == 2 and event.batch == 1:
+            controls.stop()
+
+    session, _ = run(r, digits, store, epochs=5, controls=controls, on_event=on_event)
+    assert session.status == "stopped" and session.epochs_done == 1 and session.weights()[0] == 1
+
+
+def test_pause_and_resume(recipes, digits, store):
+    r = recipes["ae-32"]
+    controls = training.Controls(r.tunables)
+
+    def on_event(event):
+        if isinstance(event, events.BatchEnded) and event.step == 1:
+            controls.pause()
+            threading.Timer(0.3, controls.resume).start()
+        if isinstance(event, events.Paused):
+            controls.set("learning_rate", 0.002)  # changes still apply while paused
+
+    session, seen = run(r, digits, store, controls=controls, on_event=on_event)
+    kinds = [type(e).__name__ for e in seen if not isinstance(e, events.BatchEnded)]
+    assert kinds.index("Paused") < kinds.index("HParamChanged") < kinds.index("Resumed")
+    assert session.status == "finished"
+
+
+def test_divergence_stops_and_keeps_the_last_good_epoch(recipes, digits, store):
+    r = recipes["vae-2d"]
+    controls = training.Controls(r.tunables)
+
+    def on_event(event):
+        if isinstance(event, events.BatchEnded) and event.epoch == 2 and event.batch == 1:
+            controls.set("beta", 1e38)
+
+    session, seen = run(r, digits, store, epochs=3, controls=controls, on_event=on_event)
+    assert session.status == "diverged" and session.epochs_done == 1
+    assert "non-finite" in session.meta["reason"] or "became" in session.meta["reason"]
+    assert session.weights()[0] == 1

@@ -1,0 +1,57 @@
+"""The real `aetui` command: a headless run end to end, and one clear line for each user error."""
+
+import subprocess
+import sys
+
+import pytest
+
+from aetui.core import sessions
+
+
+def aetui(*args, store, env=None):
+    import os
+
+    return subprocess.run([sys.executable, "-m", "aetui", "--sessions", str(store), *args], capture_output=True,
+                          text=True, timeout=300, env={**os.environ, **(env or {})})
+
+
+def test_headless_train_then_list(store, mnist_dir):
+    out = aetui("train", "sparse-kl", "--data", str(mnist_dir), "--limit", "2000", "--epochs", "2",
+                "--set", "beta=1", "--set", "p=0.05", "--session", "cli run", store=store)
+    assert out.returncode == 0, out.stderr
+    assert "class counts" in out.stdout and "epoch   2" in out.stdout and "finished" in out.stdout
+    s = sessions.open_session(store / "cli-run")
+    assert s.epochs_done == 2 and s.meta["params"]["beta"] == 1.0 and s.meta["dataset"]["train"] == 2000
+    listing = aetui("ls", store=store)
+    assert "cli-run" in listing.stdout and "finished" in listing.stdout
+
+
+def test_recipes_lists_every_preset(store):
+    out = aetui("recipes", store=store)
+    assert out.returncode == 0
+    for name in ("vae-2d", "ae-32", "sparse-l1", "sparse-kl-wd", "nonneg", "aae-mixture"):
+        assert name in out.stdout
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["train", "nope"], "no recipe named 'nope'"),
+    (["train", "ae-32", "--set", "beta=2"], "unknown hyperparameter 'beta'"),
+    (["train", "sparse-kl", "--set", "p=1.5"], "p = 1.5 is out of range (valid: 0 < p < 1)"),
+    (["train", "sparse-kl", "--set", "beta=nan"], "beta must be finite"),
+    (["train", "ae-32", "--data", "/no/such/place"], "--data /no/such/place: no such file or folder"),
+    (["train", "ae-32", "--dataset", "cifar"], "unknown dataset 'cifar'"),
+    (["train", "ae-32", "--epochs", "0", "--dataset", "digits"], "--epochs must be at least 1"),
+])
+def test_user_errors_are_one_clear_line(store, args, fragment):
+    out = aetui(*args, store=store)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in out.stderr
+    assert not store.exists()
+
+
+def test_broken_recipe_file_names_file_key_and_reason(store, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('kind = "vae"\n[loss]\nreduction = "avg"\n')
+    out = aetui("train", str(bad), store=store)
+    assert out.returncode == 2 and str(bad) in out.stderr and "[loss] reduction" in out.stderr
