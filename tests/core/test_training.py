@@ -142,3 +142,14 @@ def test_divergence_stops_and_keeps_the_last_good_epoch(recipes, digits, store):
     assert session.status == "diverged" and session.epochs_done == 1
     assert "non-finite" in session.meta["reason"] or "became" in session.meta["reason"]
     assert session.weights()[0] == 1
+
+
+@pytest.mark.parametrize("name", ["ae-32", "sparse-kl-wd", "vae-2d", "aae-mixture"])
+def test_recipes_train_on_real_mnist(name, recipes, mnist_dir, store):
+    from aetui.core import data
+
+    mnist = data.load(path=mnist_dir).limited(1024)
+    session, _ = run(recipes[name], mnist, store, batch_size=128)
+    assert session.epochs_done == 1 and session.meta["dataset"]["image_shape"] == [28, 28]
+    assert session.snapshot(1)["recon"].shape == (10, 784)
+    assert session.epochs[0].logs["val_recon"] < (600 if name == "vae-2d" else 1.0)
