@@ -6,6 +6,8 @@ User errors (`AetuiError`) print one line and exit with status 2; nothing else i
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import signal
 import sys
 import threading
@@ -18,7 +20,12 @@ from aetui.core.errors import AetuiError
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aetui", description="A terminal workbench for autoencoders.")
     parser.add_argument("--sessions", metavar="DIR", help="session store (default: $AETUI_SESSIONS or ./sessions)")
-    sub = parser.add_subparsers(dest="command")
+    _data_args(parser)
+    parser.add_argument("--limit", type=int, metavar="N", help="train on the first N training images only")
+    parser.add_argument("--ascii", action="store_true", help="draw images with an ASCII ramp instead of gray blocks")
+    parser.add_argument("--gpu", type=int, metavar="N", help="train on GPU N only")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND",
+                                help="train, recipes or ls; without a command the workbench opens")
 
     train = sub.add_parser("train", help="train a recipe headless, writing a session")
     train.add_argument("recipe", help="recipe name (see `aetui recipes`) or path to a .toml file")
@@ -26,19 +33,24 @@ def _parser() -> argparse.ArgumentParser:
                        help="override a hyperparameter, e.g. --set beta=3 (repeatable)")
     train.add_argument("--epochs", type=int, help="number of epochs (default: the recipe's)")
     train.add_argument("--batch-size", type=int, help="batch size (default: the recipe's)")
-    _data_args(train)
-    train.add_argument("--limit", type=int, metavar="N", help="train on the first N training images only")
     train.add_argument("--session", metavar="NAME", help="session name (default: RECIPE-DATE-TIME)")
-    train.add_argument("--gpu", type=int, metavar="N", help="train on GPU N only")
+    _data_args(train, suppress=True)
+    train.add_argument("--limit", type=int, metavar="N", default=argparse.SUPPRESS,
+                       help="train on the first N training images only")
+    train.add_argument("--gpu", type=int, metavar="N", default=argparse.SUPPRESS, help="train on GPU N only")
 
     sub.add_parser("recipes", help="list the recipes")
     sub.add_parser("ls", help="list the saved sessions")
     return parser
 
 
-def _data_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dataset", default="auto", help="auto, mnist, fashion-mnist or digits (default: auto)")
-    parser.add_argument("--data", metavar="PATH", help="folder of MNIST IDX files or a .npz (or $AETUI_DATA)")
+def _data_args(parser: argparse.ArgumentParser, suppress: bool = False) -> None:
+    """`--dataset` and `--data`; on a subcommand they may also follow it (`aetui train X --data P`)."""
+    extra = {"default": argparse.SUPPRESS} if suppress else {}
+    parser.add_argument("--dataset", help="auto, mnist, fashion-mnist or digits (default: auto)",
+                        **({"default": "auto"} | extra))
+    parser.add_argument("--data", metavar="PATH", help="folder of MNIST IDX files or a .npz (or $AETUI_DATA)",
+                        **extra)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,11 +64,52 @@ def main(argv: list[str] | None = None) -> int:
             return _recipes()
         if args.command == "ls":
             return _ls(args)
-        parser.print_help()
-        return 0
+        return _workbench(args)
     except AetuiError as err:
         print(f"aetui: {err}", file=sys.stderr)
         return 2
+
+
+def _dataset_loader(args):
+    """A function loading the dataset the arguments name (checked cheaply first)."""
+    from aetui.core import data
+
+    if args.data is not None and not Path(args.data).exists():
+        raise AetuiError(f"--data {args.data}: no such file or folder")
+    if args.dataset not in data.NAMES:
+        raise AetuiError(f"unknown dataset {args.dataset!r} (one of {', '.join(data.NAMES)}, or --data PATH)")
+    if args.limit is not None and args.limit < 1:
+        raise AetuiError("--limit must be at least 1")
+    return lambda: data.load(args.dataset, args.data).limited(args.limit)
+
+
+def _workbench(args) -> int:
+    from aetui.core.backend import log_path
+    from aetui.render import colour_available
+    from aetui.ui.app import AetuiApp
+
+    app = AetuiApp(paths.session_store(args.sessions), _dataset_loader(args), ascii=args.ascii or not
+                   colour_available(), gpu=args.gpu)
+    with _terminal_kept_from(log_path()):
+        app.run()
+    return app.return_code or 0
+
+
+@contextlib.contextmanager
+def _terminal_kept_from(log: Path):
+    """Give the app its own handle on the terminal and point file descriptor 2 at `log`, so
+    TensorFlow's C++ logging (which writes to fd 2 whatever its settings) cannot draw over it."""
+    terminal = os.fdopen(os.dup(2), "w")
+    saved = sys.__stderr__, sys.stderr
+    with open(log, "ab") as sink:
+        os.dup2(sink.fileno(), 2)
+    sys.__stderr__ = sys.stderr = terminal
+    try:
+        yield
+    finally:
+        os.dup2(terminal.fileno(), 2)
+        sys.__stderr__, sys.stderr = saved
+        terminal.close()
 
 
 def _recipes() -> int:
@@ -104,15 +157,15 @@ def _ls(args) -> int:
 
 
 def _train(args) -> int:
-    from aetui.core import data, hparams, recipe, training
+    from aetui.core import hparams, recipe, training
     from aetui.headless import ConsoleReporter
 
     r = recipe.find(args.recipe, paths.recipe_dirs())
     overrides = hparams.parse_assignments(args.set, r.tunables)
-    for flag, value in (("--epochs", args.epochs), ("--batch-size", args.batch_size)):
-        if value is not None and value < 1:
-            raise AetuiError(f"{flag} must be at least 1, got {value}")
-    dataset = data.load(args.dataset, args.data).limited(args.limit)
+    for key, value in (("epochs", args.epochs), ("batch_size", args.batch_size)):
+        if value is not None:
+            hparams.RUN_SETTINGS[key].check(value)
+    dataset = _dataset_loader(args)()
     reporter = ConsoleReporter(r, dataset)
     controls = training.Controls(r.tunables)
     outcome: dict = {}
@@ -126,7 +179,7 @@ def _train(args) -> int:
             outcome["error"] = err
 
     def interrupt(signum, frame) -> None:
-        if controls.stop_event.is_set():
+        if controls.stopping:
             raise KeyboardInterrupt
         reporter.say("Stopping after this batch (completed epochs are saved); press Ctrl-C again to abort.")
         controls.stop()

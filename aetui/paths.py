@@ -17,9 +17,18 @@ def builtin_recipes() -> Path:
     return inside if inside.is_dir() else PACKAGE.parent / "models"
 
 
+def user_recipes() -> Path:
+    """Where recipes saved from the app go: the first `AETUI_MODELS` folder, else ~/.config/aetui/models."""
+    given = [p for p in os.environ.get("AETUI_MODELS", "").split(os.pathsep) if p]
+    if given:
+        return Path(given[0])
+    config = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(config) / "aetui" / "models"
+
+
 def recipe_dirs() -> list[Path]:
-    """Recipe folders, later ones overriding earlier: shipped, `./models`, then `AETUI_MODELS`."""
-    dirs = [builtin_recipes(), Path.cwd() / "models"]
+    """Recipe folders, later ones overriding earlier: shipped, `./models`, the user folder, `AETUI_MODELS`."""
+    dirs = [builtin_recipes(), Path.cwd() / "models", user_recipes()]
     dirs += [Path(p) for p in os.environ.get("AETUI_MODELS", "").split(os.pathsep) if p]
     unique: list[Path] = []
     for folder in dirs:

@@ -40,7 +40,7 @@ def test_recipes_lists_every_preset(store):
     (["train", "sparse-kl", "--set", "beta=nan"], "beta must be finite"),
     (["train", "ae-32", "--data", "/no/such/place"], "--data /no/such/place: no such file or folder"),
     (["train", "ae-32", "--dataset", "cifar"], "unknown dataset 'cifar'"),
-    (["train", "ae-32", "--epochs", "0", "--dataset", "digits"], "--epochs must be at least 1"),
+    (["train", "ae-32", "--epochs", "0", "--dataset", "digits"], "epochs = 0 is out of range (valid: 1 <= epochs <= 100000)"),
 ])
 def test_user_errors_are_one_clear_line(store, args, fragment):
     out = aetui(*args, store=store)

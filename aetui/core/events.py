@@ -50,6 +50,15 @@ class EpochEnded:
 
 
 @dataclass(frozen=True)
+class SnapshotTaken:
+    """An epoch's arrays, handed to live views (not recorded: the same arrays are in the snapshot file)."""
+
+    epoch: int
+    arrays: dict
+    fixed: dict
+
+
+@dataclass(frozen=True)
 class HParamChanged:
     """A live hyperparameter changed; `step` is the first batch (counting from 0) that used `new`."""
 

@@ -32,6 +32,8 @@ class HParam:
     """True if a slider should move on a log scale."""
     slider: tuple[float, float] = (0.0, 1.0)
     """The span a slider covers; exact entry may go beyond it within the valid range."""
+    integer: bool = False
+    """True for whole numbers (epochs, batch size)."""
 
     def describe_range(self) -> str:
         """The valid range in words, e.g. `0 < p < 1`."""
@@ -54,6 +56,8 @@ class HParam:
             raise AetuiError(f"{self.name} must be a number, got {value!r}")
         if not math.isfinite(number):
             raise AetuiError(f"{self.name} must be finite, got {value!r} (valid: {self.describe_range()})")
+        if self.integer and not number.is_integer():
+            raise AetuiError(f"{self.name} must be a whole number, got {value!r}")
         too_low = number <= self.low if self.low_open else number < self.low
         too_high = number >= self.high if self.high_open else number > self.high
         if too_low or too_high:
@@ -78,6 +82,17 @@ HPARAMS: dict[str, HParam] = {
                log=True, slider=(1e-5, 1e-1)),
     )
 }
+
+
+RUN_SETTINGS: dict[str, HParam] = {
+    spec.name: spec
+    for spec in (
+        HParam("epochs", "passes over the training set", low=1, high=100_000, integer=True, slider=(1, 200)),
+        HParam("batch_size", "images per gradient step", low=1, high=65_536, integer=True, log=True,
+               slider=(8, 2048)),
+    )
+}
+"""Settings fixed once a run starts (`--epochs`, `--batch-size`, the sliders before start)."""
 
 
 def spec(name: str, allowed: tuple[str, ...] | None = None) -> HParam:

@@ -6,6 +6,7 @@ both pass through `Recipe.from_dict`, so a session is rebuilt exactly as it was 
 
 from __future__ import annotations
 
+import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -211,3 +212,34 @@ def find(name_or_path: str, dirs: list[Path]) -> Recipe:
         names = ", ".join(sorted(found)) or "none found"
         raise AetuiError(f"no recipe named {name_or_path!r} (available: {names}); see `aetui recipes`")
     return load_file(found[name_or_path])
+
+
+def to_toml(data: dict[str, Any]) -> str:
+    """A recipe dict as TOML text (top-level keys, then one table per section)."""
+    def value(v: Any) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, str):
+            return json.dumps(v)
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        return repr(v)
+
+    lines = [f"{key} = {value(data[key])}" for key in ("description", "kind") if key in data]
+    for section in (*FIELDS, "params"):
+        if section in data:
+            lines += ["", f"[{section}]"] + [f"{k} = {value(v)}" for k, v in data[section].items()]
+    return "\n".join(lines) + "\n"
+
+
+def save_user_recipe(data: dict[str, Any], folder: Path) -> Path:
+    """Validate `data` and write it as `folder/NAME.toml`; refuses to overwrite."""
+    name = data.get("name", "")
+    recipe = Recipe.from_dict(data, name=name, source=f"new recipe {name}")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.toml"
+    if path.exists():
+        raise AetuiError(f"a recipe {path} exists already: choose another name")
+    body = {k: v for k, v in recipe.to_dict().items() if k != "name"}
+    path.write_text(to_toml(body), encoding="utf-8")
+    return path

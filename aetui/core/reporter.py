@@ -70,16 +70,16 @@ class Reporter(keras.callbacks.Callback):
             self.last_emit = now
             self.send(events.BatchEnded(self.epoch, n, self.step, logs, last), durable=False)
         self.apply_changes()
-        if self.controls.paused and not self.controls.stop_event.is_set():
+        if self.controls.paused and not self.controls.stopping:
             self.send(events.Paused(self.step))
-            while not self.controls.wait_resumed(0.1):
+            while not self.controls.wait_resumed(0.1) and not self.controls.stopping:
                 self.apply_changes()
             self.send(events.Resumed(self.step))
-        if self.controls.stop_event.is_set():
+        if self.controls.stopping:
             self.model_stop(True)
 
     def on_epoch_end(self, epoch, logs=None):
-        if self.diverged or self.controls.stop_event.is_set():
+        if self.diverged or self.controls.stopping:
             return  # an interrupted epoch is not saved; the last completed one stays
         seconds = time.perf_counter() - self.epoch_start
         model = self.built.model
@@ -94,6 +94,7 @@ class Reporter(keras.callbacks.Callback):
         self.writer.save_weights(model, self.epoch)
         event = events.EpochEnded(self.epoch, self.step, logs, stats, seconds, len(self.data.x_train) / seconds)
         self.send(event)
+        self.send(events.SnapshotTaken(self.epoch, arrays, self.fixed), durable=False)
         self.epochs_done = self.epoch
         best = self.writer.meta.get("best_val_loss")
         self.writer.update(epochs_done=self.epoch, params=self.built.knobs.values(),
@@ -133,7 +134,7 @@ class Reporter(keras.callbacks.Callback):
     def outcome(self) -> tuple[str, str]:
         if self.diverged:
             return "diverged", self.diverged + f"; weights of epoch {self.epochs_done} kept"
-        if self.controls.stop_event.is_set() and self.epochs_done < self.epochs:
+        if self.controls.stopping and self.epochs_done < self.epochs:
             return "stopped", f"stopped by the user after {self.epochs_done} complete epoch(s)"
         return "finished", f"{self.epochs_done} epoch(s)"
 

@@ -32,6 +32,7 @@ class Controls:
     def __init__(self, tunables: tuple[str, ...]):
         self.tunables = tunables
         self.stop_event = threading.Event()
+        self._also_stop_on: list[threading.Event] = []
         self._go = threading.Event()
         self._go.set()
         self._pending: queue.SimpleQueue = queue.SimpleQueue()
@@ -40,6 +41,15 @@ class Controls:
         """Ask the run to stop after the current batch; completed epochs stay saved."""
         self.stop_event.set()
         self._go.set()
+
+    def also_stop_on(self, event: threading.Event) -> None:
+        """Stop as well when `event` is set (e.g. a UI worker's `cancelled_event` when the app exits)."""
+        self._also_stop_on.append(event)
+
+    @property
+    def stopping(self) -> bool:
+        """True once a stop was asked for, here or through a linked event."""
+        return self.stop_event.is_set() or any(e.is_set() for e in self._also_stop_on)
 
     def pause(self) -> None:
         """Hold training after the current batch."""

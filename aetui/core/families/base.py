@@ -20,9 +20,10 @@ class Knobs:
     """The live hyperparameters of one model, plus the optimizers whose learning rate they set."""
 
     def __init__(self, params: dict[str, float]):
-        self._vars = {name: keras.Variable(float(value), trainable=False, dtype="float32", name=name)
-                      for name, value in params.items() if name != "learning_rate"}
-        self.learning_rate = float(params.get("learning_rate", 1e-3))
+        self._values = {name: float(value) for name, value in params.items()}
+        self._vars = {name: keras.Variable(value, trainable=False, dtype="float32", name=name)
+                      for name, value in self._values.items() if name != "learning_rate"}
+        self.learning_rate = self._values.get("learning_rate", 1e-3)
         self.optimizers: list[keras.optimizers.Optimizer] = []
 
     def __getattr__(self, name: str):
@@ -47,12 +48,11 @@ class Knobs:
                 optimizer.learning_rate.assign(value)
         else:
             self._vars[name].assign(float(value))
+        self._values[name] = float(value)
 
     def values(self) -> dict[str, float]:
-        """The current value of every knob."""
-        out = {name: float(var.numpy()) for name, var in self._vars.items()}
-        out["learning_rate"] = self.learning_rate
-        return out
+        """The current value of every knob, exactly as given (the variables hold float32 copies)."""
+        return dict(self._values)
 
 
 @dataclass

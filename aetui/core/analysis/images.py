@@ -1,0 +1,41 @@
+"""Image arrays for display: reshape flat vectors, crop the empty border, shrink by area averaging."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def as_images(flat: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Flat vectors (N x D, uint8 0..255 or float 0..1) as N x H x W floats in [0, 1]."""
+    flat = np.asarray(flat)
+    scale = 255.0 if flat.dtype == np.uint8 else 1.0
+    return flat.reshape(len(flat), *shape).astype(np.float32) / scale
+
+
+def crop(images: np.ndarray, border: int) -> np.ndarray:
+    """Drop `border` pixels on every side (MNIST digits sit inside a 4-pixel empty frame)."""
+    if border <= 0 or 2 * border >= min(images.shape[1:]):
+        return images
+    return images[:, border:-border, border:-border]
+
+
+def shrink(images: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Resize N x H x W images to N x height x width by averaging the source area of each output pixel."""
+    _, h, w = images.shape
+    if (h, w) == (height, width):
+        return images
+    rows = _weights(h, height)
+    cols = _weights(w, width)
+    return np.einsum("ih,nhw,jw->nij", rows, images, cols)
+
+
+def _weights(source: int, target: int) -> np.ndarray:
+    """A target x source matrix whose rows average the overlapping source pixels (area resampling)."""
+    edges = np.linspace(0, source, target + 1)
+    out = np.zeros((target, source), np.float32)
+    for i in range(target):
+        lo, hi = edges[i], edges[i + 1]
+        for s in range(int(np.floor(lo)), int(np.ceil(hi))):
+            out[i, s] = min(hi, s + 1) - max(lo, s)
+        out[i] /= out[i].sum()
+    return out

@@ -1,0 +1,95 @@
+"""The state of one run as views need it, folded from events: live from the engine, or from a session.
+
+Plain Python and numpy, so the live train screen, the replay and tests read the same thing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aetui.core import events
+
+MAX_POINTS = 240
+"""Charts get at most this many points per series (more costs time and shows nothing more)."""
+
+
+@dataclass
+class RunState:
+    """Everything known so far about one run."""
+
+    session: str = ""
+    recipe: str = ""
+    epochs_total: int = 0
+    steps_per_epoch: int = 1
+    params: dict[str, float] = field(default_factory=dict)
+    status: str = "ready"
+    """`ready`, `running`, `paused`, or a finished status (`finished`, `stopped`, `diverged`, `failed`)."""
+    reason: str = ""
+    epoch: int = 0
+    batch: int = 0
+    batches: list[tuple[float, dict[str, float]]] = field(default_factory=list)
+    """(fractional epoch, running means) from throttled batch events."""
+    epochs: list[events.EpochEnded] = field(default_factory=list)
+    changes: list[events.HParamChanged] = field(default_factory=list)
+    snapshot: dict | None = None
+    """The latest epoch's arrays (reconstructions, codes, sweep, per-unit figures)."""
+    fixed: dict | None = None
+    """The fixed test panel and labelled subset the snapshots refer to."""
+    version: int = 0
+    """Bumped on every change, so views redraw only when something is new."""
+
+    def apply(self, event) -> None:
+        """Fold one event into the state."""
+        self.version += 1
+        if isinstance(event, events.TrainingStarted):
+            self.session, self.recipe, self.epochs_total = event.session, event.recipe, event.epochs
+            self.steps_per_epoch, self.params, self.status = max(event.steps_per_epoch, 1), dict(event.params), \
+                "running"
+        elif isinstance(event, events.BatchEnded):
+            self.epoch, self.batch = event.epoch, event.batch
+            self.batches.append((self.x_of(event.epoch, event.batch), event.logs))
+        elif isinstance(event, events.EpochEnded):
+            self.epochs.append(event)
+            self.epoch, self.batch = event.epoch, 0
+        elif isinstance(event, events.SnapshotTaken):
+            self.snapshot, self.fixed = event.arrays, event.fixed
+        elif isinstance(event, events.HParamChanged):
+            self.changes.append(event)
+            self.params[event.name] = event.new
+        elif isinstance(event, events.Paused):
+            self.status = "paused"
+        elif isinstance(event, events.Resumed):
+            self.status = "running"
+        elif isinstance(event, events.TrainingFinished):
+            self.status, self.reason = event.status, event.reason
+
+    def x_of(self, epoch: int, batch: int) -> float:
+        """The chart position of a batch: completed epochs plus the fraction of this one."""
+        return epoch - 1 + batch / self.steps_per_epoch
+
+    def change_positions(self) -> list[float]:
+        """Chart positions of the hyperparameter changes."""
+        return [change.step / self.steps_per_epoch for change in self.changes]
+
+    def series(self) -> dict[str, tuple[list[float], list[float]]]:
+        """Curves to chart: `loss` per batch (running epoch mean), then per-epoch `val_loss` and parts."""
+        out: dict[str, tuple[list[float], list[float]]] = {}
+        points = [(x, logs["loss"]) for x, logs in self.batches if "loss" in logs]
+        if points:
+            step = max(1, len(points) // MAX_POINTS)
+            points = points[::step] + ([points[-1]] if (len(points) - 1) % step else [])
+            out["loss"] = ([p[0] for p in points], [p[1] for p in points])
+        if self.epochs:
+            xs = [float(e.epoch) for e in self.epochs]
+            keys = [k for k in self.epochs[-1].logs if k != "loss" and not k.endswith("acc")]
+            for key in sorted(keys, key=lambda k: (k.startswith("val_"), k != "val_loss", k)):
+                out[key] = (xs, [e.logs.get(key, float("nan")) for e in self.epochs])
+        return out
+
+    @classmethod
+    def from_events(cls, history) -> RunState:
+        """A state built from recorded events (a session's history)."""
+        state = cls()
+        for event in history:
+            state.apply(event)
+        return state

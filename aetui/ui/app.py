@@ -1,0 +1,168 @@
+"""The aetui Textual app: screens, the background warm-up, and the one training run it owns."""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+from typing import Callable, Iterable
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from aetui import paths
+from aetui.core import recipe as recipes
+from aetui.core import sessions
+from aetui.core.errors import AetuiError
+from aetui.core.events import TrainingFinished
+from aetui.ui.runner import Runner, data_loader
+from aetui.ui.screens.home import HomeScreen
+
+
+class AetuiApp(App):
+    """Trains autoencoders with live charts; lists and opens saved sessions."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "aetui"
+    BINDINGS = [Binding("ctrl+q", "quit_app", "quit", show=False)]
+
+    def __init__(self, store: Path, load_data: Callable, trainer: Callable | None = None,
+                 ascii: bool = False, warm_up: bool = True, gpu: int | None = None):
+        super().__init__()
+        self.gpu = gpu
+        self.store = store
+        self.ascii = ascii
+        self.warm_up = warm_up
+        if trainer is None:
+            from aetui.core.training import train as trainer
+        self.runner = Runner(self, trainer, store)
+        self._load_start, self.data_ready = data_loader(load_data)
+        self.data_text = "loading…"
+        self.device_text = "starting TensorFlow…" if warm_up else "not started"
+
+    def on_mount(self) -> None:
+        self.push_screen(HomeScreen())
+        self.run_worker(self._load_data, thread=True, group="warm-up")
+        if self.warm_up:
+            self.run_worker(self._start_backend, thread=True, group="warm-up")
+        self.set_interval(0.1, self._drain)
+
+    def _load_data(self) -> None:
+        self._load_start()
+        try:
+            d = self.data_ready()
+            text = f"{d.name} ({len(d.x_train):,} train / {len(d.x_test):,} test, " \
+                   f"{d.image_shape[0]}x{d.image_shape[1]})" + (" [yellow]offline fallback[/]" if d.note else "")
+        except AetuiError as err:
+            text = f"[red]{err}[/]"
+        self.call_from_thread(self._set_info, data=text)
+
+    def _start_backend(self) -> None:
+        from aetui.core import backend
+
+        device = backend.configure(gpu=self.gpu)
+        gc.collect()
+        gc.freeze()  # TensorFlow's ~300k objects would otherwise make every full collection pause the UI
+        self.call_from_thread(self._set_info, device=device.name)
+
+    def _set_info(self, data: str | None = None, device: str | None = None) -> None:
+        self.data_text = data or self.data_text
+        self.device_text = device or self.device_text
+        for screen in self.screen_stack:
+            if isinstance(screen, HomeScreen):
+                screen.show_info()
+
+    def info_line(self) -> str:
+        """The home screen's first line: data, device, store, and the run in progress."""
+        run = ""
+        if self.runner.active and self.runner.state:
+            run = f" · [b]training {self.runner.recipe.name}[/b] (t)"
+        return f"Data: {self.data_text} · Device: {self.device_text} · Sessions: {self.store}{run}"
+
+    def _drain(self) -> None:
+        for event in self.runner.drain():
+            if isinstance(event, TrainingFinished):
+                severity = "information" if event.status in ("finished", "stopped") else "error"
+                self.notify(f"{self.runner.recipe.name}: {event.status}: {event.reason}", severity=severity,
+                            timeout=8)
+                for screen in self.screen_stack:
+                    if isinstance(screen, HomeScreen):
+                        screen.reload_sessions()
+                        screen.show_info()
+
+    def open_recipe(self, path: str) -> None:
+        """Open the training screen for a recipe file, or the run in progress if it is that recipe."""
+        from aetui.ui.screens.train import TrainScreen
+
+        try:
+            recipe = recipes.load_file(Path(path))
+        except AetuiError as err:
+            self.notify(str(err), severity="error")
+            return
+        if self.runner.active and self.runner.recipe.source == recipe.source:
+            self.action_show_run()
+            return
+        self.push_screen(TrainScreen(recipe))
+
+    def open_session(self, path: str) -> None:
+        """Open a saved session."""
+        from aetui.ui.screens.summary import SessionSummaryScreen
+
+        try:
+            session = sessions.open_session(Path(path))
+        except AetuiError as err:
+            self.notify(str(err), severity="error")
+            return
+        self.push_screen(SessionSummaryScreen(session))
+
+    def action_show_run(self) -> None:
+        """Go to the training screen of the run in progress."""
+        from aetui.ui.screens.train import TrainScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, TrainScreen) and screen.recipe is self.runner.recipe:
+                while self.screen is not screen:
+                    self.pop_screen()
+                return
+        if self.runner.recipe is not None and self.runner.active:
+            self.push_screen(TrainScreen(self.runner.recipe))
+        else:
+            self.notify("No run in progress.")
+
+    def save_recipe(self, recipe, name: str, params: dict, settings: dict) -> Path:
+        """Write the recipe with new defaults as a user recipe; returns its path."""
+        data = recipe.to_dict()
+        data["params"] = dict(params)
+        data["train"].update(settings)
+        data["name"] = paths.safe_name(name)
+        data["description"] = f"{recipe.description} (tuned: " + \
+            ", ".join(f"{k}={v:g}" for k, v in params.items()) + ")"
+        return recipes.save_user_recipe(data, paths.user_recipes())
+
+    async def action_quit_app(self) -> None:
+        """Quit; if a run is in progress, ask first, then stop it cleanly."""
+        if not self.runner.active:
+            self.exit()
+            return
+        from aetui.ui.screens.dialogs import ConfirmDialog
+
+        async def answer(stop: bool | None) -> None:
+            if stop:
+                self.notify("Stopping the run; completed epochs are saved…")
+                self.runner.stop()
+                await self.runner.wait()
+                self.runner.drain()
+                self.exit()
+
+        self.push_screen(ConfirmDialog(f"A run of {self.runner.recipe.name} is in progress. "
+                                       "Stop it (completed epochs stay saved) and quit?"), answer)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Command palette entries: every key of the current screen, as `area: action`."""
+        yield from super().get_system_commands(screen)
+        area = type(screen).__name__.replace("Screen", "").lower()
+        for binding in screen.BINDINGS:
+            if isinstance(binding, Binding) and binding.show and binding.description:
+                action = binding.action
+                yield SystemCommand(f"{area}: {binding.description}", f"key {binding.key}",
+                                    lambda a=action, s=screen: self.call_later(s.run_action, a))

@@ -1,0 +1,124 @@
+"""The live run behind the UI: owns the training worker, its controls, its inbox and its state.
+
+The engine calls `inbox.put` on the training thread (cheap, never blocks); the App drains the
+inbox on a timer into a `RunState`, and screens redraw from that state at a bounded rate, so
+the UI thread stays mostly idle while training runs.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from functools import partial
+from pathlib import Path
+from typing import Callable
+
+from textual.worker import Worker
+
+from aetui.core import events
+from aetui.core.errors import AetuiError
+from aetui.core.recipe import Recipe
+from aetui.core.runstate import RunState
+from aetui.core.training import Controls
+
+
+class Runner:
+    """One training run at a time, started and stopped from the UI."""
+
+    def __init__(self, app, trainer: Callable, store: Path):
+        self.app = app
+        self.trainer = trainer
+        self.store = store
+        self.inbox: queue.SimpleQueue = queue.SimpleQueue()
+        self.state: RunState | None = None
+        self.recipe: Recipe | None = None
+        self.controls: Controls | None = None
+        self.worker: Worker | None = None
+        self.error: str = ""
+
+    @property
+    def active(self) -> bool:
+        """True while a training worker is alive."""
+        return self.worker is not None and not self.worker.is_finished
+
+    def start(self, recipe: Recipe, params: dict[str, float], epochs: int, batch_size: int, data_ready) -> None:
+        """Start training `recipe` in a thread worker; `data_ready()` blocks until the dataset is loaded."""
+        if self.active:
+            raise AetuiError(f"a run of {self.recipe.name} is in progress: stop it first")
+        self.recipe, self.error = recipe, ""
+        self.state = RunState(recipe=recipe.name, epochs_total=epochs, params=dict(params), status="starting")
+        self.controls = Controls(recipe.tunables)
+        work = partial(self._work, recipe, params, epochs, batch_size, data_ready, self.controls)
+        self.worker = self.app.run_worker(work, thread=True, group="training", exclusive=True,
+                                          exit_on_error=False, name="training")
+
+    def _work(self, recipe, params, epochs, batch_size, data_ready, controls) -> None:
+        from textual.worker import get_current_worker
+
+        controls.also_stop_on(get_current_worker().cancelled_event)  # the app exiting stops the run
+        try:
+            data = data_ready()
+            self.trainer(recipe, data, self.store, params=params, epochs=epochs, batch_size=batch_size,
+                         on_event=self.inbox.put, controls=controls)
+        except AetuiError as err:
+            self.inbox.put(events.TrainingFinished("failed", str(err), 0, 0))
+        except Exception as err:  # the session records it as failed; the UI shows the reason
+            self.inbox.put(events.TrainingFinished("failed", f"{type(err).__name__}: {err}", 0, 0))
+
+    def drain(self) -> list:
+        """Fold every queued event into the state; returns the events taken."""
+        taken = []
+        while True:
+            try:
+                event = self.inbox.get_nowait()
+            except queue.Empty:
+                return taken
+            if self.state is not None:
+                self.state.apply(event)
+            taken.append(event)
+
+    def set(self, name: str, value: float) -> None:
+        """Change a live hyperparameter of the run in progress."""
+        if self.controls is not None and self.active:
+            self.controls.set(name, value)
+
+    def toggle_pause(self) -> None:
+        """Pause a running run, or resume a paused one."""
+        if self.controls is None or not self.active:
+            return
+        if self.controls.paused:
+            self.controls.resume()
+        else:
+            self.controls.pause()
+
+    def stop(self) -> None:
+        """Ask the run to stop after the current batch (completed epochs stay saved)."""
+        if self.controls is not None:
+            self.controls.stop()
+
+    async def wait(self) -> None:
+        """Wait until the worker has finished."""
+        if self.worker is not None and not self.worker.is_finished:
+            await self.worker.wait()
+
+
+def data_loader(load: Callable) -> tuple[Callable, Callable]:
+    """A background loader: returns (start, ready); `ready()` blocks until loaded and returns the data."""
+    done = threading.Event()
+    box: dict = {}
+
+    def start() -> None:
+        try:
+            box["data"] = load()
+        except AetuiError as err:
+            box["error"] = err
+        finally:
+            done.set()
+
+    def ready():
+        done.wait()
+        if "error" in box:
+            raise box["error"]
+        return box["data"]
+
+    return start, ready

@@ -1,0 +1,86 @@
+"""Home: the recipes and the saved sessions, the dataset in use and the compute device."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from aetui import paths
+from aetui.core import recipe as recipes
+from aetui.core import sessions
+from aetui.core.errors import AetuiError
+
+KEYS = [("enter", "open the recipe (train) or the session (view)"), ("tab", "switch between the two lists"),
+        ("t", "go to the run in progress"), ("r", "reload recipes and sessions"), ("ctrl+p", "command palette"),
+        ("?", "this help"), ("q", "quit")]
+
+
+class HomeScreen(Screen):
+    """Lists recipes and sessions; Enter opens one."""
+
+    BINDINGS = [
+        Binding("t", "app.show_run", "run in progress"),
+        Binding("r", "reload", "reload"),
+        Binding("question_mark,f1", "help", "help"),
+        Binding("q", "app.quit_app", "quit"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="info")
+        yield Static("Recipes: Enter trains", classes="caption")
+        yield DataTable(id="recipes", cursor_type="row", zebra_stripes=True)
+        yield Static("Sessions: Enter opens", classes="caption")
+        yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#recipes", DataTable).add_columns("recipe", "kind", "tunes", "description")
+        self.query_one("#sessions", DataTable).add_columns("session", "model", "data", "epochs", "best val",
+                                                           "status", "date")
+        self.action_reload()
+        self.show_info()
+
+    def show_info(self) -> None:
+        """Redraw the line about data, device, store and the run in progress."""
+        self.query_one("#info", Static).update(self.app.info_line())
+
+    def action_reload(self) -> None:
+        """Reread recipes and sessions from disk."""
+        table = self.query_one("#recipes", DataTable)
+        table.clear()
+        for name, path in sorted(recipes.discover(paths.recipe_dirs()).items()):
+            try:
+                r = recipes.load_file(path)
+                table.add_row(name, r.kind, " ".join(r.tunables).replace("learning_rate", "lr"), r.description,
+                              key=str(path))
+            except AetuiError as err:
+                table.add_row(name, "broken", "", str(err), key=str(path))
+        self.reload_sessions()
+
+    def reload_sessions(self) -> None:
+        """Reread the session list."""
+        table = self.query_one("#sessions", DataTable)
+        table.clear()
+        for s in sessions.list_sessions(self.app.store):
+            best = s.best_val_loss
+            table.add_row(s.name, s.meta.get("recipe", {}).get("name", "?"), s.meta.get("dataset", {}).get("name", "?"),
+                          f"{s.epochs_done}/{s.meta.get('epochs', '?')}", "-" if best is None else f"{best:.4g}",
+                          s.status, str(s.meta.get("created", ""))[:16].replace("T", " "), key=str(s.path))
+        if not table.row_count:
+            table.add_row("(none yet: train a recipe)", "", "", "", "", "", "", key="")
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        key = event.row_key.value
+        if not key:
+            return
+        if event.data_table.id == "recipes":
+            self.app.open_recipe(key)
+        else:
+            self.app.open_session(key)
+
+    def action_help(self) -> None:
+        from aetui.ui.screens.dialogs import HelpDialog
+
+        self.app.push_screen(HelpDialog("Home: keys", KEYS))

@@ -1,0 +1,205 @@
+"""Train: sliders for the hyperparameters, the live loss chart, sparsity figures and a preview."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from aetui.core.errors import AetuiError
+from aetui.core.hparams import HPARAMS, RUN_SETTINGS
+from aetui.core.recipe import Recipe
+from aetui.ui.widgets.digit_panel import DigitPanel
+from aetui.ui.widgets.latent_scatter import LatentScatter
+from aetui.ui.widgets.loss_chart import LossChart
+from aetui.ui.widgets.param_slider import ParamSlider
+from aetui.ui.widgets.sparsity_panel import SparsityPanel
+
+REDRAW_HZ = 4
+KEYS = [("space", "start; pause or resume a run"), ("s", "stop (completed epochs stay saved)"),
+        ("r", "restart with the current settings"), ("ctrl+s", "save the settings as a new recipe"),
+        ("l", "loss chart: log scale on/off"), ("up/down, tab", "move between sliders"),
+        ("left/right", "adjust the slider (shift: five steps)"), ("enter", "type an exact value"),
+        ("escape", "back to home (the run goes on)"), ("?", "this help")]
+
+
+def parts_table(logs: dict[str, float]) -> Table:
+    """The latest epoch's loss parts: train and validation values and each part's share of the loss."""
+    table = Table("part", "train", "val", "share", box=None, padding=(0, 1, 0, 0), title="last epoch",
+                  title_justify="left")
+    total = logs.get("loss") or float("nan")
+    for key in ["loss", *sorted(k for k in logs if "_" not in k.replace("disc_acc", "") and k != "loss")]:
+        share = "" if key in ("loss", "disc_acc") else f"{logs[key] / total:.0%}" if total else ""
+        table.add_row(key, f"{logs[key]:.4g}", f"{logs.get('val_' + key, float('nan')):.4g}", share)
+    return table
+
+
+class TrainScreen(Screen):
+    """Tunes and trains one recipe; every view follows the live run state."""
+
+    BINDINGS = [
+        Binding("space", "toggle", "start/pause"),
+        Binding("s", "stop", "stop"),
+        Binding("r", "restart", "restart"),
+        Binding("ctrl+s", "save", "save recipe"),
+        Binding("l", "log_scale", "log y"),
+        Binding("up", "app.focus_previous", show=False),
+        Binding("down", "app.focus_next", show=False),
+        Binding("escape", "app.pop_screen", "home"),
+        Binding("question_mark,f1", "help", "help"),
+    ]
+
+    def __init__(self, recipe: Recipe):
+        super().__init__()
+        self.recipe = recipe
+        self.params = dict(recipe.params)
+        self.settings = {"epochs": recipe.train["epochs"], "batch_size": recipe.train["batch_size"]}
+        self.drawn_version = -1
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="status")
+        with Horizontal(id="body"):
+            with VerticalScroll(id="params"):
+                for name, value in self.params.items():
+                    yield ParamSlider(HPARAMS[name], value)
+                for name, value in self.settings.items():
+                    yield ParamSlider(RUN_SETTINGS[name], value, classes="setting")
+                yield Static(id="param-help")
+                yield Static(id="parts")
+            with Vertical(id="right"):
+                with Vertical(id="chart-box"):
+                    yield LossChart(id="chart")
+                with Horizontal(id="lower"):
+                    yield SparsityPanel(id="sparsity")
+                    with Vertical(id="preview"):
+                        yield DigitPanel(ascii=self.app.ascii, id="digits")
+                        if self.recipe.net["code"] == 2:
+                            yield LatentScatter(id="scatter")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#params").border_title = "hyperparameters"
+        self.query_one("#chart-box").border_title = "loss"
+        self.query_one("#sparsity").border_title = {"vae": "latents", "aae": "adversary"}.get(self.recipe.kind,
+                                                                                            "sparsity")
+        self.query_one("#preview").border_title = "digits / reconstructions"
+        self.query(ParamSlider).first().focus()
+        self.set_interval(1 / REDRAW_HZ, self.redraw)
+        self.redraw()
+
+    @property
+    def state(self):
+        """The live run state if the run in progress is this screen's, else None."""
+        runner = self.app.runner
+        return runner.state if runner.state is not None and runner.recipe is self.recipe else None
+
+    def redraw(self) -> None:
+        """Bring every view up to date with the run state, if it changed since the last redraw."""
+        state = self.state
+        version = state.version if state else 0
+        self.query_one("#status", Static).update(self.status_line())
+        if version == self.drawn_version:
+            return
+        self.drawn_version = version
+        running = state is not None and self.app.runner.active
+        for slider in self.query(".setting").results(ParamSlider):
+            slider.locked = running
+        if state is None:
+            return
+        chart = self.query_one(LossChart)
+        chart.show(state)
+        self.query_one("#chart-box").border_subtitle = chart.legend
+        last = state.epochs[-1] if state.epochs else None
+        self.query_one("#parts", Static).update(parts_table(last.logs) if last else "")
+        self.query_one(SparsityPanel).show(last.stats if last else None, state.snapshot, state.params,
+                                           self.recipe.kind)
+        if state.snapshot is not None and state.fixed is not None:
+            self.query_one(DigitPanel).show(state.fixed, state.snapshot["recon"])
+            if self.recipe.net["code"] == 2:
+                self.query_one(LatentScatter).show(state.snapshot["codes"], state.fixed["subset_labels"])
+
+    def status_line(self) -> str:
+        state, runner = self.state, self.app.runner
+        head = f"[b]{self.recipe.name}[/b] ({self.recipe.kind})"
+        if state is None:
+            busy = f" · a run of {runner.recipe.name} is in progress" if runner.active else ""
+            return f"{head} · ready{busy} · space starts · ? help"
+        where = f"epoch {max(state.epoch, 1)}/{state.epochs_total}"
+        if state.status in ("running", "paused") and state.batch:
+            where += f" · batch {state.batch}/{state.steps_per_epoch}"
+        reason = f" · {state.reason}" if state.reason and state.status not in ("running", "paused") else ""
+        return f"{head} · [b]{state.status}[/b] · {where}{reason} · {state.session}"
+
+    def on_descendant_focus(self, event) -> None:
+        slider = event.widget if isinstance(event.widget, ParamSlider) else None
+        if slider is not None:
+            self.query_one("#param-help", Static).update(
+                f"{slider.spec.help}\nvalid: {slider.spec.describe_range()}")
+
+    def on_param_slider_changed(self, event: ParamSlider.Changed) -> None:
+        if event.name in self.settings:
+            self.settings[event.name] = int(event.value)
+            return
+        self.params[event.name] = event.value
+        if self.state is not None and self.app.runner.active:
+            self.app.runner.set(event.name, event.value)
+
+    def action_toggle(self) -> None:
+        runner = self.app.runner
+        if self.state is not None and runner.active:
+            runner.toggle_pause()
+        else:
+            self.start()
+
+    def start(self) -> None:
+        """Start a run with the current slider values."""
+        try:
+            self.app.runner.start(self.recipe, dict(self.params), self.settings["epochs"],
+                                  self.settings["batch_size"], self.app.data_ready)
+        except AetuiError as err:
+            self.notify(str(err), severity="error")
+            return
+        for slider in self.query(".setting").results(ParamSlider):
+            slider.locked = True
+        self.drawn_version = -1
+
+    def action_stop(self) -> None:
+        if self.state is not None and self.app.runner.active:
+            self.app.runner.stop()
+            self.notify("Stopping after this batch; completed epochs are saved.")
+
+    async def action_restart(self) -> None:
+        runner = self.app.runner
+        if self.state is not None and runner.active:
+            runner.stop()
+            await runner.wait()
+            runner.drain()
+        self.start()
+
+    def action_log_scale(self) -> None:
+        chart = self.query_one(LossChart)
+        chart.log_scale = not chart.log_scale
+        self.drawn_version = -1
+        self.redraw()
+
+    def action_save(self) -> None:
+        from aetui.ui.screens.dialogs import NameDialog
+
+        def save(name: str | None) -> None:
+            if name:
+                try:
+                    path = self.app.save_recipe(self.recipe, name, self.params, self.settings)
+                except AetuiError as err:
+                    self.notify(str(err), severity="error")
+                else:
+                    self.notify(f"Saved as recipe {path.stem} ({path})")
+
+        self.app.push_screen(NameDialog("Save these settings as a recipe named:", f"{self.recipe.name}-tuned"), save)
+
+    def action_help(self) -> None:
+        from aetui.ui.screens.dialogs import HelpDialog
+
+        self.app.push_screen(HelpDialog(f"Train {self.recipe.name}: keys", KEYS))

@@ -1,0 +1,58 @@
+"""The real `aetui` command in a real terminal (tmux, 80x24): home, training, quitting mid-run."""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+class Tmux:
+    def __init__(self, name: str):
+        self.name = name
+
+    def keys(self, *keys: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+
+    def screen(self) -> str:
+        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True).stdout
+
+    def wait_for(self, text: str, seconds: float = 60) -> str:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            time.sleep(0.2)
+        raise AssertionError(f"{text!r} never appeared; the screen was:\n{self.screen()}")
+
+
+def test_home_train_and_quit_at_80x24(tmp_path):
+    name = f"aetui-test-{os.getpid()}"
+    command = (f"cd {tmp_path} && {sys.executable} -m aetui --dataset digits --sessions {tmp_path / 'store'}; "
+               "echo EXITED-$?; sleep 30")
+    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "80", "-y", "24", command], check=True)
+    term = Tmux(name)
+    try:
+        home = term.wait_for("Device: CPU", 60)
+        assert "Data: digits" in home and "aae-gaussian" in home and "Sessions: Enter opens" in home
+        term.keys("Down", "Down", "Enter")  # the third recipe: ae-32
+        train = term.wait_for("space start/pause")
+        assert "ae-32" in train and "hyperparameters" in train
+        term.keys("Space")
+        term.wait_for("running", 60)
+        term.wait_for("last epoch", 120)  # an epoch completed and its figures are shown
+        term.keys("Escape")
+        term.wait_for("Recipes: Enter trains", 10)  # (a separate key: Escape then q at once reads as Alt+q)
+        term.keys("q")
+        term.wait_for("Stop it", 10)
+        term.keys("y")
+        term.wait_for("EXITED-0", 60)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+    sessions = list((tmp_path / "store").iterdir())
+    assert len(sessions) == 1 and sessions[0].name.startswith("ae-32")

@@ -1,0 +1,65 @@
+"""A scripted stand-in for `training.train`: the same signature and events, instant and deterministic.
+
+UI tests use it so the Pilot is not slowed by real training; the real engine is tested in
+tests/core and end to end (tests/ui/test_train_flow.py, tests/test_tmux.py).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from aetui.core import events
+from aetui.core.analysis.sparsity import code_stats, gaussian_stats
+from aetui.core.training import Controls, fixed_panel, to_u8
+
+
+class ScriptedTrainer:
+    """Emits `batches` batch events per epoch; `hold` makes it wait after each epoch until released."""
+
+    def __init__(self, batches: int = 4, hold: bool = False):
+        self.batches = batches
+        self.release = threading.Event()
+        if not hold:
+            self.release.set()
+        self.calls: list[dict] = []
+
+    def __call__(self, recipe, data, store, *, params, epochs, batch_size, on_event, controls: Controls, **_):
+        self.calls.append({"recipe": recipe.name, "params": dict(params), "epochs": epochs,
+                           "batch_size": batch_size})
+        values = dict(params)
+        fixed = fixed_panel(data, recipe)
+        rng = np.random.default_rng(0)
+        on_event(events.TrainingStarted("scripted", recipe.name, epochs, self.batches, len(data.x_train),
+                                        "scripted", dict(values)))
+        step, done = 0, 0
+        for epoch in range(1, epochs + 1):
+            for batch in range(1, self.batches + 1):
+                for name, value in controls.take_pending():
+                    on_event(events.HParamChanged(name, values[name], value, epoch, step))
+                    values[name] = value
+                step += 1
+                loss = 1.0 / (epoch + batch / self.batches)
+                on_event(events.BatchEnded(epoch, batch, step, {"loss": loss, "recon": loss / 2},
+                                           {"loss": loss, "recon": loss / 2}))
+                if controls.stopping:
+                    on_event(events.TrainingFinished("stopped", f"stopped after {done} epoch(s)", done, step))
+                    return None
+            codes = rng.random((len(fixed["subset_index"]), recipe.net["code"])).astype(np.float32) * 0.1
+            stats = code_stats(codes)
+            unit_means = stats.pop("unit_means")
+            arrays = {"codes": codes, "unit_means": unit_means}
+            if recipe.kind == "vae":
+                gauss = gaussian_stats(codes, np.zeros_like(codes))
+                arrays["kl_per_dim"] = gauss.pop("kl_per_dim")
+                stats.update(gauss)
+            logs = {"loss": 1.0 / epoch, "recon": 0.5 / epoch, "val_loss": 1.1 / epoch, "val_recon": 0.55 / epoch}
+            on_event(events.EpochEnded(epoch, step, logs, stats, 0.5, 1000.0))
+            recon = to_u8(data.x_test[fixed["panel_index"]] * (1 - 0.5 / epoch))
+            on_event(events.SnapshotTaken(epoch, {"recon": recon, **arrays}, fixed))
+            done = epoch
+            while not self.release.wait(0.05) and not controls.stopping:
+                pass
+        on_event(events.TrainingFinished("finished", f"{done} epoch(s)", done, step))
+        return None

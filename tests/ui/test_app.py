@@ -1,0 +1,150 @@
+"""The app with the scripted trainer: home, the train screen's keys, live changes, quitting."""
+
+from pathlib import Path
+
+from textual.widgets import DataTable
+
+from aetui.core import recipe as recipes
+from aetui.ui.screens.dialogs import ConfirmDialog, HelpDialog
+from aetui.ui.screens.summary import SessionSummaryScreen
+from aetui.ui.screens.train import TrainScreen
+from aetui.ui.widgets.loss_chart import LossChart
+from aetui.ui.widgets.param_slider import ParamSlider
+from tests.ui.conftest import fake_session
+from tests.ui.scripted import ScriptedTrainer
+
+
+async def until(pilot, condition, seconds=20.0):
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def ended(app):
+    return app.runner.state is not None and app.runner.state.status in ("finished", "stopped", "failed")
+
+
+async def open_recipe(pilot, app, name):
+    table = app.screen.query_one("#recipes", DataTable)
+    table.focus()
+    row = [r.value for r in table.rows].index(next(k.value for k in table.rows if Path(k.value).stem == name))
+    table.move_cursor(row=row)
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, TrainScreen))
+
+
+async def test_home_lists_recipes_sessions_and_data(make_app):
+    fake_session(Path("sessions"), "old-run", "ae-32", 3, "finished", "2026-01-02T03:04:05")
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: "digits" in app.info_line())
+        recipes_table = app.screen.query_one("#recipes", DataTable)
+        assert {Path(k.value).stem for k in recipes_table.rows} >= {"vae-2d", "sparse-kl", "aae-mixture"}
+        sessions_table = app.screen.query_one("#sessions", DataTable)
+        row = sessions_table.get_row_at(0)
+        assert row[0] == "old-run" and row[3] == "3/30" and row[5] == "finished"
+        sessions_table.focus()
+        await pilot.press("enter")
+        assert isinstance(app.screen, SessionSummaryScreen)
+        await pilot.press("escape", "question_mark")
+        assert isinstance(app.screen, HelpDialog)
+
+
+async def test_train_screen_start_live_change_stop(make_app):
+    trainer = ScriptedTrainer(hold=True)
+    app = make_app(trainer)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await open_recipe(pilot, app, "sparse-kl")
+        screen = app.screen
+        assert [s.spec.name for s in screen.query(ParamSlider)] == ["learning_rate", "beta", "p", "weight_decay",
+                                                                     "epochs", "batch_size"]
+        beta = screen.query_one("#slider-beta", ParamSlider)
+        beta.focus()
+        await pilot.press("right")  # before start: changes the starting value
+        assert screen.params["beta"] > 3.0
+        await pilot.press("space")
+        await until(pilot, lambda: app.runner.state.epochs)
+        assert trainer.calls[0]["params"]["beta"] == screen.params["beta"]
+        assert screen.query_one("#slider-epochs", ParamSlider).locked
+        await pilot.pause(0.3)
+        assert app.screen.query_one(LossChart).legend  # the chart drew curves
+        before = beta.value
+        await pilot.press("left", "left")
+        trainer.release.set()
+        await until(pilot, lambda: app.runner.state.changes)
+        change = app.runner.state.changes[0]
+        assert change.name == "beta" and change.old == before and change.new < before
+        await until(pilot, lambda: ended(app))
+        assert app.runner.state.status == "finished"
+
+
+async def test_pause_resume_and_stop_keys(make_app):
+    trainer = ScriptedTrainer(hold=True)
+    app = make_app(trainer)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await open_recipe(pilot, app, "ae-32")
+        await pilot.press("space")
+        await until(pilot, lambda: app.runner.state.epochs)
+        await pilot.press("space")
+        assert app.runner.controls.paused
+        await pilot.press("space")
+        assert not app.runner.controls.paused
+        await pilot.press("s")
+        trainer.release.set()
+        await until(pilot, lambda: ended(app))
+        assert app.runner.state.status in ("stopped", "finished")
+
+
+async def test_escape_keeps_the_run_and_t_returns(make_app):
+    trainer = ScriptedTrainer(hold=True)
+    app = make_app(trainer)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await open_recipe(pilot, app, "ae-32")
+        await pilot.press("space")
+        await until(pilot, lambda: app.runner.state.epochs)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, TrainScreen) and app.runner.active
+        assert "training ae-32" in app.info_line()
+        await pilot.press("t")
+        assert isinstance(app.screen, TrainScreen)
+        trainer.release.set()
+        await until(pilot, lambda: ended(app))
+
+
+async def test_quit_mid_run_asks_then_stops(make_app):
+    trainer = ScriptedTrainer(hold=True)
+    app = make_app(trainer)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await open_recipe(pilot, app, "ae-32")
+        await pilot.press("space")
+        await until(pilot, lambda: app.runner.state.epochs)
+        await pilot.press("escape", "q")
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("n")
+        assert app.runner.active
+        await pilot.press("q", "y")
+        trainer.release.set()
+        await until(pilot, lambda: ended(app))
+    assert app.runner.state.status == "stopped"
+
+
+async def test_save_settings_as_a_recipe(make_app):
+    app = make_app(ScriptedTrainer())
+    async with app.run_test(size=(100, 32)) as pilot:
+        await open_recipe(pilot, app, "sparse-l1")
+        app.screen.query_one("#slider-lam", ParamSlider).set_value(1e-4)
+        await pilot.press("ctrl+s")
+        app.screen.query_one("#name").value = "l1-blurry"
+        await pilot.press("enter")
+    saved = recipes.load_file(Path("user-models/l1-blurry.toml"))
+    assert saved.params["lam"] == 1e-4 and saved.kind == "sparse" and "tuned" in saved.description
+
+
+async def test_command_palette_offers_screen_actions(make_app):
+    app = make_app(ScriptedTrainer())
+    async with app.run_test(size=(100, 32)) as pilot:
+        await open_recipe(pilot, app, "ae-32")
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "train: start/pause" in titles and "train: stop" in titles and "train: save recipe" in titles

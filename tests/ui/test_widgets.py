@@ -1,0 +1,110 @@
+"""Widgets and the image renderer, alone."""
+
+import numpy as np
+import pytest
+from textual.app import App
+
+from aetui.core.hparams import HPARAMS, RUN_SETTINGS
+from aetui.render import digit_rows, fit
+from aetui.ui.widgets.param_slider import ParamSlider, ticks
+from aetui.ui.widgets.sparsity_panel import bar_rows, histogram
+
+
+class SliderApp(App):
+    def __init__(self, spec, value):
+        super().__init__()
+        self.spec, self.value, self.changes = spec, value, []
+
+    def compose(self):
+        yield ParamSlider(self.spec, self.value)
+
+    def on_mount(self):
+        self.query_one(ParamSlider).focus()
+
+    def on_param_slider_changed(self, event):
+        self.changes.append((event.name, event.value))
+
+
+async def test_arrow_keys_step_along_a_log_scale():
+    app = SliderApp(HPARAMS["lam"], 1e-7)
+    async with app.run_test() as pilot:
+        slider = app.query_one(ParamSlider)
+        await pilot.press("right")
+        up = slider.value
+        assert up > 1e-7 and up < 1e-6
+        await pilot.press("left", "left")
+        assert slider.value < 1e-7
+        await pilot.press(*["left"] * 60)
+        assert slider.value == 0.0  # zero is valid for lam and sits at the left end
+        assert app.changes[0] == ("lam", up)
+
+
+async def test_exact_entry_and_refusal_with_reason():
+    app = SliderApp(HPARAMS["p"], 0.05)
+    async with app.run_test() as pilot:
+        slider = app.query_one(ParamSlider)
+        await pilot.press("enter")
+        entry = slider.query_one("#entry")
+        entry.value = "1.5"
+        await pilot.press("enter")
+        assert slider.value == 0.05 and "out of range (valid: 0 < p < 1)" in slider.error
+        entry.value = "0.01"
+        await pilot.press("enter")
+        assert slider.value == 0.01 and slider.error == "" and entry.has_class("hidden")
+        await pilot.press("enter")
+        entry.value = "abc"
+        await pilot.press("enter")
+        assert "must be a number" in slider.error
+        await pilot.press("escape")
+        assert slider.error == "" and slider.value == 0.01
+
+
+async def test_locked_slider_refuses():
+    app = SliderApp(RUN_SETTINGS["epochs"], 30)
+    async with app.run_test() as pilot:
+        slider = app.query_one(ParamSlider)
+        slider.locked = True
+        await pilot.press("right")
+        assert slider.value == 30 and "fixed while a run goes on" in slider.error
+
+
+def test_ticks_are_valid_and_ordered():
+    for spec in [*HPARAMS.values(), *RUN_SETTINGS.values()]:
+        values = ticks(spec)
+        assert values == sorted(values)
+        for v in values:
+            spec.check(v)
+
+
+def test_batch_size_ticks_are_whole_numbers():
+    assert all(v.is_integer() for v in ticks(RUN_SETTINGS["batch_size"]))
+
+
+@pytest.mark.parametrize("width, height", [(30, 10), (60, 24), (120, 40)])
+def test_digit_rows_fit_the_space(width, height):
+    rng = np.random.default_rng(0)
+    groups = [rng.random((10, 28, 28)), rng.random((10, 28, 28))]
+    text = digit_rows(groups, width, height, labels=[str(i) for i in range(10)], border=4)
+    lines = text.plain.split("\n")
+    assert len(lines) <= height and max(len(line) for line in lines) <= width
+
+
+def test_fit_prefers_legible_digits():
+    small = fit(10, 2, 30, 10, native=20, label_rows=1)
+    assert small.pixels >= 8 and small.columns * small.rows < 10
+    big = fit(10, 2, 220, 40, native=20, label_rows=1)
+    assert big.pixels == 20 and big.columns == 10
+
+
+def test_ascii_ramp():
+    img = np.zeros((1, 4, 4))
+    img[0, :2, :2] = 1.0
+    text = digit_rows([img], 10, 4, ascii=True)
+    assert text.plain.splitlines()[0].startswith("@@")
+
+
+def test_histogram_and_bars():
+    counts = histogram(np.array([0.0, 0.01, 0.05, 0.05, 0.2]), 4, 0.0, 0.1)
+    assert counts == [2, 0, 2, 1]
+    rows = bar_rows([4, 0, 2], 2)
+    assert len(rows) == 2 and rows[1][0] == "█" and rows[0][0] == "█"
