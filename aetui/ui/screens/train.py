@@ -33,7 +33,7 @@ def parts_table(logs: dict[str, float]) -> Table:
     total = logs.get("loss") or float("nan")
     for key in ["loss", *sorted(k for k in logs if "_" not in k.replace("disc_acc", "") and k != "loss")]:
         share = "" if key in ("loss", "disc_acc") else f"{logs[key] / total:.0%}" if total else ""
-        table.add_row(key, f"{logs[key]:.4g}", f"{logs.get('val_' + key, float('nan')):.4g}", share)
+        table.add_row(key, f"{logs[key]:.3g}", f"{logs.get('val_' + key, float('nan')):.3g}", share)
     return table
 
 
