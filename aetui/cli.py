@@ -39,9 +39,40 @@ def _parser() -> argparse.ArgumentParser:
                        help="train on the first N training images only")
     train.add_argument("--gpu", type=int, metavar="N", default=argparse.SUPPRESS, help="train on GPU N only")
 
+    _sessions_arg(train)
     sub.add_parser("recipes", help="list the recipes")
-    sub.add_parser("ls", help="list the saved sessions")
+    _sessions_arg(sub.add_parser("ls", help="list the saved sessions"))
+
+    from aetui.show import VIEWS
+
+    show = sub.add_parser("show", help="print a view of a saved session")
+    show.add_argument("session", help="session name (see `aetui ls`) or folder")
+    show.add_argument("--view", choices=VIEWS, default="curves", help="which view (default: curves)")
+    show.add_argument("--epoch", type=int, help="the epoch to show (default: the last)")
+    show.add_argument("--projection", choices=("pca", "tsne"), default="pca",
+                      help="scatter of codes wider than 2: pca (default) or tsne")
+    show.add_argument("--ascii", action="store_true", default=argparse.SUPPRESS, help="ASCII images")
+    _sessions_arg(show)
+
+    open_ = sub.add_parser("open", help="open a saved session in the workbench's replay screen")
+    open_.add_argument("session", help="session name or folder")
+    _sessions_arg(open_)
+
+    compare = sub.add_parser("compare", help="open two or more sessions side by side in the workbench")
+    compare.add_argument("names", nargs="+", metavar="SESSION")
+    _sessions_arg(compare)
+
+    export = sub.add_parser("export", help="write PNGs, CSV and TensorBoard events of a session")
+    export.add_argument("session", help="session name or folder")
+    export.add_argument("--to", required=True, metavar="DIR", help="folder to write into (created if needed)")
+    _sessions_arg(export)
     return parser
+
+
+def _sessions_arg(parser: argparse.ArgumentParser) -> None:
+    """`--sessions` after a command as well as before it (`aetui ls --sessions DIR`)."""
+    parser.add_argument("--sessions", metavar="DIR", default=argparse.SUPPRESS,
+                        help="session store (default: $AETUI_SESSIONS or ./sessions)")
 
 
 def _data_args(parser: argparse.ArgumentParser, suppress: bool = False) -> None:
@@ -64,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
             return _recipes()
         if args.command == "ls":
             return _ls(args)
+        if args.command == "show":
+            return _show(args)
+        if args.command == "export":
+            return _export(args)
         return _workbench(args)
     except AetuiError as err:
         print(f"aetui: {err}", file=sys.stderr)
@@ -83,13 +118,55 @@ def _dataset_loader(args):
     return lambda: data.load(args.dataset, args.data).limited(args.limit)
 
 
+def _session(args, name: str):
+    from aetui.core import sessions
+
+    return sessions.find(paths.session_store(args.sessions), name)
+
+
+def _show(args) -> int:
+    from rich.console import Console
+
+    from aetui.core.replay import Replay
+    from aetui.render import colour_available
+    from aetui.show import render_view
+
+    session = _session(args, args.session)
+    replay = Replay(session)
+    console = Console()
+    if not replay.epochs and args.view != "params":
+        raise AetuiError(f"{session.name} has no completed epoch yet")
+    epoch = replay.check_epoch(args.epoch) if args.epoch is not None else replay.last
+    for problem in session.problems:
+        console.print(f"[yellow]gap: {problem}[/]")
+    console.print(f"[b]{session.name}[/b] · {session.meta.get('recipe', {}).get('name', '?')} · "
+                  f"{session.status} · epoch {epoch}/{replay.last}")
+    console.print(render_view(replay, args.view, epoch, console.width, max(console.height - 4, 20),
+                              ascii=args.ascii or not colour_available(), projection=args.projection))
+    return 0
+
+
+def _export(args) -> int:
+    from aetui.export import export
+
+    written = export(_session(args, args.session), Path(args.to))
+    for path in written:
+        print(path)
+    return 0
+
+
 def _workbench(args) -> int:
     from aetui.core.backend import log_path
     from aetui.render import colour_available
     from aetui.ui.app import AetuiApp
 
+    opening = []
+    if args.command == "open":
+        opening = [_session(args, args.session).path]
+    elif args.command == "compare":
+        opening = [_session(args, name).path for name in args.names]
     app = AetuiApp(paths.session_store(args.sessions), _dataset_loader(args), ascii=args.ascii or not
-                   colour_available(), gpu=args.gpu)
+                   colour_available(), gpu=args.gpu, opening=opening)
     with _terminal_kept_from(log_path()):
         app.run()
     return app.return_code or 0
@@ -145,7 +222,8 @@ def _ls(args) -> int:
         console.print(f"No sessions in {store} yet: try `aetui train ae-32 --epochs 2`.")
         return 0
     table = Table(title=f"Sessions in {store}", title_justify="left")
-    for col in ("name", "model", "dataset", "epochs", "best val loss", "status", "created"):
+    table.add_column("name", no_wrap=True)
+    for col in ("model", "dataset", "epochs", "best val loss", "status", "created"):
         table.add_column(col, overflow="fold")
     for s in found:
         best = s.best_val_loss

@@ -17,8 +17,17 @@ from rich.text import Text
 from aetui.core.analysis.images import crop, shrink
 
 RAMP = " .:-=+*#%@"
+CLASS_RGB = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
+             (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
+"""One colour per class (the tab10 palette), used by every view of classes."""
 _GRAYS = [Style(color=f"rgb({g},{g},{g})", bgcolor=f"rgb({h},{h},{h})") for g in range(0, 256, 17)
           for h in range(0, 256, 17)]
+
+
+def class_style(cls: int) -> str:
+    """The rich colour of class `cls`."""
+    r, g, b = CLASS_RGB[cls % len(CLASS_RGB)]
+    return f"rgb({r},{g},{b})"
 
 
 def colour_available() -> bool:
@@ -88,7 +97,7 @@ def digit_rows(groups: list[np.ndarray], width: int, height: int, ascii: bool = 
     `width` x `height` cells; images are cropped by `border` and shrunk as needed."""
     groups = [crop(g, border) for g in groups]
     count = max(len(g) for g in groups)
-    native = groups[0].shape[1]
+    native = groups[0].shape[1] * (2 if groups[0].shape[1] < 16 else 1)  # small images may be drawn larger
     layout = fit(count, len(groups), width, height, native, label_rows=1 if labels else 0)
     shown = min(count, layout.columns * layout.rows)
     out = Text()

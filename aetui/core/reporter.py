@@ -134,8 +134,10 @@ class Reporter(keras.callbacks.Callback):
     def outcome(self) -> tuple[str, str]:
         if self.diverged:
             return "diverged", self.diverged + f"; weights of epoch {self.epochs_done} kept"
-        if self.controls.stopping and self.epochs_done < self.epochs:
+        if self.controls.stop_event.is_set() and self.epochs_done < self.epochs:
             return "stopped", f"stopped by the user after {self.epochs_done} complete epoch(s)"
+        if self.controls.stopping and self.epochs_done < self.epochs:
+            return "interrupted", f"the app closed after {self.epochs_done} complete epoch(s)"
         return "finished", f"{self.epochs_done} epoch(s)"
 
     def finish(self, status: str, reason: str) -> None:

@@ -14,7 +14,7 @@ from aetui import paths
 from aetui.core import recipe as recipes
 from aetui.core import sessions
 from aetui.core.errors import AetuiError
-from aetui.core.events import TrainingFinished
+from aetui.core.events import TrainingFinished, TrainingStarted
 from aetui.ui.runner import Runner, data_loader
 from aetui.ui.screens.home import HomeScreen
 
@@ -27,8 +27,11 @@ class AetuiApp(App):
     BINDINGS = [Binding("ctrl+q", "quit_app", "quit", show=False)]
 
     def __init__(self, store: Path, load_data: Callable, trainer: Callable | None = None,
-                 ascii: bool = False, warm_up: bool = True, gpu: int | None = None):
+                 ascii: bool = False, warm_up: bool = True, gpu: int | None = None,
+                 opening: list[Path] | None = None):
         super().__init__()
+        self.opening = opening or []
+        """Sessions to open at start: one opens its replay, several the comparison."""
         self.gpu = gpu
         self.store = store
         self.ascii = ascii
@@ -42,6 +45,10 @@ class AetuiApp(App):
 
     def on_mount(self) -> None:
         self.push_screen(HomeScreen())
+        if len(self.opening) == 1:
+            self.open_session(str(self.opening[0]))
+        elif self.opening:
+            self.compare([str(p) for p in self.opening])
         self.run_worker(self._load_data, thread=True, group="warm-up")
         if self.warm_up:
             self.run_worker(self._start_backend, thread=True, group="warm-up")
@@ -81,14 +88,19 @@ class AetuiApp(App):
 
     def _drain(self) -> None:
         for event in self.runner.drain():
+            if isinstance(event, (TrainingStarted, TrainingFinished)):
+                self._refresh_home()
             if isinstance(event, TrainingFinished):
                 severity = "information" if event.status in ("finished", "stopped") else "error"
                 self.notify(f"{self.runner.recipe.name}: {event.status}: {event.reason}", severity=severity,
                             timeout=8)
-                for screen in self.screen_stack:
-                    if isinstance(screen, HomeScreen):
-                        screen.reload_sessions()
-                        screen.show_info()
+
+    def _refresh_home(self) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, HomeScreen):
+                screen.reload_sessions()
+                screen.show_info()
+                screen.refresh_bindings()
 
     def open_recipe(self, path: str) -> None:
         """Open the training screen for a recipe file, or the run in progress if it is that recipe."""
@@ -105,15 +117,26 @@ class AetuiApp(App):
         self.push_screen(TrainScreen(recipe))
 
     def open_session(self, path: str) -> None:
-        """Open a saved session."""
-        from aetui.ui.screens.summary import SessionSummaryScreen
+        """Open a saved session in the replay screen."""
+        from aetui.ui.screens.replay import ReplayScreen
 
         try:
             session = sessions.open_session(Path(path))
         except AetuiError as err:
             self.notify(str(err), severity="error")
             return
-        self.push_screen(SessionSummaryScreen(session))
+        self.push_screen(ReplayScreen(session))
+
+    def compare(self, paths_: list[str]) -> None:
+        """Open two or more saved sessions side by side."""
+        from aetui.ui.screens.compare import CompareScreen
+
+        try:
+            opened = [sessions.open_session(Path(p)) for p in paths_]
+        except AetuiError as err:
+            self.notify(str(err), severity="error")
+            return
+        self.push_screen(CompareScreen(opened))
 
     def action_show_run(self) -> None:
         """Go to the training screen of the run in progress."""
@@ -138,6 +161,10 @@ class AetuiApp(App):
         data["description"] = f"{recipe.description} (tuned: " + \
             ", ".join(f"{k}={v:g}" for k, v in params.items()) + ")"
         return recipes.save_user_recipe(data, paths.user_recipes())
+
+    async def action_quit(self) -> None:
+        """Textual's quit (the command palette's Quit) asks too while a run is in progress."""
+        await self.action_quit_app()
 
     async def action_quit_app(self) -> None:
         """Quit; if a run is in progress, ask first, then stop it cleanly."""
@@ -164,5 +191,6 @@ class AetuiApp(App):
         for binding in screen.BINDINGS:
             if isinstance(binding, Binding) and binding.show and binding.description:
                 action = binding.action
-                yield SystemCommand(f"{area}: {binding.description}", f"key {binding.key}",
+                key = binding.key.split(",")[0].replace("question_mark", "?").replace("ctrl+", "Ctrl+")
+                yield SystemCommand(f"{area}: {binding.description}", f"key {key}",
                                     lambda a=action, s=screen: self.call_later(s.run_action, a))

@@ -35,6 +35,8 @@ class Runner:
         self.controls: Controls | None = None
         self.worker: Worker | None = None
         self.error: str = ""
+        self.settings: dict[str, int] = {}
+        """Epochs and batch size of the current run."""
 
     @property
     def active(self) -> bool:
@@ -46,6 +48,7 @@ class Runner:
         if self.active:
             raise AetuiError(f"a run of {self.recipe.name} is in progress: stop it first")
         self.recipe, self.error = recipe, ""
+        self.settings = {"epochs": epochs, "batch_size": batch_size}
         self.state = RunState(recipe=recipe.name, epochs_total=epochs, params=dict(params), status="starting")
         self.controls = Controls(recipe.tunables)
         work = partial(self._work, recipe, params, epochs, batch_size, data_ready, self.controls)

@@ -51,3 +51,19 @@ def test_train_after_three_epochs(snap_compare, make_app, size, recipe):
         await pilot.pause(0.2)
 
     assert snap_compare(make_app(ScriptedTrainer()), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("tab", ["1", "5"])
+def test_replay(snap_compare, make_app, size, tab):
+    from tests.ui.conftest import synthetic_session
+
+    path = synthetic_session(Path("sessions"))
+
+    async def run_before(pilot):
+        pilot.app.open_session(str(path))
+        await pilot.pause()
+        await pilot.press("left", tab)
+        await pilot.pause(0.2)
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=run_before)

@@ -6,7 +6,7 @@ from textual.widgets import DataTable
 
 from aetui.core import recipe as recipes
 from aetui.ui.screens.dialogs import ConfirmDialog, HelpDialog
-from aetui.ui.screens.summary import SessionSummaryScreen
+from aetui.ui.screens.replay import ReplayScreen
 from aetui.ui.screens.train import TrainScreen
 from aetui.ui.widgets.loss_chart import LossChart
 from aetui.ui.widgets.param_slider import ParamSlider
@@ -47,7 +47,7 @@ async def test_home_lists_recipes_sessions_and_data(make_app):
         assert row[0] == "old-run" and row[3] == "3/30" and row[5] == "finished"
         sessions_table.focus()
         await pilot.press("enter")
-        assert isinstance(app.screen, SessionSummaryScreen)
+        assert isinstance(app.screen, ReplayScreen)
         await pilot.press("escape", "question_mark")
         assert isinstance(app.screen, HelpDialog)
 

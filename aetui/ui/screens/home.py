@@ -12,7 +12,8 @@ from aetui.core import recipe as recipes
 from aetui.core import sessions
 from aetui.core.errors import AetuiError
 
-KEYS = [("enter", "open the recipe (train) or the session (view)"), ("tab", "switch between the two lists"),
+KEYS = [("enter", "open the recipe (train) or the session (replay)"), ("tab", "switch between the two lists"),
+        ("m", "mark or unmark the session for comparison"), ("c", "compare the marked sessions"),
         ("t", "go to the run in progress"), ("r", "reload recipes and sessions"), ("ctrl+p", "command palette"),
         ("?", "this help"), ("q", "quit")]
 
@@ -21,11 +22,18 @@ class HomeScreen(Screen):
     """Lists recipes and sessions; Enter opens one."""
 
     BINDINGS = [
-        Binding("t", "app.show_run", "run in progress"),
+        Binding("t", "show_run", "run in progress"),
+        Binding("m", "mark", "mark"),
+        Binding("c", "compare", "compare marked"),
         Binding("r", "reload", "reload"),
         Binding("question_mark,f1", "help", "help"),
         Binding("q", "app.quit_app", "quit"),
     ]
+
+    def __init__(self):
+        super().__init__()
+        self.marked: list[str] = []
+        """Session folders marked for comparison, in the order marked."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="info")
@@ -65,11 +73,38 @@ class HomeScreen(Screen):
         table.clear()
         for s in sessions.list_sessions(self.app.store):
             best = s.best_val_loss
-            table.add_row(s.name, s.meta.get("recipe", {}).get("name", "?"), s.meta.get("dataset", {}).get("name", "?"),
+            table.add_row(("✓ " if str(s.path) in self.marked else "") + s.name, s.meta.get("recipe", {}).get("name", "?"), s.meta.get("dataset", {}).get("name", "?"),
                           f"{s.epochs_done}/{s.meta.get('epochs', '?')}", "-" if best is None else f"{best:.4g}",
                           s.status, str(s.meta.get("created", ""))[:16].replace("T", " "), key=str(s.path))
         if not table.row_count:
             table.add_row("(none yet: train a recipe)", "", "", "", "", "", "", key="")
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """Show `t` only while a run is in progress."""
+        return self.app.runner.active if action == "show_run" else True
+
+    def action_show_run(self) -> None:
+        self.app.action_show_run()
+
+    def action_mark(self) -> None:
+        """Mark the session under the cursor for comparison (or unmark it)."""
+        table = self.query_one("#sessions", DataTable)
+        if not table.row_count:
+            return
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        if not key:
+            return
+        self.marked.remove(key) if key in self.marked else self.marked.append(key)
+        row = table.cursor_row
+        self.reload_sessions()
+        table.move_cursor(row=row)
+
+    def action_compare(self) -> None:
+        """Open the marked sessions side by side."""
+        if len(self.marked) < 2:
+            self.notify("Mark two or more sessions with m first.", severity="warning")
+            return
+        self.app.compare(list(self.marked))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         key = event.row_key.value

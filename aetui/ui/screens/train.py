@@ -23,7 +23,7 @@ KEYS = [("space", "start; pause or resume a run"), ("s", "stop (completed epochs
         ("r", "restart with the current settings"), ("ctrl+s", "save the settings as a new recipe"),
         ("l", "loss chart: log scale on/off"), ("up/down, tab", "move between sliders"),
         ("left/right", "adjust the slider (shift: five steps)"), ("enter", "type an exact value"),
-        ("escape", "back to home (the run goes on)"), ("?", "this help")]
+        ("escape", "back to home (the run goes on)"), ("?", "this help"), ("q", "quit (asks first during a run)")]
 
 
 def parts_table(logs: dict[str, float]) -> Table:
@@ -50,6 +50,7 @@ class TrainScreen(Screen):
         Binding("down", "app.focus_next", show=False),
         Binding("escape", "app.pop_screen", "home"),
         Binding("question_mark,f1", "help", "help"),
+        Binding("q", "app.quit_app", "quit", show=False),
     ]
 
     def __init__(self, recipe: Recipe):
@@ -57,6 +58,10 @@ class TrainScreen(Screen):
         self.recipe = recipe
         self.params = dict(recipe.params)
         self.settings = {"epochs": recipe.train["epochs"], "batch_size": recipe.train["batch_size"]}
+        runner = self.app.runner
+        if runner.state is not None and runner.recipe is recipe:  # coming back to this recipe's run
+            self.params.update(runner.state.params)
+            self.settings.update(runner.settings)
         self.drawn_version = -1
 
     def compose(self) -> ComposeResult:
@@ -73,18 +78,19 @@ class TrainScreen(Screen):
                 with Vertical(id="chart-box"):
                     yield LossChart(id="chart")
                 with Horizontal(id="lower"):
-                    yield SparsityPanel(id="sparsity")
+                    with Vertical(id="stats"):
+                        yield SparsityPanel(id="sparsity")
+                        if self.recipe.net["code"] == 2:  # a 2-D code: its scatter, under the few latent figures
+                            yield LatentScatter(id="scatter")
                     with Vertical(id="preview"):
                         yield DigitPanel(ascii=self.app.ascii, id="digits")
-                        if self.recipe.net["code"] == 2:
-                            yield LatentScatter(id="scatter")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#params").border_title = "hyperparameters"
         self.query_one("#chart-box").border_title = "loss"
-        self.query_one("#sparsity").border_title = {"vae": "latents", "aae": "adversary"}.get(self.recipe.kind,
-                                                                                            "sparsity")
+        self.query_one("#stats").border_title = {"vae": "latents", "aae": "adversary"}.get(self.recipe.kind,
+                                                                                         "sparsity")
         self.query_one("#preview").border_title = "digits / reconstructions"
         self.query(ParamSlider).first().focus()
         self.set_interval(1 / REDRAW_HZ, self.redraw)
@@ -127,11 +133,16 @@ class TrainScreen(Screen):
         if state is None:
             busy = f" · a run of {runner.recipe.name} is in progress" if runner.active else ""
             return f"{head} · ready{busy} · space starts · ? help"
-        where = f"epoch {max(state.epoch, 1)}/{state.epochs_total}"
-        if state.status in ("running", "paused") and state.batch:
-            where += f" · batch {state.batch}/{state.steps_per_epoch}"
-        reason = f" · {state.reason}" if state.reason and state.status not in ("running", "paused") else ""
+        if state.status in ("running", "paused", "starting"):
+            where = f"epoch {max(state.epoch, 1)}/{state.epochs_total}"
+            where += f" · batch {state.batch}/{state.steps_per_epoch}" if state.batch else ""
+        else:
+            where = f"{len(state.epochs)}/{state.epochs_total} epochs saved"
+        reason = f" · {state.reason}" if state.status in ("diverged", "failed") else ""
         return f"{head} · [b]{state.status}[/b] · {where}{reason} · {state.session}"
+
+    def on_resize(self, event) -> None:
+        self.query_one("#params").styles.width = 30 if event.size.width < 140 else 40
 
     def on_descendant_focus(self, event) -> None:
         slider = event.widget if isinstance(event.widget, ParamSlider) else None

@@ -6,10 +6,8 @@ import numpy as np
 from textual_plotext import PlotextPlot
 
 from aetui.core.analysis.latent import pca
+from aetui.render import CLASS_RGB, class_style
 
-CLASS_COLOURS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
-                 (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
-"""One colour per class (the tab10 palette), used by every view of classes."""
 
 
 def project(codes: np.ndarray) -> tuple[np.ndarray, str]:
@@ -25,15 +23,23 @@ def project(codes: np.ndarray) -> tuple[np.ndarray, str]:
 class LatentScatter(PlotextPlot):
     """Scatter of codes by label; wider codes are projected by PCA and say so in the title."""
 
+    legend = ""
+    """Rich markup: each class in its colour (shown by the screen around the plot)."""
+
     def show(self, codes: np.ndarray, labels: np.ndarray) -> None:
-        """Redraw with new codes."""
+        """Redraw with new codes (projected to 2-D by PCA if wider)."""
+        points, how = project(codes)
+        self.show_points(points, labels, how)
+
+    def show_points(self, points: np.ndarray, labels: np.ndarray, how: str) -> None:
+        """Redraw with 2-D points, titled with how they were made."""
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        points, how = project(codes)
         for cls in np.unique(labels):
             mask = labels == cls
             plt.scatter(points[mask, 0].tolist(), points[mask, 1].tolist(), marker="dot",
-                        color=CLASS_COLOURS[int(cls) % len(CLASS_COLOURS)], label=str(int(cls)))
+                        color=CLASS_RGB[int(cls) % len(CLASS_RGB)])
         plt.title(how)
+        self.legend = " ".join(f"[{class_style(int(c))}]● {int(c)}[/]" for c in np.unique(labels))
         self.refresh()

@@ -30,26 +30,33 @@ class LossChart(PlotextPlot):
         self.legend = ""
         """Rich markup naming each drawn curve in its colour (shown by the screen around the chart)."""
 
-    def show(self, state: RunState) -> None:
-        """Redraw from the state (call at a bounded rate; the cost is in rendering)."""
+    def show(self, state: RunState, mark: float | None = None) -> None:
+        """Redraw from the state (call at a bounded rate; the cost is in rendering); `mark` draws a
+        vertical line at that epoch (the replay's chosen epoch)."""
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
         series = state.series()
         drawn: list[str] = []
+        low, high = math.inf, -math.inf
         for name, (xs, ys) in series.items():
             if name.startswith("val_") and name != "val_loss":
                 continue  # parts are charted for training only, to keep the chart readable
             points = [(x, y) for x, y in zip(xs, ys) if math.isfinite(y) and (y > 0 or not self.log_scale)]
             if not points:
                 continue
-            plt.plot([p[0] for p in points], [p[1] for p in points], color=COLOURS.get(name, OTHER),
-                     marker="braille")
+            values = [math.log10(p[1]) if self.log_scale else p[1] for p in points]
+            low, high = min(low, *values), max(high, *values)
+            plt.plot([p[0] for p in points], values, color=COLOURS.get(name, OTHER), marker="braille")
             drawn.append(name)
         for x in state.change_positions():
             plt.vline(x, (255, 60, 60))
-        if self.log_scale and series:
-            plt.yscale("log")
+        if mark is not None:
+            plt.vline(mark, (255, 255, 255))
+        if self.log_scale and drawn:
+            # The log is taken here, not by plotext, whose log axis is applied again at every redraw.
+            decades = range(math.floor(low), math.ceil(high) + 1)
+            plt.yticks(list(decades), [f"{10.0 ** d:g}" for d in decades])
         plt.xlabel("epoch")
         self.legend = " ".join(markup(n) for n in drawn) + \
             (" [red]│ change[/]" if state.changes else "") + (" · log y" if self.log_scale else "")

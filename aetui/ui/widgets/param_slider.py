@@ -19,11 +19,15 @@ TICKS = 40
 
 
 def ticks(spec: HParam) -> list[float]:
-    """The values the arrow keys step through: log-spaced for log parameters (0 first when valid)."""
+    """The values the arrow keys step through: 1, 2, 3, 5 per decade for log parameters (0 first when
+    valid), powers of two for batch sizes, even steps otherwise."""
     low, high = spec.slider
-    if spec.log:
-        values = [low * (high / low) ** (i / (TICKS - 1)) for i in range(TICKS)]
-        values = [float(f"{v:.2g}") for v in values]
+    if spec.log and spec.integer:
+        values = [float(2 ** k) for k in range(math.ceil(math.log2(low)), math.floor(math.log2(high)) + 1)]
+    elif spec.log:
+        values = [m * 10.0 ** e for e in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
+                  for m in (1, 2, 3, 5)]
+        values = [float(f"{v:.3g}") for v in values if low * (1 - 1e-9) <= v <= high * (1 + 1e-9)]
         if spec.low == 0 and not spec.low_open:
             values.insert(0, 0.0)
     else:
@@ -94,6 +98,7 @@ class ParamSlider(Vertical, can_focus=True):
     def on_resize(self) -> None:
         self._draw()
 
+
     def position(self) -> float:
         """Where the value sits along the slider, 0..1."""
         low, high = self.spec.slider
@@ -110,7 +115,7 @@ class ParamSlider(Vertical, can_focus=True):
         width = max(self.size.width, 12)
         name = self.spec.name.replace("learning_rate", "lr").replace("weight_decay", "wd").replace("batch_size",
                                                                                                     "batch")
-        value = format_value(self.value, self.spec)
+        value = f"{format_value(self.value, self.spec):>6}"
         bar_width = max(4, width - len(name) - len(value) - 3)
         filled = int(round(self.position() * (bar_width - 1)))
         text = Text(f"{name} ", style="bold")
@@ -145,10 +150,14 @@ class ParamSlider(Vertical, can_focus=True):
         current = self.value
         if direction > 0:
             above = [t for t in self.ticks if t > current * (1 + 1e-9) + 1e-15]
-            target = above[min(direction, len(above)) - 1] if above else self.ticks[-1]
+            if not above:
+                return  # at or past the slider's top (a typed value may be): arrows never lower it
+            target = above[min(direction, len(above)) - 1]
         else:
             below = [t for t in self.ticks if t < current * (1 - 1e-9) - 1e-15]
-            target = below[-min(-direction, len(below))] if below else self.ticks[0]
+            if not below:
+                return
+            target = below[-min(-direction, len(below))]
         self.set_value(target)
 
     def action_edit(self) -> None:

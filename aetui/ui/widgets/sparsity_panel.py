@@ -6,6 +6,8 @@ import numpy as np
 from rich.text import Text
 from textual.widgets import Static
 
+from aetui.core.analysis.sparsity import figure_keys
+
 BLANK = "\u2800"
 """An empty cell that, unlike a space, Textual does not strip at the start of a line."""
 BARS = BLANK + "▁▂▃▄▅▆▇█"
@@ -40,16 +42,12 @@ class SparsityPanel(Static):
         if not stats:
             self.update(Text("Sparsity figures appear after the first epoch.", style="dim"))
             return
-        figures = []
-        if kind in ("ae", "sparse", "nonneg"):
-            figures += [("mean code", f"{stats['mean_activation']:.4g}"), ("near zero", f"{stats['near_zero']:.0%}"),
-                        ("dead units", f"{stats['dead_units']}/{stats['units']}")]
-            if "first_two_zero" in stats:
-                figures.append(("unit 1 or 2 zero", f"{stats['first_two_zero']:.0%}"))
-        if "active_units" in stats:
-            figures.append(("active latents", f"{stats['active_units']}/{stats['units']}"))
-        if "disc_acc" in stats:
-            figures.append(("disc. accuracy", f"{stats['disc_acc']:.2f}"))
+        labels = {"mean_activation": ("mean code", "{:.4g}"), "near_zero": ("near zero", "{:.0%}"),
+                  "dead_units": ("dead units", "{}/" + str(stats.get("units", "?"))),
+                  "first_two_zero": ("unit 1 or 2 zero", "{:.0%}"),
+                  "active_units": ("active latents", "{}/" + str(stats.get("units", "?"))),
+                  "disc_acc": ("disc. accuracy", "{:.2f}")}
+        figures = [(labels[k][0], labels[k][1].format(stats[k])) for k in figure_keys(kind) if k in stats]
         text = Text() if figures else Text("No figures for this model yet.", style="dim")
         for i, (label, value) in enumerate(figures):
             text.append("\n" if i else "").append(f"{label} ", "bold").append(value)
@@ -57,7 +55,7 @@ class SparsityPanel(Static):
         if snapshot is not None and "kl_per_dim" in snapshot:
             kl = snapshot["kl_per_dim"]
             text.append("\nKL per latent dim: ", "bold").append("  ".join(f"{v:.3g}" for v in kl[:8]))
-        elif snapshot is not None and "unit_means" in snapshot and kind in ("ae", "sparse", "nonneg"):
+        elif snapshot is not None and "unit_means" in snapshot and "mean_activation" in figure_keys(kind):
             means = np.asarray(snapshot["unit_means"], np.float64)
             high = max(float(means.max()), params.get("p", 0.0) * 2, 1e-6)
             counts = histogram(means, width, 0.0, high)

@@ -1,0 +1,131 @@
+"""A saved session as its views need it: curves, reconstructions, codes, projections, sweeps,
+latent area shares and sparsity, each at a chosen epoch, from numpy alone (no TensorFlow).
+
+The replay screen, `aetui show` and `aetui export` all read through this one class.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from aetui.core.analysis.area import area_shares
+from aetui.core.analysis.images import as_images
+from aetui.core.analysis.latent import SweepPlane, pca
+from aetui.core.analysis.sparsity import figure_keys
+from aetui.core.errors import AetuiError
+from aetui.core.runstate import RunState
+from aetui.core.sessions import Session
+
+
+class Replay:
+    """Per-epoch views of one session; arrays are loaded on first use and cached."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.state = RunState.from_events(session.history)
+        self.state.status = session.status
+        self.epochs = [e.epoch for e in session.epochs]
+        self._fixed: dict | None = None
+        self._snapshot = lru_cache(maxsize=8)(session.snapshot)
+
+    @property
+    def last(self) -> int:
+        """The last completed epoch (0 if none)."""
+        return self.epochs[-1] if self.epochs else 0
+
+    def check_epoch(self, epoch: int) -> int:
+        """`epoch` if the session has it, else an error naming the range."""
+        if epoch not in self.epochs:
+            span = f"1..{self.last}" if self.epochs else "none yet"
+            raise AetuiError(f"{self.session.name} has no epoch {epoch} (epochs: {span})")
+        return epoch
+
+    @property
+    def fixed(self) -> dict:
+        """The fixed panel and subset."""
+        if self._fixed is None:
+            self._fixed = self.session.fixed()
+        return self._fixed
+
+    @property
+    def image_shape(self) -> tuple[int, int]:
+        return tuple(int(v) for v in self.fixed["image_shape"])
+
+    def snapshot(self, epoch: int) -> dict:
+        """The arrays saved at `epoch` (an error if that snapshot is missing or damaged)."""
+        return self._snapshot(self.check_epoch(epoch))
+
+    def stats(self, epoch: int) -> dict:
+        """The scalar statistics recorded at `epoch`."""
+        return self.session.epochs[self.epochs.index(self.check_epoch(epoch))].stats
+
+    def reconstructions(self, epoch: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """(originals, reconstructions) as N x H x W in [0, 1], and their labels."""
+        shape = self.image_shape
+        return (as_images(self.fixed["panel"], shape), as_images(self.snapshot(epoch)["recon"], shape),
+                [str(int(v)) for v in self.fixed["panel_labels"]])
+
+    def codes(self, epoch: int) -> tuple[np.ndarray, np.ndarray]:
+        """The labelled subset's codes at `epoch`, and the labels."""
+        return self.snapshot(epoch)["codes"].astype(np.float32), self.fixed["subset_labels"]
+
+    def projection(self, epoch: int, method: str = "pca", progress=None) -> tuple[np.ndarray, str]:
+        """2-D positions of the subset's codes and how they were made (always shown with the view).
+
+        `pca` is exact and instant; `tsne` (scikit-learn) is slow and only indirect: distances
+        between clusters in a t-SNE map mean little.
+        """
+        codes, _ = self.codes(epoch)
+        if codes.shape[1] == 2:
+            return codes.astype(np.float64), "the 2-D code itself"
+        if codes.shape[1] == 1:
+            return np.hstack([codes, np.zeros_like(codes)]).astype(np.float64), "the 1-D code"
+        if method == "pca":
+            return pca(codes, 2)[2], "PCA of the code, components 1 and 2"
+        if method == "tsne":
+            from sklearn.manifold import TSNE
+
+            points = TSNE(2, init="pca", random_state=0, max_iter=500,
+                          perplexity=min(30.0, max(5.0, (len(codes) - 1) / 3))).fit_transform(codes)
+            return points, "t-SNE of the code (indirect: only neighbourhoods are meaningful)"
+        raise AetuiError(f"unknown projection {method!r} (pca or tsne)")
+
+    def plane(self, epoch: int) -> SweepPlane:
+        """The plane the epoch's sweep decoded."""
+        snap = self.snapshot(epoch)
+        how = str(self.stats(epoch).get("sweep", ""))
+        return SweepPlane(snap["sweep_centre"], snap["sweep_axes"], snap["sweep_xs"], snap["sweep_ys"], how)
+
+    def sweep(self, epoch: int) -> tuple[np.ndarray, int, str]:
+        """The decoded sweep grid as N x H x W images in [0, 1], its number of columns, and its plane."""
+        snap = self.snapshot(epoch)
+        plane = self.plane(epoch)
+        return as_images(snap["sweep"], self.image_shape), len(plane.xs), plane.how
+
+    def area(self, epoch: int, k: int = 5) -> dict:
+        """Latent area share per class at `epoch` beside the class's share of the training set.
+
+        Only for 2-D codes (the sweep plane is then the code space itself); an error otherwise.
+        """
+        codes, labels = self.codes(epoch)
+        if codes.shape[1] != 2:
+            raise AetuiError("latent area shares need a 2-D code; this model's code has "
+                             f"{codes.shape[1]} units (see the scatter's projection instead)")
+        counts = np.asarray(self.session.meta.get("dataset", {}).get("class_counts") or
+                            np.bincount(labels), np.float64)
+        shares, cells = area_shares(self.plane(epoch).points(), codes, labels, len(counts), k)
+        plane = self.plane(epoch)
+        return {"area": shares, "train": counts / counts.sum(), "cells": cells.reshape(len(plane.ys), len(plane.xs)),
+                "k": k, "plane": plane.how}
+
+    def sparsity_series(self) -> dict[str, list[float]]:
+        """Each figure that means something for this model family, over the epochs (missing as NaN)."""
+        keys = figure_keys(self.session.meta.get("recipe", {}).get("kind", "ae"))
+        out = {}
+        for key in keys:
+            values = [e.stats.get(key) for e in self.session.epochs]
+            if any(v is not None for v in values):
+                out[key] = [float("nan") if v is None else float(v) for v in values]
+        return out

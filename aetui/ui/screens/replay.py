@@ -1,0 +1,188 @@
+"""Replay: a saved session's views at any epoch, read from its files with numpy alone."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TabbedContent, TabPane
+
+from aetui.core.errors import AetuiError
+from aetui.core.replay import Replay
+from aetui.core.sessions import Session
+from aetui.ui.widgets.loss_chart import LossChart
+from aetui.ui.widgets.latent_scatter import LatentScatter
+from aetui.ui.widgets.view_pane import ViewPane
+
+TABS = [("curves", "1 curves"), ("recon", "2 reconstructions"), ("scatter", "3 scatter"), ("sweep", "4 sweep"),
+        ("area", "5 area"), ("sparsity", "6 sparsity"), ("params", "7 session")]
+KEYS = [("left / right", "previous / next epoch"), ("home / end", "first / last epoch"), ("g", "go to an epoch"),
+        ("1 … 7", "switch view"), ("c", "next hyperparameter change (moves to its epoch)"),
+        ("t", "scatter: t-SNE instead of PCA (and back)"), ("l", "curves: log scale"),
+        ("escape", "back"), ("?", "this help")]
+
+
+class ReplayScreen(Screen):
+    """One session, every view at the chosen epoch; the scrubber moves them all."""
+
+    BINDINGS = [
+        Binding("left", "step(-1)", "epoch -1", priority=True),
+        Binding("right", "step(1)", "epoch +1", priority=True),
+        Binding("home", "jump(0)", "first", show=False, priority=True),
+        Binding("end", "jump(-1)", "last", show=False, priority=True),
+        Binding("g", "go", "go to epoch"),
+        Binding("c", "next_change", "next change"),
+        Binding("t", "tsne", "t-SNE/PCA"),
+        Binding("l", "log_scale", "log y", show=False),
+        *[Binding(str(i + 1), f"tab('{tab}')", show=False) for i, (tab, _) in enumerate(TABS)],
+        Binding("escape", "app.pop_screen", "back"),
+        Binding("question_mark,f1", "help", "help"),
+    ]
+
+    def __init__(self, session: Session):
+        super().__init__()
+        self.replay = Replay(session)
+        self.epoch = self.replay.last
+        self.projection = "pca"
+        self.change_index = -1
+        self.note = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="status")
+        ascii = self.app.ascii
+        with TabbedContent(id="tabs"):
+            for tab, title in TABS:
+                with TabPane(title, id=f"tab-{tab}"):
+                    if tab == "curves":
+                        with Vertical(id="chart-box"):
+                            yield LossChart(id="chart")
+                    elif tab == "scatter":
+                        with Vertical(id="scatter-box"):
+                            yield LatentScatter(id="replay-scatter")
+                    else:
+                        with VerticalScroll():
+                            yield ViewPane(self.replay, tab, ascii, id=f"view-{tab}",
+                                           classes="fill" if tab in ("recon", "sweep") else "")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#tabs").can_focus = False
+        self.show()
+
+    def show(self) -> None:
+        """Move every view to `self.epoch`."""
+        replay, epoch = self.replay, self.epoch
+        session = replay.session
+        gaps = f" · [yellow]{len(session.problems)} gap(s): see 7[/]" if session.problems else ""
+        self.query_one("#status", Static).update(
+            f"[b]{session.name}[/b] · {session.meta.get('recipe', {}).get('name', '?')} · {session.status} · "
+            f"epoch [b]{epoch}[/b]/{replay.last} (←/→){gaps}" + (f" · {self.note}" if self.note else ""))
+        chart = self.query_one(LossChart)
+        chart.show(replay.state, mark=epoch if epoch else None)
+        self.query_one("#chart-box").border_subtitle = chart.legend
+        for pane in self.query(ViewPane):
+            pane.show(epoch)
+        if epoch and self.projection == "pca":
+            try:
+                self.show_scatter(*self.replay.projection(epoch, "pca"))
+            except AetuiError as err:  # a missing or damaged snapshot: say so where the view would be
+                scatter = self.query_one(LatentScatter)
+                scatter.plt.clear_data()
+                scatter.plt.clear_figure()
+                scatter.plt.title(str(err))
+                scatter.refresh()
+
+    def show_scatter(self, points, how: str) -> None:
+        scatter = self.query_one(LatentScatter)
+        scatter.show_points(points, self.replay.fixed["subset_labels"], f"epoch {self.epoch}: {how}")
+        self.query_one("#scatter-box").border_subtitle = scatter.legend
+
+    def action_step(self, delta: int) -> None:
+        epochs = self.replay.epochs
+        if epochs:
+            index = epochs.index(self.epoch) if self.epoch in epochs else len(epochs) - 1
+            self.move(epochs[max(0, min(len(epochs) - 1, index + delta))])
+
+    def action_jump(self, index: int) -> None:
+        if self.replay.epochs:
+            self.move(self.replay.epochs[index])
+
+    def move(self, epoch: int) -> None:
+        """Show `epoch` (t-SNE is recomputed only on request)."""
+        if epoch != self.epoch:
+            self.epoch = epoch
+            self.note = ""
+            if self.projection == "tsne":
+                self.projection = "pca"
+            self.show()
+
+    def action_go(self) -> None:
+        from aetui.ui.screens.dialogs import NameDialog
+
+        def go(text: str | None) -> None:
+            if not text:
+                return
+            if not text.strip().isdigit():
+                self.notify(f"type an epoch number, 1..{self.replay.last}", severity="warning")
+                return
+            try:
+                self.move(self.replay.check_epoch(int(text)))
+            except AetuiError as err:
+                self.notify(str(err), severity="warning")
+
+        self.app.push_screen(NameDialog(f"Go to epoch (1..{self.replay.last}):", str(self.epoch)), go)
+
+    def action_next_change(self) -> None:
+        changes = self.replay.session.changes
+        if not changes:
+            self.notify("No hyperparameter changed during this run.")
+            return
+        self.change_index = (self.change_index + 1) % len(changes)
+        change = changes[self.change_index]
+        self.query_one(TabbedContent).active = "tab-curves"
+        self.move(min(max(change.epoch, 1), self.replay.last))
+        self.note = (f"change {self.change_index + 1}/{len(changes)}: {change.name} {change.old:g} → "
+                     f"{change.new:g} from batch {change.step}")
+        self.show()
+
+    def action_tsne(self) -> None:
+        self.query_one(TabbedContent).active = "tab-scatter"
+        if self.projection == "tsne":
+            self.projection = "pca"
+            self.show()
+            return
+        if not self.epoch:
+            return
+        if self.replay.codes(self.epoch)[0].shape[1] <= 2:
+            self.notify("This code is 2-D: the scatter shows it directly, no projection needed.")
+            return
+        self.projection = "tsne"
+        self.note = "computing t-SNE…"
+        self.show()
+        self._tsne(self.epoch)
+
+    @work(thread=True, exclusive=True, group="tsne")
+    def _tsne(self, epoch: int) -> None:
+        points, how = self.replay.projection(epoch, "tsne")
+        self.app.call_from_thread(self._tsne_done, epoch, points, how)
+
+    def _tsne_done(self, epoch: int, points, how: str) -> None:
+        if epoch == self.epoch and self.projection == "tsne":
+            self.note = ""
+            self.show_scatter(points, how)
+            self.show()
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = f"tab-{tab}"
+
+    def action_log_scale(self) -> None:
+        chart = self.query_one(LossChart)
+        chart.log_scale = not chart.log_scale
+        self.show()
+
+    def action_help(self) -> None:
+        from aetui.ui.screens.dialogs import HelpDialog
+
+        self.app.push_screen(HelpDialog("Replay: keys", KEYS))

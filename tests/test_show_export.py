@@ -1,0 +1,80 @@
+"""`aetui show` and `aetui export` on real sessions: every view prints; exports decode to the arrays."""
+
+import csv
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from aetui.core import sessions, training
+from aetui.export import export, tile
+
+VIEWS = ("curves", "recon", "scatter", "sweep", "area", "sparsity", "params")
+
+
+@pytest.fixture(scope="module")
+def vae_session(tmp_path_factory, recipes):
+    from aetui.core import data
+
+    store = tmp_path_factory.mktemp("store")
+    controls = training.Controls(recipes["vae-2d"].tunables)
+    controls.set("beta", 2.0)
+    training.train(recipes["vae-2d"], data.load("digits").limited(256), store, epochs=2, batch_size=64,
+                   name="vae", controls=controls)
+    return store
+
+
+def show(store, *args):
+    return subprocess.run([sys.executable, "-m", "aetui", "--sessions", str(store), "show", *args],
+                          capture_output=True, text=True, timeout=120, env={"COLUMNS": "100", "LINES": "40",
+                                                                           "PATH": "/usr/bin:/bin"})
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_every_view_prints(vae_session, view):
+    out = show(vae_session, "vae", "--view", view, "--epoch", "1")
+    assert out.returncode == 0, out.stderr
+    assert "vae · vae-2d · finished · epoch 1/2" in out.stdout
+    expected = {"curves": "val_loss", "recon": "▀", "scatter": "the 2-D code itself", "sweep": "quantiles",
+                "area": "area share", "sparsity": "KL per latent dimension", "params": "beta"}[view]
+    assert expected in out.stdout
+
+
+def test_show_errors_are_one_line(vae_session):
+    out = show(vae_session, "vae", "--epoch", "7")
+    assert out.returncode == 2 and out.stderr.strip() == "aetui: vae has no epoch 7 (epochs: 1..2)"
+    out = show(vae_session, "nope")
+    assert out.returncode == 2 and "no session at" in out.stderr
+    out = show(vae_session, "../../etc")
+    assert out.returncode == 2 and "not a plain name" in out.stderr
+
+
+def test_export_decodes_to_the_stored_arrays(vae_session, tmp_path):
+    session = sessions.open_session(vae_session / "vae")
+    written = export(session, tmp_path / "out")
+    from PIL import Image
+
+    shape = tuple(session.fixed()["image_shape"])
+    for epoch in (1, 2):
+        png = np.array(Image.open(tmp_path / "out" / f"recon-epoch-{epoch:04d}.png"))
+        stored = session.snapshot(epoch)["recon"]
+        np.testing.assert_array_equal(png, tile(stored.reshape(-1, *shape), len(stored)))
+    sweep = np.array(Image.open(tmp_path / "out" / "sweep-epoch-0002.png"))
+    np.testing.assert_array_equal(sweep, tile(session.snapshot(2)["sweep"].reshape(-1, *shape), 10))
+    rows = list(csv.DictReader(open(tmp_path / "out" / "history.csv")))
+    assert [int(r["epoch"]) for r in rows] == [1, 2]
+    assert float(rows[1]["val_loss"]) == pytest.approx(session.epochs[1].logs["val_loss"])
+    events_files = list((tmp_path / "out" / "tensorboard").glob("events.out.tfevents.*"))
+    assert len(events_files) == 1 and events_files[0].stat().st_size > 1000
+    assert (tmp_path / "out" / "scatter-epoch-0002.png") in written
+
+
+def test_tensorboard_events_hold_the_scalars(vae_session, tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    export(sessions.open_session(vae_session / "vae"), tmp_path / "tb")
+    acc = EventAccumulator(str(tmp_path / "tb" / "tensorboard"))
+    acc.Reload()
+    tags = acc.Tags()
+    assert "val_loss" in tags["tensors"] and "train_kl" in tags["tensors"]

