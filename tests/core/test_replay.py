@@ -107,3 +107,17 @@ def test_damaged_sessions_open_with_the_gap_reported(trained, tmp_path):
     assert replay.last == 3 and replay.reconstructions(3)[1].shape[0] == 10
     with pytest.raises(AetuiError, match="is missing"):
         replay.reconstructions(2)
+
+
+def test_replay_of_a_real_mnist_session(recipes, mnist_dir, tmp_path):
+    from aetui.core import data
+
+    mnist = data.load(path=mnist_dir).limited(2048)
+    path = training.train(recipes["vae-2d"], mnist, tmp_path, epochs=2, batch_size=128, name="mnist-vae")
+    replay = Replay(sessions.open_session(path))
+    images, columns, how = replay.sweep(2)
+    assert images.shape == (100, 28, 28) and columns == 10
+    area = replay.area(2)
+    assert area["area"].sum() == pytest.approx(1.0) and len(area["train"]) == 10
+    originals, recon, _ = replay.reconstructions(2)
+    assert originals.shape == recon.shape == (10, 28, 28)
