@@ -14,7 +14,7 @@ from aetui import paths
 from aetui.core import recipe as recipes
 from aetui.core import sessions
 from aetui.core.errors import AetuiError
-from aetui.core.events import TrainingFinished, TrainingStarted
+from aetui.core.events import EpochEnded, TrainingFinished, TrainingStarted
 from aetui.ui.runner import Runner, data_loader
 from aetui.ui.screens.home import HomeScreen
 
@@ -88,7 +88,8 @@ class AetuiApp(App):
 
     def _drain(self) -> None:
         for event in self.runner.drain():
-            if isinstance(event, (TrainingStarted, TrainingFinished)):
+            if isinstance(event, (TrainingStarted, TrainingFinished)) or (
+                    isinstance(event, EpochEnded) and isinstance(self.screen, HomeScreen)):
                 self._refresh_home()
             if isinstance(event, TrainingFinished):
                 severity = "information" if event.status in ("finished", "stopped") else "error"

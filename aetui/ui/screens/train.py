@@ -26,6 +26,12 @@ KEYS = [("space", "start; pause or resume a run"), ("s", "stop (completed epochs
         ("escape", "back to home (the run goes on)"), ("?", "this help"), ("q", "quit (asks first during a run)")]
 
 
+def compact(value: float) -> str:
+    """Three significant figures, without the leading zero below one (`.0314`), to fit a narrow column."""
+    text = f"{value:.3g}"
+    return text[1:] if text.startswith("0.") else text.replace("-0.", "-.")
+
+
 def parts_table(logs: dict[str, float]) -> Table:
     """The latest epoch's loss parts: train and validation values and each part's share of the loss."""
     table = Table("part", "train", "val", "share", box=None, padding=(0, 1, 0, 0), title="last epoch",
@@ -33,7 +39,7 @@ def parts_table(logs: dict[str, float]) -> Table:
     total = logs.get("loss") or float("nan")
     for key in ["loss", *sorted(k for k in logs if "_" not in k.replace("disc_acc", "") and k != "loss")]:
         share = "" if key in ("loss", "disc_acc") else f"{logs[key] / total:.0%}" if total else ""
-        table.add_row(key, f"{logs[key]:.3g}", f"{logs.get('val_' + key, float('nan')):.3g}", share)
+        table.add_row(key, compact(logs[key]), compact(logs.get("val_" + key, float("nan"))), share)
     return table
 
 
@@ -142,7 +148,7 @@ class TrainScreen(Screen):
         return f"{head} · [b]{state.status}[/b] · {where}{reason} · {state.session}"
 
     def on_resize(self, event) -> None:
-        self.query_one("#params").styles.width = 30 if event.size.width < 140 else 40
+        self.query_one("#params").styles.width = 32 if event.size.width < 140 else 40
 
     def on_descendant_focus(self, event) -> None:
         slider = event.widget if isinstance(event.widget, ParamSlider) else None
