@@ -222,14 +222,12 @@ def _ls(args) -> int:
         console.print(f"No sessions in {store} yet: try `aetui train ae-32 --epochs 2`.")
         return 0
     table = Table(title=f"Sessions in {store}", title_justify="left")
-    table.add_column("name", no_wrap=True)
-    for col in ("model", "dataset", "epochs", "best val loss", "status", "created"):
+    name, *others = sessions.SUMMARY_COLUMNS
+    table.add_column(name, no_wrap=True)
+    for col in others:
         table.add_column(col, overflow="fold")
     for s in found:
-        best = s.best_val_loss
-        table.add_row(s.name, s.meta.get("recipe", {}).get("name", "?"), s.meta.get("dataset", {}).get("name", "?"),
-                      f"{s.epochs_done}/{s.meta.get('epochs', '?')}", "-" if best is None else f"{best:.4g}",
-                      s.status, str(s.meta.get("created", ""))[:16].replace("T", " "))
+        table.add_row(*s.summary_row())
     console.print(table)
     return 0
 

@@ -37,6 +37,7 @@ HISTORY = "history.jsonl"
 FIXED = "fixed.npz"
 SNAPSHOTS = "snapshots"
 WEIGHTS = "weights"
+SUMMARY_COLUMNS = ("session", "model", "data", "epochs", "best val", "status", "date")
 STATUSES = ("running", "finished", "stopped", "diverged", "failed", "interrupted", "killed")
 
 
@@ -206,6 +207,13 @@ class Session:
             if match and int(match.group(1)) <= self.epochs_done:
                 found.append((int(match.group(1)), path))
         return max(found) if found else None
+
+    def summary_row(self) -> tuple[str, ...]:
+        """The listing columns (`SUMMARY_COLUMNS`), as text: the home screen and `aetui ls` show these."""
+        best = self.best_val_loss
+        return (self.name, str(self.meta.get("recipe", {}).get("name", "?")),
+                str(self.meta.get("dataset", {}).get("name", "?")), f"{self.epochs_done}/{self.meta.get('epochs', '?')}",
+                "-" if best is None else f"{best:.4g}", self.status, str(self.meta.get("created", ""))[:16].replace("T", " "))
 
     def recipe(self):
         """The recipe this session was trained with, validated again."""

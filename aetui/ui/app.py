@@ -107,10 +107,8 @@ class AetuiApp(App):
         """Open the training screen for a recipe file, or the run in progress if it is that recipe."""
         from aetui.ui.screens.train import TrainScreen
 
-        try:
-            recipe = recipes.load_file(Path(path))
-        except AetuiError as err:
-            self.notify(str(err), severity="error")
+        recipe = self._read(recipes.load_file, path)
+        if recipe is None:
             return
         if self.runner.active and self.runner.recipe.source == recipe.source:
             self.action_show_run()
@@ -121,23 +119,25 @@ class AetuiApp(App):
         """Open a saved session in the replay screen."""
         from aetui.ui.screens.replay import ReplayScreen
 
-        try:
-            session = sessions.open_session(Path(path))
-        except AetuiError as err:
-            self.notify(str(err), severity="error")
-            return
-        self.push_screen(ReplayScreen(session))
+        session = self._read(sessions.open_session, path)
+        if session is not None:
+            self.push_screen(ReplayScreen(session))
 
     def compare(self, paths_: list[str]) -> None:
         """Open two or more saved sessions side by side."""
         from aetui.ui.screens.compare import CompareScreen
 
+        opened = [self._read(sessions.open_session, p) for p in paths_]
+        if None not in opened:
+            self.push_screen(CompareScreen(opened))
+
+    def _read(self, read: Callable, path: str):
+        """`read(Path(path))`, or None after telling the user in one line why it failed."""
         try:
-            opened = [sessions.open_session(Path(p)) for p in paths_]
+            return read(Path(path))
         except AetuiError as err:
             self.notify(str(err), severity="error")
-            return
-        self.push_screen(CompareScreen(opened))
+            return None
 
     def action_show_run(self) -> None:
         """Go to the training screen of the run in progress."""

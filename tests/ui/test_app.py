@@ -35,6 +35,13 @@ async def open_recipe(pilot, app, name):
     await until(pilot, lambda: isinstance(app.screen, TrainScreen))
 
 
+async def started(pilot, app, recipe: str) -> None:
+    """Open `recipe`, start it, and wait for its first epoch."""
+    await open_recipe(pilot, app, recipe)
+    await pilot.press("space")
+    await until(pilot, lambda: app.runner.state.epochs)
+
+
 async def test_home_lists_recipes_sessions_and_data(make_app):
     fake_session(Path("sessions"), "old-run", "ae-32", 3, "finished", "2026-01-02T03:04:05")
     app = make_app()
@@ -84,9 +91,7 @@ async def test_pause_resume_and_stop_keys(make_app):
     trainer = ScriptedTrainer(hold=True)
     app = make_app(trainer)
     async with app.run_test(size=(100, 32)) as pilot:
-        await open_recipe(pilot, app, "ae-32")
-        await pilot.press("space")
-        await until(pilot, lambda: app.runner.state.epochs)
+        await started(pilot, app, "ae-32")
         await pilot.press("space")
         assert app.runner.controls.paused
         await pilot.press("space")
@@ -101,9 +106,7 @@ async def test_escape_keeps_the_run_and_t_returns(make_app):
     trainer = ScriptedTrainer(hold=True)
     app = make_app(trainer)
     async with app.run_test(size=(100, 32)) as pilot:
-        await open_recipe(pilot, app, "ae-32")
-        await pilot.press("space")
-        await until(pilot, lambda: app.runner.state.epochs)
+        await started(pilot, app, "ae-32")
         await pilot.press("escape")
         assert not isinstance(app.screen, TrainScreen) and app.runner.active
         assert "training ae-32" in app.info_line()
@@ -117,9 +120,7 @@ async def test_quit_mid_run_asks_then_stops(make_app):
     trainer = ScriptedTrainer(hold=True)
     app = make_app(trainer)
     async with app.run_test(size=(100, 32)) as pilot:
-        await open_recipe(pilot, app, "ae-32")
-        await pilot.press("space")
-        await until(pilot, lambda: app.runner.state.epochs)
+        await started(pilot, app, "ae-32")
         await pilot.press("escape", "q")
         assert isinstance(app.screen, ConfirmDialog)
         await pilot.press("n")

@@ -45,8 +45,7 @@ class HomeScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one("#recipes", DataTable).add_columns("recipe", "kind", "tunes", "description")
-        self.query_one("#sessions", DataTable).add_columns("session", "model", "data", "epochs", "best val",
-                                                           "status", "date")
+        self.query_one("#sessions", DataTable).add_columns(*sessions.SUMMARY_COLUMNS)
         self.action_reload()
         self.show_info()
 
@@ -72,10 +71,8 @@ class HomeScreen(Screen):
         table = self.query_one("#sessions", DataTable)
         table.clear()
         for s in sessions.list_sessions(self.app.store):
-            best = s.best_val_loss
-            table.add_row(("✓ " if str(s.path) in self.marked else "") + s.name, s.meta.get("recipe", {}).get("name", "?"), s.meta.get("dataset", {}).get("name", "?"),
-                          f"{s.epochs_done}/{s.meta.get('epochs', '?')}", "-" if best is None else f"{best:.4g}",
-                          s.status, str(s.meta.get("created", ""))[:16].replace("T", " "), key=str(s.path))
+            name, *rest = s.summary_row()
+            table.add_row(("✓ " if str(s.path) in self.marked else "") + name, *rest, key=str(s.path))
         if not table.row_count:
             table.add_row("(none yet: train a recipe)", "", "", "", "", "", "", key="")
 
