@@ -20,3 +20,6 @@ test: $(STAMP)
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache
+
+bench: $(STAMP)
+	$(VENV)/bin/python bench/run.py

@@ -48,6 +48,7 @@ FIELDS: dict[str, dict[str, Field]] = {
         "batch_size": Field(int, 256, minimum=1),
         "epochs": Field(int, 10, minimum=1),
         "seed": Field(int, 0, minimum=0),
+        "steps_per_execution": Field(int, 8, minimum=1),
     },
     "snapshot": {
         "panel": Field(int, 10, minimum=1),

@@ -29,6 +29,7 @@ class Reporter(keras.callbacks.Callback):
         self.controls, self.emit, self.interval = controls, emit, interval
         self.steps, self.epochs = steps, epochs
         self.step = 0
+        self.done_in_epoch = 0
         self.epoch = 0
         self.epochs_done = 0
         self.diverged: str | None = None
@@ -46,20 +47,23 @@ class Reporter(keras.callbacks.Callback):
         self.send(events.TrainingStarted(self.writer.name, self.writer.meta["recipe"]["name"], self.epochs,
                                          self.steps, len(self.data.x_train), self.writer.meta["device"],
                                          self.built.knobs.values()))
-        self.apply_changes()
+        self.controls.attach(self.built.knobs, self.built.knobs.step)
+        self.record_changes()
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch + 1
         self.previous = {}
         self.epoch_start = time.perf_counter()
-        self.apply_changes()
+        self.done_in_epoch = 0
+        self.record_changes()
 
     def on_train_batch_end(self, batch, logs=None):
         logs = dict(logs or {})
-        self.step += 1
-        n = batch + 1
-        last = {k: n * v - (n - 1) * self.previous.get(k, 0.0) for k, v in logs.items()}
-        self.previous = logs
+        n = batch + 1  # with several steps per execution, Keras reports every few batches
+        ran = max(n - self.done_in_epoch, 1)
+        self.step += ran
+        last = {k: (n * v - self.done_in_epoch * self.previous.get(k, 0.0)) / ran for k, v in logs.items()}
+        self.previous, self.done_in_epoch = logs, n
         loss = logs.get("loss", 0.0)
         if not math.isfinite(loss):
             self.diverged = f"loss became {loss} at batch {self.step} (epoch {self.epoch})"
@@ -69,16 +73,17 @@ class Reporter(keras.callbacks.Callback):
         if now - self.last_emit >= self.interval or n == self.steps:
             self.last_emit = now
             self.send(events.BatchEnded(self.epoch, n, self.step, logs, last), durable=False)
-        self.apply_changes()
+        self.record_changes()
         if self.controls.paused and not self.controls.stopping:
             self.send(events.Paused(self.step))
             while not self.controls.wait_resumed(0.1) and not self.controls.stopping:
-                self.apply_changes()
+                self.record_changes()
             self.send(events.Resumed(self.step))
         if self.controls.stopping:
             self.model_stop(True)
 
     def on_epoch_end(self, epoch, logs=None):
+        self.record_changes()
         if self.diverged or self.controls.stopping:
             return  # an interrupted epoch is not saved; the last completed one stays
         seconds = time.perf_counter() - self.epoch_start
@@ -122,11 +127,10 @@ class Reporter(keras.callbacks.Callback):
         stats["sweep"] = plane.how
         return stats, arrays
 
-    def apply_changes(self) -> None:
-        for name, value in self.controls.take_pending():
-            old = self.built.knobs.values()[name]
-            self.built.knobs.assign(name, value)
-            self.send(events.HParamChanged(name, old, value, max(self.epoch, 1), self.step))
+    def record_changes(self) -> None:
+        """Record the changes `Controls.set` applied since the last callback, with their step."""
+        for name, old, new, step in self.controls.take_applied():
+            self.send(events.HParamChanged(name, old, new, step // self.steps + 1, step))
 
     def model_stop(self, flag: bool) -> None:
         self.built.model.stop_training = flag
@@ -141,5 +145,7 @@ class Reporter(keras.callbacks.Callback):
         return "finished", f"{self.epochs_done} epoch(s)"
 
     def finish(self, status: str, reason: str) -> None:
+        self.controls.detach()
+        self.record_changes()
         self.send(events.TrainingFinished(status, reason, self.epochs_done, self.step))
         self.writer.update(status=status, reason=reason, epochs_done=self.epochs_done)

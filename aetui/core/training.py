@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import platform
-import queue
 import threading
 import time
 from pathlib import Path
@@ -27,7 +26,13 @@ EventSink = Callable[[object], None]
 
 
 class Controls:
-    """Thread-safe handles to a run: stop, pause and resume, and live hyperparameter changes."""
+    """Thread-safe handles to a run: stop, pause and resume, and live hyperparameter changes.
+
+    While a model trains, `set` assigns the new value to its live variable at once (from any
+    thread: it takes effect at the next batch, also with several steps per execution) and notes
+    the step it applied from, read from the optimizer's step counter; the engine records the
+    change at its next callback. Values set before training starts apply at step 0.
+    """
 
     def __init__(self, tunables: tuple[str, ...]):
         self.tunables = tunables
@@ -35,7 +40,11 @@ class Controls:
         self._also_stop_on: list[threading.Event] = []
         self._go = threading.Event()
         self._go.set()
-        self._pending: queue.SimpleQueue = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._knobs = None
+        self._step: Callable[[], int] = lambda: 0
+        self._queued: list[tuple[str, float]] = []
+        self._applied: list[tuple[str, float, float, int]] = []
 
     def stop(self) -> None:
         """Ask the run to stop after the current batch; completed epochs stay saved."""
@@ -69,19 +78,40 @@ class Controls:
         return self._go.wait(timeout)
 
     def set(self, name: str, value: object) -> float:
-        """Validate and queue a new hyperparameter value; it takes effect at the next batch."""
+        """Validate a new hyperparameter value and apply it (or keep it for the start of training)."""
         number = hparams.spec(name, self.tunables).check(value)
-        self._pending.put((name, number))
+        with self._lock:
+            if self._knobs is None:
+                self._queued.append((name, number))
+            else:
+                self._apply(name, number)
         return number
 
-    def take_pending(self) -> list[tuple[str, float]]:
-        """The queued changes, oldest first, emptying the queue."""
-        items = []
-        while True:
-            try:
-                items.append(self._pending.get_nowait())
-            except queue.Empty:
-                return items
+    def attach(self, knobs, step: Callable[[], int]) -> None:
+        """Connect to a training model's knobs (with `values()` and `assign()`) and its step counter;
+        values set before now apply at once."""
+        with self._lock:
+            self._knobs, self._step = knobs, step
+            for name, number in self._queued:
+                self._apply(name, number)
+            self._queued = []
+
+    def detach(self) -> None:
+        """Training ended: later values are kept for the next start."""
+        with self._lock:
+            self._knobs = None
+
+    def _apply(self, name: str, number: float) -> None:
+        old = self._knobs.values()[name]
+        step = self._step()
+        self._knobs.assign(name, number)
+        self._applied.append((name, old, number, step))
+
+    def take_applied(self) -> list[tuple[str, float, float, int]]:
+        """The changes applied since the last call, as (name, old, new, first step using new)."""
+        with self._lock:
+            applied, self._applied = self._applied, []
+        return applied
 
 
 def fixed_panel(data: Dataset, recipe: Recipe) -> dict[str, np.ndarray]:

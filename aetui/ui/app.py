@@ -22,7 +22,7 @@ from aetui.ui.screens.home import HomeScreen
 class AetuiApp(App):
     """Trains autoencoders with live charts; lists and opens saved sessions."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so subclasses elsewhere find it too
     TITLE = "aetui"
     BINDINGS = [Binding("ctrl+q", "quit_app", "quit", show=False)]
 
@@ -49,12 +49,19 @@ class AetuiApp(App):
             self.open_session(str(self.opening[0]))
         elif self.opening:
             self.compare([str(p) for p in self.opening])
+        self.set_interval(0.1, self._drain)
+        self.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        """Background work starts once the first frame is on screen (imports hold the GIL)."""
         self.run_worker(self._load_data, thread=True, group="warm-up")
         if self.warm_up:
             self.run_worker(self._start_backend, thread=True, group="warm-up")
-        self.set_interval(0.1, self._drain)
 
     def _load_data(self) -> None:
+        import aetui.ui.screens.replay  # noqa: F401  (so opening a screen later costs no import)
+        import aetui.ui.screens.train  # noqa: F401
+
         self._load_start()
         try:
             d = self.data_ready()

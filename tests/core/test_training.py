@@ -64,8 +64,17 @@ def test_sparsity_and_vae_statistics(recipes, digits, store):
     assert vae.snapshot(1)["kl_per_dim"].shape == (2,) and 0 <= vae.epochs[0].stats["active_units"] <= 2
 
 
+def one_step_per_execution(recipe):
+    """The recipe run one batch per execution, so every batch reports (exact per-batch checks)."""
+    from aetui.core.recipe import Recipe
+
+    data = recipe.to_dict()
+    data["train"]["steps_per_execution"] = 1
+    return Recipe.from_dict(data, recipe.name, "test")
+
+
 def test_live_beta_change_moves_the_penalty_at_the_next_batch(recipes, digits, store):
-    r = recipes["sparse-kl"]
+    r = one_step_per_execution(recipes["sparse-kl"])
     controls = training.Controls(r.tunables)
     batches = []
 
@@ -102,7 +111,7 @@ def test_live_controls_validate():
 
 
 def test_stop_keeps_completed_epochs(recipes, digits, store):
-    r = recipes["ae-32"]
+    r = one_step_per_execution(recipes["ae-32"])
     controls = training.Controls(r.tunables)
 
     def on_event(event):
@@ -114,7 +123,7 @@ def test_stop_keeps_completed_epochs(recipes, digits, store):
 
 
 def test_pause_and_resume(recipes, digits, store):
-    r = recipes["ae-32"]
+    r = one_step_per_execution(recipes["ae-32"])
     controls = training.Controls(r.tunables)
 
     def on_event(event):
@@ -131,7 +140,7 @@ def test_pause_and_resume(recipes, digits, store):
 
 
 def test_divergence_stops_and_keeps_the_last_good_epoch(recipes, digits, store):
-    r = recipes["vae-2d"]
+    r = one_step_per_execution(recipes["vae-2d"])
     controls = training.Controls(r.tunables)
 
     def on_event(event):
@@ -153,3 +162,20 @@ def test_recipes_train_on_real_mnist(name, recipes, mnist_dir, store):
     assert session.epochs_done == 1 and session.meta["dataset"]["image_shape"] == [28, 28]
     assert session.snapshot(1)["recon"].shape == (10, 784)
     assert session.epochs[0].logs["val_recon"] < (600 if name == "vae-2d" else 1.0)
+
+
+def test_live_change_with_several_steps_per_execution(recipes, digits, store):
+    r = recipes["sparse-kl"]
+    assert r.train["steps_per_execution"] == 8
+    controls = training.Controls(r.tunables)
+
+    def on_event(event):
+        if isinstance(event, events.BatchEnded) and event.step == 8:
+            controls.set("beta", 0.0)
+
+    session, seen = run(r, digits, store, batch_size=16, controls=controls, on_event=on_event)
+    batches = [e for e in seen if isinstance(e, events.BatchEnded)]
+    assert [b.step for b in batches] == [8, 16]  # one report per execution of 8 batches
+    change = session.changes[0]
+    assert (change.name, change.new, change.step) == ("beta", 0.0, 8)
+    assert batches[1].last["sparsity"] == 0.0  # the next 8 batches all ran with beta = 0

@@ -15,6 +15,19 @@ from aetui.core.analysis.sparsity import code_stats, gaussian_stats
 from aetui.core.training import Controls, fixed_panel, to_u8
 
 
+class DictKnobs:
+    """The `values()` / `assign()` a real model's knobs offer, over a dict."""
+
+    def __init__(self, values: dict[str, float]):
+        self._values = dict(values)
+
+    def values(self) -> dict[str, float]:
+        return dict(self._values)
+
+    def assign(self, name: str, value: float) -> None:
+        self._values[name] = value
+
+
 class ScriptedTrainer:
     """Emits `batches` batch events per epoch; `hold` makes it wait after each epoch until released."""
 
@@ -34,16 +47,18 @@ class ScriptedTrainer:
         on_event(events.TrainingStarted("scripted", recipe.name, epochs, self.batches, len(data.x_train),
                                         "scripted", dict(values)))
         step, done = 0, 0
+        knobs = DictKnobs(values)
+        controls.attach(knobs, lambda: step)
         for epoch in range(1, epochs + 1):
             for batch in range(1, self.batches + 1):
-                for name, value in controls.take_pending():
-                    on_event(events.HParamChanged(name, values[name], value, epoch, step))
-                    values[name] = value
+                for name, old, new, at in controls.take_applied():
+                    on_event(events.HParamChanged(name, old, new, epoch, at))
                 step += 1
                 loss = 1.0 / (epoch + batch / self.batches)
                 on_event(events.BatchEnded(epoch, batch, step, {"loss": loss, "recon": loss / 2},
                                            {"loss": loss, "recon": loss / 2}))
                 if controls.stopping:
+                    controls.detach()
                     on_event(events.TrainingFinished("stopped", f"stopped after {done} epoch(s)", done, step))
                     return None
             codes = rng.random((len(fixed["subset_index"]), recipe.net["code"])).astype(np.float32) * 0.1
@@ -61,5 +76,6 @@ class ScriptedTrainer:
             done = epoch
             while not self.release.wait(0.05) and not controls.stopping:
                 pass
+        controls.detach()
         on_event(events.TrainingFinished("finished", f"{done} epoch(s)", done, step))
         return None

@@ -47,8 +47,8 @@ class AdversarialAutoencoder(keras.Model):
     def call(self, x, training=False):
         return self.decoder(self.encoder(x, training=training), training=training)
 
-    def compile(self, optimizer_kind: str):
-        super().compile()
+    def compile(self, optimizer_kind: str, steps_per_execution: int = 1):
+        super().compile(steps_per_execution=steps_per_execution)
         self.ae_optimizer = self.knobs.make_optimizer(optimizer_kind)
         self.disc_optimizer = self.knobs.make_optimizer(optimizer_kind)
         self.gen_optimizer = self.knobs.make_optimizer(optimizer_kind)
@@ -119,5 +119,5 @@ def build(recipe: Recipe, input_dim: int, knobs: Knobs) -> Built:
     logit = keras.layers.Dense(1, name="logit")(apply(dense_stack([width, width], "relu", prefix="disc"), d_in))
     discriminator = keras.Model(d_in, logit, name="discriminator")
     model = AdversarialAutoencoder(encoder, decoder, discriminator, knobs, recipe, name="aae")
-    model.compile(recipe.train["optimizer"])
+    model.compile(recipe.train["optimizer"], recipe.train["steps_per_execution"])
     return Built(model, encoder, decoder, knobs, PARTS, prior=recipe.loss["prior"])

@@ -40,6 +40,10 @@ class Knobs:
         self.optimizers.append(optimizer)
         return optimizer
 
+    def step(self) -> int:
+        """Batches trained so far, read from the (first) optimizer's step counter."""
+        return int(self.optimizers[0].iterations.numpy()) if self.optimizers else 0
+
     def assign(self, name: str, value: float) -> None:
         """Set a hyperparameter; safe from any thread, effective at the next batch."""
         if name == "learning_rate":

@@ -59,6 +59,7 @@ def build(recipe: Recipe, input_dim: int, knobs: Knobs) -> Built:
     decoder = keras.Model(c_in, out, name="decoder")
     parts = part_names(recipe)
     model = DenseAutoencoder(encoder, decoder, knobs, recipe, parts, name=recipe.kind)
-    model.compile(optimizer=knobs.make_optimizer(recipe.train["optimizer"]))
+    model.compile(optimizer=knobs.make_optimizer(recipe.train["optimizer"]),
+                  steps_per_execution=recipe.train["steps_per_execution"])
     model.optimizer.build(encoder.trainable_variables + decoder.trainable_variables)
     return Built(model, encoder, decoder, knobs, parts)

@@ -6,6 +6,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.lazy import Lazy
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
@@ -48,6 +49,7 @@ class ReplayScreen(Screen):
         self.projection = "pca"
         self.change_index = -1
         self.note = ""
+        self.scatter_drawn: tuple[int, str] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="status")
@@ -58,33 +60,64 @@ class ReplayScreen(Screen):
                     if tab == "curves":
                         with Vertical(id="chart-box"):
                             yield LossChart(id="chart")
-                    elif tab == "scatter":
-                        with Vertical(id="scatter-box"):
-                            yield LatentScatter(id="replay-scatter")
+                        yield Static(id="epoch-values")
+                    elif tab == "scatter":  # hidden views mount after the first frame (Lazy)
+                        yield Lazy(Vertical(LatentScatter(id="replay-scatter"), id="scatter-box"))
                     else:
-                        with VerticalScroll():
-                            yield ViewPane(self.replay, tab, ascii, id=f"view-{tab}",
-                                           classes="fill" if tab in ("recon", "sweep") else "")
+                        yield Lazy(VerticalScroll(ViewPane(self.replay, tab, ascii, id=f"view-{tab}",
+                                                           classes="fill" if tab in ("recon", "sweep") else "")))
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#tabs").can_focus = False
+        self.draw_chart()
+        self.show()
+
+    def draw_chart(self) -> None:
+        """The whole history does not change with the epoch: drawn once (and on the log toggle)."""
+        chart = self.query_one(LossChart)
+        chart.show(self.replay.state)
+        self.query_one("#chart-box").border_subtitle = chart.legend
+
+    @property
+    def active_tab(self) -> str:
+        return self.query_one(TabbedContent).active.removeprefix("tab-")
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self.show()
 
     def show(self) -> None:
-        """Move every view to `self.epoch`."""
+        """Move the visible view to `self.epoch` (the others catch up when shown: steps stay cheap)."""
         replay, epoch = self.replay, self.epoch
         session = replay.session
         gaps = f" · [yellow]{len(session.problems)} gap(s): see 7[/]" if session.problems else ""
         self.query_one("#status", Static).update(
             f"[b]{session.name}[/b] · {session.meta.get('recipe', {}).get('name', '?')} · {session.status} · "
             f"epoch [b]{epoch}[/b]/{replay.last} (←/→){gaps}" + (f" · {self.note}" if self.note else ""))
-        chart = self.query_one(LossChart)
-        chart.show(replay.state, mark=epoch if epoch else None)
-        self.query_one("#chart-box").border_subtitle = chart.legend
-        for pane in self.query(ViewPane):
-            pane.show(epoch)
-        if epoch and self.projection == "pca":
+        tab = self.active_tab
+        if tab == "curves":
+            self.query_one("#epoch-values", Static).update(self.epoch_values())
+        elif tab == "scatter":
+            self.draw_scatter()
+        else:
+            pane = self.query_one(f"#view-{tab}", ViewPane)
+            if pane.epoch != epoch:
+                pane.show(epoch)
+
+    def epoch_values(self) -> str:
+        """The chosen epoch's losses and parts, train and validation, in one line."""
+        from aetui.headless import format_logs
+
+        if not self.replay.epochs:
+            return ""
+        logs = self.replay.session.epochs[self.replay.epochs.index(self.epoch)].logs
+        return f"epoch {self.epoch}: loss {format_logs(logs)}   val {format_logs(logs, 'val_')}"
+
+    def draw_scatter(self) -> None:
+        """The scatter at the chosen epoch (PCA here; t-SNE arrives from its worker)."""
+        epoch = self.epoch
+        if epoch and self.projection == "pca" and self.scatter_drawn != (epoch, "pca"):
+            self.scatter_drawn = (epoch, "pca")
             try:
                 self.show_scatter(*self.replay.projection(epoch, "pca"))
             except AetuiError as err:  # a missing or damaged snapshot: say so where the view would be
@@ -151,6 +184,7 @@ class ReplayScreen(Screen):
         self.query_one(TabbedContent).active = "tab-scatter"
         if self.projection == "tsne":
             self.projection = "pca"
+            self.scatter_drawn = None
             self.show()
             return
         if not self.epoch:
@@ -172,6 +206,7 @@ class ReplayScreen(Screen):
         if epoch == self.epoch and self.projection == "tsne":
             self.note = ""
             self.show_scatter(points, how)
+            self.scatter_drawn = (epoch, "tsne")
             self.show()
 
     def action_tab(self, tab: str) -> None:
@@ -180,7 +215,7 @@ class ReplayScreen(Screen):
     def action_log_scale(self) -> None:
         chart = self.query_one(LossChart)
         chart.log_scale = not chart.log_scale
-        self.show()
+        self.draw_chart()
 
     def action_help(self) -> None:
         from aetui.ui.screens.dialogs import HelpDialog

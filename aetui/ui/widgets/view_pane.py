@@ -20,7 +20,8 @@ class ViewPane(Widget):
         self.replay = replay
         self.view = view
         self.ascii = ascii
-        self.epoch = replay.last
+        self.epoch = -1
+        """The epoch drawn; -1 until first shown."""
 
     def show(self, epoch: int) -> None:
         """Move to `epoch`."""
@@ -28,6 +29,8 @@ class ViewPane(Widget):
         self.refresh(layout=True)
 
     def render(self):
+        if self.epoch < 0:
+            return Text("")
         if not self.replay.epochs and self.view != "params":
             return Text("No completed epoch in this session yet.", style="dim")
         try:

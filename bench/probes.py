@@ -1,0 +1,184 @@
+"""Single measurements run in a fresh process each: `python bench/probes.py NAME [ARGS]`, one JSON line out.
+
+  first-frame                 process start to the first painted home screen (pass T0 in AETUI_T0)
+  keys DATA_DIR               key press to handled while the app trains `ae-32` (p50, p99 in ms)
+  replay                      open a 100-epoch session in the replay screen, then step one epoch
+  footprint DATA_DIR          bytes on disk per epoch (vae-2d) and resident memory while training
+  scaling DATA_DIR N...       epoch time of ae-32 for training sets of N images (MNIST, or fashion)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def rss_mb() -> float:
+    """Resident memory of this process in MiB (Linux)."""
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def first_frame() -> dict:
+    t0 = float(os.environ["AETUI_T0"])
+    from aetui.core import data
+    from aetui.ui.app import AetuiApp
+
+    painted: list[float] = []
+
+    class Probe(AetuiApp):
+        def on_mount(self) -> None:
+            super().on_mount()
+            self.call_after_refresh(lambda: (painted.append(time.time()), self.exit()))
+
+    async def run() -> None:
+        with tempfile.TemporaryDirectory() as store:
+            async with Probe(Path(store), lambda: data.load("digits")).run_test(size=(80, 24)) as pilot:
+                while not painted:
+                    await pilot.pause(0.01)
+
+    asyncio.run(run())
+    return {"seconds": painted[0] - t0, "tensorflow_loaded_at_paint": "tensorflow" in sys.modules}
+
+
+def keys(data_dir: str) -> dict:
+    from textual import events
+
+    from aetui import paths
+    from aetui.core import data as datasets
+    from aetui.core import recipe as recipes
+    from aetui.ui.app import AetuiApp
+    from aetui.ui.screens.train import TrainScreen
+
+    mnist = datasets.load(path=data_dir)
+    recipe = recipes.find("ae-32", paths.recipe_dirs())
+    latencies: list[float] = []
+    sent: dict[int, float] = {}
+
+    class Probe(AetuiApp):
+        def on_key(self, event: events.Key) -> None:
+            if event.key == "f12" and sent:
+                latencies.append(time.perf_counter() - sent.pop(min(sent)))
+
+    async def run() -> None:
+        with tempfile.TemporaryDirectory() as store:
+            app = Probe(Path(store), lambda: mnist)
+            async with app.run_test(size=(120, 40)) as pilot:
+                screen = TrainScreen(recipe)
+                app.push_screen(screen)
+                await pilot.pause(0.2)
+                screen.start()
+                while not app.runner.state.epochs:  # measure once an epoch is under way
+                    await asyncio.sleep(0.05)
+                stop = threading.Event()
+
+                def press() -> None:  # a person typing, about 20 keys a second, from another thread
+                    n = 0
+                    while not stop.is_set() and n < 300:
+                        sent[n] = time.perf_counter()
+                        app.post_message(events.Key("f12", None))
+                        n += 1
+                        time.sleep(0.05)
+
+                typist = threading.Thread(target=press)
+                typist.start()
+                while typist.is_alive():
+                    await asyncio.sleep(0.1)
+                stop.set()
+                app.runner.stop()
+                await app.runner.wait()
+
+    asyncio.run(run())
+    ms = sorted(x * 1000 for x in latencies)
+    return {"p50_ms": ms[len(ms) // 2], "p99_ms": ms[int(len(ms) * 0.99) - 1], "presses": len(ms)}
+
+
+def replay() -> dict:
+    from tests.ui.conftest import synthetic_session
+
+    from aetui.core import data
+    from aetui.ui.app import AetuiApp
+    from aetui.ui.screens.replay import ReplayScreen
+
+    async def run() -> dict:
+        with tempfile.TemporaryDirectory() as store:
+            path = synthetic_session(Path(store), "hundred", epochs=100, code=32, kind="ae")
+            app = AetuiApp(Path(store), lambda: data.load("digits"), warm_up=False)
+            async with app.run_test(size=(160, 48)) as pilot:
+                while "digits" not in app.info_line():  # the warm-up a person would wait through anyway
+                    await pilot.pause(0.05)
+                t = time.perf_counter()
+                app.open_session(str(path))
+                await pilot.pause()
+                opened = time.perf_counter() - t
+                steps = []
+                for _ in range(10):
+                    t = time.perf_counter()
+                    app.screen.action_step(-1)
+                    app.screen.refresh()
+                    await pilot.pause()
+                    steps.append(time.perf_counter() - t)
+                assert isinstance(app.screen, ReplayScreen)
+                return {"open_s": opened, "step_ms": sorted(steps)[len(steps) // 2] * 1000}
+
+    return asyncio.run(run())
+
+
+def footprint(data_dir: str) -> dict:
+    from aetui import paths
+    from aetui.core import data as datasets
+    from aetui.core import recipe as recipes
+    from aetui.core import training
+
+    mnist = datasets.load(path=data_dir)
+    recipe = recipes.find("vae-2d", paths.recipe_dirs())
+    peak = [rss_mb()]
+
+    def watch(event) -> None:
+        peak[0] = max(peak[0], rss_mb())
+
+    with tempfile.TemporaryDirectory() as store:
+        path = training.train(recipe, mnist, Path(store), epochs=3, on_event=watch)
+        snapshots = sum(f.stat().st_size for f in (path / "snapshots").iterdir())
+        history = (path / "history.jsonl").stat().st_size
+        weights = sum(f.stat().st_size for f in (path / "weights").iterdir())
+        fixed = (path / "fixed.npz").stat().st_size
+    return {"per_epoch_kb": (snapshots + history) / 3 / 1024, "weights_kb": weights / 1024,
+            "fixed_kb": fixed / 1024, "peak_rss_mb": peak[0]}
+
+
+def scaling(data_dir: str, sizes: list[int]) -> dict:
+    from aetui import paths
+    from aetui.core import data as datasets
+    from aetui.core import events, recipe as recipes
+    from aetui.core import training
+
+    full = datasets.load(path=data_dir)
+    recipe = recipes.find("ae-32", paths.recipe_dirs())
+    out = {}
+    for n in sizes:
+        seconds: list[float] = []
+        with tempfile.TemporaryDirectory() as store:
+            training.train(recipe, full.limited(n), Path(store), epochs=3,
+                           on_event=lambda e: seconds.append(e.seconds) if isinstance(e, events.EpochEnded) else None)
+        out[str(min(n, len(full.x_train)))] = sorted(seconds[1:])[0]
+    return {"epoch_seconds": out, "source": full.source}
+
+
+if __name__ == "__main__":
+    name, args = sys.argv[1], sys.argv[2:]
+    result = {"first-frame": lambda: first_frame(), "keys": lambda: keys(args[0]), "replay": lambda: replay(),
+              "footprint": lambda: footprint(args[0]),
+              "scaling": lambda: scaling(args[0], [int(a) for a in args[1:]])}[name]()
+    print(json.dumps(result))

@@ -1,0 +1,140 @@
+"""The benchmark suite: `make bench` (or `.venv/bin/python bench/run.py [--quick]`).
+
+Every figure that compares is a ratio taken side by side in one run: measurements alternate
+(A B A B ...) in fresh processes and the median of at least five is kept. Each figure is
+printed beside its goal, written to `bench/results/NAME.json`, and the README's table between
+the `bench:start` and `bench:end` markers is rewritten from this run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+MNIST = Path(os.environ.get("AETUI_BENCH_DATA", ROOT.parent / "shared" / "data" / "mnist"))
+FASHION = Path("/usr/share/datasets/fashion-mnist")
+RECIPES = ("ae-32", "sparse-kl-wd", "vae-2d")
+
+
+def probe(*args: str, env: dict | None = None) -> dict:
+    """Run one measurement in a fresh process; returns its (last) JSON line."""
+    return probe_lines(*args, env=env)[-1]
+
+
+def probe_lines(*args: str, env: dict | None = None) -> list[dict]:
+    """Run measurements in a fresh process; returns every JSON line it printed."""
+    out = subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=ROOT, timeout=600,
+                         env={**os.environ, **(env or {})})
+    if out.returncode != 0:
+        raise RuntimeError(f"{args} failed:\n{out.stderr[-2000:]}")
+    return [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+
+
+def throughput(reps: int, epochs: int) -> dict:
+    """Samples/s per mode and recipe (medians over alternating runs) and the two ratios."""
+    modes = ("bare-default", "bare-tuned", "engine", "app")
+    out = {}
+    for recipe in RECIPES:
+        rates: dict[str, list[float]] = {m: [] for m in modes}
+        shared = modes[1:]
+        for rep in range(reps):
+            order = shared[rep % 3:] + shared[:rep % 3]  # rotate: B C D, C D B, D B C, ...
+            runs = [("bare-default",), order] if rep % 2 == 0 else [order, ("bare-default",)]
+            for group in runs:
+                for result in probe_lines("bench/throughput.py", ",".join(group), recipe, str(MNIST), str(epochs)):
+                    rates[result["mode"]].append(statistics.median(result["rates"]))
+        med = {m: statistics.median(v) for m, v in rates.items()}
+        out[recipe] = {"samples_per_s": med, "runs": rates,
+                       "app_vs_bare_default": med["app"] / med["bare-default"],
+                       "app_vs_bare_tuned": med["app"] / med["bare-tuned"],
+                       "engine_vs_bare_tuned": med["engine"] / med["bare-tuned"]}
+    return out
+
+
+def first_frame(reps: int) -> dict:
+    seconds = [probe("bench/probes.py", "first-frame", env={"AETUI_T0": repr(time.time())})["seconds"]
+               for _ in range(reps)]
+    return {"median_s": statistics.median(seconds), "runs": seconds}
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    if not (MNIST / "train-images-idx3-ubyte.gz").exists():
+        sys.exit(f"bench: real MNIST not found at {MNIST}; set AETUI_BENCH_DATA to a folder of IDX files")
+    RESULTS.mkdir(exist_ok=True)
+    reps = 3 if quick else 5
+    figures = {}
+    started = time.time()
+    figures["first_frame"] = first_frame(reps)
+    figures["replay"] = probe("bench/probes.py", "replay")
+    figures["keys"] = probe("bench/probes.py", "keys", str(MNIST))
+    figures["footprint"] = probe("bench/probes.py", "footprint", str(MNIST))
+    sizes = ["5000", "10000", "22699"]
+    figures["scaling"] = probe("bench/probes.py", "scaling", str(MNIST), *sizes)
+    if (FASHION / "train-images-idx3-ubyte.gz").exists() or (FASHION / "train-images-idx3-ubyte").exists():
+        figures["scaling_fashion"] = probe("bench/probes.py", "scaling", str(FASHION), "60000")
+    figures["throughput"] = throughput(reps, epochs=3)
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    for name, value in figures.items():
+        (RESULTS / f"{name}.json").write_text(json.dumps({"machine": machine, "when": time.strftime("%Y-%m-%d %H:%M"),
+                                                          **value}, indent=1))
+    rows = table(figures)
+    print("\n".join(rows))
+    print(f"\n{machine}; {time.time() - started:.0f} s")
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        readme.write_text(head + start + "\n" + "\n".join(rows) + f"\n\nMeasured on {machine}, "
+                          f"{time.strftime('%Y-%m-%d')}.\n" + end + rest.split(end, 1)[1])
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**short**"
+
+
+def table(f: dict) -> list[str]:
+    rows = ["| figure | measured | goal | |", "| --- | --- | --- | --- |"]
+    for recipe, t in f["throughput"].items():
+        s = t["samples_per_s"]
+        rows.append(f"| training throughput, {recipe}: app / bare `fit` (TF defaults) | {t['app_vs_bare_default']:.2f}"
+                    f" ({s['app']:,.0f} / {s['bare-default']:,.0f} samples/s) | >= 1.2 | "
+                    f"{verdict(t['app_vs_bare_default'] >= 1.2)} |")
+        rows.append(f"| training throughput, {recipe}: app / bare `fit` (same TF settings) | "
+                    f"{t['app_vs_bare_tuned']:.2f} ({s['app']:,.0f} / {s['bare-tuned']:,.0f}); engine alone "
+                    f"{t['engine_vs_bare_tuned']:.2f} | >= 0.95 | {verdict(t['app_vs_bare_tuned'] >= 0.95)} |")
+    k = f["keys"]
+    rows.append(f"| key press to handled while training, p50 / p99 | {k['p50_ms']:.1f} / {k['p99_ms']:.1f} ms | "
+                f"p99 <= 50 ms | {verdict(k['p99_ms'] <= 50)} |")
+    ff = f["first_frame"]
+    rows.append(f"| process start to first painted home screen | {ff['median_s']:.2f} s | <= 0.5 s | "
+                f"{verdict(ff['median_s'] <= 0.5)} |")
+    r = f["replay"]
+    rows.append(f"| replay: open a 100-epoch session | {r['open_s']:.3f} s | <= 0.3 s | {verdict(r['open_s'] <= 0.3)} |")
+    rows.append(f"| replay: step one epoch | {r['step_ms']:.1f} ms | <= 30 ms | {verdict(r['step_ms'] <= 30)} |")
+    fp = f["footprint"]
+    rows.append(f"| session bytes per epoch (vae-2d, default snapshots) | {fp['per_epoch_kb']:.0f} KB (+ weights "
+                f"{fp['weights_kb']:.0f} KB kept once) | <= 250 KB | {verdict(fp['per_epoch_kb'] <= 250)} |")
+    rows.append(f"| resident memory while training vae-2d (engine) | {fp['peak_rss_mb']:.0f} MiB | | |")
+    sc = f["scaling"]["epoch_seconds"]
+    per = {n: s / int(n) * 1e6 for n, s in sc.items()}
+    rows.append("| epoch time of ae-32 by training-set size | " + ", ".join(
+        f"{int(n):,}: {s:.2f} s ({per[n]:.1f} µs/image)" for n, s in sc.items()) + " | linear | |")
+    if "scaling_fashion" in f:
+        for n, s in f["scaling_fashion"]["epoch_seconds"].items():
+            rows.append(f"| epoch time of ae-32, Fashion-MNIST {int(n):,} | {s:.2f} s ({s / int(n) * 1e6:.1f} µs/image)"
+                        " | linear | |")
+    return rows
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""Throughput measurements in a fresh process (TensorFlow's threading is fixed per process).
+
+    python bench/throughput.py MODE[,MODE...] RECIPE DATA_DIR EPOCHS
+
+`bare-default` needs a process of its own; the other three share the workbench's settings and
+run one after another in one process, in the order given (the suite rotates it).
+
+MODE:
+  bare-default  the seed's way: `model.fit` of the same network, TensorFlow's default threads, and
+                Keras's default compile settings (one step per execution)
+  bare-tuned    `model.fit` with the workbench's TensorFlow and compile settings (`backend.configure`,
+                the recipe's `steps_per_execution`), no callbacks: what the UI and engine cost
+  engine        `training.train` with its event stream attached exactly as the TUI attaches it
+  app           the Textual app itself running headless, training through its runner
+
+Prints one JSON line per mode: the training samples per second of each epoch after the first
+(the first holds tracing), measured over the training loop only in every mode.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def bare(recipe, data, epochs: int, tuned: bool) -> list[float]:
+    from aetui.core import backend, families
+
+    if tuned:
+        backend.configure()
+    else:  # TensorFlow as the seed ran it: default threads
+        import tensorflow as tf  # noqa: F401
+
+    built = families.build(recipe, data.input_dim)
+    import keras
+
+    if not tuned:  # the seed compiled with Keras's defaults: one step per execution
+        built.model.compile(optimizer=built.model.optimizer, steps_per_execution=1)
+
+    times: list[float] = []
+
+    class EpochClock(keras.callbacks.Callback):  # epoch hooks only: batches stay asynchronous
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            times.append(time.perf_counter() - self.start)
+
+    built.model.fit(data.x_train, data.x_train, batch_size=recipe.train["batch_size"], epochs=epochs, verbose=0,
+                    shuffle=True, callbacks=[EpochClock()])
+    return [len(data.x_train) / t for t in times[1:]]
+
+
+def engine(recipe, data, epochs: int) -> list[float]:
+    import queue
+
+    from aetui.core import events, training
+
+    inbox: queue.SimpleQueue = queue.SimpleQueue()
+    with tempfile.TemporaryDirectory() as store:
+        training.train(recipe, data, Path(store), epochs=epochs, on_event=inbox.put)
+    rates = []
+    while not inbox.empty():
+        event = inbox.get()
+        if isinstance(event, events.EpochEnded):
+            rates.append(event.samples_per_s)
+    return rates[1:]
+
+
+def app(recipe, data, epochs: int) -> list[float]:
+    import asyncio
+
+    from aetui.ui.app import AetuiApp
+
+    async def run() -> list[float]:
+        with tempfile.TemporaryDirectory() as store:
+            ui = AetuiApp(Path(store), lambda: data)
+            async with ui.run_test(size=(120, 40)) as pilot:
+                from aetui.ui.screens.train import TrainScreen
+
+                screen = TrainScreen(recipe)
+                ui.push_screen(screen)
+                await pilot.pause(0.2)
+                screen.settings["epochs"] = epochs
+                screen.start()
+                while ui.runner.active or ui.runner.state.status in ("starting", "running"):
+                    await asyncio.sleep(0.2)
+                return [e.samples_per_s for e in ui.runner.state.epochs][1:]
+
+    return asyncio.run(run())
+
+
+def main() -> None:
+    modes, name, data_dir, epochs = sys.argv[1].split(","), sys.argv[2], sys.argv[3], int(sys.argv[4])
+    from aetui import paths
+    from aetui.core import data as datasets
+    from aetui.core import recipe as recipes
+
+    recipe = recipes.find(name, paths.recipe_dirs())
+    data = datasets.load(path=data_dir)
+    for mode in modes:
+        if mode in ("bare-default", "bare-tuned"):
+            rates = bare(recipe, data, epochs, tuned=mode == "bare-tuned")
+        elif mode == "engine":
+            rates = engine(recipe, data, epochs)
+        else:
+            rates = app(recipe, data, epochs)
+        print(json.dumps({"mode": mode, "recipe": name, "rates": rates}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
