@@ -118,6 +118,11 @@ def _dataset_loader(args):
     return lambda: data.load(args.dataset, args.data).limited(args.limit)
 
 
+def colour_available() -> bool:
+    """False where the user asked for no colour (`NO_COLOR`) or the terminal is dumb."""
+    return "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
 def _session(args, name: str):
     from aetui.core import sessions
 
@@ -128,7 +133,6 @@ def _show(args) -> int:
     from rich.console import Console
 
     from aetui.core.replay import Replay
-    from aetui.render import colour_available
     from aetui.show import render_view
 
     session = _session(args, args.session)
@@ -157,7 +161,6 @@ def _export(args) -> int:
 
 def _workbench(args) -> int:
     from aetui.core.backend import log_path
-    from aetui.render import colour_available
     from aetui.ui.app import AetuiApp
 
     opening = []

@@ -7,7 +7,6 @@ per pixel horizontally and averages pixel pairs vertically, for terminals withou
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,11 +27,6 @@ def class_style(cls: int) -> str:
     """The rich colour of class `cls`."""
     r, g, b = CLASS_RGB[cls % len(CLASS_RGB)]
     return f"rgb({r},{g},{b})"
-
-
-def colour_available() -> bool:
-    """False where the user asked for no colour (`NO_COLOR`) or the terminal is dumb."""
-    return "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
 
 
 def _gray_style(top: float, bottom: float) -> Style:

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
-
 from aetui.core.errors import AetuiError
 
 NAMES = ("auto", "mnist", "fashion-mnist", "digits")
+# numpy is imported inside the functions that need it: naming and checking datasets (the CLI,
+# before the first frame) costs no numpy import.
 """The dataset names `--dataset` accepts; `--data PATH` reads a folder or `.npz` instead."""
 
 IMAGES_MAGIC = 0x00000803
@@ -41,6 +41,8 @@ class Dataset:
     classes: int = field(init=False)
 
     def __post_init__(self) -> None:
+        import numpy as np
+
         labels = np.concatenate([self.y_train, self.y_test])
         self.classes = int(labels.max()) + 1 if labels.size else 0
 
@@ -51,6 +53,8 @@ class Dataset:
 
     def class_counts(self) -> list[int]:
         """Training images per class (the seed printed these to show the digits are balanced)."""
+        import numpy as np
+
         return np.bincount(self.y_train, minlength=self.classes).astype(int).tolist()
 
     def limited(self, train: int | None) -> Dataset:
@@ -105,6 +109,8 @@ def load_path(path: Path) -> Dataset:
 
 def _finish(name: str, source: str, x_train, y_train, x_test, y_test) -> Dataset:
     """Check shapes and scale to float32 in [0, 1]; images may be N x H x W or N x D."""
+    import numpy as np
+
     for x, y, part in ((x_train, y_train, "train"), (x_test, y_test, "test")):
         if len(x) != len(y):
             raise AetuiError(f"{source}: {len(x)} {part} images but {len(y)} labels")
@@ -133,8 +139,10 @@ def _finish(name: str, source: str, x_train, y_train, x_test, y_test) -> Dataset
     return Dataset(name, source, shape, flat(x_train), labels(y_train), flat(x_test), labels(y_test))
 
 
-def read_idx(path: Path, magic: int) -> np.ndarray:
+def read_idx(path: Path, magic: int):
     """Read one IDX file (optionally gzipped) of unsigned bytes, checking magic and size."""
+    import numpy as np
+
     opener: Callable = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as fh:
@@ -177,6 +185,8 @@ def _idx_folder(folder: Path) -> Dataset:
 
 
 def _npz(path: Path) -> Dataset:
+    import numpy as np
+
     keys = ("x_train", "y_train", "x_test", "y_test")
     try:
         with np.load(path, allow_pickle=False) as npz:
@@ -192,6 +202,8 @@ def _npz(path: Path) -> Dataset:
 
 
 def _digits() -> Dataset:
+    import numpy as np
+
     from sklearn.datasets import load_digits
 
     bunch = load_digits()

@@ -81,7 +81,7 @@ class RunState:
             out["loss"] = ([p[0] for p in points], [p[1] for p in points])
         if self.epochs:
             xs = [float(e.epoch) for e in self.epochs]
-            keys = [k for k in self.epochs[-1].logs if k != "loss" and not k.endswith("acc")]
+            keys = [k for k in self.epochs[-1].logs if (k != "loss" or "loss" not in out) and not k.endswith("acc")]
             for key in sorted(keys, key=lambda k: (k.startswith("val_"), k != "val_loss", k)):
                 out[key] = (xs, [e.logs.get(key, float("nan")) for e in self.epochs])
         return out

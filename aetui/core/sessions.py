@@ -16,6 +16,7 @@ epoch readable. Arrays are read with `allow_pickle=False`.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import socket
@@ -24,8 +25,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from aetui.core import events
 from aetui.core.errors import AetuiError
@@ -70,8 +69,10 @@ def write_json(path: Path, data: dict) -> None:
     _atomic(path, lambda tmp: tmp.write_text(json.dumps(data, indent=1), encoding="utf-8"))
 
 
-def write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
+def write_arrays(path: Path, arrays: dict) -> None:
     """Write a compressed `.npz` atomically."""
+    import numpy as np
+
     def write(tmp: Path) -> None:
         with open(tmp, "wb") as fh:
             np.savez_compressed(fh, **arrays)
@@ -126,11 +127,11 @@ class SessionWriter:
             fh.flush()
             os.fsync(fh.fileno())
 
-    def save_fixed(self, arrays: dict[str, np.ndarray]) -> None:
+    def save_fixed(self, arrays: dict) -> None:
         """Store the fixed panel and subset that snapshots refer to."""
         write_arrays(self.path / FIXED, arrays)
 
-    def save_snapshot(self, epoch: int, arrays: dict[str, np.ndarray]) -> None:
+    def save_snapshot(self, epoch: int, arrays: dict) -> None:
         """Store an epoch's snapshot arrays."""
         write_arrays(self.path / SNAPSHOTS / snapshot_name(epoch), arrays)
 
@@ -188,14 +189,14 @@ class Session:
     @property
     def best_val_loss(self) -> float | None:
         values = [e.logs.get("val_loss") for e in self.epochs if e.logs.get("val_loss") is not None]
-        finite = [v for v in values if np.isfinite(v)]
+        finite = [v for v in values if math.isfinite(v)]
         return min(finite) if finite else None
 
-    def fixed(self) -> dict[str, np.ndarray]:
+    def fixed(self) -> dict:
         """The fixed panel and subset arrays."""
         return _load_npz(self.path / FIXED)
 
-    def snapshot(self, epoch: int) -> dict[str, np.ndarray]:
+    def snapshot(self, epoch: int) -> dict:
         """The arrays saved at the end of `epoch` (counting from 1)."""
         return _load_npz(self.path / SNAPSHOTS / snapshot_name(epoch))
 
@@ -235,7 +236,9 @@ def _alive(pid: Any) -> bool:
     return True
 
 
-def _load_npz(path: Path) -> dict[str, np.ndarray]:
+def _load_npz(path: Path) -> dict:
+    import numpy as np  # imported here: listing sessions (the home screen) needs no numpy
+
     try:
         with np.load(path, allow_pickle=False) as npz:
             return {key: npz[key] for key in npz.files}

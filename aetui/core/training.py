@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import platform
-import threading
 import time
 from pathlib import Path
 from typing import Callable
@@ -20,98 +19,10 @@ from aetui.core import hparams
 from aetui.core.data import Dataset
 from aetui.core.errors import AetuiError
 from aetui.core.recipe import Recipe
+from aetui.core.controls import Controls
 from aetui.core.sessions import SessionWriter
 
 EventSink = Callable[[object], None]
-
-
-class Controls:
-    """Thread-safe handles to a run: stop, pause and resume, and live hyperparameter changes.
-
-    While a model trains, `set` assigns the new value to its live variable at once (from any
-    thread: it takes effect at the next batch, also with several steps per execution) and notes
-    the step it applied from, read from the optimizer's step counter; the engine records the
-    change at its next callback. Values set before training starts apply at step 0.
-    """
-
-    def __init__(self, tunables: tuple[str, ...]):
-        self.tunables = tunables
-        self.stop_event = threading.Event()
-        self._also_stop_on: list[threading.Event] = []
-        self._go = threading.Event()
-        self._go.set()
-        self._lock = threading.Lock()
-        self._knobs = None
-        self._step: Callable[[], int] = lambda: 0
-        self._queued: list[tuple[str, float]] = []
-        self._applied: list[tuple[str, float, float, int]] = []
-
-    def stop(self) -> None:
-        """Ask the run to stop after the current batch; completed epochs stay saved."""
-        self.stop_event.set()
-        self._go.set()
-
-    def also_stop_on(self, event: threading.Event) -> None:
-        """Stop as well when `event` is set (e.g. a UI worker's `cancelled_event` when the app exits)."""
-        self._also_stop_on.append(event)
-
-    @property
-    def stopping(self) -> bool:
-        """True once a stop was asked for, here or through a linked event."""
-        return self.stop_event.is_set() or any(e.is_set() for e in self._also_stop_on)
-
-    def pause(self) -> None:
-        """Hold training after the current batch."""
-        self._go.clear()
-
-    def resume(self) -> None:
-        """Continue a paused run."""
-        self._go.set()
-
-    @property
-    def paused(self) -> bool:
-        """True while a pause is asked for."""
-        return not self._go.is_set()
-
-    def wait_resumed(self, timeout: float) -> bool:
-        """Block until resumed or stopped, at most `timeout` seconds; True if no longer paused."""
-        return self._go.wait(timeout)
-
-    def set(self, name: str, value: object) -> float:
-        """Validate a new hyperparameter value and apply it (or keep it for the start of training)."""
-        number = hparams.spec(name, self.tunables).check(value)
-        with self._lock:
-            if self._knobs is None:
-                self._queued.append((name, number))
-            else:
-                self._apply(name, number)
-        return number
-
-    def attach(self, knobs, step: Callable[[], int]) -> None:
-        """Connect to a training model's knobs (with `values()` and `assign()`) and its step counter;
-        values set before now apply at once."""
-        with self._lock:
-            self._knobs, self._step = knobs, step
-            for name, number in self._queued:
-                self._apply(name, number)
-            self._queued = []
-
-    def detach(self) -> None:
-        """Training ended: later values are kept for the next start."""
-        with self._lock:
-            self._knobs = None
-
-    def _apply(self, name: str, number: float) -> None:
-        old = self._knobs.values()[name]
-        step = self._step()
-        self._knobs.assign(name, number)
-        self._applied.append((name, old, number, step))
-
-    def take_applied(self) -> list[tuple[str, float, float, int]]:
-        """The changes applied since the last call, as (name, old, new, first step using new)."""
-        with self._lock:
-            applied, self._applied = self._applied, []
-        return applied
 
 
 def fixed_panel(data: Dataset, recipe: Recipe) -> dict[str, np.ndarray]:

@@ -19,7 +19,7 @@ from aetui.core import events
 from aetui.core.errors import AetuiError
 from aetui.core.recipe import Recipe
 from aetui.core.runstate import RunState
-from aetui.core.training import Controls
+from aetui.core.controls import Controls
 
 
 class Runner:

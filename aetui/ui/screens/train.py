@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -19,6 +21,8 @@ from aetui.ui.widgets.param_slider import ParamSlider
 from aetui.ui.widgets.sparsity_panel import SparsityPanel
 
 REDRAW_HZ = 4
+CHART_EVERY = 0.5
+"""Seconds between chart redraws for batch progress alone (a new epoch redraws at once)."""
 KEYS = [("space", "start; pause or resume a run"), ("s", "stop (completed epochs stay saved)"),
         ("r", "restart with the current settings"), ("ctrl+s", "save the settings as a new recipe"),
         ("l", "loss chart: log scale on/off"), ("up/down, tab", "move between sliders"),
@@ -68,7 +72,7 @@ class TrainScreen(Screen):
         if runner.state is not None and runner.recipe is recipe:  # coming back to this recipe's run
             self.params.update(runner.state.params)
             self.settings.update(runner.settings)
-        self.drawn_version = -1
+        self.forget()
 
     def compose(self) -> ComposeResult:
         yield Static(id="status")
@@ -121,9 +125,16 @@ class TrainScreen(Screen):
             slider.locked = running
         if state is None:
             return
-        chart = self.query_one(LossChart)
-        chart.show(state)
-        self.query_one("#chart-box").border_subtitle = chart.legend
+        new_epoch = len(state.epochs) != self.drawn_epochs
+        now = time.monotonic()
+        if new_epoch or now - self.chart_drawn_at >= CHART_EVERY:  # a plotext redraw costs 10-20 ms
+            self.chart_drawn_at = now
+            chart = self.query_one(LossChart)
+            chart.show(state)
+            self.query_one("#chart-box").border_subtitle = chart.legend
+        if not new_epoch:
+            return  # the panels below change once an epoch
+        self.drawn_epochs = len(state.epochs)
         last = state.epochs[-1] if state.epochs else None
         self.query_one("#parts", Static).update(parts_table(last.logs) if last else "")
         self.query_one(SparsityPanel).show(last.stats if last else None, state.snapshot, state.params,
@@ -132,6 +143,11 @@ class TrainScreen(Screen):
             self.query_one(DigitPanel).show(state.fixed, state.snapshot["recon"])
             if self.recipe.net["code"] == 2:
                 self.query_one(LatentScatter).show(state.snapshot["codes"], state.fixed["subset_labels"])
+
+    def forget(self) -> None:
+        """Make the next redraw draw every view."""
+        self.drawn_version = self.drawn_epochs = -1
+        self.chart_drawn_at = 0.0
 
     def status_line(self) -> str:
         state, runner = self.state, self.app.runner
@@ -181,7 +197,7 @@ class TrainScreen(Screen):
             return
         for slider in self.query(".setting").results(ParamSlider):
             slider.locked = True
-        self.drawn_version = -1
+        self.forget()
 
     def action_stop(self) -> None:
         if self.state is not None and self.app.runner.active:
@@ -199,7 +215,7 @@ class TrainScreen(Screen):
     def action_log_scale(self) -> None:
         chart = self.query_one(LossChart)
         chart.log_scale = not chart.log_scale
-        self.drawn_version = -1
+        self.forget()
         self.redraw()
 
     def action_save(self) -> None:
