@@ -45,10 +45,11 @@ def test_train_after_three_epochs(snap_compare, make_app, size, recipe):
         app.screen.query_one("#slider-epochs", ParamSlider).set_value(3)
         await pilot.press("space")
         await until(pilot, lambda: ended(app))
+        await pilot.pause(0.3)  # let the last events drain and the redraw timer settle
         app.screen.forget()
         app.screen.redraw()
         app.clear_notifications()
-        await pilot.pause(0.2)
+        await pilot.pause(0.3)
 
     assert snap_compare(make_app(ScriptedTrainer()), terminal_size=size, run_before=run_before)
 
