@@ -59,7 +59,7 @@ def keys(data_dir: str) -> dict:
     from aetui.core import data as datasets
     from aetui.core import recipe as recipes
     from aetui.ui.app import AetuiApp
-    from aetui.ui.screens.train import TrainScreen
+    from appdrive import start_training
 
     mnist = datasets.load(path=data_dir)
     recipe = recipes.find("ae-32", paths.recipe_dirs())
@@ -75,10 +75,7 @@ def keys(data_dir: str) -> dict:
         with tempfile.TemporaryDirectory() as store:
             app = Probe(Path(store), lambda: mnist)
             async with app.run_test(size=(120, 40)) as pilot:
-                screen = TrainScreen(recipe)
-                app.push_screen(screen)
-                await pilot.pause(0.2)
-                screen.start()
+                await start_training(app, pilot, recipe)
                 while not app.runner.state.epochs:  # measure once an epoch is under way
                     await asyncio.sleep(0.05)
                 stop = threading.Event()

@@ -78,18 +78,13 @@ def app(recipe, data, epochs: int) -> list[float]:
     import asyncio
 
     from aetui.ui.app import AetuiApp
+    from appdrive import start_training
 
     async def run() -> list[float]:
         with tempfile.TemporaryDirectory() as store:
             ui = AetuiApp(Path(store), lambda: data)
             async with ui.run_test(size=(120, 40)) as pilot:
-                from aetui.ui.screens.train import TrainScreen
-
-                screen = TrainScreen(recipe)
-                ui.push_screen(screen)
-                await pilot.pause(0.2)
-                screen.settings["epochs"] = epochs
-                screen.start()
+                await start_training(ui, pilot, recipe, epochs)
                 while ui.runner.active or ui.runner.state.status in ("starting", "running"):
                     await asyncio.sleep(0.2)
                 return [e.samples_per_s for e in ui.runner.state.epochs][1:]
