@@ -141,21 +141,27 @@ def _show(args) -> int:
     if not replay.epochs and args.view != "params":
         raise AetuiError(f"{session.name} has no completed epoch yet")
     epoch = replay.check_epoch(args.epoch) if args.epoch is not None else replay.last
+    if args.view == "scatter" and args.projection == "tsne" and replay.codes(epoch)[0].shape[1] <= 2:
+        console.print("[dim]This code is 2-D: the scatter shows it directly; --projection does not apply.[/]")
     for problem in session.problems:
         console.print(f"[yellow]gap: {problem}[/]")
     console.print(f"[b]{session.name}[/b] · {session.meta.get('recipe', {}).get('name', '?')} · "
                   f"{session.status} · epoch {epoch}/{replay.last}")
     console.print(render_view(replay, args.view, epoch, console.width, max(console.height - 4, 20),
-                              ascii=args.ascii or not colour_available(), projection=args.projection))
+                              ascii=args.ascii or not colour_available() or not console.is_terminal,
+                              projection=args.projection))
     return 0
 
 
 def _export(args) -> int:
     from aetui.export import export
 
-    written = export(_session(args, args.session), Path(args.to))
+    skipped: list[str] = []
+    written = export(_session(args, args.session), Path(args.to), skipped)
     for path in written:
         print(path)
+    for reason in skipped:
+        print(f"aetui: left out: {reason}", file=sys.stderr)
     return 0
 
 

@@ -47,8 +47,11 @@ def _png(path: Path, array: np.ndarray) -> Path:
     return path
 
 
-def export(session: Session, folder: Path) -> list[Path]:
-    """Write the session's images, history and TensorBoard events into `folder`; returns the files."""
+def export(session: Session, folder: Path, skipped: list[str] | None = None) -> list[Path]:
+    """Write the session's images, history and TensorBoard events into `folder`; returns the files.
+
+    Epochs whose snapshot is missing or damaged are left out; their reasons go into `skipped`.
+    """
     replay = Replay(session)
     if not replay.epochs:
         raise AetuiError(f"{session.name} has no completed epoch to export")
@@ -59,20 +62,28 @@ def export(session: Session, folder: Path) -> list[Path]:
     written: list[Path] = []
     shape = replay.image_shape
     fixed = replay.fixed
-    last = replay.last
     panel = fixed["panel"].reshape(-1, *shape)
     written.append(_png(folder / "panel.png", tile(panel, len(panel))))
+    skipped = skipped if skipped is not None else []
     for epoch in replay.epochs:
-        snap = replay.snapshot(epoch)
+        try:
+            snap = replay.snapshot(epoch)
+        except AetuiError as err:  # a gap in the session: export the rest, and say what was left out
+            skipped.append(str(err))
+            continue
         recon = snap["recon"].reshape(-1, *shape)
         written.append(_png(folder / f"recon-epoch-{epoch:04d}.png", tile(recon, len(recon))))
+    last = max((e for e in replay.epochs if (session.path / "snapshots" / f"epoch-{e:04d}.npz").exists()),
+               default=None)
+    written.append(_history_csv(session, folder / "history.csv"))
+    written.append(_tensorboard(replay, folder / "tensorboard", skipped))
+    if last is None:
+        return written
     snap = replay.snapshot(last)
     columns = len(snap["sweep_xs"])
     written.append(_png(folder / f"sweep-epoch-{last:04d}.png", tile(snap["sweep"].reshape(-1, *shape), columns)))
     points, _ = replay.projection(last)
     written.append(_png(folder / f"scatter-epoch-{last:04d}.png", scatter_image(points, fixed["subset_labels"])))
-    written.append(_history_csv(session, folder / "history.csv"))
-    written.append(_tensorboard(replay, folder / "tensorboard"))
     return written
 
 
@@ -90,7 +101,7 @@ def _history_csv(session: Session, path: Path) -> Path:
     return path
 
 
-def _tensorboard(replay: Replay, folder: Path) -> Path:
+def _tensorboard(replay: Replay, folder: Path, skipped: list[str]) -> Path:
     """TensorBoard event files: scalars per epoch, reconstructions as images, changes as text."""
     from aetui.core import backend
 
@@ -106,7 +117,10 @@ def _tensorboard(replay: Replay, folder: Path) -> Path:
             for key, value in e.stats.items():
                 if isinstance(value, (int, float)):
                     tf.summary.scalar(f"stats/{key}", value, step=e.epoch)
-            recon = replay.snapshot(e.epoch)["recon"].reshape(-1, *shape, 1)
+            try:
+                recon = replay.snapshot(e.epoch)["recon"].reshape(-1, *shape, 1)
+            except AetuiError:
+                continue  # already reported as skipped
             tf.summary.image("reconstructions", recon, step=e.epoch, max_outputs=len(recon))
         for c in replay.session.changes:
             tf.summary.text("hyperparameters", f"{c.name}: {c.old:g} -> {c.new:g} from batch {c.step}",

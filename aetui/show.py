@@ -12,6 +12,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from aetui.core.errors import AetuiError
 from aetui.core.replay import Replay
 from aetui.render import class_style, digit_rows, grid
 
@@ -140,8 +141,11 @@ def sparsity_view(replay: Replay, epoch: int) -> Group:
                  for k in series]
         table.add_row(str(e), *cells, style="bold reverse" if e == epoch else None)
     parts: list = [table]
-    snap = replay.snapshot(epoch)
     stats = replay.stats(epoch)
+    try:
+        snap = replay.snapshot(epoch)
+    except AetuiError as err:
+        return Group(*parts, Text(f"per-unit figures of epoch {epoch} unavailable: {err}", style="yellow"))
     if "first_two_zero" in stats:
         parts.append(Text(f"At epoch {epoch}, for {stats['first_two_zero']:.0%} of the test digits at least one "
                           "of the first two code units is zero (|a| < 0.01)."))

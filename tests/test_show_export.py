@@ -36,7 +36,7 @@ def test_every_view_prints(vae_session, view):
     out = show(vae_session, "vae", "--view", view, "--epoch", "1")
     assert out.returncode == 0, out.stderr
     assert "vae · vae-2d · finished · epoch 1/2" in out.stdout
-    expected = {"curves": "val_loss", "recon": "▀", "scatter": "the 2-D code itself", "sweep": "quantiles",
+    expected = {"curves": "val_loss", "recon": "@", "scatter": "the 2-D code itself", "sweep": "quantiles",
                 "area": "area share", "sparsity": "KL per latent dimension", "params": "beta"}[view]
     assert expected in out.stdout
 
@@ -68,6 +68,24 @@ def test_export_decodes_to_the_stored_arrays(vae_session, tmp_path):
     events_files = list((tmp_path / "out" / "tensorboard").glob("events.out.tfevents.*"))
     assert len(events_files) == 1 and events_files[0].stat().st_size > 1000
     assert (tmp_path / "out" / "scatter-epoch-0002.png") in written
+
+
+def test_export_leaves_out_a_missing_snapshot_and_goes_on(vae_session, tmp_path):
+    import shutil
+
+    path = shutil.copytree(vae_session / "vae", tmp_path / "gap")
+    (path / "snapshots" / "epoch-0001.npz").unlink()
+    skipped: list[str] = []
+    written = export(sessions.open_session(path), tmp_path / "out", skipped)
+    names = {p.name for p in written}
+    assert "recon-epoch-0002.png" in names and "recon-epoch-0001.png" not in names
+    assert "history.csv" in names and "tensorboard" in names and len(skipped) == 1
+
+
+def test_recorded_steps_are_real_batches(vae_session):
+    session = sessions.open_session(vae_session / "vae")
+    per_epoch = -(-256 // 64)  # 4 batches of the 256 digits, run 8 steps per execution
+    assert [e.step for e in session.epochs] == [per_epoch, 2 * per_epoch]
 
 
 def test_tensorboard_events_hold_the_scalars(vae_session, tmp_path):

@@ -59,7 +59,9 @@ class Reporter(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         logs = dict(logs or {})
-        n = batch + 1  # with several steps per execution, Keras reports every few batches
+        # With several steps per execution Keras reports every few batches, and its index runs past
+        # the epoch's end on the last, partial execution: count only the batches there are.
+        n = min(batch + 1, self.steps)
         ran = max(n - self.done_in_epoch, 1)
         self.step += ran
         last = {k: (n * v - self.done_in_epoch * self.previous.get(k, 0.0)) / ran for k, v in logs.items()}

@@ -67,7 +67,7 @@ class AetuiApp(App):
             d = self.data_ready()
             text = f"{d.name} ({len(d.x_train):,} train / {len(d.x_test):,} test, " \
                    f"{d.image_shape[0]}x{d.image_shape[1]})" + (" [yellow]offline fallback[/]" if d.note else "")
-            if d.note:  # say once why, and how to get real MNIST
+            if d.note and not self.opening:  # say once why, and how to get real MNIST (not when only looking)
                 self.call_from_thread(self.notify, d.note, severity="warning", timeout=12)
         except AetuiError as err:
             text = f"[red]{err}[/]"

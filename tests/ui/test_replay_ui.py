@@ -53,9 +53,16 @@ async def test_tsne_runs_in_the_background_for_wide_codes(make_app):
         screen = app.screen
         await pilot.press("t")
         assert screen.projection == "tsne"
-        await until(pilot, lambda: screen.note == "", 60)
-        assert "t-SNE" in screen.query_one("#replay-scatter").plt._figure._get_active_monitor().title \
-            if hasattr(screen.query_one("#replay-scatter").plt, "_figure") else True
+        await until(pilot, lambda: 4 in screen.tsne_cache, 60)
+        points, how = screen.tsne_cache[4]
+        assert points.shape == (len(screen.replay.fixed["subset_labels"]), 2) and "t-SNE" in how
+        await pilot.press("left")  # t-SNE stays on: the next epoch is computed too
+        assert screen.projection == "tsne"
+        await until(pilot, lambda: 3 in screen.tsne_cache, 60)
+        await pilot.press("right")  # and a map already made is reused
+        assert screen.scatter_drawn == (4, "tsne")
+        await pilot.press("t")
+        assert screen.projection == "pca"
 
 
 async def test_compare_marked_sessions_from_home(make_app):

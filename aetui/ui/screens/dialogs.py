@@ -37,16 +37,17 @@ class NameDialog(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "cancel")]
 
-    def __init__(self, prompt: str, value: str = ""):
+    def __init__(self, prompt: str, value: str = "", hint: str = "Enter to save, Escape to cancel"):
         super().__init__()
         self.prompt = prompt
         self.value = value
+        self.hint = hint
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.prompt)
             yield Input(self.value, id="name")
-            yield Static("Enter to save, Escape to cancel", classes="hint")
+            yield Static(self.hint, classes="hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value.strip() or None)

@@ -20,7 +20,7 @@ from aetui.ui.widgets.view_pane import ViewPane
 TABS = [("curves", "1 curves"), ("recon", "2 reconstructions"), ("scatter", "3 scatter"), ("sweep", "4 sweep"),
         ("area", "5 area"), ("sparsity", "6 sparsity"), ("params", "7 session")]
 KEYS = [("left / right", "previous / next epoch"), ("home / end", "first / last epoch"), ("g", "go to an epoch"),
-        ("1 … 7", "switch view"), ("c", "next hyperparameter change (moves to its epoch)"),
+        ("1 … 7", "switch view"), ("up/down, page up/down", "scroll a tall view"), ("c", "next hyperparameter change (moves to its epoch)"),
         ("t", "scatter: t-SNE instead of PCA (and back)"), ("l", "curves: log scale"),
         ("escape", "back"), ("?", "this help")]
 
@@ -50,6 +50,8 @@ class ReplayScreen(Screen):
         self.change_index = -1
         self.note = ""
         self.scatter_drawn: tuple[int, str] | None = None
+        self.tsne_cache: dict[int, tuple] = {}
+        """t-SNE maps already computed, by epoch."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="status")
@@ -85,15 +87,13 @@ class ReplayScreen(Screen):
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self.show()
+        scroll = event.pane.query(VerticalScroll)
+        if scroll:
+            scroll.first().focus()  # so Up/Down/PageUp/PageDown scroll a view taller than the screen
 
     def show(self) -> None:
         """Move the visible view to `self.epoch` (the others catch up when shown: steps stay cheap)."""
-        replay, epoch = self.replay, self.epoch
-        session = replay.session
-        gaps = f" · [yellow]{len(session.problems)} gap(s): see 7[/]" if session.problems else ""
-        self.query_one("#status", Static).update(
-            f"[b]{session.name}[/b] · {session.meta.get('recipe', {}).get('name', '?')} · {session.status} · "
-            f"epoch [b]{epoch}[/b]/{replay.last} (←/→){gaps}" + (f" · {self.note}" if self.note else ""))
+        epoch = self.epoch
         tab = self.active_tab
         if tab == "curves":
             self.query_one("#epoch-values", Static).update(self.epoch_values())
@@ -103,6 +103,16 @@ class ReplayScreen(Screen):
             pane = self.query_one(f"#view-{tab}", ViewPane)
             if pane.epoch != epoch:
                 pane.show(epoch)
+        self.draw_status()
+
+    def draw_status(self) -> None:
+        """The first line: session, status, the chosen epoch, gaps and any note."""
+        replay, epoch = self.replay, self.epoch
+        session = replay.session
+        gaps = f" · [yellow]{len(session.problems)} gap(s): see 7[/]" if session.problems else ""
+        self.query_one("#status", Static).update(
+            f"[b]{session.name}[/b] · {session.meta.get('recipe', {}).get('name', '?')} · {session.status} · "
+            f"epoch [b]{epoch}[/b]/{replay.last} (←/→){gaps}" + (f" · {self.note}" if self.note else ""))
 
     def epoch_values(self) -> str:
         """The chosen epoch's losses and parts, train and validation, in one line."""
@@ -116,6 +126,13 @@ class ReplayScreen(Screen):
     def draw_scatter(self) -> None:
         """The scatter at the chosen epoch (PCA here; t-SNE arrives from its worker)."""
         epoch = self.epoch
+        if epoch and self.projection == "tsne" and self.scatter_drawn != (epoch, "tsne"):
+            if epoch in self.tsne_cache:
+                self.show_scatter(*self.tsne_cache[epoch])
+                self.scatter_drawn = (epoch, "tsne")
+            else:
+                self.note = "computing t-SNE…"
+                self._tsne(epoch)
         if epoch and self.projection == "pca" and self.scatter_drawn != (epoch, "pca"):
             self.scatter_drawn = (epoch, "pca")
             try:
@@ -143,12 +160,10 @@ class ReplayScreen(Screen):
             self.move(self.replay.epochs[index])
 
     def move(self, epoch: int) -> None:
-        """Show `epoch` (t-SNE is recomputed only on request)."""
+        """Show `epoch` (in t-SNE mode its map is computed in the background, once per epoch)."""
         if epoch != self.epoch:
             self.epoch = epoch
             self.note = ""
-            if self.projection == "tsne":
-                self.projection = "pca"
             self.show()
 
     def action_go(self) -> None:
@@ -165,7 +180,8 @@ class ReplayScreen(Screen):
             except AetuiError as err:
                 self.notify(str(err), severity="warning")
 
-        self.app.push_screen(NameDialog(f"Go to epoch (1..{self.replay.last}):", str(self.epoch)), go)
+        self.app.push_screen(NameDialog(f"Go to epoch (1..{self.replay.last}):", str(self.epoch),
+                                        hint="Enter to go, Escape to cancel"), go)
 
     def action_next_change(self) -> None:
         changes = self.replay.session.changes
@@ -193,9 +209,7 @@ class ReplayScreen(Screen):
             self.notify("This code is 2-D: the scatter shows it directly, no projection needed.")
             return
         self.projection = "tsne"
-        self.note = "computing t-SNE…"
         self.show()
-        self._tsne(self.epoch)
 
     @work(thread=True, exclusive=True, group="tsne")
     def _tsne(self, epoch: int) -> None:
@@ -203,10 +217,9 @@ class ReplayScreen(Screen):
         self.app.call_from_thread(self._tsne_done, epoch, points, how)
 
     def _tsne_done(self, epoch: int, points, how: str) -> None:
+        self.tsne_cache[epoch] = (points, how)
         if epoch == self.epoch and self.projection == "tsne":
             self.note = ""
-            self.show_scatter(points, how)
-            self.scatter_drawn = (epoch, "tsne")
             self.show()
 
     def action_tab(self, tab: str) -> None:
