@@ -19,6 +19,12 @@ from aetui.core.runstate import RunState
 from aetui.core.sessions import Session
 
 
+def step_epoch(epochs: list[int], current: int, delta: int) -> int:
+    """The epoch `delta` places from `current` in `epochs`, clamped to its ends (the last if absent)."""
+    index = epochs.index(current) if current in epochs else len(epochs) - 1
+    return epochs[max(0, min(len(epochs) - 1, index + delta))]
+
+
 class Replay:
     """Per-epoch views of one session; arrays are loaded on first use and cached."""
 

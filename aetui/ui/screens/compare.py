@@ -15,7 +15,7 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
 from aetui.core.analysis.sparsity import figure_keys
-from aetui.core.replay import Replay
+from aetui.core.replay import Replay, step_epoch
 from aetui.core.sessions import Session
 from aetui.render import CLASS_RGB
 from aetui.show import recon_view
@@ -134,8 +134,7 @@ class CompareScreen(Screen):
         self.query_one("#compare-figures", Static).update(figures_table(self.replays, self.epoch))
 
     def action_step(self, delta: int) -> None:
-        index = self.shared.index(self.epoch) if self.epoch in self.shared else len(self.shared) - 1
-        self.epoch = self.shared[max(0, min(len(self.shared) - 1, index + delta))]
+        self.epoch = step_epoch(self.shared, self.epoch, delta)
         self.show()
 
     def action_tab(self, tab: str) -> None:

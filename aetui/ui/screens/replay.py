@@ -11,7 +11,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from aetui.core.errors import AetuiError
-from aetui.core.replay import Replay
+from aetui.core.replay import Replay, step_epoch
 from aetui.core.sessions import Session
 from aetui.ui.widgets.loss_chart import LossChart
 from aetui.ui.widgets.latent_scatter import LatentScatter
@@ -150,10 +150,8 @@ class ReplayScreen(Screen):
         self.query_one("#scatter-box").border_subtitle = scatter.legend
 
     def action_step(self, delta: int) -> None:
-        epochs = self.replay.epochs
-        if epochs:
-            index = epochs.index(self.epoch) if self.epoch in epochs else len(epochs) - 1
-            self.move(epochs[max(0, min(len(epochs) - 1, index + delta))])
+        if self.replay.epochs:
+            self.move(step_epoch(self.replay.epochs, self.epoch, delta))
 
     def action_jump(self, index: int) -> None:
         if self.replay.epochs:
