@@ -12,7 +12,7 @@ import numpy as np
 
 from aetui.core.analysis.area import area_shares
 from aetui.core.analysis.images import as_images
-from aetui.core.analysis.latent import SweepPlane, pca
+from aetui.core.analysis.latent import SweepPlane, project
 from aetui.core.analysis.sparsity import figure_keys
 from aetui.core.errors import AetuiError
 from aetui.core.runstate import RunState
@@ -77,19 +77,15 @@ class Replay:
         """The labelled subset's codes at `epoch`, and the labels."""
         return self.snapshot(epoch)["codes"].astype(np.float32), self.fixed["subset_labels"]
 
-    def projection(self, epoch: int, method: str = "pca", progress=None) -> tuple[np.ndarray, str]:
+    def projection(self, epoch: int, method: str = "pca") -> tuple[np.ndarray, str]:
         """2-D positions of the subset's codes and how they were made (always shown with the view).
 
         `pca` is exact and instant; `tsne` (scikit-learn) is slow and only indirect: distances
         between clusters in a t-SNE map mean little.
         """
         codes, _ = self.codes(epoch)
-        if codes.shape[1] == 2:
-            return codes.astype(np.float64), "the 2-D code itself"
-        if codes.shape[1] == 1:
-            return np.hstack([codes, np.zeros_like(codes)]).astype(np.float64), "the 1-D code"
-        if method == "pca":
-            return pca(codes, 2)[2], "PCA of the code, components 1 and 2"
+        if method == "pca" or codes.shape[1] <= 2:
+            return project(codes)
         if method == "tsne":
             from sklearn.manifold import TSNE
 

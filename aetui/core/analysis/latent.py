@@ -25,6 +25,17 @@ def pca(codes: np.ndarray, k: int = 2) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return mean, directions, centred @ directions.T
 
 
+def project(codes: np.ndarray) -> tuple[np.ndarray, str]:
+    """2-D positions of codes and how they were made: the code itself when it has 1 or 2 units,
+    else its two leading principal components."""
+    codes = np.asarray(codes, np.float64)
+    if codes.shape[1] == 2:
+        return codes, "the 2-D code itself"
+    if codes.shape[1] == 1:
+        return np.hstack([codes, np.zeros_like(codes)]), "the 1-D code"
+    return pca(codes, 2)[2], "PCA of the code, components 1 and 2"
+
+
 @dataclass(frozen=True)
 class SweepPlane:
     """A grid over a 2-D plane of code space: `centre + x * axes[0] + y * axes[1]`."""

@@ -5,19 +5,9 @@ from __future__ import annotations
 import numpy as np
 from textual_plotext import PlotextPlot
 
-from aetui.core.analysis.latent import pca
+from aetui.core.analysis.latent import project
 from aetui.render import CLASS_RGB, class_style
 
-
-
-def project(codes: np.ndarray) -> tuple[np.ndarray, str]:
-    """2-D positions of codes and how they were made: the codes themselves if 2-D, else PCA."""
-    codes = np.asarray(codes, np.float64)
-    if codes.shape[1] == 2:
-        return codes, "code units 1 and 2"
-    if codes.shape[1] == 1:
-        return np.hstack([codes, np.zeros_like(codes)]), "code unit 1"
-    return pca(codes, 2)[2], "PCA of the code (first two components)"
 
 
 class LatentScatter(PlotextPlot):
