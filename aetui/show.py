@@ -67,7 +67,7 @@ def info_table(replay: Replay) -> Table:
 def params_view(replay: Replay) -> Group:
     """The session's facts, starting and current hyperparameters, and the timeline of changes."""
     meta = replay.session.meta
-    start = next((e.params for e in replay.session.history if type(e).__name__ == "TrainingStarted"), {})
+    start = replay.start_params
     table = Table(title="hyperparameters", title_justify="left")
     for col in ("name", "at start", "at the end"):
         table.add_column(col)

@@ -15,6 +15,7 @@ from aetui.core.analysis.images import as_images
 from aetui.core.analysis.latent import SweepPlane, project
 from aetui.core.analysis.sparsity import figure_keys
 from aetui.core.errors import AetuiError
+from aetui.core.events import TrainingStarted
 from aetui.core.runstate import RunState
 from aetui.core.sessions import Session
 
@@ -47,6 +48,11 @@ class Replay:
             span = f"1..{self.last}" if self.epochs else "none yet"
             raise AetuiError(f"{self.session.name} has no epoch {epoch} (epochs: {span})")
         return epoch
+
+    @property
+    def start_params(self) -> dict[str, float]:
+        """The hyperparameters the run started with (the session's `params` are the last values)."""
+        return next((e.params for e in self.session.history if isinstance(e, TrainingStarted)), {})
 
     @property
     def fixed(self) -> dict:

@@ -31,7 +31,7 @@ def flat_settings(replay: Replay) -> dict[str, str]:
            "batch_size": str(meta.get("batch_size", "?"))}
     for section in ("net", "loss"):
         out.update({f"{section}.{k}": str(v) for k, v in recipe.get(section, {}).items()})
-    start = next((e.params for e in replay.session.history if type(e).__name__ == "TrainingStarted"), {})
+    start = replay.start_params
     for key, value in meta.get("params", {}).items():
         out[key] = f"{start.get(key, value):g}" + (f" → {value:g}" if start.get(key, value) != value else "")
     return out
