@@ -34,7 +34,6 @@ class Runner:
         self.recipe: Recipe | None = None
         self.controls: Controls | None = None
         self.worker: Worker | None = None
-        self.error: str = ""
         self.settings: dict[str, int] = {}
         """Epochs and batch size of the current run."""
 
@@ -47,7 +46,7 @@ class Runner:
         """Start training `recipe` in a thread worker; `data_ready()` blocks until the dataset is loaded."""
         if self.active:
             raise AetuiError(f"a run of {self.recipe.name} is in progress: stop it first")
-        self.recipe, self.error = recipe, ""
+        self.recipe = recipe
         self.settings = {"epochs": epochs, "batch_size": batch_size}
         self.state = RunState(recipe=recipe.name, epochs_total=epochs, params=dict(params), status="starting")
         self.controls = Controls(recipe.tunables)
