@@ -14,7 +14,7 @@ import numpy as np
 from aetui.core.errors import AetuiError
 from aetui.core.replay import Replay
 from aetui.core.sessions import Session
-from aetui.render import CLASS_RGB
+from aetui.render import CLASS_RGB, grid_positions
 
 
 def tile(images: np.ndarray, columns: int, gap: int = 0) -> np.ndarray:
@@ -31,11 +31,8 @@ def tile(images: np.ndarray, columns: int, gap: int = 0) -> np.ndarray:
 def scatter_image(points: np.ndarray, labels: np.ndarray, size: int = 480) -> np.ndarray:
     """A size x size RGB scatter of points coloured by class, on black."""
     img = np.zeros((size, size, 3), np.uint8)
-    lo, hi = points.min(axis=0), points.max(axis=0)
-    span = np.where(hi > lo, hi - lo, 1.0)
-    xs = ((points[:, 0] - lo[0]) / span[0] * (size - 5) + 2).astype(int)
-    ys = ((hi[1] - points[:, 1]) / span[1] * (size - 5) + 2).astype(int)
-    for x, y, lab in zip(xs, ys, labels):
+    xs, ys, _, _ = grid_positions(points, size - 4, size - 4)  # a 2-pixel margin for the 3x3 dots
+    for x, y, lab in zip(xs + 2, ys + 2, labels):
         img[y - 1:y + 2, x - 1:x + 2] = CLASS_RGB[int(lab) % len(CLASS_RGB)]
     return img
 

@@ -29,6 +29,15 @@ def class_style(cls: int) -> str:
     return f"rgb({r},{g},{b})"
 
 
+def grid_positions(points: np.ndarray, width: int, height: int):
+    """Points in a width x height grid of cells, y up: (columns, rows, low corner, high corner)."""
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    span = np.where(hi > lo, hi - lo, 1.0)
+    cols = ((points[:, 0] - lo[0]) / span[0] * (width - 1)).round().astype(int)
+    rows = ((hi[1] - points[:, 1]) / span[1] * (height - 1)).round().astype(int)
+    return cols, rows, lo, hi
+
+
 def _gray_style(top: float, bottom: float) -> Style:
     """A cached style for two gray levels in [0, 1], quantised to 16 steps."""
     t = int(round(float(np.clip(top, 0, 1)) * 15))

@@ -14,7 +14,7 @@ from rich.text import Text
 
 from aetui.core.errors import AetuiError
 from aetui.core.replay import Replay
-from aetui.render import class_style, digit_rows, grid
+from aetui.render import class_style, digit_rows, grid, grid_positions
 
 VIEWS = ("curves", "recon", "scatter", "sweep", "area", "sparsity", "params")
 def curves_table(replay: Replay, epoch: int | None = None) -> Table:
@@ -164,10 +164,7 @@ def sparsity_view(replay: Replay, epoch: int) -> Group:
 def scatter_text(points: np.ndarray, labels: np.ndarray, width: int, height: int, how: str) -> Text:
     """A scatter of labelled points as coloured digits on a character grid (one digit per cell)."""
     text = Text(f"{how}\n", style="dim")
-    lo, hi = points.min(axis=0), points.max(axis=0)
-    span = np.where(hi > lo, hi - lo, 1.0)
-    cols = ((points[:, 0] - lo[0]) / span[0] * (width - 1)).round().astype(int)
-    rows = ((hi[1] - points[:, 1]) / span[1] * (height - 2)).round().astype(int)
+    cols, rows, lo, hi = grid_positions(points, width, height - 1)  # the last line holds the ranges
     canvas: list[list[tuple[str, str] | None]] = [[None] * width for _ in range(height - 1)]
     for r, c, lab in zip(rows, cols, labels):
         canvas[r][c] = (str(int(lab) % 10), class_style(int(lab)))
