@@ -40,6 +40,15 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--gpu", type=int, metavar="N", default=argparse.SUPPRESS, help="train on GPU N only")
 
     _sessions_arg(train)
+
+    resume = sub.add_parser("resume", help="go on training a stopped, interrupted or diverged session")
+    resume.add_argument("session", help="session name (see `aetui ls`) or folder")
+    resume.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="change a hyperparameter from here on, e.g. --set learning_rate=1e-4")
+    resume.add_argument("--epochs", type=int, help="the new total number of epochs (default: the session's)")
+    _data_args(resume, suppress=True)
+    resume.add_argument("--gpu", type=int, metavar="N", default=argparse.SUPPRESS, help="train on GPU N only")
+    _sessions_arg(resume)
     sub.add_parser("recipes", help="list the recipes")
     _sessions_arg(sub.add_parser("ls", help="list the saved sessions"))
 
@@ -91,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "train":
             return _train(args)
+        if args.command == "resume":
+            return _resume(args)
         if args.command == "recipes":
             return _recipes()
         if args.command == "ls":
@@ -115,7 +126,8 @@ def _dataset_loader(args):
         raise AetuiError(f"unknown dataset {args.dataset!r} (one of {', '.join(data.NAMES)}, or --data PATH)")
     if args.limit is not None and args.limit < 1:
         raise AetuiError("--limit must be at least 1")
-    return lambda: data.load(args.dataset, args.data).limited(args.limit)
+    where = None if args.data is None else Path(args.data).resolve()  # sessions record where, for resuming
+    return lambda: data.load(args.dataset, where).limited(args.limit)
 
 
 def colour_available() -> bool:
@@ -243,7 +255,6 @@ def _ls(args) -> int:
 
 def _train(args) -> int:
     from aetui.core import hparams, recipe, training
-    from aetui.headless import ConsoleReporter
 
     r = recipe.find(args.recipe, paths.recipe_dirs())
     overrides = hparams.parse_assignments(args.set, r.tunables)
@@ -251,15 +262,61 @@ def _train(args) -> int:
         if value is not None:
             hparams.RUN_SETTINGS[key].check(value)
     dataset = _dataset_loader(args)()
+    return _headless(r, dataset, lambda reporter, controls: training.train(
+        r, dataset, paths.session_store(args.sessions), params=overrides, epochs=args.epochs,
+        batch_size=args.batch_size, name=args.session, on_event=reporter, controls=controls, gpu=args.gpu))
+
+
+def _resume(args) -> int:
+    from aetui.core import hparams, training
+
+    session = _session(args, args.session)
+    r = session.recipe()
+    overrides = hparams.parse_assignments(args.set, r.tunables)
+    epochs = args.epochs or int(session.meta.get("epochs") or 0)
+    hparams.RUN_SETTINGS["epochs"].check(epochs)
+    training.check_resumable(session, epochs)
+    dataset = _resume_data(args, session)
+    return _headless(r, dataset, lambda reporter, controls: training.resume(
+        session.path, dataset, params=overrides, epochs=epochs, on_event=reporter, controls=controls,
+        gpu=args.gpu))
+
+
+def _resume_data(args, session):
+    """The data a session was trained on: as given on the command line, or as its record says."""
+    from aetui.core import data
+
+    stored = session.meta.get("dataset", {})
+    if args.limit is None and isinstance(stored.get("train"), int):
+        args.limit = stored["train"]
+    if args.data is not None or args.dataset != "auto" or os.environ.get("AETUI_DATA"):
+        return _dataset_loader(args)()
+    name, source = str(stored.get("name", "")), str(stored.get("source", "")).split(" (first ")[0]
+    if source and Path(source).exists():
+        return data.load_path(Path(source)).limited(args.limit)
+    if name in data.NAMES and name != "auto" and (name == "digits" or source.startswith("keras.datasets")):
+        return data.load(name).limited(args.limit)
+    raise AetuiError(f"{session.name} was trained on {name or '?'} from {source or '?'}, which is not there "
+                     f"now: pass --data PATH or --dataset NAME")
+
+
+def _headless(r, dataset, job) -> int:
+    """Run `job(reporter, controls)` (a training) in a thread, printing its events.
+
+    Ctrl-C stops after the current batch (twice: at once). SIGHUP (the connection dropped)
+    finishes and saves the epoch in progress, then stops with status `interrupted`; SIGTERM stops
+    after the current batch, also `interrupted`. Under nohup SIGHUP is ignored and the run goes on.
+    """
+    from aetui.core import training
+    from aetui.headless import ConsoleReporter, detach
+
     reporter = ConsoleReporter(r, dataset)
     controls = training.Controls(r.tunables)
     outcome: dict = {}
 
     def work() -> None:
         try:
-            outcome["path"] = training.train(r, dataset, paths.session_store(args.sessions), params=overrides,
-                                             epochs=args.epochs, batch_size=args.batch_size, name=args.session,
-                                             on_event=reporter, controls=controls, gpu=args.gpu)
+            outcome["path"] = job(reporter, controls)
         except BaseException as err:  # handed to the main thread, which re-raises it
             outcome["error"] = err
 
@@ -269,14 +326,31 @@ def _train(args) -> int:
         reporter.say("Stopping after this batch (completed epochs are saved); press Ctrl-C again to abort.")
         controls.stop()
 
-    previous = signal.signal(signal.SIGINT, interrupt)
+    terminal = [fd for fd in (0, 1, 2) if os.isatty(fd)]
+
+    def hangup(signum, frame) -> None:
+        detach(terminal)
+        controls.interrupt("the connection dropped (SIGHUP)", finish_epoch=True)
+
+    def terminate(signum, frame) -> None:
+        controls.interrupt("terminated (SIGTERM)")
+
+    handlers = {signal.SIGINT: interrupt, signal.SIGTERM: terminate}
+    if signal.getsignal(signal.SIGHUP) == signal.SIG_IGN:
+        reporter.say("[dim]Running under nohup: the run goes on if the connection drops.[/]")
+    else:
+        handlers[signal.SIGHUP] = hangup
+        reporter.say("[dim]If the connection drops, the epoch in progress is saved and the run stops; "
+                     "to keep it going after you log out, start it with `nohup aetui ... > run.log 2>&1 &`.[/]")
+    previous = {signum: signal.signal(signum, handler) for signum, handler in handlers.items()}
     worker = threading.Thread(target=work, name="aetui-train", daemon=True)
     try:
         worker.start()
         while worker.is_alive():
             worker.join(0.2)
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
         reporter.close()
     if "error" in outcome:
         raise outcome["error"]

@@ -6,12 +6,25 @@ reads cleanly.
 
 from __future__ import annotations
 
+import contextlib
+import os
+
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from aetui.core import events
 from aetui.core.data import Dataset
 from aetui.core.recipe import Recipe
+
+
+def detach(fds: list[int]) -> None:
+    """Point these file descriptors (the terminal's) at /dev/null: after a hangup the terminal is
+    gone, and writing to it would fail."""
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            os.dup2(null, fd)
+    os.close(null)
 
 
 def format_logs(logs: dict[str, float], prefix: str = "") -> str:
@@ -39,13 +52,30 @@ class ConsoleReporter:
                                  TextColumn("loss {task.fields[loss]}"), TimeRemainingColumn(),
                                  console=self.console, disable=not self.console.is_terminal, transient=True)
         self.task = None
+        self.session = ""
 
     def say(self, text: str) -> None:
         """Print a line for the user."""
         self.console.print(text)
 
     def __call__(self, event) -> None:
-        if isinstance(event, events.TrainingStarted):
+        try:
+            self.show(event)
+        except OSError:  # the terminal went away (the run goes on; the session has everything)
+            pass
+
+    def show(self, event) -> None:
+        """Print what `event` says."""
+        if isinstance(event, (events.TrainingStarted, events.TrainingResumed)):
+            self.session = event.session
+        if isinstance(event, events.TrainingResumed):
+            self.console.print(f"Session {event.session}: resuming after epoch {event.epoch} of {event.epochs} "
+                               f"(it was {event.previous}) on {event.device}; "
+                               + ", ".join(f"{k}={v:g}" for k, v in event.params.items()))
+            self.progress.start()
+            self.task = self.progress.add_task("train", total=event.steps_per_epoch, epoch=event.epoch + 1,
+                                               loss="-")
+        elif isinstance(event, events.TrainingStarted):
             self.console.print(f"Session {event.session}: {event.recipe} for {event.epochs} epochs of "
                                f"{event.steps_per_epoch} batches on {event.device}; "
                                + ", ".join(f"{k}={v:g}" for k, v in event.params.items()))
@@ -74,6 +104,9 @@ class ConsoleReporter:
             self.status = event.status
             colour = {"finished": "green", "stopped": "yellow"}.get(event.status, "red")
             self.console.print(f"[{colour}]{event.status}[/]: {event.reason}")
+            if event.status != "finished" and event.epochs and self.session:
+                self.console.print(f"Go on with `aetui resume {self.session}` (--set NAME=VALUE changes a value, "
+                                   "--epochs N the total).")
 
     def close(self) -> None:
         """Stop the progress bar."""

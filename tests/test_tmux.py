@@ -5,6 +5,7 @@ import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -56,3 +57,43 @@ def test_home_train_and_quit_at_80x24(tmp_path):
         subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
     sessions = list((tmp_path / "store").iterdir())
     assert len(sessions) == 1 and sessions[0].name.startswith("ae-32")
+
+
+def test_a_dropped_connection_saves_the_epoch_and_marks_the_session_interrupted(tmp_path):
+    """Killing the tmux session hangs up the terminal (SIGHUP), as a dropped SSH connection does."""
+    import json
+
+    from aetui.core import sessions
+
+    name = f"aetui-hup-{os.getpid()}"
+    store = tmp_path / "store"
+    (tmp_path / "models").mkdir()  # a user recipe (./models): ae-32 with epochs enough to be mid-run
+    recipe = (Path(__file__).parents[1] / "models" / "ae-32.toml").read_text()
+    (tmp_path / "models" / "ae-32-long.toml").write_text(recipe.replace("epochs = 30", "epochs = 5000"))
+    command = f"cd {tmp_path} && {sys.executable} -m aetui --dataset digits --sessions {store}"
+    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "80", "-y", "24", command], check=True)
+    term = Tmux(name)
+    try:
+        term.wait_for("Device: CPU", 60)
+        term.keys("Down", "Down", "Down", "Enter")  # ae-32-long
+        term.wait_for("space start/pause")
+        term.keys("Space")
+        term.wait_for("last epoch", 120)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+    folder = next(store.iterdir())
+    pid = json.loads((folder / sessions.META).read_text())["pid"]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and sessions.open_session(folder).status == "running":
+        time.sleep(0.2)
+    session = sessions.open_session(folder)
+    assert session.status == "interrupted" and "SIGHUP" in session.meta["reason"], session.meta
+    assert session.epochs_done >= 1 and session.weights()[0] == session.epochs_done
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError("the app did not exit after the hangup")

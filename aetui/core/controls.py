@@ -31,10 +31,25 @@ class Controls:
         self._step: Callable[[], int] = lambda: 0
         self._queued: list[tuple[str, float]] = []
         self._applied: list[tuple[str, float, float, int]] = []
+        self.interrupted: str | None = None
+        """Why the run was interrupted (a signal, the app closing), if it was."""
+        self.at_epoch_end = threading.Event()
 
     def stop(self) -> None:
         """Ask the run to stop after the current batch; completed epochs stay saved."""
         self.stop_event.set()
+        self._go.set()
+
+    def interrupt(self, reason: str, finish_epoch: bool = False) -> None:
+        """Stop for `reason` (status `interrupted`, resumable): after the current batch, or with
+        `finish_epoch` once the epoch in progress is saved (a pause is lifted so it can finish, and
+        linked events no longer stop it at once)."""
+        self.interrupted = reason
+        if finish_epoch:
+            self._also_stop_on = []
+            self.at_epoch_end.set()
+        else:
+            self.stop_event.set()
         self._go.set()
 
     def also_stop_on(self, event: threading.Event) -> None:

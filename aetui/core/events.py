@@ -24,6 +24,23 @@ class TrainingStarted:
 
 
 @dataclass(frozen=True)
+class TrainingResumed:
+    """A stopped run went on from its last saved epoch, with the hyperparameters it had then."""
+
+    session: str
+    epoch: int
+    """Epochs already done; training goes on with the next one."""
+    step: int
+    epochs: int
+    """The total the run now aims at."""
+    steps_per_epoch: int
+    device: str
+    params: dict[str, float]
+    previous: str
+    """The status and reason the run had before, in words."""
+
+
+@dataclass(frozen=True)
 class BatchEnded:
     """Throttled progress within an epoch: running means so far, and this batch's own values."""
 
@@ -94,7 +111,7 @@ class TrainingFinished:
     extra: dict = field(default_factory=dict)
 
 
-EVENTS = {cls.__name__: cls for cls in (TrainingStarted, BatchEnded, EpochEnded, HParamChanged, Paused,
+EVENTS = {cls.__name__: cls for cls in (TrainingStarted, TrainingResumed, BatchEnded, EpochEnded, HParamChanged, Paused,
                                         Resumed, TrainingFinished)}
 
 

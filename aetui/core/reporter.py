@@ -19,20 +19,29 @@ from aetui.core.sessions import SessionWriter
 from aetui.core.training import Controls, EventSink, to_u8
 
 
+def saved(epochs: int) -> str:
+    """`epochs 1-3 are saved`, in words."""
+    return {0: "no epoch was saved", 1: "epoch 1 is saved"}.get(epochs, f"epochs 1-{epochs} are saved")
+
+
 class Reporter(keras.callbacks.Callback):
     """A Keras callback that reports events, applies live changes, pauses, stops and saves epochs."""
 
     def __init__(self, built, data: Dataset, writer: SessionWriter, fixed: dict, controls: Controls,
-                 emit: EventSink, interval: float, steps: int, epochs: int):
+                 emit: EventSink, interval: float, steps: int, epochs: int, initial_epoch: int = 0,
+                 previous: str | None = None):
         super().__init__()
         self.built, self.data, self.writer, self.fixed = built, data, writer, fixed
         self.controls, self.emit, self.interval = controls, emit, interval
         self.steps, self.epochs = steps, epochs
-        self.step = 0
+        self.step = initial_epoch * steps
         self.done_in_epoch = 0
-        self.epoch = 0
-        self.epochs_done = 0
+        self.epoch = initial_epoch
+        self.epochs_done = initial_epoch
+        self.previous_status = previous
+        """Set when resuming: how the run had ended before."""
         self.diverged: str | None = None
+        self.write_error: str | None = None
         self.last_emit = 0.0
         self.previous: dict[str, float] = {}
         self.epoch_start = time.perf_counter()
@@ -44,9 +53,13 @@ class Reporter(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self.model_stop(False)
-        self.send(events.TrainingStarted(self.writer.name, self.writer.meta["recipe"]["name"], self.epochs,
-                                         self.steps, len(self.data.x_train), self.writer.meta["device"],
-                                         self.built.knobs.values()))
+        meta, knobs = self.writer.meta, self.built.knobs.values()
+        if self.previous_status is None:
+            self.send(events.TrainingStarted(self.writer.name, meta["recipe"]["name"], self.epochs, self.steps,
+                                             len(self.data.x_train), meta["device"], knobs))
+        else:
+            self.send(events.TrainingResumed(self.writer.name, self.epochs_done, self.step, self.epochs, self.steps,
+                                             meta["device"], knobs, self.previous_status))
         self.controls.attach(self.built.knobs, self.built.knobs.step)
         self.record_changes()
 
@@ -85,6 +98,17 @@ class Reporter(keras.callbacks.Callback):
             self.model_stop(True)
 
     def on_epoch_end(self, epoch, logs=None):
+        try:
+            self.end_epoch(logs)
+        except OSError as err:  # disk full, folder made read-only: stop, keeping what is saved
+            self.write_error = (f"cannot write to {self.writer.path}: {err.strerror or err}; {saved(self.epochs_done)}"
+                                f"; free space, then resume")
+            self.model_stop(True)
+        if self.controls.at_epoch_end.is_set():
+            self.model_stop(True)
+
+    def end_epoch(self, logs) -> None:
+        """Evaluate, snapshot and save the epoch just trained, and record it."""
         self.record_changes()
         if self.diverged or self.controls.stopping:
             return  # an interrupted epoch is not saved; the last completed one stays
@@ -101,8 +125,9 @@ class Reporter(keras.callbacks.Callback):
         self.writer.save_weights(model, self.epoch)
         event = events.EpochEnded(self.epoch, self.step, logs, stats, seconds, len(self.data.x_train) / seconds)
         self.send(event)
-        self.send(events.SnapshotTaken(self.epoch, arrays, self.fixed), durable=False)
         self.epochs_done = self.epoch
+        self.writer.prune_weights(self.epoch)
+        self.send(events.SnapshotTaken(self.epoch, arrays, self.fixed), durable=False)
         best = self.writer.meta.get("best_val_loss")
         self.writer.update(epochs_done=self.epoch, params=self.built.knobs.values(),
                            best_val_loss=logs["val_loss"] if best is None else min(best, logs["val_loss"]))
@@ -138,16 +163,30 @@ class Reporter(keras.callbacks.Callback):
         self.built.model.stop_training = flag
 
     def outcome(self) -> tuple[str, str]:
+        done = self.epochs_done
+        if self.write_error:
+            return "failed", self.write_error
         if self.diverged:
-            return "diverged", self.diverged + f"; weights of epoch {self.epochs_done} kept"
-        if self.controls.stop_event.is_set() and self.epochs_done < self.epochs:
-            return "stopped", f"stopped by the user after {self.epochs_done} complete epoch(s)"
-        if self.controls.stopping and self.epochs_done < self.epochs:
-            return "interrupted", f"the app closed after {self.epochs_done} complete epoch(s)"
-        return "finished", f"{self.epochs_done} epoch(s)"
+            return "diverged", self.diverged + f"; the weights of epoch {done} are kept: lower the value and resume"
+        if done >= self.epochs:
+            return "finished", f"{done} epoch(s)"
+        if self.controls.interrupted:
+            return "interrupted", f"{self.controls.interrupted} after {done} complete epoch(s)"
+        if self.controls.stop_event.is_set():
+            return "stopped", f"stopped by the user after {done} complete epoch(s)"
+        if self.controls.stopping:
+            return "interrupted", f"the app closed after {done} complete epoch(s)"
+        return "finished", f"{done} epoch(s)"
 
     def finish(self, status: str, reason: str) -> None:
+        """Record the end of the run; a write that fails now (a full disk) leaves the status to
+        `killed`, read from the dead process, and the event still reaches the user."""
         self.controls.detach()
-        self.record_changes()
-        self.send(events.TrainingFinished(status, reason, self.epochs_done, self.step))
-        self.writer.update(status=status, reason=reason, epochs_done=self.epochs_done)
+        event = events.TrainingFinished(status, reason, self.epochs_done, self.step)
+        try:
+            self.record_changes()
+            self.writer.record(event)
+            self.writer.update(status=status, reason=reason, epochs_done=self.epochs_done)
+        except OSError:
+            pass
+        self.emit(event)

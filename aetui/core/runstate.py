@@ -45,6 +45,10 @@ class RunState:
             self.session, self.recipe, self.epochs_total = event.session, event.recipe, event.epochs
             self.steps_per_epoch, self.params, self.status = max(event.steps_per_epoch, 1), dict(event.params), \
                 "running"
+        elif isinstance(event, events.TrainingResumed):
+            self.session, self.epochs_total, self.status = event.session, event.epochs, "running"
+            self.steps_per_epoch, self.params = max(event.steps_per_epoch, 1), dict(event.params)
+            self.epoch, self.batch, self.reason = event.epoch, 0, ""
         elif isinstance(event, events.BatchEnded):
             self.epoch, self.batch = event.epoch, event.batch
             self.batches.append((self.x_of(event.epoch, event.batch), event.logs))

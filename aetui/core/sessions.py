@@ -50,9 +50,20 @@ def weights_name(epoch: int) -> str:
     return f"epoch-{epoch:04d}.weights.h5"
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+FILE_MODE = 0o666 & ~_umask()
+"""Session files are readable as any new file is (mkstemp alone would make them private)."""
+
+
 def _atomic(path: Path, write) -> None:
     """Call `write(tmp_path)` on a temporary file beside `path`, fsync it, then rename it to `path`."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.name)
+    os.fchmod(fd, FILE_MODE)
     os.close(fd)
     try:
         write(Path(tmp))
@@ -109,6 +120,32 @@ class SessionWriter:
         write_json(candidate / META, meta)
         return writer
 
+    @classmethod
+    def reopen(cls, session: Session) -> SessionWriter:
+        """Take up a stopped session again at its last completed epoch: what came after it (the
+        history of an unfinished epoch, its snapshot and weights, half-written temporary files) is
+        dropped, so the folder reads as if the run had stopped right after that epoch."""
+        path, done = session.path, session.epochs_done
+        good = []
+        for line in (path / HISTORY).read_text(encoding="utf-8").splitlines() if (path / HISTORY).exists() else []:
+            try:
+                good.append((json.loads(line).get("event"), line))
+            except (ValueError, AttributeError):
+                continue  # open_session skipped it too
+        ends = [n for n, (kind, _) in enumerate(good, 1) if kind == "EpochEnded"]
+        kept = "".join(line + "\n" for _, line in good[:ends[-1] if ends else 0])
+        _atomic(path / HISTORY, lambda tmp: tmp.write_text(kept, encoding="utf-8"))
+        for leftover in path.rglob(".tmp-*"):
+            leftover.unlink(missing_ok=True)
+        for kind, pattern in ((SNAPSHOTS, r"epoch-(\d+)\.npz"), (WEIGHTS, r"epoch-(\d+)\.weights\.h5")):
+            for file in (path / kind).glob("epoch-*"):
+                match = re.fullmatch(pattern, file.name)
+                if match and int(match.group(1)) > done:
+                    file.unlink(missing_ok=True)
+        writer = cls(path, dict(session.meta))
+        writer.update(status="running", reason="", epochs_done=done, pid=os.getpid(), host=socket.gethostname())
+        return writer
+
     @property
     def name(self) -> str:
         """The session's folder name."""
@@ -121,11 +158,15 @@ class SessionWriter:
 
     def record(self, event) -> None:
         """Append an event to the history and flush it to disk."""
-        line = json.dumps(events.to_record(event), allow_nan=True)
-        with open(self.path / HISTORY, "a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        line = (json.dumps(events.to_record(event), allow_nan=True) + "\n").encode("utf-8")
+        fd = os.open(self.path / HISTORY, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:  # one write call: a kill leaves the line whole or absent
+            written = os.write(fd, line)
+            if written != len(line):
+                raise OSError(f"only {written} of {len(line)} bytes of a history line were written")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def save_fixed(self, arrays: dict) -> None:
         """Store the fixed panel and subset that snapshots refer to."""
@@ -136,13 +177,39 @@ class SessionWriter:
         write_arrays(self.path / SNAPSHOTS / snapshot_name(epoch), arrays)
 
     def save_weights(self, model, epoch: int) -> None:
-        """Save the model's weights for `epoch`, then drop older epochs' weights."""
-        folder = self.path / WEIGHTS
-        # The temporary name keeps the `.weights.h5` ending Keras insists on.
-        _atomic(folder / weights_name(epoch), lambda tmp: model.save_weights(str(tmp)))
-        for old in folder.glob("epoch-*.weights.h5"):
-            if old.name != weights_name(epoch):
+        """Save the model's weights (with its optimizer state, for resuming) for `epoch`. Older
+        epochs' weights stay until `prune_weights`, once the epoch is in the history."""
+        _atomic(self.path / WEIGHTS / weights_name(epoch), lambda tmp: tmp.write_bytes(weights_bytes(model)))
+
+    def prune_weights(self, epoch: int) -> None:
+        """Drop the weights of epochs before `epoch` (call once `epoch` is recorded as done)."""
+        for old in (self.path / WEIGHTS).glob("epoch-*.weights.h5"):
+            if old.name < weights_name(epoch):
                 old.unlink(missing_ok=True)
+
+
+def weights_bytes(model) -> bytes:
+    """The model's `.weights.h5` file, made in memory.
+
+    Written to disk by plain Python, a full disk is an ordinary `OSError`; HDF5 writing straight
+    to a file that cannot grow crashed the process here (signal 11 inside h5py). Keras's own
+    store takes a `BytesIO`; its walk over the model is internal, so where it is missing this
+    falls back to a file in the temporary folder.
+    """
+    import io
+
+    try:
+        from keras.src.saving.saving_lib import H5IOStore, _save_state
+    except ImportError:  # another Keras layout
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "model.weights.h5"
+            model.save_weights(str(path))
+            return path.read_bytes()
+    buffer = io.BytesIO()
+    store = H5IOStore(buffer, mode="w")
+    _save_state(model, weights_store=store, assets_store=None, inner_path="", visited_saveables=set())
+    store.close()
+    return buffer.getvalue()
 
 
 def _now() -> str:

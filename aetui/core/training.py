@@ -58,34 +58,131 @@ def train(recipe: Recipe, data: Dataset, store: Path, *, params: dict[str, float
           epochs: int | None = None, batch_size: int | None = None, name: str | None = None,
           on_event: EventSink | None = None, controls: Controls | None = None,
           batch_interval: float = 0.15, gpu: int | None = None) -> Path:
-    """Train `recipe` on `data`, writing a session into `store`; returns the session folder.
+    """Train `recipe` on `data`, writing a new session into `store`; returns the session folder.
 
     Batch events reach `on_event` at most every `batch_interval` seconds (0: every batch);
-    every other event always does. Stops when `controls.stop()` is called, when the loss stops
-    being finite (status `diverged`, last good epoch kept), or after the last epoch.
+    every other event always does. Stops when `controls.stop()` or `controls.interrupt()` is
+    called, when the loss stops being finite (status `diverged`, last good epoch kept), or after
+    the last epoch.
     """
-    from aetui.core import backend, families
+    from aetui.core import backend
 
     params = {**recipe.params, **{k: hparams.spec(k, recipe.tunables).check(v) for k, v in (params or {}).items()}}
     epochs = epochs or recipe.train["epochs"]
     batch_size = batch_size or recipe.train["batch_size"]
     if epochs < 1 or batch_size < 1:
         raise AetuiError("epochs and batch size must be at least 1")
-    controls = controls or Controls(recipe.tunables)
     device = backend.configure(gpu=gpu)
-    built = families.build(recipe, data.input_dim, params)
+    built = _build(recipe, data, params)
     fixed = fixed_panel(data, recipe)
-    writer = SessionWriter.create(store, name or f"{recipe.name}-{time.strftime('%Y%m%d-%H%M%S')}", {
-        "recipe": recipe.to_dict(), "params": params, "epochs": epochs, "batch_size": batch_size,
-        "dataset": data.describe(), "device": device.name, "versions": versions(), "parts": list(built.parts)})
-    writer.save_fixed(fixed)
+    writer = _writing(lambda: SessionWriter.create(
+        store, name or f"{recipe.name}-{time.strftime('%Y%m%d-%H%M%S')}", {
+            "recipe": recipe.to_dict(), "params": params, "epochs": epochs, "batch_size": batch_size,
+            "dataset": data.describe(), "device": device.name, "versions": versions(), "parts": list(built.parts)}),
+        store)
+    _writing(lambda: writer.save_fixed(fixed), writer.path)
+    return _fit(built, data, writer, fixed, controls or Controls(recipe.tunables), on_event, batch_interval)
+
+
+def resume(session_path: Path, data: Dataset, *, params: dict[str, float] | None = None,
+           epochs: int | None = None, on_event: EventSink | None = None, controls: Controls | None = None,
+           batch_interval: float = 0.15, gpu: int | None = None) -> Path:
+    """Go on training a stopped session from its last completed epoch, as Keras's
+    `BackupAndRestore` would: the weights and optimizer state of that epoch, its hyperparameters
+    (`params` changes them, recorded as changes at the resume step) and its history. `epochs` is
+    the new total (default: the session's). Returns the session folder."""
+    from aetui.core import backend, sessions
+
+    session = sessions.open_session(Path(session_path))
+    recipe = session.recipe()
+    done, total = session.epochs_done, epochs or int(session.meta.get("epochs") or 0)
+    changes = {k: hparams.spec(k, recipe.tunables).check(v) for k, v in (params or {}).items()}
+    check_resumable(session, total)
+    stored = session.meta.get("dataset", {})
+    if list(data.image_shape) != list(stored.get("image_shape", data.image_shape)):
+        raise AetuiError(f"{session.name} was trained on {stored.get('name')} images of "
+                         f"{'x'.join(map(str, stored['image_shape']))}; pass the same data (--data or --dataset)")
+    device = backend.configure(gpu=gpu)
+    start = params_at_end(session)
+    built = _build(recipe, data, start)
+    found = session.weights()
+    if done:
+        if found is None or found[0] != done:
+            raise AetuiError(f"{session.name}: the weights of epoch {done} are missing, so it cannot go on")
+        try:
+            built.load_weights(found[1])
+        except Exception as err:
+            raise AetuiError(f"{session.name}: its weights do not match its recipe ({type(err).__name__})") from None
+    fixed = session.fixed()
+    previous = f"{session.status}: {session.meta.get('reason', '')}".rstrip(": ")
+    writer = _writing(lambda: SessionWriter.reopen(session), session.path)
+    _writing(lambda: writer.update(epochs=total, device=device.name, resumes=int(writer.meta.get("resumes", 0)) + 1),
+             writer.path)
+    controls = controls or Controls(recipe.tunables)
+    for name, value in changes.items():
+        if value != start.get(name):
+            controls.set(name, value)
+    return _fit(built, data, writer, fixed, controls, on_event, batch_interval, initial_epoch=done,
+                previous=previous if done else None)
+
+
+def check_resumable(session, epochs: int) -> None:
+    """An error saying why `session` cannot go on to `epochs` epochs, if it cannot."""
+    if session.status == "running":
+        raise AetuiError(f"{session.name} is still running (process {session.meta.get('pid')} on "
+                         f"{session.meta.get('host')}); stop it first")
+    if session.epochs_done >= epochs:
+        raise AetuiError(f"{session.name} already has {session.epochs_done} of {epochs} epochs: ask for more "
+                         f"than {session.epochs_done} (--epochs N, or the epochs slider) to train it further")
+
+
+def params_at_end(session) -> dict[str, float]:
+    """The hyperparameters in force at the end of the session's last completed epoch."""
+    from aetui.core import events
+
+    params = dict(session.recipe().params)
+    last = session.epochs[-1].step if session.epochs else 0
+    for event in session.history:
+        if isinstance(event, (events.TrainingStarted, events.TrainingResumed)):
+            params.update(event.params)
+        elif isinstance(event, events.HParamChanged) and event.step <= last:
+            params[event.name] = event.new
+    return params
+
+
+def _build(recipe: Recipe, data: Dataset, params: dict[str, float]):
+    from aetui.core import families
+
+    return families.build(recipe, data.input_dim, params)
+
+
+def _writing(action: Callable, where: Path):
+    """Run a session write; a full disk or a read-only folder becomes a clear error."""
+    try:
+        return action()
+    except OSError as err:
+        raise AetuiError(f"cannot write to {where}: {err.strerror or err}; free space or pass "
+                         f"--sessions DIR with a writable folder") from None
+
+
+def _fit(built, data: Dataset, writer: SessionWriter, fixed: dict, controls: Controls,
+         on_event: EventSink | None, batch_interval: float, initial_epoch: int = 0,
+         previous: str | None = None) -> Path:
     from aetui.core.reporter import Reporter
 
+    epochs, batch_size = int(writer.meta["epochs"]), int(writer.meta["batch_size"])
+    steps = math.ceil(len(data.x_train) / batch_size)
     reporter = Reporter(built, data, writer, fixed, controls, on_event or (lambda e: None), batch_interval,
-                         steps=math.ceil(len(data.x_train) / batch_size), epochs=epochs)
+                        steps=steps, epochs=epochs, initial_epoch=initial_epoch, previous=previous)
     try:
         built.model.fit(data.x_train, data.x_train, batch_size=batch_size, epochs=epochs, verbose=0,
-                        shuffle=True, callbacks=[reporter])
+                        shuffle=True, callbacks=[reporter], initial_epoch=initial_epoch)
+    except OSError as err:  # a history line could not be written: the disk is full or read-only
+        from aetui.core.reporter import saved
+
+        reason = f"cannot write to {writer.path}: {err.strerror or err}; {saved(reporter.epochs_done)}"
+        reporter.finish("failed", reason)
+        raise AetuiError(reason) from None
     except Exception as err:
         reporter.finish("failed", f"{type(err).__name__}: {err}")
         raise

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
+import os
+import signal
+import sys
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -44,6 +49,10 @@ class AetuiApp(App):
         self.device_text = "starting TensorFlow…" if warm_up else "not started"
 
     def on_mount(self) -> None:
+        if not self.is_headless:  # the terminal going away (SSH dropped): finish the epoch, save, end
+            self._terminal = [fd for fd in (0, 1, sys.__stderr__.fileno()) if os.isatty(fd)]
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hang_up)
         self.push_screen(HomeScreen())
         if len(self.opening) == 1:
             self.open_session(str(self.opening[0]))
@@ -51,6 +60,15 @@ class AetuiApp(App):
             self.compare([str(p) for p in self.opening])
         self.set_interval(0.1, self._drain)
         self.call_after_refresh(self._after_first_frame)
+
+    def _hang_up(self) -> None:
+        """SIGHUP: nobody is watching any more. The run in progress finishes and saves its epoch
+        (status `interrupted`, resumable); the process ends once it has."""
+        from aetui.headless import detach
+
+        detach(self._terminal)
+        self.runner.hang_up()
+        self.exit()
 
     def _after_first_frame(self) -> None:
         """Background work starts once the first frame is on screen (imports hold the GIL)."""
@@ -131,6 +149,24 @@ class AetuiApp(App):
         session = self._read(sessions.open_session, path)
         if session is not None:
             self.push_screen(ReplayScreen(session))
+
+    def read_session(self, path) -> sessions.Session | None:
+        """The session at `path`, or None after saying why it cannot be read."""
+        return self._read(sessions.open_session, str(path))
+
+    def resume_session(self, path: str) -> None:
+        """Open the training screen set to go on with a stopped session."""
+        from aetui.ui.screens.train import TrainScreen
+
+        session = self.read_session(path)
+        if session is None:
+            return
+        if session.status == "running":
+            self.notify(f"{session.name} is still running.", severity="warning")
+            return
+        recipe = self._read(lambda _: session.recipe(), path)
+        if recipe is not None:
+            self.push_screen(TrainScreen(recipe, resume=session))
 
     def compare(self, paths_: list[str]) -> None:
         """Open two or more saved sessions side by side."""

@@ -19,6 +19,7 @@ from aetui.core import events
 from aetui.core.errors import AetuiError
 from aetui.core.recipe import Recipe
 from aetui.core.runstate import RunState
+from aetui.core.sessions import Session
 from aetui.core.controls import Controls
 
 
@@ -36,32 +37,50 @@ class Runner:
         self.worker: Worker | None = None
         self.settings: dict[str, int] = {}
         """Epochs and batch size of the current run."""
+        self.hung_up = False
+        """Set when the terminal went away: the run finishes its epoch, then the app ends."""
 
     @property
     def active(self) -> bool:
         """True while a training worker is alive."""
         return self.worker is not None and not self.worker.is_finished
 
-    def start(self, recipe: Recipe, params: dict[str, float], epochs: int, batch_size: int, data_ready) -> None:
-        """Start training `recipe` in a thread worker; `data_ready()` blocks until the dataset is loaded."""
+    def start(self, recipe: Recipe, params: dict[str, float], epochs: int, batch_size: int, data_ready,
+              resume: Session | None = None) -> None:
+        """Start training `recipe` in a thread worker; `data_ready()` blocks until the dataset is loaded.
+        With `resume`, that session goes on from its last completed epoch instead."""
         if self.active:
             raise AetuiError(f"a run of {self.recipe.name} is in progress: stop it first")
         self.recipe = recipe
         self.settings = {"epochs": epochs, "batch_size": batch_size}
         self.state = RunState(recipe=recipe.name, epochs_total=epochs, params=dict(params), status="starting")
+        if resume is not None:  # the curves so far, up to the last completed epoch, and its pictures
+            ends = [i for i, e in enumerate(resume.history) if isinstance(e, events.EpochEnded)]
+            for event in resume.history[:ends[-1] + 1 if ends else 0]:
+                self.state.apply(event)
+            self.state.status, self.state.epochs_total = "starting", epochs
+            if ends:
+                self.state.snapshot, self.state.fixed = resume.snapshot(resume.epochs_done), resume.fixed()
         self.controls = Controls(recipe.tunables)
-        work = partial(self._work, recipe, params, epochs, batch_size, data_ready, self.controls)
+        work = partial(self._work, recipe, params, epochs, batch_size, data_ready, self.controls,
+                       None if resume is None else resume.path)
         self.worker = self.app.run_worker(work, thread=True, group="training", exclusive=True,
                                           exit_on_error=False, name="training")
 
-    def _work(self, recipe, params, epochs, batch_size, data_ready, controls) -> None:
+    def _work(self, recipe, params, epochs, batch_size, data_ready, controls, resume: Path | None) -> None:
         from textual.worker import get_current_worker
 
         controls.also_stop_on(get_current_worker().cancelled_event)  # the app exiting stops the run
         try:
             data = data_ready()
-            self.trainer(recipe, data, self.store, params=params, epochs=epochs, batch_size=batch_size,
-                         on_event=self.inbox.put, controls=controls)
+            if resume is None:
+                self.trainer(recipe, data, self.store, params=params, epochs=epochs, batch_size=batch_size,
+                             on_event=self.inbox.put, controls=controls)
+            else:
+                from aetui.core.training import resume as resume_session
+
+                resume_session(resume, data, params=params, epochs=epochs, on_event=self.inbox.put,
+                               controls=controls)
         except AetuiError as err:
             self.inbox.put(events.TrainingFinished("failed", str(err), 0, 0))
         except Exception as err:  # the session records it as failed; the UI shows the reason
@@ -97,6 +116,12 @@ class Runner:
         """Ask the run to stop after the current batch (completed epochs stay saved)."""
         if self.controls is not None:
             self.controls.stop()
+
+    def hang_up(self) -> None:
+        """The terminal went away: finish and save the epoch in progress, then stop (`interrupted`)."""
+        self.hung_up = True
+        if self.controls is not None and self.active:
+            self.controls.interrupt("the connection dropped (SIGHUP)", finish_epoch=True)
 
     async def wait(self) -> None:
         """Wait until the worker has finished."""

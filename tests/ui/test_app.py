@@ -23,7 +23,8 @@ async def until(pilot, condition, seconds=20.0):
 
 
 def ended(app):
-    return app.runner.state is not None and app.runner.state.status in ("finished", "stopped", "failed")
+    return app.runner.state is not None and app.runner.state.status in ("finished", "stopped", "failed", "diverged",
+                                                                        "interrupted")
 
 
 async def open_recipe(pilot, app, name):

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from textual.widgets import DataTable
 
-from aetui.core import sessions
+from aetui.core import events, sessions
 from aetui.ui.screens.home import HomeScreen
 from aetui.ui.widgets.param_slider import ParamSlider
 from tests.ui.test_app import ended, open_recipe, until
@@ -46,3 +46,57 @@ async def test_pick_tune_train_change_beta_stop_and_find_the_session(make_app):
         names = [row[0] for row in (app.screen.query_one("#sessions", DataTable).get_row_at(i)
                                     for i in range(app.screen.query_one("#sessions", DataTable).row_count))]
         assert state.session in names
+
+
+async def test_divergence_is_shown_then_a_lower_value_resumes_the_session(make_app):
+    """A value that makes the loss non-finite: the status line says so and offers u; lowering the
+    value and pressing u goes on with the same session from its last good epoch."""
+    app = make_app(warm_up=True)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await open_recipe(pilot, app, "vae-2d")
+        screen = app.screen
+        screen.query_one("#slider-epochs", ParamSlider).set_value(4)
+        screen.query_one("#slider-batch_size", ParamSlider).set_value(16)
+        await pilot.press("space")
+        await until(pilot, lambda: app.runner.state and len(app.runner.state.epochs) >= 1, 120)
+        screen.query_one("#slider-beta", ParamSlider).set_value(1e38)  # the KL term overflows
+        await until(pilot, lambda: ended(app), 120)
+        state = app.runner.state
+        assert state.status == "diverged"
+        await pilot.pause()
+        status = str(screen.query_one("#status").render())
+        assert "diverged" in status and "u resumes" in status and "weights of epoch" in status
+        kept = len(state.epochs)
+        screen.query_one("#slider-beta", ParamSlider).set_value(1.0)
+        await pilot.press("u")
+        await until(pilot, lambda: app.runner.state.status == "running", 60)
+        await until(pilot, lambda: ended(app), 180)
+        state = app.runner.state
+        assert state.status == "finished" and len(state.epochs) == 4
+        session = sessions.open_session(Path("sessions") / state.session)
+        assert session.status == "finished" and session.epochs_done == 4 and session.meta["resumes"] == 1
+        assert [e.epoch for e in session.epochs] == [1, 2, 3, 4] and session.epochs[kept].epoch == kept + 1
+        # The diverging change was in the lost epoch: the run went on with the values of epoch `kept`.
+        resumed = next(e for e in session.history if isinstance(e, events.TrainingResumed))
+        assert resumed.params["beta"] == 1.0 and resumed.previous.startswith("diverged: loss became")
+        assert all(c.new < 1e38 for c in session.changes)
+
+
+async def test_home_u_resumes_a_stopped_session(make_app, digits, recipes):
+    from aetui.core import training
+
+    training.train(recipes["ae-32"], digits, Path("sessions"), epochs=1, name="short")
+    app = make_app(warm_up=True)
+    async with app.run_test(size=(120, 36)) as pilot:
+        table = app.screen.query_one("#sessions", DataTable)
+        table.focus()
+        await pilot.press("u")
+        await until(pilot, lambda: type(app.screen).__name__ == "TrainScreen", 10)
+        status = str(app.screen.query_one("#status").render())
+        assert "finished after epoch 1" in status and "space resumes short" in status
+        app.screen.query_one("#slider-epochs", ParamSlider).set_value(3)
+        await pilot.press("space")
+        await until(pilot, lambda: app.runner.state is not None and ended(app), 120)
+        assert app.runner.state.status == "finished"
+    session = sessions.open_session(Path("sessions") / "short")
+    assert session.epochs_done == 3 and session.status == "finished"

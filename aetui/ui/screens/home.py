@@ -13,6 +13,7 @@ from aetui.core import sessions
 from aetui.core.errors import AetuiError
 
 KEYS = [("enter", "open the recipe (train) or the session (replay)"), ("tab", "switch between the two lists"),
+        ("u", "resume the session: train it on from its last epoch"),
         ("m", "mark or unmark the session for comparison"), ("c", "compare the marked sessions"),
         ("t", "go to the run in progress"), ("r", "reload recipes and sessions"), ("ctrl+p", "command palette"),
         ("?", "this help"), ("q", "quit")]
@@ -23,6 +24,7 @@ class HomeScreen(Screen):
 
     BINDINGS = [
         Binding("t", "show_run", "run in progress"),
+        Binding("u", "resume", "resume"),
         Binding("m", "mark", "mark"),
         Binding("c", "compare", "compare marked"),
         Binding("r", "reload", "reload"),
@@ -83,12 +85,22 @@ class HomeScreen(Screen):
     def action_show_run(self) -> None:
         self.app.action_show_run()
 
+    def selected_session(self) -> str | None:
+        """The folder of the session under the cursor, if any."""
+        table = self.query_one("#sessions", DataTable)
+        if not table.row_count:
+            return None
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or None
+
+    def action_resume(self) -> None:
+        key = self.selected_session()
+        if key:
+            self.app.resume_session(key)
+
     def action_mark(self) -> None:
         """Mark the session under the cursor for comparison (or unmark it)."""
         table = self.query_one("#sessions", DataTable)
-        if not table.row_count:
-            return
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        key = self.selected_session()
         if not key:
             return
         self.marked.remove(key) if key in self.marked else self.marked.append(key)

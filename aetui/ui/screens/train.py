@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from rich.table import Table
 from textual.app import ComposeResult
@@ -14,6 +15,7 @@ from textual.widgets import Footer, Static
 from aetui.core.errors import AetuiError
 from aetui.core.hparams import HPARAMS, RUN_SETTINGS
 from aetui.core.recipe import Recipe
+from aetui.core.sessions import Session
 from aetui.ui.widgets.digit_panel import DigitPanel
 from aetui.ui.widgets.latent_scatter import LatentScatter
 from aetui.ui.widgets.loss_chart import LossChart
@@ -24,7 +26,8 @@ REDRAW_HZ = 4
 CHART_EVERY = 0.5
 """Seconds between chart redraws for batch progress alone (a new epoch redraws at once)."""
 KEYS = [("space", "start; pause or resume a run"), ("s", "stop (completed epochs stay saved)"),
-        ("r", "restart with the current settings"), ("ctrl+s", "save the settings as a new recipe"),
+        ("u", "resume the stopped session from its last epoch, with the current values"),
+        ("r", "restart with the current settings (a new session)"), ("ctrl+s", "save the settings as a new recipe"),
         ("l", "loss chart: log scale on/off"), ("up/down, tab", "move between sliders"),
         ("left/right", "adjust the slider (shift: five steps)"), ("enter", "type an exact value"),
         ("escape", "back to home (the run goes on)"), ("?", "this help"), ("q", "quit (asks first during a run)")]
@@ -53,6 +56,7 @@ class TrainScreen(Screen):
     BINDINGS = [
         Binding("space", "toggle", "start/pause"),
         Binding("s", "stop", "stop"),
+        Binding("u", "resume", "resume"),
         Binding("r", "restart", "restart"),
         Binding("ctrl+s", "save", "save recipe"),
         Binding("l", "log_scale", "log y"),
@@ -63,16 +67,30 @@ class TrainScreen(Screen):
         Binding("q", "app.quit_app", "quit", show=False),
     ]
 
-    def __init__(self, recipe: Recipe):
+    def __init__(self, recipe: Recipe, resume: Session | None = None):
         super().__init__()
         self.recipe = recipe
         self.params = dict(recipe.params)
         self.settings = {"epochs": recipe.train["epochs"], "batch_size": recipe.train["batch_size"]}
+        self.resume_from: Session | None = None
+        """The session space (or u) goes on with, until a fresh run starts."""
         runner = self.app.runner
         if runner.state is not None and runner.recipe is recipe:  # coming back to this recipe's run
             self.params.update(runner.state.params)
             self.settings.update(runner.settings)
+        if resume is not None:
+            self.take_up(resume)
         self.forget()
+
+    def take_up(self, session: Session) -> None:
+        """Set the sliders to where `session` stopped; the next start goes on with it."""
+        from aetui.core.training import params_at_end
+
+        self.resume_from = session
+        self.params.update(params_at_end(session))
+        done, total = session.epochs_done, int(session.meta.get("epochs") or 0)
+        self.settings = {"epochs": total if total > done else done + self.recipe.train["epochs"],
+                         "batch_size": int(session.meta.get("batch_size", self.settings["batch_size"]))}
 
     def compose(self) -> ComposeResult:
         yield Static(id="status")
@@ -121,8 +139,8 @@ class TrainScreen(Screen):
             return
         self.drawn_version = version
         running = state is not None and self.app.runner.active
-        for slider in self.query(".setting").results(ParamSlider):
-            slider.locked = running
+        for slider in self.query(".setting").results(ParamSlider):  # a resumed run keeps its batch size
+            slider.locked = running or (self.resume_from is not None and slider.spec.name == "batch_size")
         if state is None:
             return
         new_epoch = len(state.epochs) != self.drawn_epochs
@@ -154,6 +172,10 @@ class TrainScreen(Screen):
         head = f"[b]{self.recipe.name}[/b] ({self.recipe.kind})"
         if state is None:
             busy = f" · a run of {runner.recipe.name} is in progress" if runner.active else ""
+            if self.resume_from is not None:
+                s = self.resume_from
+                return (f"{head} · {s.status} after epoch {s.epochs_done} · [b]space[/b] resumes {s.name} with "
+                        f"these values · r starts afresh{busy}")
             return f"{head} · ready{busy} · space starts · ? help"
         if state.status in ("running", "paused", "starting"):
             where = f"epoch {max(state.epoch, 1)}/{state.epochs_total}"
@@ -161,7 +183,18 @@ class TrainScreen(Screen):
         else:
             where = f"{len(state.epochs)}/{state.epochs_total} epochs saved"
         reason = f" · {state.reason}" if state.status in ("diverged", "failed") else ""
+        if self.resumable() is not None:
+            reason += " · [b]u[/b] resumes"
         return f"{head} · [b]{state.status}[/b] · {where}{reason} · {state.session}"
+
+    def resumable(self) -> Path | None:
+        """The session this screen's last run left unfinished, if it can go on."""
+        state = self.state
+        if state is None or self.app.runner.active or not state.session or not state.epochs:
+            return None
+        if state.status in ("stopped", "interrupted", "diverged", "failed"):
+            return self.app.store / state.session
+        return None
 
     def on_resize(self, event) -> None:
         self.query_one("#params").styles.width = 32 if event.size.width < 140 else 40
@@ -187,14 +220,32 @@ class TrainScreen(Screen):
         else:
             self.start()
 
+    def action_resume(self) -> None:
+        """Go on with the session this screen's last run left unfinished (or was opened with)."""
+        path = self.resumable()
+        if path is None and self.resume_from is None:
+            self.notify("Nothing to resume: no stopped run here.", severity="warning")
+            return
+        if path is not None:
+            session = self.app.read_session(path)
+            if session is None:
+                return
+            self.resume_from = session
+        self.start()
+
     def start(self) -> None:
-        """Start a run with the current slider values."""
+        """Start a run with the current slider values (going on with `resume_from` if set)."""
         try:
+            if self.resume_from is not None:
+                from aetui.core.training import check_resumable
+
+                check_resumable(self.resume_from, self.settings["epochs"])
             self.app.runner.start(self.recipe, dict(self.params), self.settings["epochs"],
-                                  self.settings["batch_size"], self.app.data_ready)
+                                  self.settings["batch_size"], self.app.data_ready, resume=self.resume_from)
         except AetuiError as err:
             self.notify(str(err), severity="error")
             return
+        self.resume_from = None  # from now on u resumes what this run leaves
         for slider in self.query(".setting").results(ParamSlider):
             slider.locked = True
         self.forget()
@@ -205,6 +256,7 @@ class TrainScreen(Screen):
             self.notify("Stopping after this batch; completed epochs are saved.")
 
     async def action_restart(self) -> None:
+        self.resume_from = None
         runner = self.app.runner
         if self.state is not None and runner.active:
             runner.stop()
