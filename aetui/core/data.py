@@ -8,8 +8,10 @@ Sources: `mnist` and `fashion-mnist` through `keras.datasets`, the embedded `dig
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import socket
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -20,6 +22,9 @@ NAMES = ("auto", "mnist", "fashion-mnist", "digits")
 # numpy is imported inside the functions that need it: naming and checking datasets (the CLI,
 # before the first frame) costs no numpy import.
 """The dataset names `--dataset` accepts; `--data PATH` reads a folder or `.npz` instead."""
+
+MAX_CLASSES = 65_536
+"""Labels are class numbers below this (per-class counts are kept for every number up to the largest)."""
 
 IMAGES_MAGIC = 0x00000803
 LABELS_MAGIC = 0x00000801
@@ -111,7 +116,15 @@ def _finish(name: str, source: str, x_train, y_train, x_test, y_test) -> Dataset
     """Check shapes and scale to float32 in [0, 1]; images may be N x H x W or N x D."""
     import numpy as np
 
+    x_train, y_train, x_test, y_test = (np.asarray(a) for a in (x_train, y_train, x_test, y_test))
     for x, y, part in ((x_train, y_train, "train"), (x_test, y_test, "test")):
+        if x.ndim < 2:
+            raise AetuiError(f"{source}: {part} images must be N x H x W or N x D, got shape {x.shape}")
+        if y.ndim != 1:
+            raise AetuiError(f"{source}: {part} labels must be a list of N whole numbers, got shape {y.shape}")
+        if not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)
+                or x.dtype == np.bool_):
+            raise AetuiError(f"{source}: {part} images must be numbers, got {x.dtype} values")
         if len(x) != len(y):
             raise AetuiError(f"{source}: {len(x)} {part} images but {len(y)} labels")
         if len(x) == 0:
@@ -125,6 +138,10 @@ def _finish(name: str, source: str, x_train, y_train, x_test, y_test) -> Dataset
         shape = (side, side) if side * side == x_train.shape[1] else (1, int(x_train.shape[1]))
     else:
         raise AetuiError(f"{source}: images must be N x H x W or N x D, got shape {x_train.shape}")
+    if 0 in x_train.shape[1:]:
+        raise AetuiError(f"{source}: images have no pixels (shape {x_train.shape[1:]})")
+    if np.issubdtype(x_train.dtype, np.floating) and not (np.isfinite(x_train).all() and np.isfinite(x_test).all()):
+        raise AetuiError(f"{source}: images contain NaN or infinite values")
     scale = 255.0 if np.issubdtype(x_train.dtype, np.integer) or x_train.max(initial=0) > 1 else 1.0
 
     def flat(x):
@@ -134,6 +151,8 @@ def _finish(name: str, source: str, x_train, y_train, x_test, y_test) -> Dataset
         y = np.asarray(y)
         if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer) or (y.size and y.min() < 0):
             raise AetuiError(f"{source}: labels must be a list of non-negative whole numbers")
+        if y.size and y.max() >= MAX_CLASSES:
+            raise AetuiError(f"{source}: labels must be class numbers below {MAX_CLASSES}, found {int(y.max())}")
         return y.astype(np.int64)
 
     return Dataset(name, source, shape, flat(x_train), labels(y_train), flat(x_test), labels(y_test))
@@ -147,8 +166,8 @@ def read_idx(path: Path, magic: int):
     try:
         with opener(path, "rb") as fh:
             raw = fh.read()
-    except (OSError, EOFError, gzip.BadGzipFile) as err:
-        raise AetuiError(f"{path}: cannot read: {err}") from None
+    except (OSError, EOFError, zlib.error) as err:  # gzip.BadGzipFile is an OSError
+        raise AetuiError(f"{path}: cannot read (a damaged or unfinished download?): {err}") from None
     if len(raw) < 8:
         raise AetuiError(f"{path}: too short to be an IDX file")
     found = int.from_bytes(raw[:4], "big")
@@ -160,15 +179,23 @@ def read_idx(path: Path, magic: int):
     if len(raw) < header:
         raise AetuiError(f"{path}: truncated header")
     dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
-    expected = int(np.prod(dims))
+    expected = math.prod(dims)  # exact: np.prod would wrap around for absurd headers
     if len(raw) - header < expected:
         raise AetuiError(f"{path}: truncated: header promises {expected} bytes, file has {len(raw) - header}")
-    return np.frombuffer(raw, np.uint8, count=expected, offset=header).reshape(dims)
+    try:
+        return np.frombuffer(raw, np.uint8, count=expected, offset=header).reshape(dims)
+    except ValueError:  # e.g. 0 x 2**32-1 x 2**32-1: no bytes, but no such array either
+        raise AetuiError(f"{path}: damaged header: impossible dimensions {' x '.join(map(str, dims))}") from None
 
 
 def _idx_folder(folder: Path) -> Dataset:
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError as err:
+        raise AetuiError(f"--data {folder}: cannot list the folder: {err}") from None
+
     def pick(split_words: tuple[str, ...], kind: str) -> Path:
-        hits = [p for p in sorted(folder.iterdir())
+        hits = [p for p in entries
                 if kind in p.name and any(w in p.name for w in split_words)
                 and (p.name.endswith("ubyte") or p.name.endswith("ubyte.gz"))]
         if not hits:

@@ -130,4 +130,21 @@ def from_record(record: dict):
     missing = required - set(record)
     if missing:
         raise ValueError(f"{cls.__name__} record lacks {', '.join(sorted(missing))}")
+    for f in fields(cls):
+        if f.name in record and not _fits(record[f.name], f.type):
+            raise ValueError(f"{cls.__name__} record: {f.name} is {type(record[f.name]).__name__}, not {f.type}")
     return cls(**{k: v for k, v in record.items() if k in names})
+
+
+def _fits(value, annotation: str) -> bool:
+    """Whether a JSON value has the type a field declares (`int`, `float`, `str`, `dict[...]`)."""
+    kind = annotation.split("[")[0]
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "float":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == "str":
+        return isinstance(value, str)
+    if kind == "dict":
+        return isinstance(value, dict)
+    return True

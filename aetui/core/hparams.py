@@ -44,25 +44,35 @@ class HParam:
     def check(self, value: object) -> float:
         """Return `value` as a float if it is valid, else raise `AetuiError` saying why."""
         if isinstance(value, bool):
-            raise AetuiError(f"{self.name} must be a number, not {value!r}")
+            raise AetuiError(f"{self.name} must be a number, not {short_repr(value)}")
         if isinstance(value, str):
             try:
                 number = float(value.strip())
             except ValueError:
-                raise AetuiError(f"{self.name} must be a number, got {value!r}") from None
+                raise AetuiError(f"{self.name} must be a number, got {short_repr(value)}") from None
         elif isinstance(value, (int, float)):
-            number = float(value)
+            try:
+                number = float(value)
+            except OverflowError:  # a whole number beyond any float (e.g. 10**400 in a recipe)
+                raise AetuiError(f"{self.name} = {short_repr(value)} is far out of range "
+                                 f"(valid: {self.describe_range()})") from None
         else:
-            raise AetuiError(f"{self.name} must be a number, got {value!r}")
+            raise AetuiError(f"{self.name} must be a number, got {short_repr(value)}")
         if not math.isfinite(number):
-            raise AetuiError(f"{self.name} must be finite, got {value!r} (valid: {self.describe_range()})")
+            raise AetuiError(f"{self.name} must be finite, got {short_repr(value)} (valid: {self.describe_range()})")
         if self.integer and not number.is_integer():
-            raise AetuiError(f"{self.name} must be a whole number, got {value!r}")
+            raise AetuiError(f"{self.name} must be a whole number, got {short_repr(value)}")
         too_low = number <= self.low if self.low_open else number < self.low
         too_high = number >= self.high if self.high_open else number > self.high
         if too_low or too_high:
             raise AetuiError(f"{self.name} = {number:g} is out of range (valid: {self.describe_range()})")
-        return number
+        return number + 0.0  # -0.0 becomes 0.0
+
+
+def short_repr(value: object) -> str:
+    """`value` as a message shows it: its repr, shortened to one short line."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:18]}...{text[-18:]}"
 
 
 HPARAMS: dict[str, HParam] = {

@@ -7,13 +7,17 @@ both pass through `Recipe.from_dict`, so a session is rebuilt exactly as it was 
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from aetui.core.errors import AetuiError
-from aetui.core.hparams import HPARAMS
+from aetui.core.hparams import HPARAMS, RUN_SETTINGS, short_repr
+
+MAX_UNITS = 65_536
+"""The widest layer or code a recipe may ask for."""
 
 KINDS = ("ae", "sparse", "nonneg", "vae", "aae")
 """The model families: ordinary, sparse, nonnegative, variational and adversarial autoencoders."""
@@ -27,12 +31,14 @@ class Field:
     default: Any
     choices: tuple[str, ...] = ()
     minimum: int | None = None
+    maximum: int | None = None
+    """The largest whole number allowed: beyond it a value is a typo, or more than the machine can hold."""
 
 
 FIELDS: dict[str, dict[str, Field]] = {
     "net": {
-        "hidden": Field(list, []),
-        "code": Field(int, 32, minimum=1),
+        "hidden": Field(list, [], maximum=MAX_UNITS),
+        "code": Field(int, 32, minimum=1, maximum=MAX_UNITS),
         "code_activation": Field(str, "relu", ("relu", "sigmoid", "linear")),
     },
     "loss": {
@@ -45,15 +51,15 @@ FIELDS: dict[str, dict[str, Field]] = {
     },
     "train": {
         "optimizer": Field(str, "adam", ("adam", "rmsprop", "sgd")),
-        "batch_size": Field(int, 256, minimum=1),
-        "epochs": Field(int, 10, minimum=1),
-        "seed": Field(int, 0, minimum=0),
-        "steps_per_execution": Field(int, 8, minimum=1),
+        "batch_size": Field(int, 256, minimum=1, maximum=int(RUN_SETTINGS["batch_size"].high)),
+        "epochs": Field(int, 10, minimum=1, maximum=int(RUN_SETTINGS["epochs"].high)),
+        "seed": Field(int, 0, minimum=0, maximum=2**32 - 1),
+        "steps_per_execution": Field(int, 8, minimum=1, maximum=100_000),
     },
     "snapshot": {
-        "panel": Field(int, 10, minimum=1),
-        "subset": Field(int, 1000, minimum=10),
-        "sweep": Field(int, 10, minimum=2),
+        "panel": Field(int, 10, minimum=1, maximum=1000),
+        "subset": Field(int, 1000, minimum=10, maximum=1_000_000),
+        "sweep": Field(int, 10, minimum=2, maximum=100),
     },
 }
 """Every recipe key by section. `[params]` holds hyperparameter defaults (see `hparams.HPARAMS`)."""
@@ -111,12 +117,12 @@ class Recipe:
         known = {"name", "description", "kind", "params", *FIELDS}
         for key in data:
             if key not in known:
-                raise fail(key, f"unknown key (expected: {', '.join(sorted(known))})")
+                raise fail(_key_name(key), f"unknown key (expected: {', '.join(sorted(known))})")
         kind = data.get("kind")
         if kind is None:
             raise fail("kind", f"missing; say which model this is, one of {', '.join(KINDS)}")
         if kind not in KINDS:
-            raise fail("kind", f"unknown model kind {kind!r} (one of {', '.join(KINDS)})")
+            raise fail("kind", f"unknown model kind {short_repr(kind)} (one of {', '.join(KINDS)})")
         description = data.get("description", "")
         if not isinstance(description, str):
             raise fail("description", "must be a string")
@@ -129,7 +135,9 @@ class Recipe:
         params: dict[str, float] = {}
         for key, value in raw_params.items():
             if key not in allowed:
-                raise fail(f"[params] {key}", f"not used by this model (it tunes: {', '.join(allowed)})")
+                raise fail(f"[params] {_key_name(key)}", f"not used by this model (it tunes: {', '.join(allowed)})")
+            if isinstance(value, str):  # `--set` and the sliders give text; a recipe gives numbers
+                raise fail(f"[params] {key}", f"must be a number, got the text {short_repr(value)} (drop the quotes)")
             try:
                 params[key] = HPARAMS[key].check(value)
             except AetuiError as err:
@@ -141,29 +149,37 @@ class Recipe:
                    params={key: params[key] for key in allowed}, source=source, **sections)
 
 
+def _key_name(key: Any) -> str:
+    """A key as a message shows it: as written when it is a plain TOML key, else quoted (one line, short)."""
+    return key if isinstance(key, str) and re.fullmatch(r"[A-Za-z0-9_-]{1,40}", key) else short_repr(key)
+
+
 def _section(raw: Any, sec: str, fields: dict[str, Field], fail) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise fail(f"[{sec}]", "must be a table")
     for key in raw:
         if key not in fields:
-            raise fail(f"[{sec}] {key}", f"unknown key (expected: {', '.join(fields)})")
+            raise fail(f"[{sec}] {_key_name(key)}", f"unknown key (expected: {', '.join(fields)})")
     out: dict[str, Any] = {}
     for key, spec in fields.items():
         value = raw.get(key, spec.default)
         label = f"[{sec}] {key}"
         if spec.type is int and (isinstance(value, bool) or not isinstance(value, int)):
-            raise fail(label, f"must be a whole number, got {value!r}")
+            raise fail(label, f"must be a whole number, got {short_repr(value)}")
         if spec.type is str and not isinstance(value, str):
-            raise fail(label, f"must be a string, got {value!r}")
+            raise fail(label, f"must be a string, got {short_repr(value)}")
         if spec.type is list:
             if not isinstance(value, list) or not all(
-                    isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value):
-                raise fail(label, f"must be a list of positive layer sizes, got {value!r}")
+                    isinstance(v, int) and not isinstance(v, bool) and 0 < v <= spec.maximum for v in value):
+                raise fail(label, f"must be a list of positive layer sizes (each at most {spec.maximum}), "
+                                  f"got {short_repr(value)}")
             value = list(value)
         if spec.choices and value not in spec.choices:
-            raise fail(label, f"must be one of {', '.join(map(repr, spec.choices))}, got {value!r}")
+            raise fail(label, f"must be one of {', '.join(map(repr, spec.choices))}, got {short_repr(value)}")
         if spec.minimum is not None and value < spec.minimum:
-            raise fail(label, f"must be at least {spec.minimum}, got {value!r}")
+            raise fail(label, f"must be at least {spec.minimum}, got {short_repr(value)}")
+        if spec.type is int and spec.maximum is not None and value > spec.maximum:
+            raise fail(label, f"must be at most {spec.maximum}, got {short_repr(value)}")
         out[key] = value
     return out
 

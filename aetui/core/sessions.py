@@ -324,25 +324,30 @@ def open_session(path: Path) -> Session:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise AetuiError(f"{path} is not a session (no {META})") from None
-    except (ValueError, UnicodeDecodeError) as err:
-        raise AetuiError(f"{path}/{META} is damaged: {err}") from None
+    except (ValueError, RecursionError) as err:
+        raise AetuiError(f"{path}/{META} is damaged: {str(err)[:120]}") from None
+    except OSError as err:
+        raise AetuiError(f"{path}/{META} cannot be read: {err.strerror or err}") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise AetuiError(f"{path}/{META}: not an aetui session of format {FORMAT}")
+    for key in ("recipe", "dataset", "params"):
+        if key in meta and not isinstance(meta[key], dict):
+            raise AetuiError(f"{path}/{META}: {key} must be a table")
     session = Session(path, meta)
     try:
-        lines = (path / HISTORY).read_text(encoding="utf-8").splitlines()
+        lines = (path / HISTORY).read_bytes().splitlines()
     except FileNotFoundError:
         lines = []
-    except (OSError, UnicodeDecodeError) as err:
-        session.problems.append(f"{HISTORY} unreadable: {err}")
+    except OSError as err:
+        session.problems.append(f"{HISTORY} unreadable: {err.strerror or err}")
         lines = []
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            session.history.append(events.from_record(json.loads(line)))
-        except (ValueError, TypeError) as err:
-            session.problems.append(f"{HISTORY} line {number} skipped: {err}")
+            session.history.append(events.from_record(json.loads(line.decode("utf-8"))))
+        except (ValueError, TypeError, RecursionError) as err:
+            session.problems.append(f"{HISTORY} line {number} skipped: {str(err)[:120]}")
     for epoch in session.epochs:
         if not (path / SNAPSHOTS / snapshot_name(epoch.epoch)).exists():
             session.problems.append(f"snapshot of epoch {epoch.epoch} is missing")
@@ -354,7 +359,7 @@ def open_session(path: Path) -> Session:
 def find(store: Path, name: str) -> Session:
     """Open the session called `name` in `store` (or at the path `name`)."""
     direct = Path(name)
-    if (direct / META).exists():
+    if (direct / META).exists() or os.sep in name or direct.is_dir():  # a folder path, not a name
         return open_session(direct)
     return open_session(inside(store, name))
 
