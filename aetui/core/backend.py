@@ -94,3 +94,44 @@ def stderr_to(path: Path):
         sys.stderr.flush()
         os.dup2(saved, 2)
         os.close(saved)
+
+
+def gpu_count() -> int:
+    """GPUs visible to TensorFlow (listing them does not allocate memory)."""
+    import tensorflow as tf
+
+    configure()
+    return len(tf.config.list_physical_devices("GPU"))
+
+
+def distribution(name: str | None):
+    """The `tf.distribute` strategy `--strategy` names (None: TensorFlow's default, one device),
+    and a line saying what it does here."""
+    if name in (None, "", "default"):
+        return None, ""
+    if not isinstance(name, str):  # a strategy made by the caller (tests: two logical CPUs)
+        return name, f"{type(name).__name__} with {name.num_replicas_in_sync} replica(s)"
+    if name != "mirrored":
+        from aetui.core.errors import AetuiError
+
+        raise AetuiError(f"unknown strategy {name!r} (mirrored, or leave it out for one device)")
+    import tensorflow as tf
+
+    device = configure()
+    # Reduction to one device: the AAE's three optimizers each all-reduce per step, and collective
+    # all-reduce ops got out of step between replicas there (shape mismatch); this works for all.
+    strategy = tf.distribute.MirroredStrategy(cross_device_ops=tf.distribute.ReductionToOneDevice())
+    replicas = strategy.num_replicas_in_sync
+    if not device.gpu:
+        return strategy, "mirrored: 1 replica on the CPU (no GPU here to mirror across)"
+    return strategy, f"mirrored across {replicas} GPU(s)"
+
+
+def clear() -> None:
+    """Free the models of a finished run (a sweep worker trains many in one process)."""
+    import sys as _sys
+
+    if "keras" in _sys.modules:
+        import keras
+
+        keras.backend.clear_session()

@@ -7,6 +7,7 @@ training thread so each takes effect at exactly the next batch and is recorded w
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import platform
 import time
@@ -57,8 +58,13 @@ def versions() -> dict[str, str]:
 def train(recipe: Recipe, data: Dataset, store: Path, *, params: dict[str, float] | None = None,
           epochs: int | None = None, batch_size: int | None = None, name: str | None = None,
           on_event: EventSink | None = None, controls: Controls | None = None,
-          batch_interval: float = 0.15, gpu: int | None = None) -> Path:
+          batch_interval: float = 0.15, gpu: int | None = None, strategy: str | None = None,
+          extra_meta: dict | None = None) -> Path:
     """Train `recipe` on `data`, writing a new session into `store`; returns the session folder.
+
+    `strategy="mirrored"` trains with `tf.distribute.MirroredStrategy` across the visible GPUs
+    (one replica on a CPU-only machine, which the device line says). `extra_meta` is stored in
+    `session.json` (a sweep names itself there).
 
     Batch events reach `on_event` at most every `batch_interval` seconds (0: every batch);
     every other event always does. Stops when `controls.stop()` or `controls.interrupt()` is
@@ -73,12 +79,14 @@ def train(recipe: Recipe, data: Dataset, store: Path, *, params: dict[str, float
     if epochs < 1 or batch_size < 1:
         raise AetuiError("epochs and batch size must be at least 1")
     device = backend.configure(gpu=gpu)
-    built = _build(recipe, data, params)
+    distribution, how = backend.distribution(strategy)
+    built = _build(recipe, data, params, distribution)
     fixed = fixed_panel(data, recipe)
     writer = _writing(lambda: SessionWriter.create(
         store, name or f"{recipe.name}-{time.strftime('%Y%m%d-%H%M%S')}", {
             "recipe": recipe.to_dict(), "params": params, "epochs": epochs, "batch_size": batch_size,
-            "dataset": data.describe(), "device": device.name, "versions": versions(), "parts": list(built.parts)}),
+            "dataset": data.describe(), "device": device.name + (f"; {how}" if how else ""),
+            "strategy": strategy if isinstance(strategy, str) else None, "versions": versions(), "parts": list(built.parts), **(extra_meta or {})}),
         store)
     _writing(lambda: writer.save_fixed(fixed), writer.path)
     return _fit(built, data, writer, fixed, controls or Controls(recipe.tunables), on_event, batch_interval)
@@ -103,8 +111,9 @@ def resume(session_path: Path, data: Dataset, *, params: dict[str, float] | None
         raise AetuiError(f"{session.name} was trained on {stored.get('name')} images of "
                          f"{'x'.join(map(str, stored['image_shape']))}; pass the same data (--data or --dataset)")
     device = backend.configure(gpu=gpu)
+    distribution, how = backend.distribution(session.meta.get("strategy"))
     start = params_at_end(session)
-    built = _build(recipe, data, start)
+    built = _build(recipe, data, start, distribution)
     found = session.weights()
     if done:
         if found is None or found[0] != done:
@@ -116,7 +125,7 @@ def resume(session_path: Path, data: Dataset, *, params: dict[str, float] | None
     fixed = session.fixed()
     previous = f"{session.status}: {session.meta.get('reason', '')}".rstrip(": ")
     writer = _writing(lambda: SessionWriter.reopen(session), session.path)
-    _writing(lambda: writer.update(epochs=total, device=device.name, resumes=int(writer.meta.get("resumes", 0)) + 1),
+    _writing(lambda: writer.update(epochs=total, device=device.name + (f"; {how}" if how else ""), resumes=int(writer.meta.get("resumes", 0)) + 1),
              writer.path)
     controls = controls or Controls(recipe.tunables)
     for name, value in changes.items():
@@ -150,10 +159,10 @@ def params_at_end(session) -> dict[str, float]:
     return params
 
 
-def _build(recipe: Recipe, data: Dataset, params: dict[str, float]):
+def _build(recipe: Recipe, data: Dataset, params: dict[str, float], strategy=None):
     from aetui.core import families
 
-    return families.build(recipe, data.input_dim, params)
+    return families.build(recipe, data.input_dim, params, strategy)
 
 
 def _writing(action: Callable, where: Path):
@@ -171,6 +180,10 @@ def _fit(built, data: Dataset, writer: SessionWriter, fixed: dict, controls: Con
     from aetui.core.reporter import Reporter
 
     epochs, batch_size = int(writer.meta["epochs"]), int(writer.meta["batch_size"])
+    replicas = built.model.distribute_strategy.num_replicas_in_sync
+    if replicas > 1:  # a last batch smaller than the replica count leaves a replica empty (NaN means)
+        keep = len(data.x_train) - (len(data.x_train) % batch_size if len(data.x_train) % batch_size < replicas else 0)
+        data = dataclasses.replace(data, x_train=data.x_train[:keep], y_train=data.y_train[:keep])
     steps = math.ceil(len(data.x_train) / batch_size)
     reporter = Reporter(built, data, writer, fixed, controls, on_event or (lambda e: None), batch_interval,
                         steps=steps, epochs=epochs, initial_epoch=initial_epoch, previous=previous)

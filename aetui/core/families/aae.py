@@ -15,7 +15,7 @@ import keras
 from keras import ops
 
 from aetui.core.families import losses
-from aetui.core.families.base import Built, Knobs, apply, dense_stack
+from aetui.core.families.base import Built, Knobs, apply, dense_stack, replica_count
 from aetui.core.recipe import Recipe
 
 MIXTURE_RADIUS = 4.0
@@ -70,27 +70,31 @@ class AdversarialAutoencoder(keras.Model):
     def _phases(self, x, train: bool):
         import tensorflow as tf
 
+        replicas = replica_count()  # each replica's gradients are summed: scale each part by 1/N
         ae_vars = self.encoder.trainable_variables + self.decoder.trainable_variables
         with tf.GradientTape() as tape:
             recon = losses.reconstruction(x, self(x, training=train), self.recipe.loss["reconstruction"],
                                           self.recipe.loss["reduction"])
+            scaled = recon / replicas
         if train:
-            self.ae_optimizer.apply_gradients(zip(tape.gradient(recon, ae_vars), ae_vars))
+            self.ae_optimizer.apply_gradients(zip(tape.gradient(scaled, ae_vars), ae_vars))
         prior = self.sample_prior(ops.shape(x)[0])
         with tf.GradientTape() as tape:
             real = self.discriminator(prior, training=train)
             fake = self.discriminator(self.encoder(x, training=train), training=train)
             disc = 0.5 * (ops.mean(ops.binary_crossentropy(ops.ones_like(real), real, from_logits=True))
                           + ops.mean(ops.binary_crossentropy(ops.zeros_like(fake), fake, from_logits=True)))
+            scaled = disc / replicas
         if train:
             d_vars = self.discriminator.trainable_variables
-            self.disc_optimizer.apply_gradients(zip(tape.gradient(disc, d_vars), d_vars))
+            self.disc_optimizer.apply_gradients(zip(tape.gradient(scaled, d_vars), d_vars))
         with tf.GradientTape() as tape:
             fooled = self.discriminator(self.encoder(x, training=train), training=False)
             gen = ops.mean(ops.binary_crossentropy(ops.ones_like(fooled), fooled, from_logits=True))
+            scaled = gen / replicas
         if train:
             e_vars = self.encoder.trainable_variables
-            self.gen_optimizer.apply_gradients(zip(tape.gradient(gen, e_vars), e_vars))
+            self.gen_optimizer.apply_gradients(zip(tape.gradient(scaled, e_vars), e_vars))
         acc = 0.5 * (ops.mean(ops.cast(real > 0, "float32")) + ops.mean(ops.cast(fake < 0, "float32")))
         for tracker, value in zip(self.trackers, (recon, recon, disc, gen, acc)):
             tracker.update_state(value)

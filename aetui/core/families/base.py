@@ -118,7 +118,16 @@ class PartsModel(keras.Model):
         total = parts[self.part_trackers[0].name]
         for tracker in self.part_trackers[1:]:
             total = total + parts[tracker.name]
-        return total
+        # Under a strategy with N replicas Keras sums the replicas' gradients and losses, and scales
+        # only its own compiled losses by 1/N: do the same here so `loss` reads as with one device.
+        return total / replica_count()
+
+
+def replica_count() -> int:
+    """Replicas training in sync under the current `tf.distribute` strategy (1 without one)."""
+    import tensorflow as tf
+
+    return tf.distribute.get_strategy().num_replicas_in_sync
 
 
 def dense_stack(sizes: list[int], activation: str, constraint=None, prefix: str = "dense") -> list:
