@@ -38,8 +38,29 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--limit", type=int, metavar="N", default=argparse.SUPPRESS,
                        help="train on the first N training images only")
     train.add_argument("--gpu", type=int, metavar="N", default=argparse.SUPPRESS, help="train on GPU N only")
-
+    train.add_argument("--strategy", choices=("mirrored",),
+                       help="mirrored: one session across all visible GPUs (tf.distribute.MirroredStrategy)")
     _sessions_arg(train)
+
+    from aetui.core.sweep import BACKENDS
+
+    sweep = sub.add_parser("sweep", help="train every combination of hyperparameter values, a session each")
+    sweep.add_argument("recipe", help="recipe name or path to a .toml file")
+    sweep.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2,...",
+                       help="values to try for one hyperparameter, e.g. --grid beta=0.1,1,3 (repeat for more)")
+    sweep.add_argument("--epochs", type=int, help="epochs per trial (default: the recipe's)")
+    sweep.add_argument("--batch-size", type=int, help="batch size (default: the recipe's)")
+    sweep.add_argument("--name", metavar="NAME", help="sweep name (default: RECIPE-sweep-DATE-TIME)")
+    sweep.add_argument("--backend", choices=BACKENDS, default="local",
+                       help="local: a process pool on this machine; ray: Ray tasks (pip install 'aetui[ray]')")
+    sweep.add_argument("--workers", type=int, metavar="N",
+                       help="local: trials at once (default: one per GPU, else 2)")
+    sweep.add_argument("--address", metavar="ADDR", help="ray: join this Ray cluster (e.g. auto, or HOST:6379)")
+    sweep.add_argument("--strategy", choices=("mirrored",), help="each trial across its visible GPUs")
+    _data_args(sweep, suppress=True)
+    sweep.add_argument("--limit", type=int, metavar="N", default=argparse.SUPPRESS,
+                       help="train on the first N training images only")
+    _sessions_arg(sweep)
 
     resume = sub.add_parser("resume", help="go on training a stopped, interrupted or diverged session")
     resume.add_argument("session", help="session name (see `aetui ls`) or folder")
@@ -67,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     open_.add_argument("session", help="session name or folder")
     _sessions_arg(open_)
 
-    compare = sub.add_parser("compare", help="open two or more sessions side by side in the workbench")
+    compare = sub.add_parser("compare", help="open sessions, or a whole sweep, side by side in the workbench")
     compare.add_argument("names", nargs="+", metavar="SESSION")
     _sessions_arg(compare)
 
@@ -102,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
             return _train(args)
         if args.command == "resume":
             return _resume(args)
+        if args.command == "sweep":
+            return _sweep(args)
         if args.command == "recipes":
             return _recipes()
         if args.command == "ls":
@@ -181,13 +204,17 @@ def _workbench(args) -> int:
     from aetui.core.backend import log_path
     from aetui.ui.app import AetuiApp
 
-    opening = []
-    if args.command == "open":
-        opening = [_session(args, args.session).path]
-    elif args.command == "compare":
-        opening = [_session(args, name).path for name in args.names]
-    app = AetuiApp(paths.session_store(args.sessions), _dataset_loader(args), ascii=args.ascii or not
-                   colour_available(), gpu=args.gpu, opening=opening)
+    from aetui.core import sweep
+
+    opening, store, group = [], paths.session_store(args.sessions), None
+    if args.command in ("open", "compare"):
+        names = [args.session] if args.command == "open" else args.names
+        if len(names) == 1 and sweep.find(store, names[0]) is not None:  # a whole sweep
+            group = names[0]
+        else:
+            opening = [_session(args, name).path for name in names]
+    app = AetuiApp(store, _dataset_loader(args), ascii=args.ascii or not colour_available(), gpu=args.gpu,
+                   opening=opening, sweep=group)
     with _terminal_kept_from(log_path()):
         app.run()
     return app.return_code or 0
@@ -261,10 +288,55 @@ def _train(args) -> int:
     for key, value in (("epochs", args.epochs), ("batch_size", args.batch_size)):
         if value is not None:
             hparams.RUN_SETTINGS[key].check(value)
+    if args.strategy and args.gpu is not None:
+        raise AetuiError("--gpu and --strategy mirrored do not mix: mirrored uses every visible GPU "
+                         "(limit them with CUDA_VISIBLE_DEVICES)")
     dataset = _dataset_loader(args)()
     return _headless(r, dataset, lambda reporter, controls: training.train(
         r, dataset, paths.session_store(args.sessions), params=overrides, epochs=args.epochs,
-        batch_size=args.batch_size, name=args.session, on_event=reporter, controls=controls, gpu=args.gpu))
+        batch_size=args.batch_size, name=args.session, on_event=reporter, controls=controls, gpu=args.gpu,
+        strategy=args.strategy))
+
+
+def _sweep(args) -> int:
+    from rich.console import Console
+
+    from aetui.core import hparams, recipe, sweep
+
+    r = recipe.find(args.recipe, paths.recipe_dirs())
+    grid = sweep.parse_grid(args.grid, r.tunables)
+    for key, value in (("epochs", args.epochs), ("batch_size", args.batch_size)):
+        if value is not None:
+            hparams.RUN_SETTINGS[key].check(value)
+    if args.workers is not None and args.workers < 1:
+        raise AetuiError("--workers must be at least 1")
+    if args.address and args.backend != "ray":
+        raise AetuiError("--address joins a Ray cluster: add --backend ray")
+    dataset = _dataset_loader(args)()  # fails here, once, rather than in every trial
+    where = {"dataset": args.dataset, "path": None if args.data is None else str(Path(args.data).resolve()),
+             "limit": args.limit}
+    store = paths.session_store(args.sessions)
+    plan, trials = sweep.plan(r, grid, store, args.name, where, args.epochs, args.batch_size, args.strategy,
+                              args.backend)
+    console = Console(highlight=False)
+    console.print(f"Sweep {plan.name}: {len(trials)} trials of {r.name} on {dataset.name} "
+                  f"({len(dataset.x_train)} images), backend {args.backend}; sessions in {store}")
+    if args.backend == "ray":
+        results = sweep.run_ray(trials, address=args.address)
+    else:
+        results = sweep.run_local(trials, workers=args.workers)
+    outcomes = []
+    for n, outcome in enumerate(results, 1):
+        outcomes.append(outcome)
+        val = outcome.get("val_loss")
+        console.print(f"[{n}/{len(trials)}] {outcome['name']}: {outcome['status']}, {outcome.get('epochs', 0)} "
+                      f"epoch(s)" + (f", val loss {val:.4g}" if isinstance(val, (int, float)) else "")
+                      + (f" ({outcome['reason']})" if outcome["status"] not in ("finished",) else ""))
+    finished = sorted((o for o in outcomes if isinstance(o.get("val_loss"), (int, float))), key=lambda o: o["val_loss"])
+    if finished:
+        console.print(f"Best: {finished[0]['name']} (val loss {finished[0]['val_loss']:.4g}). "
+                      f"Compare them all: aetui compare {plan.name}")
+    return 0 if all(o["status"] == "finished" for o in outcomes) else 1
 
 
 def _resume(args) -> int:

@@ -33,10 +33,12 @@ class AetuiApp(App):
 
     def __init__(self, store: Path, load_data: Callable, trainer: Callable | None = None,
                  ascii: bool = False, warm_up: bool = True, gpu: int | None = None,
-                 opening: list[Path] | None = None):
+                 opening: list[Path] | None = None, sweep: str | None = None):
         super().__init__()
         self.opening = opening or []
         """Sessions to open at start: one opens its replay, several the comparison."""
+        self.opening_sweep = sweep
+        """A sweep to open in the comparison at start."""
         self.gpu = gpu
         self.store = store
         self.ascii = ascii
@@ -54,7 +56,9 @@ class AetuiApp(App):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hang_up)
         self.push_screen(HomeScreen())
-        if len(self.opening) == 1:
+        if self.opening_sweep:
+            self.compare_sweep(self.opening_sweep)
+        elif len(self.opening) == 1:
             self.open_session(str(self.opening[0]))
         elif self.opening:
             self.compare([str(p) for p in self.opening])
@@ -175,6 +179,20 @@ class AetuiApp(App):
         opened = [self._read(sessions.open_session, p) for p in paths_]
         if None not in opened:
             self.push_screen(CompareScreen(opened))
+
+    def compare_sweep(self, name: str) -> None:
+        """Open every trial of a sweep that has a session so far, side by side."""
+        from aetui.core import sweep
+        from aetui.ui.screens.compare import CompareScreen
+
+        found = self._read(lambda _: sweep.find(self.store, name), name)
+        if found is None:
+            return
+        trials = sweep.trial_sessions(self.store, found)
+        if not trials:
+            self.notify(f"No trial of {name} has started yet.", severity="warning")
+            return
+        self.push_screen(CompareScreen(trials, sweep=found))
 
     def _read(self, read: Callable, path: str):
         """`read(Path(path))`, or None after telling the user in one line why it failed."""

@@ -17,9 +17,9 @@ from textual_plotext import PlotextPlot
 from aetui.core.analysis.sparsity import figure_keys
 from aetui.core.replay import Replay, step_epoch
 from aetui.core.sessions import Session
+from aetui.core.sweep import Sweep, progress, ranking
 from aetui.render import CLASS_RGB
 from aetui.show import recon_view
-
 
 
 def flat_settings(replay: Replay) -> dict[str, str]:
@@ -66,6 +66,16 @@ def figures_table(replays: list[Replay], epoch: int) -> Table:
     return table
 
 
+def sweep_table(sweep: Sweep, trials: list[Session]) -> Table:
+    """Each trial's final losses and figures by its hyperparameter values, best first."""
+    columns, rows = ranking(trials, list(sweep.grid))
+    table = Table(*[c.replace("_", " ") for c in columns], title=f"sweep {sweep.name}: final epoch of each "
+                  "trial, best validation loss first", title_justify="left")
+    for i, row in enumerate(rows):
+        table.add_row(*row, style="bold" if i == 0 else None)
+    return table
+
+
 class CompareScreen(Screen):
     """Curves overlaid, settings diffed, reconstructions and figures at matching epochs."""
 
@@ -77,8 +87,10 @@ class CompareScreen(Screen):
         Binding("escape", "app.pop_screen", "back"),
     ]
 
-    def __init__(self, sessions: list[Session]):
+    def __init__(self, sessions: list[Session], sweep: Sweep | None = None):
         super().__init__()
+        self.sweep = sweep
+        """Set when comparing a whole sweep: the figures tab ranks its trials by their values."""
         self.replays = [Replay(s) for s in sessions]
         self.shared = sorted(set.intersection(*(set(r.epochs) for r in self.replays))) or [0]
         self.epoch = self.shared[-1]
@@ -92,7 +104,7 @@ class CompareScreen(Screen):
                 yield Static(settings_diff(self.replays))
             with TabPane("3 reconstructions", id="tab-recon"), VerticalScroll():
                 yield Static(id="compare-recon")
-            with TabPane("4 figures", id="tab-figures"), VerticalScroll():
+            with TabPane("4 sweep" if self.sweep else "4 figures", id="tab-figures"), VerticalScroll():
                 yield Static(id="compare-figures")
         yield Footer()
 
@@ -121,6 +133,9 @@ class CompareScreen(Screen):
     def show(self) -> None:
         """Redraw the per-epoch views at `self.epoch`."""
         names = ", ".join(r.session.name for r in self.replays)
+        if self.sweep is not None:
+            trials = [r.session for r in self.replays]
+            names = f"sweep [b]{self.sweep.name}[/b] of {self.sweep.recipe} ({progress(self.sweep, trials)})"
         self.query_one("#status", Static).update(
             f"comparing {len(self.replays)}: {names} · epoch [b]{self.epoch}[/b] "
             f"(shared {self.shared[0]}..{self.shared[-1]}, ←/→)")
@@ -131,7 +146,10 @@ class CompareScreen(Screen):
             parts.append(recon_view(r, self.epoch, width, 12, self.app.ascii) if self.epoch in r.epochs
                          else Text("(no such epoch)", style="dim"))
         self.query_one("#compare-recon", Static).update(Group(*parts))
-        self.query_one("#compare-figures", Static).update(figures_table(self.replays, self.epoch))
+        if self.sweep is not None:
+            self.query_one("#compare-figures", Static).update(sweep_table(self.sweep, [r.session for r in self.replays]))
+        else:
+            self.query_one("#compare-figures", Static).update(figures_table(self.replays, self.epoch))
 
     def action_step(self, delta: int) -> None:
         self.epoch = step_epoch(self.shared, self.epoch, delta)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -9,10 +12,12 @@ from textual.widgets import DataTable, Footer, Static
 
 from aetui import paths
 from aetui.core import recipe as recipes
-from aetui.core import sessions
+from aetui.core import sessions, sweep
 from aetui.core.errors import AetuiError
 
-KEYS = [("enter", "open the recipe (train) or the session (replay)"), ("tab", "switch between the two lists"),
+POLL_SECONDS = 2.0
+"""How often the session list looks for changes made by other processes (sweeps, headless runs)."""
+KEYS = [("enter", "open the recipe (train), the session (replay) or the sweep (compare)"), ("tab", "switch between the two lists"),
         ("u", "resume the session: train it on from its last epoch"),
         ("m", "mark or unmark the session for comparison"), ("c", "compare the marked sessions"),
         ("t", "go to the run in progress"), ("r", "reload recipes and sessions"), ("ctrl+p", "command palette"),
@@ -48,8 +53,10 @@ class HomeScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#recipes", DataTable).add_columns("recipe", "kind", "tunes", "description")
         self.query_one("#sessions", DataTable).add_columns(*sessions.SUMMARY_COLUMNS)
+        self.seen: tuple = ()
         self.action_reload()
         self.show_info()
+        self.set_interval(POLL_SECONDS, self.poll)
 
     def show_info(self) -> None:
         """Redraw the line about data, device, store and the run in progress."""
@@ -69,14 +76,58 @@ class HomeScreen(Screen):
         self.reload_sessions()
 
     def reload_sessions(self) -> None:
-        """Reread the session list."""
+        """Reread the session list: sweeps as groups (a row with their progress, then their trials),
+        and the other sessions, newest first."""
         table = self.query_one("#sessions", DataTable)
+        row = table.cursor_row
         table.clear()
-        for s in sessions.list_sessions(self.app.store):
-            name, *rest = s.summary_row()
-            table.add_row(("✓ " if str(s.path) in self.marked else "") + name, *rest, key=str(s.path))
+        store = self.app.store
+        found = sessions.list_sessions(store)
+        by_name = {s.name: s for s in found}
+        groups = [(sw, [by_name[n] for n in sw.trials if n in by_name]) for sw in sweep.list_sweeps(store)]
+        grouped = {t.name for _, trials in groups for t in trials}
+        items = [(sw.created, sw, trials) for sw, trials in groups]
+        items += [(str(s.meta.get("created", "")), s, None) for s in found if s.name not in grouped]
+        for _, item, trials in sorted(items, key=lambda i: i[0], reverse=True):
+            if trials is None:
+                name, *rest = item.summary_row()
+                table.add_row(("✓ " if str(item.path) in self.marked else "") + name, *rest, key=str(item.path))
+                continue
+            best = [t.best_val_loss for t in trials if t.best_val_loss is not None]
+            data = trials[0].meta.get("dataset", {}).get("name", "?") if trials else "-"
+            table.add_row(Text(f"▾ sweep {item.name}", style="bold"), item.recipe, data, f"{len(item.trials)} trials",
+                          f"{min(best):.4g}" if best else "-", sweep.progress(item, trials),
+                          item.created[:16].replace("T", " "), key=f"sweep:{item.name}")
+            for t in trials:
+                _, *rest = t.summary_row()
+                values = t.meta.get("sweep", {}).get("params", {})
+                label = "  " + " ".join(f"{k}={v:g}" for k, v in values.items())
+                table.add_row(("✓" if str(t.path) in self.marked else " ") + label, *rest, key=str(t.path))
         if not table.row_count:
             table.add_row("(none yet: train a recipe)", "", "", "", "", "", "", key="")
+        table.move_cursor(row=min(row, table.row_count - 1))
+        self.seen = self.store_signature()
+
+    def store_signature(self) -> tuple:
+        """What changes in the store when a session or sweep is made or moves on (cheap to read)."""
+        store = self.app.store
+        if not store.is_dir():
+            return ()
+        marks = []
+        with os.scandir(store) as entries:
+            for entry in entries:
+                path = os.path.join(entry.path, sessions.META) if entry.is_dir() else entry.path
+                try:
+                    marks.append((entry.name, os.stat(path).st_mtime_ns))
+                except OSError:
+                    continue
+        return tuple(sorted(marks))
+
+    def poll(self) -> None:
+        """Reload the list when the store changed: sessions of other processes (a sweep) appear
+        and move on while this screen is open."""
+        if self.store_signature() != self.seen:
+            self.reload_sessions()
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         """Show `t` only while a run is in progress."""
@@ -86,11 +137,12 @@ class HomeScreen(Screen):
         self.app.action_show_run()
 
     def selected_session(self) -> str | None:
-        """The folder of the session under the cursor, if any."""
+        """The folder of the session under the cursor, if any (not a sweep's row)."""
         table = self.query_one("#sessions", DataTable)
         if not table.row_count:
             return None
-        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or None
+        return None if key is None or key.startswith("sweep:") else key
 
     def action_resume(self) -> None:
         key = self.selected_session()
@@ -99,14 +151,11 @@ class HomeScreen(Screen):
 
     def action_mark(self) -> None:
         """Mark the session under the cursor for comparison (or unmark it)."""
-        table = self.query_one("#sessions", DataTable)
         key = self.selected_session()
         if not key:
             return
         self.marked.remove(key) if key in self.marked else self.marked.append(key)
-        row = table.cursor_row
         self.reload_sessions()
-        table.move_cursor(row=row)
 
     def action_compare(self) -> None:
         """Open the marked sessions side by side."""
@@ -121,6 +170,8 @@ class HomeScreen(Screen):
             return
         if event.data_table.id == "recipes":
             self.app.open_recipe(key)
+        elif key.startswith("sweep:"):
+            self.app.compare_sweep(key.removeprefix("sweep:"))
         else:
             self.app.open_session(key)
 

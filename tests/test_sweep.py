@@ -1,0 +1,85 @@
+"""Sweeps: a grid trained as sessions with the local process pool and with Ray in local mode,
+retried trials that resume, and bad grids (the workbench side is in tests/ui/test_sweep_ui.py)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from aetui.core import sessions, sweep, training
+
+GRID = {"beta": [0.5, 3.0], "p": [0.05, 0.1]}
+
+
+def check_trials(store: Path, name: str) -> list[sessions.Session]:
+    """Every trial of the sweep is a finished session that names its sweep and its grid values."""
+    manifest = sweep.find(store, name)
+    assert manifest is not None and manifest.grid == GRID and len(manifest.trials) == 4
+    trials = sweep.trial_sessions(store, manifest)
+    assert [t.name for t in trials] == manifest.trials
+    combos = sweep.combinations(GRID)
+    for trial, combo in zip(trials, combos):
+        assert trial.status == "finished" and trial.epochs_done == 1, (trial.name, trial.meta.get("reason"))
+        assert trial.meta["sweep"] == {"name": name, "trial": combos.index(combo), "params": combo}
+        assert {k: trial.meta["params"][k] for k in combo} == combo
+    return trials
+
+
+def test_local_backend_runs_every_combination_as_a_session(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "aetui", "--sessions", str(tmp_path), "sweep", "sparse-kl",
+                          "--grid", "beta=0.5,3", "--grid", "p=0.05,0.1", "--epochs", "1", "--dataset", "digits",
+                          "--limit", "256", "--name", "loc", "--workers", "2"],
+                         capture_output=True, text=True, timeout=600, env={**os.environ, "COLUMNS": "200"})
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "Sweep loc: 4 trials of sparse-kl" in out.stdout and "[4/4]" in out.stdout
+    assert "aetui compare loc" in out.stdout
+    check_trials(tmp_path, "loc")
+
+
+def test_ray_backend_in_local_mode(tmp_path, digits, recipes):
+    ray = pytest.importorskip("ray")
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR", log_to_driver=False,
+             object_store_memory=100 * 2**20)
+    try:
+        plan, trials = sweep.plan(recipes["sparse-kl"], GRID, tmp_path, "ray", {"dataset": "digits", "limit": 256},
+                                  epochs=1, backend="ray")
+        outcomes = list(sweep.run_ray(trials))
+    finally:
+        ray.shutdown()
+    assert sorted(o["name"] for o in outcomes) == sorted(plan.trials)
+    assert all(o["status"] == "finished" for o in outcomes), outcomes
+    check_trials(tmp_path, "ray")
+
+
+def test_a_retried_trial_goes_on_from_its_last_epoch(tmp_path, digits, recipes):
+    plan, trials = sweep.plan(recipes["ae-32"], {"learning_rate": [1e-3]}, tmp_path, "retry",
+                              {"dataset": "digits", "limit": 256}, epochs=3)
+    first = trials[0]
+    controls = training.Controls(recipes["ae-32"].tunables)
+    stop_after_one = lambda e: controls.interrupt("the worker died", finish_epoch=True)  # noqa: E731
+    training.train(recipes["ae-32"], digits, tmp_path, params=first.params, epochs=3, name=first.name,
+                   controls=controls, on_event=stop_after_one)
+    assert sessions.open_session(tmp_path / first.name).epochs_done == 1
+    outcome = sweep.run_trial(first)
+    session = sessions.open_session(tmp_path / first.name)
+    assert outcome["status"] == "finished" and session.epochs_done == 3 and session.meta["resumes"] == 1
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--grid", "gamma=1,2"], "unknown hyperparameter 'gamma'"),
+    (["--grid", "p=0.1,1.5"], "p = 1.5 is out of range"),
+    (["--grid", "beta"], "write NAME=V1,V2"),
+    (["--grid", "beta=1,1"], "a value is repeated"),
+    ([], "at least one --grid"),
+    (["--grid", "beta=1", "--address", "auto"], "add --backend ray"),
+])
+def test_bad_grids_are_one_clear_line(tmp_path, args, fragment):
+    out = subprocess.run([sys.executable, "-m", "aetui", "--sessions", str(tmp_path / "s"), "sweep", "sparse-kl",
+                          "--dataset", "digits", *args], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and fragment in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert not (tmp_path / "s").exists()
