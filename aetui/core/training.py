@@ -11,6 +11,7 @@ import dataclasses
 import math
 import platform
 import time
+import warnings
 from pathlib import Path
 from typing import Callable
 
@@ -118,10 +119,14 @@ def resume(session_path: Path, data: Dataset, *, params: dict[str, float] | None
     if done:
         if found is None or found[0] != done:
             raise AetuiError(f"{session.name}: the weights of epoch {done} are missing, so it cannot go on")
-        try:
-            built.load_weights(found[1])
-        except Exception as err:
-            raise AetuiError(f"{session.name}: its weights do not match its recipe ({type(err).__name__})") from None
+        with warnings.catch_warnings(record=True) as caught:  # Keras warns where it skips a part
+            warnings.simplefilter("always")
+            try:
+                built.load_weights(found[1])
+            except Exception as err:
+                raise AetuiError(f"{session.name}: its weights do not match its recipe ({type(err).__name__})") from None
+        if any("skipping" in str(w.message).lower() for w in caught):
+            raise AetuiError(f"{session.name}: its weights do not match its recipe (parts of the model were not found)")
     fixed = session.fixed()
     previous = f"{session.status}: {session.meta.get('reason', '')}".rstrip(": ")
     writer = _writing(lambda: SessionWriter.reopen(session), session.path)
