@@ -135,6 +135,10 @@ class TrainScreen(Screen):
         state = self.state
         version = state.version if state else 0
         self.query_one("#status", Static).update(self.status_line())
+        status = (state.status if state else None, self.app.runner.active)
+        if status != self.drawn_status:  # `u` comes and goes with what can be resumed
+            self.drawn_status = status
+            self.refresh_bindings()
         if version == self.drawn_version:
             return
         self.drawn_version = version
@@ -166,6 +170,7 @@ class TrainScreen(Screen):
         """Make the next redraw draw every view."""
         self.drawn_version = self.drawn_epochs = -1
         self.chart_drawn_at = 0.0
+        self.drawn_status: tuple = ()
 
     def status_line(self) -> str:
         state, runner = self.state, self.app.runner
@@ -186,6 +191,12 @@ class TrainScreen(Screen):
         if self.resumable() is not None:
             reason += " · [b]u[/b] resumes"
         return f"{head} · [b]{state.status}[/b] · {where}{reason} · {state.session}"
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """Show `u` only when there is a run to resume."""
+        if action == "resume":
+            return self.resume_from is not None or self.resumable() is not None
+        return True
 
     def resumable(self) -> Path | None:
         """The session this screen's last run left unfinished, if it can go on."""
