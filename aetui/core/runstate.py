@@ -91,6 +91,17 @@ class RunState:
         return out
 
     @classmethod
+    def resumed_from(cls, session) -> RunState:
+        """A stopped session's state up to its last completed epoch, with that epoch's arrays: where
+        a resumed run starts from."""
+        ends = [i for i, e in enumerate(session.history) if isinstance(e, events.EpochEnded)]
+        state = cls.from_events(session.history[:ends[-1] + 1 if ends else 0])
+        state.status = "starting"
+        if ends:
+            state.snapshot, state.fixed = session.snapshot(session.epochs_done), session.fixed()
+        return state
+
+    @classmethod
     def from_events(cls, history) -> RunState:
         """A state built from recorded events (a session's history)."""
         state = cls()

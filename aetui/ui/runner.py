@@ -55,12 +55,8 @@ class Runner:
         self.settings = {"epochs": epochs, "batch_size": batch_size}
         self.state = RunState(recipe=recipe.name, epochs_total=epochs, params=dict(params), status="starting")
         if resume is not None:  # the curves so far, up to the last completed epoch, and its pictures
-            ends = [i for i, e in enumerate(resume.history) if isinstance(e, events.EpochEnded)]
-            for event in resume.history[:ends[-1] + 1 if ends else 0]:
-                self.state.apply(event)
-            self.state.status, self.state.epochs_total = "starting", epochs
-            if ends:
-                self.state.snapshot, self.state.fixed = resume.snapshot(resume.epochs_done), resume.fixed()
+            self.state = RunState.resumed_from(resume)
+            self.state.recipe, self.state.epochs_total = recipe.name, epochs
         self.controls = Controls(recipe.tunables)
         work = partial(self._work, recipe, params, epochs, batch_size, data_ready, self.controls,
                        None if resume is None else resume.path)

@@ -15,6 +15,7 @@ from textual.widgets import Footer, Static
 from aetui.core.errors import AetuiError
 from aetui.core.hparams import HPARAMS, RUN_SETTINGS
 from aetui.core.recipe import Recipe
+from aetui.core.runstate import RunState
 from aetui.core.sessions import Session
 from aetui.ui.widgets.digit_panel import DigitPanel
 from aetui.ui.widgets.latent_scatter import LatentScatter
@@ -73,6 +74,8 @@ class TrainScreen(Screen):
         self.params = dict(recipe.params)
         self.settings = {"epochs": recipe.train["epochs"], "batch_size": recipe.train["batch_size"]}
         self.resume_from: Session | None = None
+        self.preview: RunState | None = None
+        """The session to resume as it stopped, drawn until the run starts."""
         """The session space (or u) goes on with, until a fresh run starts."""
         runner = self.app.runner
         if runner.state is not None and runner.recipe is recipe:  # coming back to this recipe's run
@@ -87,6 +90,7 @@ class TrainScreen(Screen):
         from aetui.core.training import params_at_end
 
         self.resume_from = session
+        self.preview = RunState.resumed_from(session)
         self.params.update(params_at_end(session))
         done, total = session.epochs_done, int(session.meta.get("epochs") or 0)
         self.settings = {"epochs": total if total > done else done + self.recipe.train["epochs"],
@@ -145,6 +149,8 @@ class TrainScreen(Screen):
         running = state is not None and self.app.runner.active
         for slider in self.query(".setting").results(ParamSlider):  # a resumed run keeps its batch size
             slider.locked = running or (self.resume_from is not None and slider.spec.name == "batch_size")
+        if state is None and self.resume_from is not None:  # the session to go on with, as it stopped
+            state = self.preview
         if state is None:
             return
         new_epoch = len(state.epochs) != self.drawn_epochs
@@ -179,8 +185,8 @@ class TrainScreen(Screen):
             busy = f" · a run of {runner.recipe.name} is in progress" if runner.active else ""
             if self.resume_from is not None:
                 s = self.resume_from
-                return (f"{head} · {s.status} after epoch {s.epochs_done} · [b]space[/b] resumes {s.name} with "
-                        f"these values · r starts afresh{busy}")
+                return (f"{head} · {s.status} after epoch {s.epochs_done} · [b]space[/b] resumes {s.name} · "
+                        f"r starts anew{busy}")
             return f"{head} · ready{busy} · space starts · ? help"
         if state.status in ("running", "paused", "starting"):
             where = f"epoch {max(state.epoch, 1)}/{state.epochs_total}"
