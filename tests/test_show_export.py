@@ -47,7 +47,7 @@ def test_show_errors_are_one_line(vae_session):
     out = show(vae_session, "nope")
     assert out.returncode == 2 and "no session at" in out.stderr
     out = show(vae_session, "../../etc")
-    assert out.returncode == 2 and "not a plain name" in out.stderr
+    assert out.returncode == 2 and "is not a session" in out.stderr
 
 
 def test_export_decodes_to_the_stored_arrays(vae_session, tmp_path):
