@@ -63,7 +63,7 @@ async def test_divergence_is_shown_then_a_lower_value_resumes_the_session(make_a
         await until(pilot, lambda: ended(app), 120)
         state = app.runner.state
         assert state.status == "diverged"
-        await pilot.pause()
+        await until(pilot, lambda: "u resumes" in str(screen.query_one("#status").render()), 10)  # next redraw
         status = str(screen.query_one("#status").render())
         assert "diverged" in status and "u resumes" in status and "weights of epoch" in status
         kept = len(state.epochs)
