@@ -1,19 +1,24 @@
-"""Console output for `aetui train`: a rich progress bar in a terminal, one line per epoch always.
+"""Headless training: `aetui train`, `resume` and `sweep`, their console output and signals.
 
-Under nohup or with output to a file the bar is off and the epoch lines remain, so a log
-reads cleanly.
+In a terminal a rich progress bar runs; under nohup or with output to a file the bar is off and
+the epoch lines remain, so a log reads cleanly.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import threading
+from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from aetui import paths
 from aetui.core import events
 from aetui.core.data import Dataset
+from aetui.core.errors import AetuiError
 from aetui.core.recipe import Recipe
 
 
@@ -111,3 +116,168 @@ class ConsoleReporter:
     def close(self) -> None:
         """Stop the progress bar."""
         self.progress.stop()
+
+
+def dataset_loader(args):
+    """A function loading the dataset the arguments name (checked cheaply first)."""
+    from aetui.core import data
+
+    if args.data is not None and not Path(args.data).exists():
+        raise AetuiError(f"--data {args.data}: no such file or folder")
+    if args.dataset not in data.NAMES:
+        raise AetuiError(f"unknown dataset {args.dataset!r} (one of {', '.join(data.NAMES)}, or --data PATH)")
+    if args.limit is not None and args.limit < 1:
+        raise AetuiError("--limit must be at least 1")
+    where = None if args.data is None else Path(args.data).resolve()  # sessions record where, for resuming
+    return lambda: data.load(args.dataset, where).limited(args.limit)
+
+
+def train(args) -> int:
+    """`aetui train`."""
+    from aetui.core import hparams, recipe, training
+
+    r = recipe.find(args.recipe, paths.recipe_dirs())
+    overrides = hparams.parse_assignments(args.set, r.tunables)
+    for key, value in (("epochs", args.epochs), ("batch_size", args.batch_size)):
+        if value is not None:
+            hparams.RUN_SETTINGS[key].check(value)
+    if args.strategy and args.gpu is not None:
+        raise AetuiError("--gpu and --strategy mirrored do not mix: mirrored uses every visible GPU "
+                         "(limit them with CUDA_VISIBLE_DEVICES)")
+    dataset = dataset_loader(args)()
+    return _headless(r, dataset, lambda reporter, controls: training.train(
+        r, dataset, paths.session_store(args.sessions), params=overrides, epochs=args.epochs,
+        batch_size=args.batch_size, name=args.session, on_event=reporter, controls=controls, gpu=args.gpu,
+        strategy=args.strategy))
+
+
+def sweep(args) -> int:
+    """`aetui sweep`: plan the grid, run it on a backend, print each trial as it ends."""
+    from rich.console import Console
+
+    from aetui.core import hparams, recipe, sweep
+
+    r = recipe.find(args.recipe, paths.recipe_dirs())
+    grid = sweep.parse_grid(args.grid, r.tunables)
+    for key, value in (("epochs", args.epochs), ("batch_size", args.batch_size)):
+        if value is not None:
+            hparams.RUN_SETTINGS[key].check(value)
+    if args.workers is not None and args.workers < 1:
+        raise AetuiError("--workers must be at least 1")
+    if args.address and args.backend != "ray":
+        raise AetuiError("--address joins a Ray cluster: add --backend ray")
+    dataset = dataset_loader(args)()  # fails here, once, rather than in every trial
+    where = {"dataset": args.dataset, "path": None if args.data is None else str(Path(args.data).resolve()),
+             "limit": args.limit}
+    store = paths.session_store(args.sessions)
+    plan, trials = sweep.plan(r, grid, store, args.name, where, args.epochs, args.batch_size, args.strategy,
+                              args.backend)
+    console = Console(highlight=False)
+    console.print(f"Sweep {plan.name}: {len(trials)} trials of {r.name} on {dataset.name} "
+                  f"({len(dataset.x_train)} images), backend {args.backend}; sessions in {store}")
+    if args.backend == "ray":
+        results = sweep.run_ray(trials, address=args.address)
+    else:
+        results = sweep.run_local(trials, workers=args.workers)
+    outcomes = []
+    for n, outcome in enumerate(results, 1):
+        outcomes.append(outcome)
+        val = outcome.get("val_loss")
+        console.print(f"[{n}/{len(trials)}] {outcome['name']}: {outcome['status']}, {outcome.get('epochs', 0)} "
+                      f"epoch(s)" + (f", val loss {val:.4g}" if isinstance(val, (int, float)) else "")
+                      + (f" ({outcome['reason']})" if outcome["status"] not in ("finished",) else ""))
+    finished = sorted((o for o in outcomes if isinstance(o.get("val_loss"), (int, float))), key=lambda o: o["val_loss"])
+    if finished:
+        console.print(f"Best: {finished[0]['name']} (val loss {finished[0]['val_loss']:.4g}). "
+                      f"Compare them all: aetui compare {plan.name}")
+    return 0 if all(o["status"] == "finished" for o in outcomes) else 1
+
+
+def resume(args) -> int:
+    """`aetui resume`."""
+    from aetui.core import hparams, sessions, training
+
+    session = sessions.find(paths.session_store(args.sessions), args.session)
+    r = session.recipe()
+    overrides = hparams.parse_assignments(args.set, r.tunables)
+    epochs = args.epochs or int(session.meta.get("epochs") or 0)
+    hparams.RUN_SETTINGS["epochs"].check(epochs)
+    training.check_resumable(session, epochs)
+    dataset = _resume_data(args, session)
+    return _headless(r, dataset, lambda reporter, controls: training.resume(
+        session.path, dataset, params=overrides, epochs=epochs, on_event=reporter, controls=controls,
+        gpu=args.gpu))
+
+
+def _resume_data(args, session):
+    """The data a session was trained on: as given on the command line, or as its record says."""
+    from aetui.core import data
+
+    stored = session.meta.get("dataset", {})
+    if args.limit is None and isinstance(stored.get("train"), int):
+        args.limit = stored["train"]
+    if args.data is not None or args.dataset != "auto" or os.environ.get("AETUI_DATA"):
+        return dataset_loader(args)()
+    name, source = str(stored.get("name", "")), str(stored.get("source", "")).split(" (first ")[0]
+    if source and Path(source).exists():
+        return data.load_path(Path(source)).limited(args.limit)
+    if name in data.NAMES and name != "auto" and (name == "digits" or source.startswith("keras.datasets")):
+        return data.load(name).limited(args.limit)
+    raise AetuiError(f"{session.name} was trained on {name or '?'} from {source or '?'}, which is not there "
+                     f"now: pass --data PATH or --dataset NAME")
+
+
+def _headless(r, dataset, job) -> int:
+    """Run `job(reporter, controls)` (a training) in a thread, printing its events.
+
+    Ctrl-C stops after the current batch (twice: at once). SIGHUP (the connection dropped)
+    finishes and saves the epoch in progress, then stops with status `interrupted`; SIGTERM stops
+    after the current batch, also `interrupted`. Under nohup SIGHUP is ignored and the run goes on.
+    """
+    from aetui.core import training
+
+    reporter = ConsoleReporter(r, dataset)
+    controls = training.Controls(r.tunables)
+    outcome: dict = {}
+
+    def work() -> None:
+        try:
+            outcome["path"] = job(reporter, controls)
+        except BaseException as err:  # handed to the main thread, which re-raises it
+            outcome["error"] = err
+
+    def interrupt(signum, frame) -> None:
+        if controls.stopping:
+            raise KeyboardInterrupt
+        reporter.say("Stopping after this batch (completed epochs are saved); press Ctrl-C again to abort.")
+        controls.stop()
+
+    terminal = [fd for fd in (0, 1, 2) if os.isatty(fd)]
+
+    def hangup(signum, frame) -> None:
+        detach(terminal)
+        controls.interrupt("the connection dropped (SIGHUP)", finish_epoch=True)
+
+    def terminate(signum, frame) -> None:
+        controls.interrupt("terminated (SIGTERM)")
+
+    handlers = {signal.SIGINT: interrupt, signal.SIGTERM: terminate}
+    if signal.getsignal(signal.SIGHUP) == signal.SIG_IGN:
+        reporter.say("[dim]Running under nohup: the run goes on if the connection drops.[/]")
+    else:
+        handlers[signal.SIGHUP] = hangup
+        reporter.say("[dim]If the connection drops, the epoch in progress is saved and the run stops; "
+                     "to keep it going after you log out, start it with `nohup aetui ... > run.log 2>&1 &`.[/]")
+    previous = {signum: signal.signal(signum, handler) for signum, handler in handlers.items()}
+    worker = threading.Thread(target=work, name="aetui-train", daemon=True)
+    try:
+        worker.start()
+        while worker.is_alive():
+            worker.join(0.2)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        reporter.close()
+    if "error" in outcome:
+        raise outcome["error"]
+    return 0 if reporter.status in ("finished", "stopped") else 1

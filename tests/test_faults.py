@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 
 import h5py
-import pytest
 
 from aetui.core import sessions
 
