@@ -98,9 +98,9 @@ def stderr_to(path: Path):
 
 def gpu_count() -> int:
     """GPUs visible to TensorFlow (listing them does not allocate memory)."""
+    configure()  # first: it imports TensorFlow with its start-up chatter sent to the log
     import tensorflow as tf
 
-    configure()
     return len(tf.config.list_physical_devices("GPU"))
 
 
