@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from rich import box
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -70,7 +71,7 @@ def sweep_table(sweep: Sweep, trials: list[Session]) -> Table:
     """Each trial's final losses and figures by its hyperparameter values, best first."""
     columns, rows = ranking(trials, list(sweep.grid))
     table = Table(*[c.replace("_", " ") for c in columns], title=f"sweep {sweep.name}: final epoch of each "
-                  "trial, best validation loss first", title_justify="left")
+                  "trial, best validation loss first", title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1))
     for i, row in enumerate(rows):
         table.add_row(*row, style="bold" if i == 0 else None)
     return table
