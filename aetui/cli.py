@@ -50,7 +50,6 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--workers", type=int, metavar="N",
                        help="local: trials at once (default: one per GPU, else 2)")
     sweep.add_argument("--address", metavar="ADDR", help="ray: join this Ray cluster (e.g. auto, or HOST:6379)")
-    sweep.add_argument("--strategy", choices=("mirrored",), help="each trial across its visible GPUs")
     _run_args(sweep, gpu=False)
 
     resume = sub.add_parser("resume", help="go on training a stopped, interrupted or diverged session")

@@ -138,9 +138,7 @@ def train(args) -> int:
 
     r = recipe.find(args.recipe, paths.recipe_dirs())
     overrides = hparams.parse_assignments(args.set, r.tunables)
-    for key, value in (("epochs", args.epochs), ("batch_size", args.batch_size)):
-        if value is not None:
-            hparams.RUN_SETTINGS[key].check(value)
+    check_settings(args)
     if args.strategy and args.gpu is not None:
         raise AetuiError("--gpu and --strategy mirrored do not mix: mirrored uses every visible GPU "
                          "(limit them with CUDA_VISIBLE_DEVICES)")
@@ -152,26 +150,25 @@ def train(args) -> int:
 
 
 def sweep(args) -> int:
-    """`aetui sweep`: plan the grid, run it on a backend, print each trial as it ends."""
-    from rich.console import Console
+    """`aetui sweep`: plan the grid, run it on a backend, print each trial as it ends.
 
-    from aetui.core import hparams, recipe, sweep
+    Ctrl-C (or the connection dropping, unless under nohup) stops it: trials not started are
+    dropped, running ones stop after their batch (`interrupted`, each resumable)."""
+    from aetui.core import data, recipe, sweep
 
     r = recipe.find(args.recipe, paths.recipe_dirs())
     grid = sweep.parse_grid(args.grid, r.tunables)
-    for key, value in (("epochs", args.epochs), ("batch_size", args.batch_size)):
-        if value is not None:
-            hparams.RUN_SETTINGS[key].check(value)
+    check_settings(args)
     if args.workers is not None and args.workers < 1:
         raise AetuiError("--workers must be at least 1")
     if args.address and args.backend != "ray":
         raise AetuiError("--address joins a Ray cluster: add --backend ray")
     dataset = dataset_loader(args)()  # fails here, once, rather than in every trial
-    where = {"dataset": args.dataset, "path": None if args.data is None else str(Path(args.data).resolve()),
-             "limit": args.limit}
+    source = args.data or (os.environ.get("AETUI_DATA") if args.dataset == "auto" else None)
+    where = {"dataset": dataset.name if dataset.name in data.NAMES else args.dataset, "limit": args.limit,
+             "path": None if source is None else str(Path(source).resolve())}  # what every trial loads
     store = paths.session_store(args.sessions)
-    plan, trials = sweep.plan(r, grid, store, args.name, where, args.epochs, args.batch_size, args.strategy,
-                              args.backend)
+    plan, trials = sweep.plan(r, grid, store, args.name, where, args.epochs, args.batch_size, backend=args.backend)
     console = Console(highlight=False)
     console.print(f"Sweep {plan.name}: {len(trials)} trials of {r.name} on {dataset.name} "
                   f"({len(dataset.x_train)} images), backend {args.backend}; sessions in {store}")
@@ -180,17 +177,43 @@ def sweep(args) -> int:
     else:
         results = sweep.run_local(trials, workers=args.workers)
     outcomes = []
-    for n, outcome in enumerate(results, 1):
-        outcomes.append(outcome)
-        val = outcome.get("val_loss")
-        console.print(f"[{n}/{len(trials)}] {outcome['name']}: {outcome['status']}, {outcome.get('epochs', 0)} "
-                      f"epoch(s)" + (f", val loss {val:.4g}" if isinstance(val, (int, float)) else "")
-                      + (f" ({outcome['reason']})" if outcome["status"] not in ("finished",) else ""))
+    hangup = signal.getsignal(signal.SIGHUP)
+    if hangup != signal.SIG_IGN:  # a dropped connection stops the sweep as Ctrl-C does
+        signal.signal(signal.SIGHUP, signal.default_int_handler)
+    try:
+        for n, outcome in enumerate(results, 1):
+            outcomes.append(outcome)
+            val = outcome.get("val_loss")
+            say(console, f"[{n}/{len(trials)}] {outcome['name']}: {outcome['status']}, {outcome.get('epochs', 0)} "
+                         f"epoch(s)" + (f", val loss {val:.4g}" if isinstance(val, (int, float)) else "")
+                         + (f" ({outcome['reason']})" if outcome["status"] != "finished" else ""))
+    except KeyboardInterrupt:
+        say(console, "Stopping the sweep: trials in progress stop after their batch; `aetui resume SESSION` "
+                     "goes on with one.")
+        results.close()
+        return 1
+    finally:
+        signal.signal(signal.SIGHUP, hangup)
     finished = sorted((o for o in outcomes if isinstance(o.get("val_loss"), (int, float))), key=lambda o: o["val_loss"])
     if finished:
-        console.print(f"Best: {finished[0]['name']} (val loss {finished[0]['val_loss']:.4g}). "
-                      f"Compare them all: aetui compare {plan.name}")
+        say(console, f"Best: {finished[0]['name']} (val loss {finished[0]['val_loss']:.4g}). "
+                     f"Compare them all: aetui compare {plan.name}")
     return 0 if all(o["status"] == "finished" for o in outcomes) else 1
+
+
+def say(console: Console, text: str) -> None:
+    """Print a line; a terminal that went away is no error (the sessions have everything)."""
+    with contextlib.suppress(OSError):
+        console.print(text)
+
+
+def check_settings(args) -> None:
+    """`--epochs` and `--batch-size`, where given, within their ranges."""
+    from aetui.core import hparams
+
+    for key, value in (("epochs", args.epochs), ("batch_size", getattr(args, "batch_size", None))):
+        if value is not None:
+            hparams.RUN_SETTINGS[key].check(value)
 
 
 def resume(args) -> int:
@@ -200,7 +223,7 @@ def resume(args) -> int:
     session = sessions.find(paths.session_store(args.sessions), args.session)
     r = session.recipe()
     overrides = hparams.parse_assignments(args.set, r.tunables)
-    epochs = args.epochs or int(session.meta.get("epochs") or 0)
+    epochs = args.epochs if args.epochs is not None else int(session.meta.get("epochs") or 0)
     hparams.RUN_SETTINGS["epochs"].check(epochs)
     training.check_resumable(session, epochs)
     dataset = _resume_data(args, session)
@@ -211,20 +234,13 @@ def resume(args) -> int:
 
 def _resume_data(args, session):
     """The data a session was trained on: as given on the command line, or as its record says."""
-    from aetui.core import data
+    from aetui.core import training
 
-    stored = session.meta.get("dataset", {})
-    if args.limit is None and isinstance(stored.get("train"), int):
-        args.limit = stored["train"]
     if args.data is not None or args.dataset != "auto" or os.environ.get("AETUI_DATA"):
+        if args.limit is None and isinstance(session.meta.get("dataset", {}).get("train"), int):
+            args.limit = session.meta["dataset"]["train"]
         return dataset_loader(args)()
-    name, source = str(stored.get("name", "")), str(stored.get("source", "")).split(" (first ")[0]
-    if source and Path(source).exists():
-        return data.load_path(Path(source)).limited(args.limit)
-    if name in data.NAMES and name != "auto" and (name == "digits" or source.startswith("keras.datasets")):
-        return data.load(name).limited(args.limit)
-    raise AetuiError(f"{session.name} was trained on {name or '?'} from {source or '?'}, which is not there "
-                     f"now: pass --data PATH or --dataset NAME")
+    return training.recorded_data(session)
 
 
 def _headless(r, dataset, job) -> int:

@@ -83,3 +83,50 @@ def test_bad_grids_are_one_clear_line(tmp_path, args, fragment):
                           "--dataset", "digits", *args], capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and fragment in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
     assert not (tmp_path / "s").exists()
+
+
+def test_a_retry_of_a_trial_that_saved_no_epoch_takes_up_the_same_session(tmp_path, recipes):
+    plan, trials = sweep.plan(recipes["ae-32"], {"learning_rate": [1e-3]}, tmp_path, "early",
+                              {"dataset": "digits", "limit": 256}, epochs=2)
+    first = trials[0]
+    controls = training.Controls(recipes["ae-32"].tunables)
+    controls.interrupt("the worker died")  # before the first batch ends
+    from aetui.core import data
+
+    training.train(recipes["ae-32"], data.load("digits").limited(256), tmp_path, params=first.params, epochs=2,
+                   name=first.name, controls=controls)
+    assert sessions.open_session(tmp_path / first.name).epochs_done == 0
+    assert sweep.run_trial(first)["status"] == "finished"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [first.name, "early.sweep.json"]  # no `-2` beside it
+    assert sessions.open_session(tmp_path / first.name).epochs_done == 2
+
+
+def test_trials_are_numbered_when_their_values_do_not_fit_a_name(tmp_path, recipes):
+    grid = {"learning_rate": [1e-3, 2e-3], "beta": [1.0], "p": [0.05], "weight_decay": [0.0001234567]}
+    plan, trials = sweep.plan(recipes["sparse-kl-wd"], grid, tmp_path, "a-rather-long-sweep-name-for-a-grid-of-four",
+                              {"dataset": "digits"}, epochs=1)
+    assert [t.name for t in trials] == [f"{plan.name}-t000", f"{plan.name}-t001"]
+    assert sweep.trial_names("s", [{"beta": 0.1}, {"beta": 3.0}]) == ["s-beta0.1", "s-beta3"]
+
+
+def test_ctrl_c_stops_a_local_sweep_and_leaves_its_trials_resumable(tmp_path):
+    import signal
+    import time
+
+    child = subprocess.Popen([sys.executable, "-m", "aetui", "--sessions", str(tmp_path), "sweep", "ae-32",
+                              "--grid", "learning_rate=0.001,0.002,0.003", "--epochs", "10000", "--dataset", "digits",
+                              "--name", "stop", "--workers", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, env={**os.environ, "COLUMNS": "200"})
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        found = [sessions.open_session(p) for p in tmp_path.iterdir() if (p / sessions.META).exists()]
+        if len(found) == 2 and all(s.epochs_done >= 1 for s in found):
+            break
+        time.sleep(0.3)
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=120)
+    assert child.returncode == 1 and "Traceback" not in out + err, out + err
+    assert "Stopping the sweep" in out
+    found = [sessions.open_session(p) for p in tmp_path.iterdir() if (p / sessions.META).exists()]
+    assert len(found) == 2 and {s.status for s in found} == {"interrupted"}, [(s.name, s.status) for s in found]
+    assert all("the sweep was stopped" in s.meta["reason"] for s in found)

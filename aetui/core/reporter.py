@@ -19,9 +19,10 @@ from aetui.core.sessions import SessionWriter
 from aetui.core.training import Controls, EventSink, to_u8
 
 
-def saved(epochs: int) -> str:
-    """`epochs 1-3 are saved`, in words."""
-    return {0: "no epoch was saved", 1: "epoch 1 is saved"}.get(epochs, f"epochs 1-{epochs} are saved")
+def write_failure(where, err: OSError, epochs: int) -> str:
+    """Why a run stopped when the session could not be written, what is kept, and what to do."""
+    kept = {0: "no epoch was saved", 1: "epoch 1 is saved"}.get(epochs, f"epochs 1-{epochs} are saved")
+    return f"cannot write to {where}: {err.strerror or err}; {kept}; free space, then resume"
 
 
 class Reporter(keras.callbacks.Callback):
@@ -101,8 +102,7 @@ class Reporter(keras.callbacks.Callback):
         try:
             self.end_epoch(logs)
         except OSError as err:  # disk full, folder made read-only: stop, keeping what is saved
-            self.write_error = (f"cannot write to {self.writer.path}: {err.strerror or err}; {saved(self.epochs_done)}"
-                                f"; free space, then resume")
+            self.write_error = write_failure(self.writer.path, err, self.epochs_done)
             self.model_stop(True)
         if self.controls.at_epoch_end.is_set():
             self.model_stop(True)
@@ -179,8 +179,8 @@ class Reporter(keras.callbacks.Callback):
         return "finished", f"{done} epoch(s)"
 
     def finish(self, status: str, reason: str) -> None:
-        """Record the end of the run; a write that fails now (a full disk) leaves the status to
-        `killed`, read from the dead process, and the event still reaches the user."""
+        """Record the end of the run and let go of the session; a write that fails now (a full
+        disk) leaves it reading `killed` (resumable), and the event still reaches the user."""
         self.controls.detach()
         event = events.TrainingFinished(status, reason, self.epochs_done, self.step)
         try:
@@ -189,4 +189,5 @@ class Reporter(keras.callbacks.Callback):
             self.writer.update(status=status, reason=reason, epochs_done=self.epochs_done)
         except OSError:
             pass
+        self.writer.close()  # no longer running (read as `killed` if the status could not be written)
         self.emit(event)

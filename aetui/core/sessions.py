@@ -34,6 +34,8 @@ FORMAT = 1
 META = "session.json"
 HISTORY = "history.jsonl"
 FIXED = "fixed.npz"
+LOCK = ".lock"
+"""Held (flock) by the process writing the session: `running` is true exactly while it is held."""
 SNAPSHOTS = "snapshots"
 WEIGHTS = "weights"
 SUMMARY_COLUMNS = ("session", "model", "data", "epochs", "best val", "status", "date")
@@ -96,6 +98,25 @@ class SessionWriter:
     def __init__(self, path: Path, meta: dict[str, Any]):
         self.path = path
         self.meta = meta
+        self._lock: int | None = None
+
+    def hold(self) -> None:
+        """Take the session's lock for as long as this process writes it (the OS lets go if it dies)."""
+        import fcntl
+
+        fd = os.open(self.path / LOCK, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise AetuiError(f"{self.name} is being trained by another process") from None
+        self._lock = fd
+
+    def close(self) -> None:
+        """Let go of the session (it is no longer running)."""
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
 
     @classmethod
     def create(cls, store: Path, name: str, meta: dict[str, Any]) -> SessionWriter:
@@ -111,12 +132,14 @@ class SessionWriter:
                 continue
         else:
             raise AetuiError(f"too many sessions named {base!r} in {store}")
+        writer = cls(candidate, {})
+        writer.hold()
         (candidate / SNAPSHOTS).mkdir()
         (candidate / WEIGHTS).mkdir()
         meta = {"format": FORMAT, "name": candidate.name, "status": "running", "epochs_done": 0,
                 "best_val_loss": None, "created": _now(), "updated": _now(),
                 "pid": os.getpid(), "host": socket.gethostname(), **meta}
-        writer = cls(candidate, meta)
+        writer.meta = meta
         write_json(candidate / META, meta)
         return writer
 
@@ -126,6 +149,8 @@ class SessionWriter:
         history of an unfinished epoch, its snapshot and weights, half-written temporary files) is
         dropped, so the folder reads as if the run had stopped right after that epoch."""
         path, done = session.path, session.epochs_done
+        writer = cls(path, dict(session.meta))
+        writer.hold()  # before anything changes: two resumes of one session cannot both go on
         good = []
         for line in (path / HISTORY).read_text(encoding="utf-8").splitlines() if (path / HISTORY).exists() else []:
             try:
@@ -142,7 +167,6 @@ class SessionWriter:
                 match = re.fullmatch(pattern, file.name)
                 if match and int(match.group(1)) > done:
                     file.unlink(missing_ok=True)
-        writer = cls(path, dict(session.meta))
         writer.update(status="running", reason="", epochs_done=done, pid=os.getpid(), host=socket.gethostname())
         return writer
 
@@ -184,7 +208,8 @@ class SessionWriter:
     def prune_weights(self, epoch: int) -> None:
         """Drop the weights of epochs before `epoch` (call once `epoch` is recorded as done)."""
         for old in (self.path / WEIGHTS).glob("epoch-*.weights.h5"):
-            if old.name < weights_name(epoch):
+            match = re.fullmatch(r"epoch-(\d+)\.weights\.h5", old.name)
+            if match and int(match.group(1)) < epoch:
                 old.unlink(missing_ok=True)
 
 
@@ -200,16 +225,17 @@ def weights_bytes(model) -> bytes:
 
     try:
         from keras.src.saving.saving_lib import H5IOStore, _save_state
-    except ImportError:  # another Keras layout
+
+        buffer = io.BytesIO()
+        store = H5IOStore(buffer, mode="w")
+        _save_state(model, weights_store=store, assets_store=None, inner_path="", visited_saveables=set())
+        store.close()
+        return buffer.getvalue()
+    except (ImportError, TypeError, AttributeError):  # another Keras layout
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "model.weights.h5"
             model.save_weights(str(path))
             return path.read_bytes()
-    buffer = io.BytesIO()
-    store = H5IOStore(buffer, mode="w")
-    _save_state(model, weights_store=store, assets_store=None, inner_path="", visited_saveables=set())
-    store.close()
-    return buffer.getvalue()
 
 
 def _now() -> str:
@@ -248,9 +274,12 @@ class Session:
     def status(self) -> str:
         """The recorded status, or `killed` if it says running but its process is gone."""
         status = self.meta.get("status", "unknown")
-        if status == "running" and self.meta.get("host") == socket.gethostname():
-            if not _alive(self.meta.get("pid")):
-                return "killed"
+        if status != "running":
+            return status
+        if (self.path / LOCK).exists():
+            return "running" if _locked(self.path / LOCK) else "killed"
+        if self.meta.get("host") == socket.gethostname() and not _alive(self.meta.get("pid")):
+            return "killed"  # a session written before sessions were locked
         return status
 
     @property
@@ -289,6 +318,23 @@ class Session:
 
         return Recipe.from_dict(self.meta.get("recipe"), name=self.meta.get("recipe", {}).get("name", "?"),
                                 source=f"session {self.name}")
+
+
+def _locked(path: Path) -> bool:
+    """Whether some process holds the session lock at `path`."""
+    import fcntl
+
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
 
 
 def _alive(pid: Any) -> bool:
@@ -359,7 +405,7 @@ def open_session(path: Path) -> Session:
 def find(store: Path, name: str) -> Session:
     """Open the session called `name` in `store` (or at the path `name`)."""
     direct = Path(name)
-    if (direct / META).exists() or os.sep in name or direct.is_dir():  # a folder path, not a name
+    if (direct / META).exists() or os.sep in name:  # a folder path, not a name
         return open_session(direct)
     return open_session(inside(store, name))
 

@@ -13,6 +13,7 @@ import itertools
 import json
 import math
 import os
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -24,6 +25,8 @@ from aetui.core.recipe import Recipe
 from aetui.paths import inside, safe_name
 
 SUFFIX = ".sweep.json"
+NAME_LIMIT = 80
+"""Session names are cut at this length (`paths.safe_name`)."""
 BACKENDS = ("local", "ray")
 
 
@@ -53,9 +56,14 @@ def combinations(grid: dict[str, list[float]]) -> list[dict[str, float]]:
     return [dict(zip(names, values)) for values in itertools.product(*(grid[n] for n in names))]
 
 
-def trial_name(sweep: str, params: dict[str, float]) -> str:
-    """`sweep-beta0.1-p0.05`: a trial's session name, readable and unique within its sweep."""
-    return safe_name(sweep + "".join(f"-{k}{v:g}" for k, v in params.items()))
+def trial_names(sweep: str, combos: list[dict[str, float]]) -> list[str]:
+    """`sweep-beta0.1-p0.05` per combination: readable, and unique within the sweep; numbered
+    (`sweep-t007`) where the values would not fit a name or print alike."""
+    names = [safe_name(sweep + "".join(f"-{k}{v:g}" for k, v in combo.items())) for combo in combos]
+    fits = all(len(sweep + "".join(f"-{k}{v:g}" for k, v in c.items())) <= NAME_LIMIT for c in combos)
+    if fits and len(set(names)) == len(names):
+        return names
+    return [f"{sweep}-t{i:03d}" for i in range(len(combos))]
 
 
 @dataclass(frozen=True)
@@ -94,7 +102,7 @@ def plan(recipe: Recipe, grid: dict[str, list[float]], store: Path, name: str | 
     """Name the sweep and its trials and write its manifest; nothing is trained yet."""
     if backend not in BACKENDS:
         raise AetuiError(f"unknown backend {backend!r} (one of {', '.join(BACKENDS)})")
-    store.mkdir(parents=True, exist_ok=True)
+    _written(lambda: store.mkdir(parents=True, exist_ok=True), store)
     base = safe_name(name or f"{recipe.name}-sweep-{time.strftime('%Y%m%d-%H%M%S')}")
     for n in range(1, 1000):
         candidate = base if n == 1 else f"{base}-{n}"
@@ -103,57 +111,97 @@ def plan(recipe: Recipe, grid: dict[str, list[float]], store: Path, name: str | 
     else:
         raise AetuiError(f"too many sweeps named {base!r} in {store}")
     combos = combinations(grid)
-    trials = [Trial(candidate, i, trial_name(candidate, combo), recipe.to_dict(), combo, str(store), data, epochs,
-                    batch_size, strategy) for i, combo in enumerate(combos)]
-    if len({t.name for t in trials}) != len(trials):
-        raise AetuiError("two grid values print the same; use values that differ in their first 6 digits")
+    names = trial_names(candidate, combos)
+    trials = [Trial(candidate, i, names[i], recipe.to_dict(), combo, str(store.resolve()), data, epochs, batch_size,
+                    strategy) for i, combo in enumerate(combos)]
     sweep = Sweep(candidate, recipe.name, grid, [t.name for t in trials], backend, time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                   epochs)
     from aetui.core.sessions import write_json
 
-    write_json(inside(store, candidate + SUFFIX), asdict(sweep))
+    _written(lambda: write_json(inside(store, candidate + SUFFIX), asdict(sweep)), store)
     return sweep, trials
 
 
+def _written(action, store: Path):
+    """A write into the store; a full disk or a read-only folder becomes one clear line."""
+    try:
+        return action()
+    except OSError as err:
+        raise AetuiError(f"cannot write to {store}: {err.strerror or err}; free space or pass --sessions DIR "
+                         "with a writable folder") from None
+
+
 def run_trial(trial: Trial) -> dict:
-    """Train one trial (in whatever process runs it); returns its outcome as plain data."""
+    """Train one trial (in whatever process runs it); returns its outcome as plain data.
+
+    A trial whose session exists already (an earlier attempt died) goes on with it rather than
+    starting another. SIGTERM (the sweep being stopped) ends it after the current batch,
+    `interrupted` and resumable.
+    """
+    import signal
+
     from aetui.core import data, training
     from aetui.core.recipe import Recipe as RecipeCls
     from aetui.core.sessions import META, open_session
 
     store = Path(trial.store)
+    if _stopping.is_set():
+        return {"name": trial.name, "status": "cancelled", "reason": "the sweep was stopped", "epochs": 0}
     try:
         recipe = RecipeCls.from_dict(trial.recipe, name=trial.recipe.get("name", "?"), source=f"sweep {trial.sweep}")
+        controls = _running["controls"] = training.Controls(recipe.tunables)
+        if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) != _stop:
+            signal.signal(signal.SIGTERM, _stop)
         dataset = data.load(trial.data.get("dataset", "auto"), trial.data.get("path")).limited(trial.data.get("limit"))
         earlier = open_session(store / trial.name) if (store / trial.name / META).exists() else None
-        if earlier is not None and earlier.status == "finished":  # done by an earlier attempt
-            path = earlier.path
-        elif earlier is not None and earlier.epochs_done and earlier.status != "running":  # a retry goes on
-            path = training.resume(earlier.path, dataset, batch_interval=5.0)
-        else:
+        if earlier is None:
             path = training.train(recipe, dataset, store, params=trial.params, epochs=trial.epochs,
                                   batch_size=trial.batch_size, name=trial.name, batch_interval=5.0,
-                                  strategy=trial.strategy,
+                                  strategy=trial.strategy, controls=controls,
                                   extra_meta={"sweep": {"name": trial.sweep, "trial": trial.index,
                                                         "params": trial.params}})
+        elif earlier.status == "finished" or earlier.epochs_done >= int(earlier.meta.get("epochs") or 0):
+            path = earlier.path  # done by an earlier attempt
+        else:
+            path = training.resume(earlier.path, dataset, batch_interval=5.0, controls=controls)
         session = open_session(path)
-        last = session.epochs[-1].logs if session.epochs else {}
+        last = final_figures(session)
         return {"name": trial.name, "status": session.status, "epochs": session.epochs_done,
-                "val_loss": last.get("val_loss"), "loss": last.get("loss"), "reason": session.meta.get("reason", ""),
-                "device": session.meta.get("device", "")}
+                "val_loss": last.get("val_loss"), "loss": last.get("loss"), "reason": session.meta.get("reason", "")}
     except AetuiError as err:
         return {"name": trial.name, "status": "failed", "reason": str(err), "epochs": 0}
+    except Exception as err:  # a bug or a device error: this trial fails, the sweep goes on
+        return {"name": trial.name, "status": "failed", "reason": f"{type(err).__name__}: {err}", "epochs": 0}
     finally:
         from aetui.core import backend
 
+        _running.pop("controls", None)
         backend.clear()
+
+
+_stopping = threading.Event()
+"""Set in a worker process once its sweep is stopped: no further trial starts there."""
+_running: dict = {}
+"""The controls of the trial this process is training, for `_stop`."""
+
+
+def _stop(signum=None, frame=None) -> None:
+    """SIGTERM in a worker: the trial in progress stops after its batch, and no other starts."""
+    _stopping.set()
+    if "controls" in _running:
+        _running["controls"].interrupt("the sweep was stopped")
 
 
 def _pool_init(devices) -> None:
     """A local worker takes one device for its lifetime: `CUDA_VISIBLE_DEVICES` before TensorFlow
-    loads (so inside the worker its GPU is GPU 0)."""
+    loads (so inside the worker its GPU is GPU 0). Ctrl-C and a hangup are the sweep's to handle."""
+    import signal
+
     from aetui.core.backend import log_path
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stop)
     device = devices.get()
     if device is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = device
@@ -163,24 +211,44 @@ def _pool_init(devices) -> None:
 
 def run_local(trials: list[Trial], workers: int | None = None, gpus: int | None = None) -> Iterator[dict]:
     """Run trials in a pool of processes, one per GPU (else `workers`, default 2), yielding outcomes
-    as trials finish."""
+    as trials finish. A worker that dies takes the pool with it: the trials it had not finished
+    run again in a new pool (once), going on from their sessions.
+
+    Closing the generator early (Ctrl-C in the caller) cancels the trials not started and stops
+    the running ones after their current batch (SIGTERM: `interrupted`, resumable).
+    """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
 
     ids = visible_gpus() if gpus is None else [str(i) for i in range(gpus)]
-    size = max(1, min(len(trials), workers or (len(ids) or 2)))
     context = multiprocessing.get_context("spawn")  # TensorFlow does not survive a fork
-    devices = context.Manager().Queue()
-    for i in range(size):
-        devices.put(ids[i % len(ids)] if ids else None)
-    with ProcessPoolExecutor(size, mp_context=context, initializer=_pool_init, initargs=(devices,)) as pool:
-        futures = {pool.submit(run_trial, t): t for t in trials}
-        for future in as_completed(futures):
-            try:
-                yield future.result()
-            except Exception as err:  # the worker process died (killed, out of memory)
-                yield {"name": futures[future].name, "status": "failed", "epochs": 0,
-                       "reason": f"the worker process ended: {type(err).__name__}: {err}"}
+    todo, tries = list(trials), {t.name: 0 for t in trials}
+    while todo:
+        size = max(1, min(len(todo), workers or (len(ids) or 2)))
+        devices = context.Queue()
+        for i in range(size):
+            devices.put(ids[i % len(ids)] if ids else None)
+        pool = ProcessPoolExecutor(size, mp_context=context, initializer=_pool_init, initargs=(devices,))
+        futures = {pool.submit(run_trial, t): t for t in todo}
+        todo = []
+        try:
+            for future in as_completed(futures):
+                trial = futures[future]
+                try:
+                    yield future.result()
+                except BrokenProcessPool:
+                    tries[trial.name] += 1
+                    if tries[trial.name] <= 1:
+                        todo.append(trial)
+                    else:
+                        yield {"name": trial.name, "status": "failed", "epochs": 0,
+                               "reason": "its worker process died twice"}
+        finally:
+            if todo or not all(f.done() for f in futures):  # stopped early, or broken
+                for child in multiprocessing.active_children():
+                    child.terminate()  # SIGTERM: running trials stop after their batch
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def run_ray(trials: list[Trial], address: str | None = None, gpus_per_trial: float | None = None,
@@ -208,7 +276,7 @@ def run_ray(trials: list[Trial], address: str | None = None, gpus_per_trial: flo
             options["num_gpus"] = gpus_per_trial  # Ray sets CUDA_VISIBLE_DEVICES for the task
         else:
             options["runtime_env"] = {"env_vars": {"CUDA_VISIBLE_DEVICES": ""}}  # no GPU grabbed by accident
-        task = ray.remote(**options)(run_trial)
+        task = ray.remote(**options)(run_trial)  # (max_retries: Ray reruns a trial whose worker died)
         pending = {task.remote(t): t for t in trials}
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
@@ -235,12 +303,21 @@ def visible_gpus() -> list[str]:
 
 
 def read(path: Path) -> Sweep:
-    """A sweep manifest."""
+    """A sweep manifest, checked: names are plain names inside the store, values are numbers."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-        return Sweep(**{k: raw[k] for k in ("name", "recipe", "grid", "trials", "backend", "created")},
-                     epochs=raw.get("epochs"))
-    except (OSError, ValueError, KeyError, TypeError) as err:
+        sweep = Sweep(**{k: raw[k] for k in ("name", "recipe", "grid", "trials", "backend", "created")},
+                      epochs=raw.get("epochs"))
+        ok = (all(isinstance(v, str) for v in (sweep.name, sweep.recipe, sweep.backend, sweep.created))
+              and isinstance(sweep.grid, dict) and isinstance(sweep.trials, list)
+              and all(isinstance(v, list) and all(isinstance(x, (int, float)) for x in v) for v in sweep.grid.values())
+              and all(isinstance(t, str) for t in sweep.trials))
+        if not ok:
+            raise TypeError("a field has the wrong type")
+        for name in sweep.trials:
+            inside(path.parent, name)
+        return sweep
+    except (OSError, ValueError, KeyError, TypeError, AetuiError) as err:
         raise AetuiError(f"{path.name} is not a readable sweep ({type(err).__name__})") from None
 
 
@@ -259,7 +336,7 @@ def list_sweeps(store: Path) -> list[Sweep]:
 def find(store: Path, name: str) -> Sweep | None:
     """The sweep called `name` in `store`, or None."""
     path = store / (name + SUFFIX)
-    return read(inside(store, path.name)) if "/" not in name and path.exists() else None
+    return read(inside(store, path.name)) if path.exists() else None
 
 
 def final_figures(session) -> dict[str, float]:
@@ -306,7 +383,7 @@ def ranking(trials: list, grid: list[str]) -> tuple[list[str], list[list[str]]]:
     columns = [*grid, "status", "epochs", "val_loss", "loss", *figures]
     scored = []
     for s in trials:
-        values = s.meta.get("sweep", {}).get("params", s.meta.get("params", {}))
+        values = trial_values(s)
         last = final_figures(s)
         val = last.get("val_loss", math.inf)
         row = [f"{values[g]:g}" if g in values else "-" for g in grid]
@@ -314,6 +391,15 @@ def ranking(trials: list, grid: list[str]) -> tuple[list[str], list[list[str]]]:
         row += [_fmt(last.get(f)) for f in figures]
         scored.append((val, row))
     return columns, [row for _, row in sorted(scored, key=lambda item: item[0])]
+
+
+def trial_values(session) -> dict[str, float]:
+    """The grid values a trial session was run with (empty if its record is damaged)."""
+    found = session.meta.get("sweep")
+    values = found.get("params") if isinstance(found, dict) else None
+    if not isinstance(values, dict):
+        return {}
+    return {k: v for k, v in values.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
 def _fmt(value) -> str:

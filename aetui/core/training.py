@@ -89,7 +89,7 @@ def train(recipe: Recipe, data: Dataset, store: Path, *, params: dict[str, float
             "dataset": data.describe(), "device": device.name + (f"; {how}" if how else ""),
             "strategy": strategy if isinstance(strategy, str) else None, "versions": versions(), "parts": list(built.parts), **(extra_meta or {})}),
         store)
-    _writing(lambda: writer.save_fixed(fixed), writer.path)
+    _writing(lambda: writer.save_fixed(fixed), writer.path, writer)
     return _fit(built, data, writer, fixed, controls or Controls(recipe.tunables), on_event, batch_interval)
 
 
@@ -131,13 +131,29 @@ def resume(session_path: Path, data: Dataset, *, params: dict[str, float] | None
     previous = f"{session.status}: {session.meta.get('reason', '')}".rstrip(": ")
     writer = _writing(lambda: SessionWriter.reopen(session), session.path)
     _writing(lambda: writer.update(epochs=total, device=device.name + (f"; {how}" if how else ""), resumes=int(writer.meta.get("resumes", 0)) + 1),
-             writer.path)
+             writer.path, writer)
     controls = controls or Controls(recipe.tunables)
     for name, value in changes.items():
         if value != start.get(name):
             controls.set(name, value)
     return _fit(built, data, writer, fixed, controls, on_event, batch_interval, initial_epoch=done,
                 previous=previous if done else None)
+
+
+def recorded_data(session) -> Dataset:
+    """The data a session was trained on, found again from its record: the same files (or
+    embedded set), limited to as many training images as it had."""
+    from aetui.core import data
+
+    stored = session.meta.get("dataset", {})
+    limit = stored.get("train") if isinstance(stored.get("train"), int) else None
+    name, source = str(stored.get("name", "")), str(stored.get("source", "")).split(" (first ")[0]
+    if source and Path(source).exists():
+        return data.load_path(Path(source)).limited(limit)
+    if name == "digits" or (name in data.NAMES and source.startswith("keras.datasets")):
+        return data.load(name).limited(limit)
+    raise AetuiError(f"{session.name} was trained on {name or '?'} from {source or '?'}, which is not there "
+                     f"now: pass --data PATH or --dataset NAME")
 
 
 def check_resumable(session, epochs: int) -> None:
@@ -170,11 +186,14 @@ def _build(recipe: Recipe, data: Dataset, params: dict[str, float], strategy=Non
     return families.build(recipe, data.input_dim, params, strategy)
 
 
-def _writing(action: Callable, where: Path):
-    """Run a session write; a full disk or a read-only folder becomes a clear error."""
+def _writing(action: Callable, where: Path, writer: SessionWriter | None = None):
+    """Run a session write; a full disk or a read-only folder becomes a clear error (and
+    `writer`, if given, lets go of its session)."""
     try:
         return action()
     except OSError as err:
+        if writer is not None:
+            writer.close()
         raise AetuiError(f"cannot write to {where}: {err.strerror or err}; free space or pass "
                          f"--sessions DIR with a writable folder") from None
 
@@ -186,8 +205,9 @@ def _fit(built, data: Dataset, writer: SessionWriter, fixed: dict, controls: Con
 
     epochs, batch_size = int(writer.meta["epochs"]), int(writer.meta["batch_size"])
     replicas = built.model.distribute_strategy.num_replicas_in_sync
-    if replicas > 1:  # a last batch smaller than the replica count leaves a replica empty (NaN means)
-        keep = len(data.x_train) - (len(data.x_train) % batch_size if len(data.x_train) % batch_size < replicas else 0)
+    left = len(data.x_train) % batch_size
+    if 0 < left < replicas:  # a last batch smaller than the replica count leaves a replica empty (NaN means)
+        keep = len(data.x_train) - left
         data = dataclasses.replace(data, x_train=data.x_train[:keep], y_train=data.y_train[:keep])
     steps = math.ceil(len(data.x_train) / batch_size)
     reporter = Reporter(built, data, writer, fixed, controls, on_event or (lambda e: None), batch_interval,
@@ -196,11 +216,10 @@ def _fit(built, data: Dataset, writer: SessionWriter, fixed: dict, controls: Con
         built.model.fit(data.x_train, data.x_train, batch_size=batch_size, epochs=epochs, verbose=0,
                         shuffle=True, callbacks=[reporter], initial_epoch=initial_epoch)
     except OSError as err:  # a history line could not be written: the disk is full or read-only
-        from aetui.core.reporter import saved
+        from aetui.core.reporter import write_failure
 
-        reason = f"cannot write to {writer.path}: {err.strerror or err}; {saved(reporter.epochs_done)}"
-        reporter.finish("failed", reason)
-        raise AetuiError(reason) from None
+        reporter.finish("failed", write_failure(writer.path, err, reporter.epochs_done))
+        return writer.path
     except Exception as err:
         reporter.finish("failed", f"{type(err).__name__}: {err}")
         raise

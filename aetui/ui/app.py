@@ -54,7 +54,9 @@ class AetuiApp(App):
         if not self.is_headless:  # the terminal going away (SSH dropped): finish the epoch, save, end
             self._terminal = [fd for fd in (0, 1, sys.__stderr__.fileno()) if os.isatty(fd)]
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hang_up)
+                loop = asyncio.get_running_loop()
+                loop.add_signal_handler(signal.SIGHUP, self._hang_up)
+                loop.add_signal_handler(signal.SIGTERM, self._terminated)
         self.push_screen(HomeScreen())
         if self.opening_sweep:
             self.compare_sweep(self.opening_sweep)
@@ -72,6 +74,12 @@ class AetuiApp(App):
 
         detach(self._terminal)
         self.runner.hang_up()
+        self.exit()
+
+    def _terminated(self) -> None:
+        """SIGTERM: the run in progress stops after its batch (`interrupted`, resumable); the app ends."""
+        if self.runner.controls is not None and self.runner.active:
+            self.runner.controls.interrupt("terminated (SIGTERM)")
         self.exit()
 
     def _after_first_frame(self) -> None:
@@ -168,9 +176,9 @@ class AetuiApp(App):
         if session.status == "running":
             self.notify(f"{session.name} is still running.", severity="warning")
             return
-        recipe = self._read(lambda _: session.recipe(), path)
-        if recipe is not None:
-            self.push_screen(TrainScreen(recipe, resume=session))
+        screen = self._read(lambda _: TrainScreen(session.recipe(), resume=session), path)
+        if screen is not None:
+            self.push_screen(screen)
 
     def compare(self, paths_: list[str]) -> None:
         """Open two or more saved sessions side by side."""

@@ -37,8 +37,6 @@ class Runner:
         self.worker: Worker | None = None
         self.settings: dict[str, int] = {}
         """Epochs and batch size of the current run."""
-        self.hung_up = False
-        """Set when the terminal went away: the run finishes its epoch, then the app ends."""
 
     @property
     def active(self) -> bool:
@@ -73,10 +71,15 @@ class Runner:
                 self.trainer(recipe, data, self.store, params=params, epochs=epochs, batch_size=batch_size,
                              on_event=self.inbox.put, controls=controls)
             else:
-                from aetui.core.training import resume as resume_session
+                from aetui.core import training
+                from aetui.core.sessions import open_session
 
-                resume_session(resume, data, params=params, epochs=epochs, on_event=self.inbox.put,
-                               controls=controls)
+                try:  # the data it was trained on, as `aetui resume` finds it; else the app's
+                    data = training.recorded_data(open_session(resume))
+                except AetuiError:
+                    pass
+                training.resume(resume, data, params=params, epochs=epochs, on_event=self.inbox.put,
+                                controls=controls)
         except AetuiError as err:
             self.inbox.put(events.TrainingFinished("failed", str(err), 0, 0))
         except Exception as err:  # the session records it as failed; the UI shows the reason
@@ -115,7 +118,6 @@ class Runner:
 
     def hang_up(self) -> None:
         """The terminal went away: finish and save the epoch in progress, then stop (`interrupted`)."""
-        self.hung_up = True
         if self.controls is not None and self.active:
             self.controls.interrupt("the connection dropped (SIGHUP)", finish_epoch=True)
 

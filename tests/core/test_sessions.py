@@ -130,3 +130,14 @@ def test_sigkill_mid_training_reopens_at_the_last_completed_epoch(tmp_path):
     assert s.snapshot(last)["recon"].shape[0] == len(s.fixed()["panel"])
     assert s.weights()[0] in (last - 1, last)
     assert json.loads((store / "victim" / sessions.META).read_text())["epochs_done"] in (last - 1, last)
+
+
+def test_a_session_is_running_exactly_while_its_writer_holds_it(tmp_path):
+    from aetui.core.errors import AetuiError
+
+    writer = sessions.SessionWriter.create(tmp_path, "held", {"epochs": 1})
+    assert sessions.open_session(writer.path).status == "running"
+    with pytest.raises(AetuiError, match="being trained by another process"):
+        sessions.SessionWriter.reopen(sessions.open_session(writer.path))
+    writer.close()  # as when the last status could not be written (a full disk)
+    assert sessions.open_session(writer.path).status == "killed"  # and so resumable

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 from rich.text import Text
@@ -79,9 +80,10 @@ class HomeScreen(Screen):
         """Reread the session list: sweeps as groups (a row with their progress, then their trials),
         and the other sessions, newest first."""
         table = self.query_one("#sessions", DataTable)
-        row = table.cursor_row
+        cursor = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value if table.row_count else None
         table.clear()
         store = self.app.store
+        self.seen = self.store_signature()  # before reading: a change made meanwhile is seen next time
         found = sessions.list_sessions(store)
         by_name = {s.name: s for s in found}
         groups = [(sw, [by_name[n] for n in sw.trials if n in by_name]) for sw in sweep.list_sweeps(store)]
@@ -100,13 +102,13 @@ class HomeScreen(Screen):
                           item.created[:16].replace("T", " "), key=f"sweep:{item.name}")
             for t in trials:
                 _, *rest = t.summary_row()
-                values = t.meta.get("sweep", {}).get("params", {})
-                label = "  " + " ".join(f"{k}={v:g}" for k, v in values.items())
+                label = "  " + " ".join(f"{k}={v:g}" for k, v in sweep.trial_values(t).items())
                 table.add_row(("✓" if str(t.path) in self.marked else " ") + label, *rest, key=str(t.path))
         if not table.row_count:
             table.add_row("(none yet: train a recipe)", "", "", "", "", "", "", key="")
-        table.move_cursor(row=min(row, table.row_count - 1))
-        self.seen = self.store_signature()
+        if cursor:  # the cursor stays on its session, wherever new rows put it
+            with contextlib.suppress(Exception):
+                table.move_cursor(row=table.get_row_index(cursor))
 
     def store_signature(self) -> tuple:
         """What changes in the store when a session or sweep is made or moves on (cheap to read)."""
@@ -123,10 +125,13 @@ class HomeScreen(Screen):
                     continue
         return tuple(sorted(marks))
 
+    def on_screen_resume(self) -> None:
+        self.poll()  # back from another screen: catch up with what changed meanwhile
+
     def poll(self) -> None:
         """Reload the list when the store changed: sessions of other processes (a sweep) appear
         and move on while this screen is open."""
-        if self.store_signature() != self.seen:
+        if self.is_current and self.store_signature() != self.seen:
             self.reload_sessions()
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
