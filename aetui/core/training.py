@@ -175,7 +175,7 @@ def params_at_end(session) -> dict[str, float]:
     for event in session.history:
         if isinstance(event, (events.TrainingStarted, events.TrainingResumed)):
             params.update(event.params)
-        elif isinstance(event, events.HParamChanged) and event.step <= last:
+        elif isinstance(event, events.HParamChanged) and event.step < last:  # in force before its end
             params[event.name] = event.new
     return params
 

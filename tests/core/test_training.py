@@ -179,3 +179,23 @@ def test_live_change_with_several_steps_per_execution(recipes, digits, store):
     change = session.changes[0]
     assert (change.name, change.new, change.step) == ("beta", 0.0, 8)
     assert batches[1].last["sparsity"] == 0.0  # the next 8 batches all ran with beta = 0
+
+
+def test_a_change_made_between_epochs_is_not_in_force_at_the_end_of_the_first(recipes, digits, store):
+    """A value set after epoch 1 ended applies from the first batch of epoch 2 (its step is epoch
+    1's last step count): resuming from epoch 1 must not take it."""
+    r = recipes["vae-2d"]
+    controls = training.Controls(r.tunables)
+    stop_now = {"set": False}
+
+    def on_event(event):
+        if isinstance(event, events.EpochEnded) and not stop_now["set"]:
+            stop_now["set"] = True
+            controls.set("beta", 2.0)  # between epochs 1 and 2
+            controls.stop()
+
+    path = training.train(r, digits, store, epochs=3, controls=controls, on_event=on_event)
+    session = sessions.open_session(path)
+    change = session.changes[-1]
+    assert session.epochs_done == 1 and change.step == session.epochs[-1].step
+    assert training.params_at_end(session)["beta"] == r.params["beta"]
