@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from aetui.core import sessions
+from aetui.core import sessions, training
 from aetui.core.errors import AetuiError
 from aetui.paths import inside, safe_name
 
@@ -51,10 +51,9 @@ def test_a_session_name_with_dots_and_slashes_is_made_inside_the_store(tmp_path,
     assert [p.parent.parent for p in made] == [tmp_path / "store"] and made[0].parent.name == "escape-attempt"
 
 
-def test_a_session_whose_recipe_names_code_is_refused(tmp_path, digits):
+def test_a_session_whose_recipe_names_code_is_refused(tmp_path, digits, recipes):
     store = tmp_path / "store"
-    assert aetui(store, "train", "ae-32", "--dataset", "digits", "--epochs", "1", "--limit", "128",
-                 "--session", "s").returncode == 0
+    training.train(recipes["ae-32"], digits, store, epochs=1, name="s")
     meta_path = store / "s" / sessions.META
     meta = json.loads(meta_path.read_text())
     meta["recipe"]["kind"] = "os.system"
@@ -66,10 +65,9 @@ def test_a_session_whose_recipe_names_code_is_refused(tmp_path, digits):
     assert before == {p: p.read_bytes() for p in (store / "s").rglob("*") if p.is_file()}
 
 
-def test_weights_that_do_not_match_the_recipe_are_one_line_and_change_nothing(tmp_path):
+def test_weights_that_do_not_match_the_recipe_are_one_line_and_change_nothing(tmp_path, digits, recipes):
     store = tmp_path / "store"
-    assert aetui(store, "train", "ae-32", "--dataset", "digits", "--epochs", "1", "--limit", "128",
-                 "--session", "w").returncode == 0
+    training.train(recipes["ae-32"], digits, store, epochs=1, name="w")
     meta_path = store / "w" / sessions.META
     meta = json.loads(meta_path.read_text())
     meta["recipe"]["net"]["code"] = 16  # the saved weights are for a 32-unit code
