@@ -23,7 +23,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--ascii", action="store_true", help="draw images with an ASCII ramp instead of gray blocks")
     parser.add_argument("--gpu", type=int, metavar="N", help="train on GPU N only")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND",
-                                help="train, recipes or ls; without a command the workbench opens")
+                                help="one of the commands below; without a command the workbench opens")
 
     train = sub.add_parser("train", help="train a recipe headless, writing a session")
     train.add_argument("recipe", help="recipe name (see `aetui recipes`) or path to a .toml file")
