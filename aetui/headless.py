@@ -154,7 +154,7 @@ def sweep(args) -> int:
 
     Ctrl-C (or the connection dropping, unless under nohup) stops it: trials not started are
     dropped, running ones stop after their batch (`interrupted`, each resumable)."""
-    from aetui.core import data, recipe, sweep
+    from aetui.core import data, recipe, sweep, sweep_backends
 
     r = recipe.find(args.recipe, paths.recipe_dirs())
     grid = sweep.parse_grid(args.grid, r.tunables)
@@ -173,9 +173,9 @@ def sweep(args) -> int:
     console.print(f"Sweep {plan.name}: {len(trials)} trials of {r.name} on {dataset.name} "
                   f"({len(dataset.x_train)} images), backend {args.backend}; sessions in {store}")
     if args.backend == "ray":
-        results = sweep.run_ray(trials, address=args.address)
+        results = sweep_backends.run_ray(trials, address=args.address)
     else:
-        results = sweep.run_local(trials, workers=args.workers)
+        results = sweep_backends.run_local(trials, workers=args.workers)
     outcomes = []
     hangup = signal.getsignal(signal.SIGHUP)
     if hangup != signal.SIG_IGN:  # a dropped connection stops the sweep as Ctrl-C does

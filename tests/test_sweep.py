@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from aetui.core import sessions, sweep, training
+from aetui.core import sessions, sweep, sweep_backends, training
 
 GRID = {"beta": [0.5, 3.0], "p": [0.05, 0.1]}
 
@@ -48,7 +48,7 @@ def test_ray_backend_in_local_mode(tmp_path, digits, recipes):
     try:
         plan, trials = sweep.plan(recipes["sparse-kl"], GRID, tmp_path, "ray", {"dataset": "digits", "limit": 256},
                                   epochs=1, backend="ray")
-        outcomes = list(sweep.run_ray(trials))
+        outcomes = list(sweep_backends.run_ray(trials))
     finally:
         ray.shutdown()
     assert sorted(o["name"] for o in outcomes) == sorted(plan.trials)

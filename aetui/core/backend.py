@@ -129,9 +129,7 @@ def distribution(name: str | None):
 
 def clear() -> None:
     """Free the models of a finished run (a sweep worker trains many in one process)."""
-    import sys as _sys
-
-    if "keras" in _sys.modules:
+    if "keras" in sys.modules:
         import keras
 
         keras.backend.clear_session()

@@ -122,7 +122,7 @@ class Reporter(keras.callbacks.Callback):
             return
         stats, arrays = self.snapshot(logs)
         self.writer.save_snapshot(self.epoch, arrays)
-        self.writer.save_weights(model, self.epoch)
+        self.writer.save_weights(self.built.weights_file(), self.epoch)
         event = events.EpochEnded(self.epoch, self.step, logs, stats, seconds, len(self.data.x_train) / seconds)
         self.send(event)
         self.epochs_done = self.epoch

@@ -183,7 +183,7 @@ class SessionWriter:
     def record(self, event) -> None:
         """Append an event to the history and flush it to disk."""
         line = (json.dumps(events.to_record(event), allow_nan=True) + "\n").encode("utf-8")
-        fd = os.open(self.path / HISTORY, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(self.path / HISTORY, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
         try:  # one write call: a kill leaves the line whole or absent
             written = os.write(fd, line)
             if written != len(line):
@@ -200,10 +200,10 @@ class SessionWriter:
         """Store an epoch's snapshot arrays."""
         write_arrays(self.path / SNAPSHOTS / snapshot_name(epoch), arrays)
 
-    def save_weights(self, model, epoch: int) -> None:
-        """Save the model's weights (with its optimizer state, for resuming) for `epoch`. Older
-        epochs' weights stay until `prune_weights`, once the epoch is in the history."""
-        _atomic(self.path / WEIGHTS / weights_name(epoch), lambda tmp: tmp.write_bytes(weights_bytes(model)))
+    def save_weights(self, data: bytes, epoch: int) -> None:
+        """Store `epoch`'s `.weights.h5` file (`Built.weights_file()`: weights and optimizer state,
+        for resuming). Older epochs' weights stay until `prune_weights`, once the epoch is in the history."""
+        _atomic(self.path / WEIGHTS / weights_name(epoch), lambda tmp: tmp.write_bytes(data))
 
     def prune_weights(self, epoch: int) -> None:
         """Drop the weights of epochs before `epoch` (call once `epoch` is recorded as done)."""
@@ -211,31 +211,6 @@ class SessionWriter:
             match = re.fullmatch(r"epoch-(\d+)\.weights\.h5", old.name)
             if match and int(match.group(1)) < epoch:
                 old.unlink(missing_ok=True)
-
-
-def weights_bytes(model) -> bytes:
-    """The model's `.weights.h5` file, made in memory.
-
-    Written to disk by plain Python, a full disk is an ordinary `OSError`; HDF5 writing straight
-    to a file that cannot grow crashed the process here (signal 11 inside h5py). Keras's own
-    store takes a `BytesIO`; its walk over the model is internal, so where it is missing this
-    falls back to a file in the temporary folder.
-    """
-    import io
-
-    try:
-        from keras.src.saving.saving_lib import H5IOStore, _save_state
-
-        buffer = io.BytesIO()
-        store = H5IOStore(buffer, mode="w")
-        _save_state(model, weights_store=store, assets_store=None, inner_path="", visited_saveables=set())
-        store.close()
-        return buffer.getvalue()
-    except (ImportError, TypeError, AttributeError):  # another Keras layout
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "model.weights.h5"
-            model.save_weights(str(path))
-            return path.read_bytes()
 
 
 def _now() -> str:

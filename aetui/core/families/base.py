@@ -78,6 +78,32 @@ class Built:
         """Load weights saved by a session into this (freshly built) model."""
         self.model.load_weights(str(path))
 
+    def weights_file(self) -> bytes:
+        """The model's `.weights.h5` file (weights and optimizer state), made in memory.
+
+        Written to disk by plain Python, a full disk is an ordinary `OSError`; HDF5 writing straight
+        to a file that cannot grow crashed the process here (signal 11 inside h5py). Keras's own
+        store takes a `BytesIO`; its walk over the model is internal, so where it is missing this
+        falls back to a file in the temporary folder.
+        """
+        import io
+        import tempfile
+        from pathlib import Path
+
+        try:
+            from keras.src.saving.saving_lib import H5IOStore, _save_state
+
+            buffer = io.BytesIO()
+            store = H5IOStore(buffer, mode="w")
+            _save_state(self.model, weights_store=store, assets_store=None, inner_path="", visited_saveables=set())
+            store.close()
+            return buffer.getvalue()
+        except (ImportError, TypeError, AttributeError):  # another Keras layout
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / "model.weights.h5"
+                self.model.save_weights(str(path))
+                return path.read_bytes()
+
     def encode(self, x: np.ndarray, batch_size: int = 1024) -> dict[str, np.ndarray]:
         """Codes of `x` as numpy: `code`, plus `log_var` for the VAE."""
         out = self.encoder.predict(x, batch_size=batch_size, verbose=0)
