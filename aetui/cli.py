@@ -39,7 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     from aetui.core.sweep import BACKENDS
 
     sweep = sub.add_parser("sweep", help="train every combination of hyperparameter values, a session each")
-    sweep.add_argument("recipe", help="recipe name or path to a .toml file")
+    sweep.add_argument("recipe", nargs="?", help="recipe name or path to a .toml file")
+    sweep.add_argument("--resume", metavar="SWEEP",
+                       help="go on with a stopped sweep: its trials not finished, each from its last saved epoch")
     sweep.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2,...",
                        help="values to try for one hyperparameter, e.g. --grid beta=0.1,1,3 (repeat for more)")
     sweep.add_argument("--epochs", type=int, help="epochs per trial (default: the recipe's)")
@@ -246,7 +248,7 @@ def _ls(args) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from aetui.core import sessions
+    from aetui.core import sessions, sweep
 
     store = paths.session_store(args.sessions)
     found = sessions.list_sessions(store)
@@ -262,6 +264,15 @@ def _ls(args) -> int:
     for s in found:
         table.add_row(*s.summary_row())
     console.print(table)
+    swept = sweep.list_sweeps(store)
+    if swept:
+        table = Table(title=f"Sweeps in {store}", title_justify="left")
+        for col in ("sweep", "recipe", "grid", "progress"):
+            table.add_column(col, overflow="fold", no_wrap=col == "sweep")
+        for plan in swept:
+            grid = "  ".join(f"{k}={','.join(f'{v:g}' for v in values)}" for k, values in plan.grid.items())
+            table.add_row(plan.name, plan.recipe, grid, sweep.progress(plan, sweep.trial_sessions(store, plan)))
+        console.print(table)
     return 0
 
 

@@ -150,36 +150,76 @@ def train(args) -> int:
 
 
 def sweep(args) -> int:
-    """`aetui sweep`: plan the grid, run it on a backend, print each trial as it ends.
+    """`aetui sweep`: plan the grid (or take up a stopped sweep), run it on a backend, print each
+    trial as it ends.
 
     Ctrl-C (or the connection dropping, unless under nohup) stops it: trials not started are
     dropped, running ones stop after their batch (`interrupted`, each resumable)."""
-    from aetui.core import data, recipe, sweep, sweep_backends
+    from aetui.core import data, recipe, sweep
 
-    r = recipe.find(args.recipe, paths.recipe_dirs())
-    grid = sweep.parse_grid(args.grid, r.tunables)
-    check_settings(args)
     if args.workers is not None and args.workers < 1:
         raise AetuiError("--workers must be at least 1")
     if args.address and args.backend != "ray":
         raise AetuiError("--address joins a Ray cluster: add --backend ray")
+    store = paths.session_store(args.sessions)
+    if args.resume is not None:
+        return _sweep_resume(args, store)
+    if args.recipe is None:
+        raise AetuiError("name a recipe (aetui sweep RECIPE --grid NAME=V1,V2,...) or a sweep to go on with "
+                         "(aetui sweep --resume SWEEP)")
+    r = recipe.find(args.recipe, paths.recipe_dirs())
+    grid = sweep.parse_grid(args.grid, r.tunables)
+    check_settings(args)
     dataset = dataset_loader(args)()  # fails here, once, rather than in every trial
     source = args.data or (os.environ.get("AETUI_DATA") if args.dataset == "auto" else None)
     where = {"dataset": dataset.name if dataset.name in data.NAMES else args.dataset, "limit": args.limit,
              "path": None if source is None else str(Path(source).resolve())}  # what every trial loads
-    store = paths.session_store(args.sessions)
     plan, trials = sweep.plan(r, grid, store, args.name, where, args.epochs, args.batch_size, backend=args.backend)
     console = Console(highlight=False)
     console.print(f"Sweep {plan.name}: {len(trials)} trials of {r.name} on {dataset.name} "
                   f"({len(dataset.x_train)} images), backend {args.backend}; sessions in {store}")
+    return _run_sweep(console, args, plan, trials)
+
+
+def _sweep_resume(args, store: Path) -> int:
+    """`aetui sweep --resume NAME`: run the trials of a stopped sweep that have not finished, each
+    going on from its last saved epoch, with the sweep's own recipe, grid and data."""
+    from aetui.core import sweep
+    from aetui.core.recipe import Recipe as RecipeCls
+
+    given = [flag for flag, value in (("RECIPE", args.recipe), ("--grid", args.grid), ("--epochs", args.epochs),
+                                      ("--batch-size", args.batch_size), ("--name", args.name),
+                                      ("--data", args.data), ("--limit", args.limit)) if value]
+    if given or args.dataset != "auto":
+        raise AetuiError(f"--resume goes on with the sweep's own recipe, grid and data: drop "
+                         f"{', '.join(given or ['--dataset'])}")
+    plan = sweep.find(store, args.resume)
+    if plan is None:
+        raise AetuiError(f"no sweep called {args.resume!r} in {store} (`aetui ls` lists them)")
+    trials = sweep.unfinished(store, plan)
+    console = Console(highlight=False)
+    if not trials:
+        console.print(f"Sweep {plan.name}: every trial is done. Compare them: aetui compare {plan.name}")
+        return 0
+    RecipeCls.from_dict(plan.spec, name=plan.recipe, source=f"sweep {plan.name}")  # fails here, not in each trial
+    console.print(f"Sweep {plan.name}: going on with {len(trials)} of its {len(plan.trials)} trials "
+                  f"({', '.join(t.name for t in trials)}), backend {args.backend}; sessions in {store}")
+    return _run_sweep(console, args, plan, trials)
+
+
+def _run_sweep(console: Console, args, plan, trials) -> int:
+    """Run the trials on the backend the arguments name, printing each outcome as it comes."""
+    from aetui.core import sweep_backends
+
     if args.backend == "ray":
         results = sweep_backends.run_ray(trials, address=args.address)
     else:
         results = sweep_backends.run_local(trials, workers=args.workers)
     outcomes = []
-    hangup = signal.getsignal(signal.SIGHUP)
-    if hangup != signal.SIG_IGN:  # a dropped connection stops the sweep as Ctrl-C does
-        signal.signal(signal.SIGHUP, signal.default_int_handler)
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGHUP, signal.SIGTERM)}
+    for signum, handler in previous.items():  # a dropped connection, or SIGTERM, stops it as Ctrl-C does
+        if handler != signal.SIG_IGN:  # (under nohup a hangup is ignored)
+            signal.signal(signum, signal.default_int_handler)
     try:
         for n, outcome in enumerate(results, 1):
             outcomes.append(outcome)
@@ -188,12 +228,13 @@ def sweep(args) -> int:
                          f"epoch(s)" + (f", val loss {val:.4g}" if isinstance(val, (int, float)) else "")
                          + (f" ({outcome['reason']})" if outcome["status"] != "finished" else ""))
     except KeyboardInterrupt:
-        say(console, "Stopping the sweep: trials in progress stop after their batch; `aetui resume SESSION` "
-                     "goes on with one.")
+        say(console, f"Stopping the sweep: trials in progress stop after their batch; "
+                     f"`aetui sweep --resume {plan.name}` goes on with them all.")
         results.close()
         return 1
     finally:
-        signal.signal(signal.SIGHUP, hangup)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     finished = sorted((o for o in outcomes if isinstance(o.get("val_loss"), (int, float))), key=lambda o: o["val_loss"])
     if finished:
         say(console, f"Best: {finished[0]['name']} (val loss {finished[0]['val_loss']:.4g}). "

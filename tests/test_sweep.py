@@ -3,6 +3,7 @@ retried trials that resume, and bad grids (the workbench side is in tests/ui/tes
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from aetui.core import sessions, sweep, sweep_backends, training
+from aetui.core.errors import AetuiError
 
 GRID = {"beta": [0.5, 3.0], "p": [0.05, 0.1]}
 
@@ -77,6 +79,7 @@ def test_a_retried_trial_goes_on_from_its_last_epoch(tmp_path, digits, recipes):
     (["--grid", "beta=1,1"], "a value is repeated"),
     ([], "at least one --grid"),
     (["--grid", "beta=1", "--address", "auto"], "add --backend ray"),
+    (["--resume", "loc"], "--resume goes on with the sweep's own recipe, grid and data: drop RECIPE"),
 ])
 def test_bad_grids_are_one_clear_line(tmp_path, args, fragment):
     out = subprocess.run([sys.executable, "-m", "aetui", "--sessions", str(tmp_path / "s"), "sweep", "sparse-kl",
@@ -109,7 +112,23 @@ def test_trials_are_numbered_when_their_values_do_not_fit_a_name(tmp_path, recip
     assert sweep.trial_names("s", [{"beta": 0.1}, {"beta": 3.0}]) == ["s-beta0.1", "s-beta3"]
 
 
-def test_ctrl_c_stops_a_local_sweep_and_leaves_its_trials_resumable(tmp_path):
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.parametrize("how", ["SIGINT", "SIGKILL"])
+def test_stopping_a_local_sweep_leaves_its_trials_resumable(tmp_path, how):
+    """Ctrl-C stops the trials after their batch; so does killing the sweep outright (each worker
+    notices its parent is gone), and no worker trains on for nobody."""
     import signal
     import time
 
@@ -123,10 +142,69 @@ def test_ctrl_c_stops_a_local_sweep_and_leaves_its_trials_resumable(tmp_path):
         if len(found) == 2 and all(s.epochs_done >= 1 for s in found):
             break
         time.sleep(0.3)
-    child.send_signal(signal.SIGINT)
+    workers = children_of(child.pid)
+    child.send_signal(getattr(signal, how))
     out, err = child.communicate(timeout=120)
-    assert child.returncode == 1 and "Traceback" not in out + err, out + err
-    assert "Stopping the sweep" in out
+    if how == "SIGINT":
+        assert child.returncode == 1 and "Traceback" not in out + err, out + err
+        assert "Stopping the sweep" in out and "aetui sweep --resume stop" in out
+    deadline = time.monotonic() + 60
+    while any(Path(f"/proc/{pid}").exists() for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()], "a worker outlived its sweep"
     found = [sessions.open_session(p) for p in tmp_path.iterdir() if (p / sessions.META).exists()]
     assert len(found) == 2 and {s.status for s in found} == {"interrupted"}, [(s.name, s.status) for s in found]
     assert all("the sweep was stopped" in s.meta["reason"] for s in found)
+
+def test_a_stopped_sweep_goes_on_with_its_unfinished_trials(tmp_path, digits, recipes):
+    """One trial stopped after an epoch, one never started, one finished: `sweep --resume` runs the
+    first two (the first from its saved epoch) and leaves the finished one as it was."""
+    grid = {"learning_rate": [1e-3, 2e-3, 3e-3]}
+    plan, trials = sweep.plan(recipes["ae-32"], grid, tmp_path, "later", {"dataset": "digits", "limit": 256}, epochs=2)
+    controls = training.Controls(recipes["ae-32"].tunables)
+    stop_after_one = lambda e: controls.interrupt("the machine went down", finish_epoch=True)  # noqa: E731
+    training.train(recipes["ae-32"], digits, tmp_path, params=trials[0].params, epochs=2, name=trials[0].name,
+                   controls=controls, on_event=stop_after_one,
+                   extra_meta={"sweep": {"name": "later", "trial": 0, "params": trials[0].params}})
+    assert sweep.run_trial(trials[2])["status"] == "finished"
+    finished_history = (tmp_path / trials[2].name / "history.jsonl").read_bytes()
+    assert [t.name for t in sweep.unfinished(tmp_path, sweep.find(tmp_path, "later"))] == [trials[0].name,
+                                                                                            trials[1].name]
+
+    def aetui(*args):
+        return subprocess.run([sys.executable, "-m", "aetui", "--sessions", str(tmp_path), "sweep", *args],
+                              capture_output=True, text=True, timeout=600, env={**os.environ, "COLUMNS": "200"})
+
+    listing = subprocess.run([sys.executable, "-m", "aetui", "--sessions", str(tmp_path), "ls"], capture_output=True,
+                             text=True, timeout=120, env={**os.environ, "COLUMNS": "200"}).stdout
+    assert "learning_rate=0.001,0.002,0.003" in listing and "1/3 finished, 1 interrupted, 1 waiting" in listing
+    out = aetui("--resume", "later", "--workers", "1")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert f"going on with 2 of its 3 trials ({trials[0].name}, {trials[1].name})" in out.stdout
+    runs = {t.name: sessions.open_session(tmp_path / t.name) for t in trials}
+    assert all(s.status == "finished" and s.epochs_done == 2 for s in runs.values())
+    assert runs[trials[0].name].meta["resumes"] == 1 and "resumes" not in runs[trials[1].name].meta
+    assert runs[trials[1].name].meta["sweep"] == {"name": "later", "trial": 1, "params": {"learning_rate": 2e-3}}
+    assert (tmp_path / trials[2].name / "history.jsonl").read_bytes() == finished_history
+    out = aetui("--resume", "later")
+    assert out.returncode == 0 and "every trial is done" in out.stdout
+    out = aetui("--resume", "nope")
+    assert out.returncode == 2 and out.stderr.strip() == f"aetui: no sweep called 'nope' in {tmp_path} " \
+                                                          "(`aetui ls` lists them)"
+
+
+def test_a_damaged_manifest_is_refused_in_one_line(tmp_path, recipes):
+    plan, _ = sweep.plan(recipes["ae-32"], {"learning_rate": [1e-3]}, tmp_path, "hurt", {"dataset": "digits"}, epochs=1)
+    path = tmp_path / "hurt.sweep.json"
+    good = json.loads(path.read_text())
+    for field, bad in (("data", {"dataset": 3}), ("data", {"dataset": "digits", "limit": "all"}), ("spec", []),
+                       ("epochs", "1"), ("batch_size", True)):
+        path.write_text(json.dumps({**good, field: bad}))
+        with pytest.raises(AetuiError, match="hurt.sweep.json is not a readable sweep"):
+            sweep.find(tmp_path, "hurt")
+    path.write_text(json.dumps({**good, "spec": {**good["spec"], "kind": "os.system"}}))
+    before = sorted((p.name, p.stat().st_mtime_ns) for p in tmp_path.iterdir())
+    out = subprocess.run([sys.executable, "-m", "aetui", "--sessions", str(tmp_path), "sweep", "--resume", "hurt"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1 and "os.system" in out.stderr, out.stderr
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in tmp_path.iterdir()) == before

@@ -92,6 +92,11 @@ class Sweep:
     backend: str
     created: str
     epochs: int | None = None
+    batch_size: int | None = None
+    spec: dict | None = None
+    """The recipe itself, as `Recipe.to_dict` gives it (None in manifests from before resuming)."""
+    data: dict | None = None
+    """The data every trial loads (as `Trial.data`)."""
 
 
 def plan(recipe: Recipe, grid: dict[str, list[float]], store: Path, name: str | None, data: dict,
@@ -113,7 +118,7 @@ def plan(recipe: Recipe, grid: dict[str, list[float]], store: Path, name: str | 
     trials = [Trial(candidate, i, names[i], recipe.to_dict(), combo, str(store.resolve()), data, epochs, batch_size,
                     strategy) for i, combo in enumerate(combos)]
     sweep = Sweep(candidate, recipe.name, grid, [t.name for t in trials], backend, time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                  epochs)
+                  epochs, batch_size, recipe.to_dict(), data)
     from aetui.core.sessions import write_json
 
     _written(lambda: write_json(inside(store, candidate + SUFFIX), asdict(sweep)), store)
@@ -148,6 +153,8 @@ def run_trial(trial: Trial) -> dict:
     try:
         recipe = RecipeCls.from_dict(trial.recipe, name=trial.recipe.get("name", "?"), source=f"sweep {trial.sweep}")
         controls = _running["controls"] = training.Controls(recipe.tunables)
+        if _stopping.is_set():  # (stopped while this trial was being set up)
+            controls.interrupt("the sweep was stopped")
         if threading.current_thread() is threading.main_thread():  # (a local worker has it already)
             signal.signal(signal.SIGTERM, stop_trial)
         dataset = data.load(trial.data.get("dataset", "auto"), trial.data.get("path")).limited(trial.data.get("limit"))
@@ -158,7 +165,7 @@ def run_trial(trial: Trial) -> dict:
                                   strategy=trial.strategy, controls=controls,
                                   extra_meta={"sweep": {"name": trial.sweep, "trial": trial.index,
                                                         "params": trial.params}})
-        elif earlier.status == "finished" or earlier.epochs_done >= int(earlier.meta.get("epochs") or 0):
+        elif done(earlier):
             path = earlier.path  # done by an earlier attempt
         else:
             path = training.resume(earlier.path, dataset, batch_interval=5.0, controls=controls)
@@ -177,6 +184,38 @@ def run_trial(trial: Trial) -> dict:
         backend.clear()
 
 
+def done(session) -> bool:
+    """A trial session with nothing left to do: finished, diverged (it would again), or at its epoch total."""
+    return session.status in ("finished", "diverged") or session.epochs_done >= int(session.meta.get("epochs") or 0)
+
+
+def unfinished(store: Path, sweep: Sweep) -> list[Trial]:
+    """The trials of a stopped sweep still to run (never started, interrupted, killed, failed), as
+    `plan` made them; `run_trial` goes on with those that have a session. Refused, in one line,
+    while a trial is still running or where the manifest does not record the recipe and data."""
+    from aetui.core.sessions import META, open_session
+
+    if sweep.spec is None or sweep.data is None:
+        raise AetuiError(f"sweep {sweep.name} was planned by an older aetui and cannot be resumed as a whole: "
+                         "go on with each trial with `aetui resume SESSION`")
+    combos = combinations(sweep.grid)
+    if len(combos) != len(sweep.trials):
+        raise AetuiError(f"{sweep.name}{SUFFIX} is not a readable sweep (its grid and trials disagree)")
+    store = store.resolve()
+    pending = []
+    for index, (name, combo) in enumerate(zip(sweep.trials, combos)):
+        if (store / name / META).exists():
+            session = open_session(store / name)
+            if session.status == "running":
+                raise AetuiError(f"trial {name} of sweep {sweep.name} is still running: stop that sweep first "
+                                 "(Ctrl-C where it runs)")
+            if done(session):
+                continue
+        pending.append(Trial(sweep.name, index, name, sweep.spec, combo, str(store), sweep.data, sweep.epochs,
+                             sweep.batch_size))
+    return pending
+
+
 _stopping = threading.Event()
 """Set in a worker process once its sweep is stopped: no further trial starts there."""
 _running: dict = {}
@@ -190,13 +229,22 @@ def stop_trial(signum=None, frame=None) -> None:
         _running["controls"].interrupt("the sweep was stopped")
 
 
+def trial_running() -> bool:
+    """Whether this process is training a trial now."""
+    return "controls" in _running
+
+
 def read(path: Path) -> Sweep:
     """A sweep manifest, checked: names are plain names inside the store, values are numbers."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
         sweep = Sweep(**{k: raw[k] for k in ("name", "recipe", "grid", "trials", "backend", "created")},
-                      epochs=raw.get("epochs"))
+                      **{k: raw.get(k) for k in ("epochs", "batch_size", "spec", "data")})
         ok = (all(isinstance(v, str) for v in (sweep.name, sweep.recipe, sweep.backend, sweep.created))
+              and all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in (sweep.epochs,
+                                                                                              sweep.batch_size))
+              and all(v is None or isinstance(v, dict) for v in (sweep.spec, sweep.data))
+              and (sweep.data is None or _data_ok(sweep.data))
               and isinstance(sweep.grid, dict) and isinstance(sweep.trials, list)
               and all(isinstance(v, list) and all(isinstance(x, (int, float)) for x in v) for v in sweep.grid.values())
               and all(isinstance(t, str) for t in sweep.trials))
@@ -207,6 +255,12 @@ def read(path: Path) -> Sweep:
         return sweep
     except (OSError, ValueError, KeyError, TypeError, AetuiError) as err:
         raise AetuiError(f"{path.name} is not a readable sweep ({type(err).__name__})") from None
+
+
+def _data_ok(where: dict) -> bool:
+    """A manifest's data: a dataset name, an optional path, an optional limit."""
+    return (isinstance(where.get("dataset"), str) and (where.get("path") is None or isinstance(where["path"], str))
+            and (where.get("limit") is None or (isinstance(where["limit"], int) and not isinstance(where["limit"], bool))))
 
 
 def list_sweeps(store: Path) -> list[Sweep]:

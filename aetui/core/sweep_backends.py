@@ -6,10 +6,12 @@ outcome (`sweep.run_trial`'s plain dict) as it finishes.
 from __future__ import annotations
 
 import os
+import threading
+import time
 from typing import Iterator
 
 from aetui.core.errors import AetuiError
-from aetui.core.sweep import Trial, run_trial, stop_trial
+from aetui.core.sweep import Trial, run_trial, stop_trial, trial_running
 
 
 def _pool_init(devices) -> None:
@@ -22,11 +24,24 @@ def _pool_init(devices) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, stop_trial)
+    threading.Thread(target=_orphaned, args=(os.getppid(),), name="aetui-parent-watch", daemon=True).start()
     device = devices.get()
     if device is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = device
     with open(log_path(), "ab") as log:  # TensorFlow's chatter, from several processes at once
         os.dup2(log.fileno(), 2)
+
+
+def _orphaned(parent: int, every: float = 1.0) -> None:
+    """In a local worker: once the sweep's process is gone (killed outright: no SIGTERM came), stop
+    the trial in progress after its batch (`interrupted`, resumable) and end this process, rather
+    than train on for nobody."""
+    while os.getppid() == parent:
+        time.sleep(every)
+    stop_trial()
+    while trial_running():
+        time.sleep(0.2)
+    os._exit(0)
 
 
 def run_local(trials: list[Trial], workers: int | None = None, gpus: int | None = None) -> Iterator[dict]:
