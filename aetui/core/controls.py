@@ -46,15 +46,20 @@ class Controls:
         linked events no longer stop it at once)."""
         self.interrupted = reason
         if finish_epoch:
-            self._also_stop_on = []
-            self.at_epoch_end.set()
+            with self._lock:
+                self._also_stop_on = []
+                self.at_epoch_end.set()
         else:
             self.stop_event.set()
         self._go.set()
 
     def also_stop_on(self, event: threading.Event) -> None:
-        """Stop as well when `event` is set (e.g. a UI worker's `cancelled_event` when the app exits)."""
-        self._also_stop_on.append(event)
+        """Stop as well when `event` is set (e.g. a UI worker's `cancelled_event` when the app exits);
+        not once the run is to finish its epoch (an interrupt that came first, e.g. a hangup as the
+        worker starts, is not cut short by the app exiting)."""
+        with self._lock:
+            if not self.at_epoch_end.is_set():
+                self._also_stop_on.append(event)
 
     @property
     def stopping(self) -> bool:

@@ -110,6 +110,22 @@ def test_live_controls_validate():
         controls.set("lam", 0.1)
 
 
+def test_a_link_made_after_an_interrupt_to_finish_the_epoch_does_not_cut_it_short():
+    """A hangup that lands as the UI's worker starts: the app exiting (its worker cancelled) must
+    not stop the run before the epoch in progress is saved."""
+    import threading
+
+    controls = training.Controls(("beta",))
+    controls.interrupt("the connection dropped (SIGHUP)", finish_epoch=True)
+    cancelled = threading.Event()
+    controls.also_stop_on(cancelled)
+    cancelled.set()
+    assert not controls.stopping and controls.at_epoch_end.is_set()
+    early = training.Controls(("beta",))
+    early.also_stop_on(cancelled)
+    assert early.stopping
+
+
 def test_stop_keeps_completed_epochs(recipes, digits, store):
     r = one_step_per_execution(recipes["ae-32"])
     controls = training.Controls(r.tunables)
