@@ -16,7 +16,7 @@ async def test_home_groups_a_sweep_with_live_progress_and_opens_it_in_compare(ma
     for trial in trials[:2]:
         sweep.run_trial(trial)
     app = make_app()
-    async with app.run_test(size=(160, 48)) as pilot:
+    async with app.run_test(size=(160, 48), notifications=True) as pilot:
         table = app.screen.query_one("#sessions", DataTable)
         rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
         assert rows[0][0] == "▾ sweep live" and rows[0][5] == "2/4 finished, 2 waiting"
@@ -25,6 +25,8 @@ async def test_home_groups_a_sweep_with_live_progress_and_opens_it_in_compare(ma
         await until(pilot, lambda: str(table.get_row_at(0)[5]).startswith("3/4 finished"), 10)
         table.focus()
         table.move_cursor(row=0)
+        await pilot.press("u")  # a sweep goes on from a shell; home says how
+        await until(pilot, lambda: any("aetui sweep --resume live" in str(t.render()) for t in app.screen.query("Toast")))
         await pilot.press("enter")
         await until(pilot, lambda: type(app.screen).__name__ == "CompareScreen")
         screen = app.screen

@@ -19,7 +19,7 @@ from aetui.core.errors import AetuiError
 POLL_SECONDS = 2.0
 """How often the session list looks for changes made by other processes (sweeps, headless runs)."""
 KEYS = [("enter", "open the recipe (train), the session (replay) or the sweep (compare)"), ("tab", "switch between the two lists"),
-        ("u", "resume the session: train it on from its last epoch"),
+        ("u", "resume the session: train it on from its last epoch (a sweep: how to)"),
         ("m", "mark or unmark the session for comparison"), ("c", "compare the marked sessions"),
         ("t", "go to the run in progress"), ("r", "reload recipes and sessions"), ("ctrl+p", "command palette"),
         ("?", "this help"), ("q", "quit")]
@@ -150,6 +150,12 @@ class HomeScreen(Screen):
         return None if key is None or key.startswith("sweep:") else key
 
     def action_resume(self) -> None:
+        table = self.query_one("#sessions", DataTable)
+        row = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value if table.row_count else None
+        if row and row.startswith("sweep:"):  # its trials run as processes of their own, not in here
+            self.notify(f"A sweep goes on from a shell: aetui sweep --resume {row.removeprefix('sweep:')}",
+                        timeout=8)
+            return
         key = self.selected_session()
         if key:
             self.app.resume_session(key)
