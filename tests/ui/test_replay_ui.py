@@ -82,6 +82,9 @@ async def test_compare_marked_sessions_from_home(make_app):
         assert screen.shared == [1, 2, 3] and screen.epoch == 3
         await pilot.press("left")
         assert screen.epoch == 2
+        await pilot.press("l")  # losses a decade apart read better on a log axis
+        await pilot.pause()
+        assert screen.log_scale and "log y" in screen.query_one("#compare-chart").plt.build()
         await pilot.press("4")
         assert screen.query_one(TabbedContent).active == "tab-figures"
 

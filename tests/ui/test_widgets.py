@@ -108,3 +108,17 @@ def test_histogram_and_bars():
     assert counts == [2, 0, 2, 1]
     rows = bar_rows([4, 0, 2], 2)
     assert len(rows) == 2 and rows[1][0] == "█" and rows[0][0] == "█"
+
+
+@pytest.mark.parametrize("low, high, expected", [
+    (1e-3, 50.0, [1e-3, 1e-2, 0.1, 1.0, 10.0]),  # several decades: powers of ten
+    (0.25, 0.7, [0.3, 0.4, 0.5, 0.6, 0.7]),  # less than a decade: every digit inside the range
+    (0.15, 3.0, [0.2, 0.5, 1.0, 2.0]),  # about a decade: 1, 2, 5
+    (0.301, 0.302, [0.301, 0.302]),  # a sliver: its two ends
+])
+def test_log_axis_ticks_are_round_numbers_inside_the_range(low, high, expected):
+    import math
+
+    from aetui.ui.widgets.loss_chart import log_ticks
+
+    assert log_ticks([math.log10(low), math.log10(high)]) == pytest.approx(expected)

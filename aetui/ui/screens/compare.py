@@ -21,6 +21,7 @@ from aetui.core.sessions import Session
 from aetui.core.sweep import Sweep, progress, ranking
 from aetui.render import CLASS_RGB
 from aetui.show import recon_view
+from aetui.ui.widgets.loss_chart import decade_ticks, scaled
 
 
 def flat_settings(replay: Replay) -> dict[str, str]:
@@ -85,6 +86,7 @@ class CompareScreen(Screen):
         Binding("right", "step(1)", "epoch +1", priority=True),
         *[Binding(str(i + 1), f"tab('{t}')", show=False) for i, t in enumerate(("curves", "settings", "recon",
                                                                                "figures"))],
+        Binding("l", "log_scale", "log y"),
         Binding("escape", "app.pop_screen", "back"),
     ]
 
@@ -95,6 +97,7 @@ class CompareScreen(Screen):
         self.replays = [Replay(s) for s in sessions]
         self.shared = sorted(set.intersection(*(set(r.epochs) for r in self.replays))) or [0]
         self.epoch = self.shared[-1]
+        self.log_scale = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="status")
@@ -116,20 +119,27 @@ class CompareScreen(Screen):
 
     def draw_curves(self) -> None:
         """Validation (and training) loss of every session on one chart, a colour per session."""
-        plt = self.query_one("#compare-chart", PlotextPlot).plt
-        legend = []
+        chart = self.query_one("#compare-chart", PlotextPlot)
+        plt = chart.plt
+        plt.clear_data()
+        plt.clear_figure()
+        legend, plotted = [], []
         for i, r in enumerate(self.replays):
             colour = CLASS_RGB[i % len(CLASS_RGB)]
             xs = [float(e.epoch) for e in r.session.epochs]
             for key, marker in (("val_loss", "braille"), ("loss", "dot")):
-                ys = [e.logs.get(key, math.nan) for e in r.session.epochs]
-                points = [(x, y) for x, y in zip(xs, ys) if math.isfinite(y)]
-                if points:
-                    plt.plot([p[0] for p in points], [p[1] for p in points], color=colour, marker=marker)
+                px, py = scaled([(x, e.logs.get(key, math.nan)) for x, e in zip(xs, r.session.epochs)],
+                                self.log_scale)
+                if px:
+                    plt.plot(px, py, color=colour, marker=marker)
+                    plotted += py
             legend.append(f"[rgb({colour[0]},{colour[1]},{colour[2]})]━ {r.session.name}[/]")
-        plt.title("validation loss (lines) and training loss (dots)")
+        if self.log_scale:
+            decade_ticks(plt, plotted)
+        plt.title("validation loss (lines) and training loss (dots)" + (", log y (l)" if self.log_scale else ""))
         plt.xlabel("epoch")
         self.query_one("#compare-chart-box").border_subtitle = "  ".join(legend)
+        chart.refresh()
 
     def show(self) -> None:
         """Redraw the per-epoch views at `self.epoch`."""
@@ -155,6 +165,10 @@ class CompareScreen(Screen):
     def action_step(self, delta: int) -> None:
         self.epoch = step_epoch(self.shared, self.epoch, delta)
         self.show()
+
+    def action_log_scale(self) -> None:
+        self.log_scale = not self.log_scale
+        self.draw_curves()
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = f"tab-{tab}"

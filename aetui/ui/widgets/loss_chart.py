@@ -21,6 +21,33 @@ def markup(name: str) -> str:
     return f"[rgb({r},{g},{b})]━ {name}[/]"
 
 
+def scaled(points: list[tuple[float, float]], log_scale: bool) -> tuple[list[float], list[float]]:
+    """The finite points of a curve as (xs, ys) to plot: with `log_scale`, the positive ones with
+    log10 of y (the log is taken here, not by plotext, whose log axis is applied again at every redraw)."""
+    kept = [(x, y) for x, y in points if math.isfinite(y) and (y > 0 or not log_scale)]
+    return [x for x, _ in kept], [math.log10(y) if log_scale else y for _, y in kept]
+
+
+def log_ticks(values: list[float]) -> list[float]:
+    """Round numbers to label a log-scaled axis whose `values` are log10 already, inside their range:
+    powers of ten, else also 2 and 5 times them, else every digit; the two ends if none fit."""
+    low, high = min(values), max(values)
+    decades = range(math.floor(low), math.ceil(high) + 1)
+    for mantissas in ((1,), (1, 2, 5), tuple(range(1, 10))):
+        ticks = sorted({m * 10.0 ** d for d in decades for m in mantissas
+                        if low - 1e-9 <= math.log10(m * 10.0 ** d) <= high + 1e-9})
+        if len(ticks) >= 3:
+            return ticks
+    return ticks if len(ticks) >= 2 else [10.0 ** low, 10.0 ** high]
+
+
+def decade_ticks(plt, values: list[float]) -> None:
+    """Label a log-scaled y axis (`values` are log10 already) with `log_ticks`."""
+    if values:
+        ticks = log_ticks(values)
+        plt.yticks([math.log10(t) for t in ticks], [f"{t:.3g}" for t in ticks])
+
+
 class LossChart(PlotextPlot):
     """Plots a `RunState`'s curves; `log_scale` switches the y axis to a log scale."""
 
@@ -38,25 +65,22 @@ class LossChart(PlotextPlot):
         plt.clear_figure()
         series = state.series()
         drawn: list[str] = []
-        low, high = math.inf, -math.inf
+        plotted: list[float] = []
         for name, (xs, ys) in series.items():
             if name.startswith("val_") and name != "val_loss":
                 continue  # parts are charted for training only, to keep the chart readable
-            points = [(x, y) for x, y in zip(xs, ys) if math.isfinite(y) and (y > 0 or not self.log_scale)]
-            if not points:
+            px, py = scaled(list(zip(xs, ys)), self.log_scale)
+            if not px:
                 continue
-            values = [math.log10(p[1]) if self.log_scale else p[1] for p in points]
-            low, high = min(low, *values), max(high, *values)
-            plt.plot([p[0] for p in points], values, color=COLOURS.get(name, OTHER), marker="braille")
+            plotted += py
+            plt.plot(px, py, color=COLOURS.get(name, OTHER), marker="braille")
             drawn.append(name)
         for x in state.change_positions():
             plt.vline(x, (255, 60, 60))
         if mark is not None:
             plt.vline(mark, (255, 255, 255))
-        if self.log_scale and drawn:
-            # The log is taken here, not by plotext, whose log axis is applied again at every redraw.
-            decades = range(math.floor(low), math.ceil(high) + 1)
-            plt.yticks(list(decades), [f"{10.0 ** d:g}" for d in decades])
+        if self.log_scale:
+            decade_ticks(plt, plotted)
         plt.xlabel("epoch")
         self.legend = " ".join(markup(n) for n in drawn) + \
             (" [red]│ change[/]" if state.changes else "") + (" · log y" if self.log_scale else "")
