@@ -28,13 +28,31 @@ def tile(images: np.ndarray, columns: int, gap: int = 0) -> np.ndarray:
     return out
 
 
-def scatter_image(points: np.ndarray, labels: np.ndarray, size: int = 480) -> np.ndarray:
-    """A size x size RGB scatter of points coloured by class, on black."""
+LEGEND_WIDTH = 64
+"""Pixels to the right of the scatter for its key: a swatch and the class per row."""
+CAPTION_HEIGHT = 16
+
+
+def scatter_image(points: np.ndarray, labels: np.ndarray, size: int = 480, caption: str = "") -> np.ndarray:
+    """A size x size RGB scatter of points coloured by class, on black, with the key to the colours
+    at the right and, below, `caption` (what the two axes are)."""
+    from PIL import Image, ImageDraw
+
     img = np.zeros((size, size, 3), np.uint8)
     xs, ys, _, _ = grid_positions(points, size - 4, size - 4)  # a 2-pixel margin for the 3x3 dots
     for x, y, lab in zip(xs + 2, ys + 2, labels):
         img[y - 1:y + 2, x - 1:x + 2] = CLASS_RGB[int(lab) % len(CLASS_RGB)]
-    return img
+    canvas = Image.new("RGB", (size + LEGEND_WIDTH, size + (CAPTION_HEIGHT if caption else 0)), (0, 0, 0))
+    canvas.paste(Image.fromarray(img), (0, 0))
+    draw = ImageDraw.Draw(canvas)
+    draw.line([(size, 0), (size, size)], fill=(80, 80, 80))
+    for row, lab in enumerate(np.unique(labels).astype(int)):
+        top = 8 + row * 18
+        draw.rectangle([size + 10, top, size + 21, top + 11], fill=tuple(CLASS_RGB[lab % len(CLASS_RGB)]))
+        draw.text((size + 28, top), str(lab), fill=(230, 230, 230))
+    if caption:
+        draw.text((4, size + 3), caption[: size // 6], fill=(200, 200, 200))
+    return np.asarray(canvas)
 
 
 def _png(path: Path, array: np.ndarray) -> Path:
@@ -79,8 +97,9 @@ def export(session: Session, folder: Path, skipped: list[str] | None = None) -> 
     snap = replay.snapshot(last)
     columns = len(snap["sweep_xs"])
     written.append(_png(folder / f"sweep-epoch-{last:04d}.png", tile(snap["sweep"].reshape(-1, *shape), columns)))
-    points, _ = replay.projection(last)
-    written.append(_png(folder / f"scatter-epoch-{last:04d}.png", scatter_image(points, fixed["subset_labels"])))
+    points, how = replay.projection(last)
+    written.append(_png(folder / f"scatter-epoch-{last:04d}.png",
+                        scatter_image(points, fixed["subset_labels"], caption=f"epoch {last}: {how}")))
     return written
 
 

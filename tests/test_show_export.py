@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from aetui.core import sessions, training
-from aetui.export import export, tile
+from aetui.export import CAPTION_HEIGHT, LEGEND_WIDTH, export, tile
+from aetui.render import CLASS_RGB
 
 VIEWS = ("curves", "recon", "scatter", "sweep", "area", "sparsity", "params")
 
@@ -68,6 +69,10 @@ def test_export_decodes_to_the_stored_arrays(vae_session, tmp_path):
     events_files = list((tmp_path / "out" / "tensorboard").glob("events.out.tfevents.*"))
     assert len(events_files) == 1 and events_files[0].stat().st_size > 1000
     assert (tmp_path / "out" / "scatter-epoch-0002.png") in written
+    scatter = np.array(Image.open(tmp_path / "out" / "scatter-epoch-0002.png"))
+    assert scatter.shape == (480 + CAPTION_HEIGHT, 480 + LEGEND_WIDTH, 3)
+    for row, label in enumerate(np.unique(session.fixed()["subset_labels"]).astype(int)):  # the key, class by class
+        assert tuple(scatter[8 + row * 18 + 5, 480 + 15]) == tuple(CLASS_RGB[label])
 
 
 def test_export_leaves_out_a_missing_snapshot_and_goes_on(vae_session, tmp_path):
