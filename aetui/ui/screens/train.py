@@ -110,9 +110,10 @@ class TrainScreen(Screen):
                 with Vertical(id="chart-box"):
                     yield LossChart(id="chart")
                 with Horizontal(id="lower"):
-                    with Vertical(id="stats"):
+                    two_d = self.recipe.net["code"] == 2
+                    with Vertical(id="stats", classes="with-scatter" if two_d else ""):
                         yield SparsityPanel(id="sparsity")
-                        if self.recipe.net["code"] == 2:  # a 2-D code: its scatter, under the few latent figures
+                        if two_d:  # a 2-D code: its scatter, under the few latent figures, takes the rest
                             yield LatentScatter(id="scatter")
                     with Vertical(id="preview"):
                         yield DigitPanel(ascii=self.app.ascii, id="digits")
@@ -170,7 +171,9 @@ class TrainScreen(Screen):
         if state.snapshot is not None and state.fixed is not None:
             self.query_one(DigitPanel).show(state.fixed, state.snapshot["recon"])
             if self.recipe.net["code"] == 2:
-                self.query_one(LatentScatter).show(state.snapshot["codes"], state.fixed["subset_labels"])
+                scatter = self.query_one(LatentScatter)
+                scatter.show(state.snapshot["codes"], state.fixed["subset_labels"])
+                self.query_one("#stats").border_subtitle = scatter.legend
 
     def forget(self) -> None:
         """Make the next redraw draw every view."""
