@@ -47,8 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--epochs", type=int, help="epochs per trial (default: the recipe's)")
     sweep.add_argument("--batch-size", type=int, help="batch size (default: the recipe's)")
     sweep.add_argument("--name", metavar="NAME", help="sweep name (default: RECIPE-sweep-DATE-TIME)")
-    sweep.add_argument("--backend", choices=BACKENDS, default="local",
-                       help="local: a process pool on this machine; ray: Ray tasks (pip install 'aetui[ray]')")
+    sweep.add_argument("--backend", choices=BACKENDS,
+                       help="local (default; with --resume: the sweep's own): a process pool on this machine; "
+                            "ray: Ray tasks (pip install 'aetui[ray]')")
     sweep.add_argument("--workers", type=int, metavar="N",
                        help="local: trials at once (default: one per GPU, else 2)")
     sweep.add_argument("--address", metavar="ADDR", help="ray: join this Ray cluster (e.g. auto, or HOST:6379)")
@@ -252,26 +253,29 @@ def _ls(args) -> int:
 
     store = paths.session_store(args.sessions)
     found = sessions.list_sessions(store)
+    swept = sweep.list_sweeps(store)
     console = Console()
-    if not found:
+    if not found and not swept:
         console.print(f"No sessions in {store} yet: try `aetui train ae-32 --epochs 2`.")
         return 0
-    table = Table(title=f"Sessions in {store}", title_justify="left")
-    name, *others = sessions.SUMMARY_COLUMNS
-    table.add_column(name, no_wrap=True)
-    for col in others:
-        table.add_column(col, overflow="fold")
-    for s in found:
-        table.add_row(*s.summary_row())
-    console.print(table)
-    swept = sweep.list_sweeps(store)
+    if found:
+        table = Table(title=f"Sessions in {store}", title_justify="left")
+        name, *others = sessions.SUMMARY_COLUMNS
+        table.add_column(name, no_wrap=True)
+        for col in others:
+            table.add_column(col, overflow="fold")
+        for s in found:
+            table.add_row(*s.summary_row())
+        console.print(table)
     if swept:
+        by_name = {s.name: s for s in found}
         table = Table(title=f"Sweeps in {store}", title_justify="left")
         for col in ("sweep", "recipe", "grid", "progress"):
             table.add_column(col, overflow="fold", no_wrap=col == "sweep")
         for plan in swept:
             grid = "  ".join(f"{k}={','.join(f'{v:g}' for v in values)}" for k, values in plan.grid.items())
-            table.add_row(plan.name, plan.recipe, grid, sweep.progress(plan, sweep.trial_sessions(store, plan)))
+            trials = [by_name[n] for n in plan.trials if n in by_name]
+            table.add_row(plan.name, plan.recipe, grid, sweep.progress(plan, trials))
         console.print(table)
     return 0
 

@@ -79,7 +79,7 @@ def test_a_retried_trial_goes_on_from_its_last_epoch(tmp_path, digits, recipes):
     (["--grid", "beta=1,1"], "a value is repeated"),
     ([], "at least one --grid"),
     (["--grid", "beta=1", "--address", "auto"], "add --backend ray"),
-    (["--resume", "loc"], "--resume goes on with the sweep's own recipe, grid and data: drop RECIPE"),
+    (["--resume", "loc"], "--resume goes on with the sweep's own recipe, grid and epochs: drop RECIPE"),
 ])
 def test_bad_grids_are_one_clear_line(tmp_path, args, fragment):
     out = subprocess.run([sys.executable, "-m", "aetui", "--sessions", str(tmp_path / "s"), "sweep", "sparse-kl",
@@ -125,10 +125,10 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
-@pytest.mark.parametrize("how", ["SIGINT", "SIGKILL"])
+@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM", "SIGKILL"])
 def test_stopping_a_local_sweep_leaves_its_trials_resumable(tmp_path, how):
-    """Ctrl-C stops the trials after their batch; so does killing the sweep outright (each worker
-    notices its parent is gone), and no worker trains on for nobody."""
+    """Ctrl-C (or SIGTERM) stops the trials after their batch; so does killing the sweep outright
+    (each worker notices its parent is gone), and no worker trains on for nobody."""
     import signal
     import time
 
@@ -145,7 +145,7 @@ def test_stopping_a_local_sweep_leaves_its_trials_resumable(tmp_path, how):
     workers = children_of(child.pid)
     child.send_signal(getattr(signal, how))
     out, err = child.communicate(timeout=120)
-    if how == "SIGINT":
+    if how != "SIGKILL":
         assert child.returncode == 1 and "Traceback" not in out + err, out + err
         assert "Stopping the sweep" in out and "aetui sweep --resume stop" in out
     deadline = time.monotonic() + 60
@@ -155,6 +155,7 @@ def test_stopping_a_local_sweep_leaves_its_trials_resumable(tmp_path, how):
     found = [sessions.open_session(p) for p in tmp_path.iterdir() if (p / sessions.META).exists()]
     assert len(found) == 2 and {s.status for s in found} == {"interrupted"}, [(s.name, s.status) for s in found]
     assert all("the sweep was stopped" in s.meta["reason"] for s in found)
+
 
 def test_a_stopped_sweep_goes_on_with_its_unfinished_trials(tmp_path, digits, recipes):
     """One trial stopped after an epoch, one never started, one finished: `sweep --resume` runs the
@@ -178,6 +179,10 @@ def test_a_stopped_sweep_goes_on_with_its_unfinished_trials(tmp_path, digits, re
     listing = subprocess.run([sys.executable, "-m", "aetui", "--sessions", str(tmp_path), "ls"], capture_output=True,
                              text=True, timeout=120, env={**os.environ, "COLUMNS": "200"}).stdout
     assert "learning_rate=0.001,0.002,0.003" in listing and "1/3 finished, 1 interrupted, 1 waiting" in listing
+    held = sweep.hold(tmp_path, "later")  # as if another `aetui sweep --resume later` were at it
+    out = aetui("--resume", "later")
+    os.close(held)
+    assert out.returncode == 2 and "sweep later is being run by another `aetui sweep` process" in out.stderr
     out = aetui("--resume", "later", "--workers", "1")
     assert out.returncode == 0, out.stdout + out.stderr
     assert f"going on with 2 of its 3 trials ({trials[0].name}, {trials[1].name})" in out.stdout
@@ -186,6 +191,8 @@ def test_a_stopped_sweep_goes_on_with_its_unfinished_trials(tmp_path, digits, re
     assert runs[trials[0].name].meta["resumes"] == 1 and "resumes" not in runs[trials[1].name].meta
     assert runs[trials[1].name].meta["sweep"] == {"name": "later", "trial": 1, "params": {"learning_rate": 2e-3}}
     assert (tmp_path / trials[2].name / "history.jsonl").read_bytes() == finished_history
+    best = min(runs.values(), key=lambda s: s.epochs[-1].logs["val_loss"])  # over the whole sweep
+    assert f"Best: {best.name} (val loss {best.epochs[-1].logs['val_loss']:.4g})" in out.stdout
     out = aetui("--resume", "later")
     assert out.returncode == 0 and "every trial is done" in out.stdout
     out = aetui("--resume", "nope")
@@ -208,3 +215,34 @@ def test_a_damaged_manifest_is_refused_in_one_line(tmp_path, recipes):
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1 and "os.system" in out.stderr, out.stderr
     assert sorted((p.name, p.stat().st_mtime_ns) for p in tmp_path.iterdir()) == before
+
+
+def test_resume_refuses_what_it_cannot_take_up(tmp_path, recipes):
+    from aetui.core import locks
+
+    plan, trials = sweep.plan(recipes["ae-32"], {"learning_rate": [1e-3, 2e-3]}, tmp_path, "held",
+                              {"dataset": "digits", "limit": 256}, epochs=2)
+    controls = training.Controls(recipes["ae-32"].tunables)
+    controls.interrupt("set up only")
+    from aetui.core import data
+
+    training.train(recipes["ae-32"], data.load("digits").limited(256), tmp_path, params=trials[0].params, epochs=2,
+                   name=trials[0].name, controls=controls)
+    meta = tmp_path / trials[0].name / sessions.META
+    meta.write_text(json.dumps({**json.loads(meta.read_text()), "status": "running"}))  # taken up elsewhere
+    fd = locks.take(tmp_path / trials[0].name / sessions.LOCK)  # trained by `aetui resume` elsewhere
+    try:
+        with pytest.raises(AetuiError, match=f"trial {trials[0].name} of sweep held is being trained by another"):
+            sweep.unfinished(tmp_path, plan)
+    finally:
+        os.close(fd)
+    older = sweep.Sweep(**{**vars(plan), "spec": None, "data": None})
+    with pytest.raises(AetuiError, match="planned by an older aetui"):
+        sweep.unfinished(tmp_path, older)
+    manifest = tmp_path / "held.sweep.json"
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text()),
+                                    "data": {"dataset": "mnist", "path": str(tmp_path / "moved"), "limit": None}}))
+    out = subprocess.run([sys.executable, "-m", "aetui", "--sessions", str(tmp_path), "sweep", "--resume", "held"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert "sweep held: its data cannot be loaded" in out.stderr and "give it with --data PATH" in out.stderr

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aetui.core import events
+from aetui.core import events, locks
 from aetui.core.errors import AetuiError
 from aetui.paths import inside, safe_name
 
@@ -102,14 +102,9 @@ class SessionWriter:
 
     def hold(self) -> None:
         """Take the session's lock for as long as this process writes it (the OS lets go if it dies)."""
-        import fcntl
-
-        fd = os.open(self.path / LOCK, os.O_RDWR | os.O_CREAT, FILE_MODE)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            raise AetuiError(f"{self.name} is being trained by another process") from None
+        fd = locks.take(self.path / LOCK, FILE_MODE)
+        if fd is None:
+            raise AetuiError(f"{self.name} is being trained by another process")
         self._lock = fd
 
     def close(self) -> None:
@@ -252,7 +247,7 @@ class Session:
         if status != "running":
             return status
         if (self.path / LOCK).exists():
-            return "running" if _locked(self.path / LOCK) else "killed"
+            return "running" if locks.held(self.path / LOCK) else "killed"
         if self.meta.get("host") == socket.gethostname() and not _alive(self.meta.get("pid")):
             return "killed"  # a session written before sessions were locked
         return status
@@ -293,23 +288,6 @@ class Session:
 
         return Recipe.from_dict(self.meta.get("recipe"), name=self.meta.get("recipe", {}).get("name", "?"),
                                 source=f"session {self.name}")
-
-
-def _locked(path: Path) -> bool:
-    """Whether some process holds the session lock at `path`."""
-    import fcntl
-
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        return False
-    except OSError:
-        return True
-    finally:
-        os.close(fd)
 
 
 def _alive(pid: Any) -> bool:

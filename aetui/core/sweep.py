@@ -23,6 +23,8 @@ from aetui.core.recipe import Recipe
 from aetui.paths import inside, safe_name
 
 SUFFIX = ".sweep.json"
+LOCK_SUFFIX = ".sweep.lock"
+"""Held (flock) by the `aetui sweep` process running the sweep, fresh or resumed."""
 NAME_LIMIT = 80
 """Session names are cut at this length (`paths.safe_name`)."""
 BACKENDS = ("local", "ray")
@@ -97,6 +99,15 @@ class Sweep:
     """The recipe itself, as `Recipe.to_dict` gives it (None in manifests from before resuming)."""
     data: dict | None = None
     """The data every trial loads (as `Trial.data`)."""
+    strategy: str | None = None
+
+    def planned(self, store: Path) -> list[Trial]:
+        """Every trial of the sweep, in grid order, as plain data for a backend."""
+        combos = combinations(self.grid)
+        if self.spec is None or self.data is None or len(combos) != len(self.trials):
+            raise AetuiError(f"{self.name}{SUFFIX} does not record its trials whole")
+        return [Trial(self.name, i, name, self.spec, combo, str(store.resolve()), self.data, self.epochs,
+                      self.batch_size, self.strategy) for i, (name, combo) in enumerate(zip(self.trials, combos))]
 
 
 def plan(recipe: Recipe, grid: dict[str, list[float]], store: Path, name: str | None, data: dict,
@@ -113,16 +124,34 @@ def plan(recipe: Recipe, grid: dict[str, list[float]], store: Path, name: str | 
             break
     else:
         raise AetuiError(f"too many sweeps named {base!r} in {store}")
-    combos = combinations(grid)
-    names = trial_names(candidate, combos)
-    trials = [Trial(candidate, i, names[i], recipe.to_dict(), combo, str(store.resolve()), data, epochs, batch_size,
-                    strategy) for i, combo in enumerate(combos)]
-    sweep = Sweep(candidate, recipe.name, grid, [t.name for t in trials], backend, time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                  epochs, batch_size, recipe.to_dict(), data)
+    sweep = Sweep(candidate, recipe.name, grid, trial_names(candidate, combinations(grid)), backend,
+                  time.strftime("%Y-%m-%dT%H:%M:%S%z"), epochs, batch_size, recipe.to_dict(), data, strategy)
     from aetui.core.sessions import write_json
 
     _written(lambda: write_json(inside(store, candidate + SUFFIX), asdict(sweep)), store)
-    return sweep, trials
+    return sweep, sweep.planned(store)
+
+
+def hold(store: Path, name: str) -> int:
+    """Take the sweep's lock for as long as this process runs it (the OS lets go if it dies); its
+    file descriptor. Refused while another `aetui sweep` runs the same sweep."""
+    from aetui.core import locks
+
+    fd = _written(lambda: locks.take(inside(store, name + LOCK_SUFFIX)), store)
+    if fd is None:
+        raise AetuiError(_busy(name))
+    return fd
+
+
+def check_idle(store: Path, name: str) -> None:
+    """An error if an `aetui sweep` process is running the sweep now."""
+    if running(store, name):
+        raise AetuiError(_busy(name))
+
+
+def _busy(name: str) -> str:
+    return (f"sweep {name} is being run by another `aetui sweep` process: stop that one first (Ctrl-C where it "
+            "runs), or let it finish")
 
 
 def _written(action, store: Path):
@@ -189,30 +218,35 @@ def done(session) -> bool:
     return session.status in ("finished", "diverged") or session.epochs_done >= int(session.meta.get("epochs") or 0)
 
 
+def running(store: Path, name: str) -> bool:
+    """Whether an `aetui sweep` process is running the sweep now (it holds the sweep's lock)."""
+    from aetui.core import locks
+
+    return locks.held(store / (name + LOCK_SUFFIX))
+
+
 def unfinished(store: Path, sweep: Sweep) -> list[Trial]:
     """The trials of a stopped sweep still to run (never started, interrupted, killed, failed), as
     `plan` made them; `run_trial` goes on with those that have a session. Refused, in one line,
-    while a trial is still running or where the manifest does not record the recipe and data."""
+    while a trial is trained by another process or where the manifest does not record the recipe
+    and data. (Take the sweep's lock, `hold`, first: then no `aetui sweep` is starting a trial.)"""
     from aetui.core.sessions import META, open_session
 
     if sweep.spec is None or sweep.data is None:
         raise AetuiError(f"sweep {sweep.name} was planned by an older aetui and cannot be resumed as a whole: "
-                         "go on with each trial with `aetui resume SESSION`")
-    combos = combinations(sweep.grid)
-    if len(combos) != len(sweep.trials):
-        raise AetuiError(f"{sweep.name}{SUFFIX} is not a readable sweep (its grid and trials disagree)")
-    store = store.resolve()
+                         "`aetui resume SESSION` goes on with each of its trials that has a session; the others "
+                         "need a new sweep")
     pending = []
-    for index, (name, combo) in enumerate(zip(sweep.trials, combos)):
-        if (store / name / META).exists():
-            session = open_session(store / name)
+    for trial in sweep.planned(store):
+        if (store / trial.name / META).exists():
+            session = open_session(store / trial.name)
             if session.status == "running":
-                raise AetuiError(f"trial {name} of sweep {sweep.name} is still running: stop that sweep first "
-                                 "(Ctrl-C where it runs)")
+                raise AetuiError(f"trial {trial.name} of sweep {sweep.name} is being trained by another process "
+                                 f"({session.meta.get('pid')} on {session.meta.get('host')}: `aetui resume` or the "
+                                 "workbench): let it finish or stop it first")
             if done(session):
                 continue
-        pending.append(Trial(sweep.name, index, name, sweep.spec, combo, str(store), sweep.data, sweep.epochs,
-                             sweep.batch_size))
+        pending.append(trial)
     return pending
 
 
@@ -239,8 +273,9 @@ def read(path: Path) -> Sweep:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
         sweep = Sweep(**{k: raw[k] for k in ("name", "recipe", "grid", "trials", "backend", "created")},
-                      **{k: raw.get(k) for k in ("epochs", "batch_size", "spec", "data")})
+                      **{k: raw.get(k) for k in ("epochs", "batch_size", "spec", "data", "strategy")})
         ok = (all(isinstance(v, str) for v in (sweep.name, sweep.recipe, sweep.backend, sweep.created))
+              and (sweep.strategy is None or sweep.strategy in ("mirrored",))
               and all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in (sweep.epochs,
                                                                                               sweep.batch_size))
               and all(v is None or isinstance(v, dict) for v in (sweep.spec, sweep.data))

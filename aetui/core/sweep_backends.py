@@ -90,7 +90,8 @@ def run_ray(trials: list[Trial], address: str | None = None, gpus_per_trial: flo
             cpus_per_trial: float = 1, retries: int = 2) -> Iterator[dict]:
     """Run each trial as a Ray task (Ray places, schedules and retries them), yielding outcomes as
     they finish. `address` joins a running cluster (`auto`, or `ray://host:10001`); without it a
-    local Ray starts with this machine's CPUs."""
+    local Ray starts with this machine's CPUs. Ray starts here, before the first outcome is asked
+    for, so that signal handlers the caller sets afterwards are not replaced by Ray's own."""
     try:
         import ray
     except ImportError:
@@ -102,6 +103,13 @@ def run_ray(trials: list[Trial], address: str | None = None, gpus_per_trial: flo
     if started:
         ray.init(address=address, include_dashboard=False, logging_level="ERROR", log_to_driver=False,
                  **({} if address else {"num_cpus": os.cpu_count() or 1, "object_store_memory": 100 * 2**20}))
+    return _ray_outcomes(ray, trials, started, gpus_per_trial, cpus_per_trial, retries)
+
+
+def _ray_outcomes(ray, trials: list[Trial], started: bool, gpus_per_trial: float | None, cpus_per_trial: float,
+                  retries: int) -> Iterator[dict]:
+    """Submit the trials as Ray tasks and yield their outcomes as they finish; shut the Ray this
+    sweep started down at the end (which ends tasks still running: they read `killed`)."""
     try:
         if gpus_per_trial is None:
             gpus_per_trial = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0

@@ -115,6 +115,8 @@ def test_histogram_and_bars():
     (0.25, 0.7, [0.3, 0.4, 0.5, 0.6, 0.7]),  # less than a decade: every digit inside the range
     (0.15, 3.0, [0.2, 0.5, 1.0, 2.0]),  # about a decade: 1, 2, 5
     (0.301, 0.302, [0.301, 0.302]),  # a sliver: its two ends
+    (2.5, 2.5, [2.5]),  # a flat line: its value, once
+    (1e-40, 3e38, [10.0 ** d for d in range(-40, 39, 10)]),  # 79 decades: every tenth
 ])
 def test_log_axis_ticks_are_round_numbers_inside_the_range(low, high, expected):
     import math
@@ -122,3 +124,29 @@ def test_log_axis_ticks_are_round_numbers_inside_the_range(low, high, expected):
     from aetui.ui.widgets.loss_chart import log_ticks
 
     assert log_ticks([math.log10(low), math.log10(high)]) == pytest.approx(expected)
+
+
+def test_log_axis_labels_tell_close_ticks_apart():
+    from aetui.ui.widgets.loss_chart import tick_labels
+
+    assert tick_labels([1.1, 1.104]) == ["1.1", "1.104"]
+    assert tick_labels([0.001, 10.0]) == ["0.001", "10"]
+
+
+async def test_the_latent_scatter_keeps_only_its_points_when_small_and_gets_its_axes_back():
+    from aetui.ui.widgets.latent_scatter import SMALL, LatentScatter
+
+    class ScatterApp(App):
+        def compose(self):
+            yield LatentScatter()
+
+    points = np.random.default_rng(0).normal(size=(200, 2))
+    labels = np.arange(200) % 10
+    app = ScatterApp()
+    async with app.run_test(size=(60, SMALL - 2)) as pilot:
+        scatter = app.query_one(LatentScatter)
+        scatter.show_points(points, labels, "the 2-D code itself")
+        assert scatter.drawn[3] and "the 2-D code itself" not in scatter.plt.build()
+        await pilot.resize_terminal(60, 30)
+        await pilot.pause()
+        assert not scatter.drawn[3] and "the 2-D code itself" in scatter.plt.build()

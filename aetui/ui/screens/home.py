@@ -141,24 +141,41 @@ class HomeScreen(Screen):
     def action_show_run(self) -> None:
         self.app.action_show_run()
 
+    def selected_row(self) -> str | None:
+        """The key of the session list's row under the cursor: a session's folder, `sweep:NAME`, or None."""
+        table = self.query_one("#sessions", DataTable)
+        return (table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or None) if table.row_count \
+            else None
+
     def selected_session(self) -> str | None:
         """The folder of the session under the cursor, if any (not a sweep's row)."""
-        table = self.query_one("#sessions", DataTable)
-        if not table.row_count:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or None
+        key = self.selected_row()
         return None if key is None or key.startswith("sweep:") else key
 
     def action_resume(self) -> None:
-        table = self.query_one("#sessions", DataTable)
-        row = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value if table.row_count else None
+        row = self.selected_row()
         if row and row.startswith("sweep:"):  # its trials run as processes of their own, not in here
-            self.notify(f"A sweep goes on from a shell: aetui sweep --resume {row.removeprefix('sweep:')}",
-                        timeout=8)
+            self.notify(self.sweep_resume_hint(row.removeprefix("sweep:")), timeout=8)
             return
         key = self.selected_session()
         if key:
             self.app.resume_session(key)
+
+    def sweep_resume_hint(self, name: str) -> str:
+        """What `u` on a sweep's row says: how to take it up, or why there is nothing to take up."""
+        store = self.app.store
+        try:
+            found = sweep.find(store, name)
+        except AetuiError as err:
+            return str(err)
+        if found is None:
+            return f"Sweep {name} is gone from {store}."
+        if sweep.running(store, name):
+            return f"Sweep {name} is running (in its own `aetui sweep` process)."
+        trials = sweep.trial_sessions(store, found)
+        if len(trials) == len(found.trials) and all(sweep.done(t) for t in trials):
+            return f"Every trial of sweep {name} is done: Enter compares them."
+        return f"A sweep goes on from a shell: aetui sweep --resume {name}"
 
     def action_mark(self) -> None:
         """Mark the session under the cursor for comparison (or unmark it)."""

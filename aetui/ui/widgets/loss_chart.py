@@ -28,24 +28,34 @@ def scaled(points: list[tuple[float, float]], log_scale: bool) -> tuple[list[flo
     return [x for x, _ in kept], [math.log10(y) if log_scale else y for _, y in kept]
 
 
-def log_ticks(values: list[float]) -> list[float]:
+def log_ticks(values: list[float], most: int = 8) -> list[float]:
     """Round numbers to label a log-scaled axis whose `values` are log10 already, inside their range:
-    powers of ten, else also 2 and 5 times them, else every digit; the two ends if none fit."""
+    powers of ten (every second, third ... where more than `most` would crowd the axis), else also
+    2 and 5 times them, else every digit; the two ends if none fit, one value for a flat line."""
     low, high = min(values), max(values)
     decades = range(math.floor(low), math.ceil(high) + 1)
     for mantissas in ((1,), (1, 2, 5), tuple(range(1, 10))):
         ticks = sorted({m * 10.0 ** d for d in decades for m in mantissas
                         if low - 1e-9 <= math.log10(m * 10.0 ** d) <= high + 1e-9})
         if len(ticks) >= 3:
-            return ticks
-    return ticks if len(ticks) >= 2 else [10.0 ** low, 10.0 ** high]
+            return ticks[::-(-len(ticks) // most)]
+    return ticks if len(ticks) >= 2 else sorted({10.0 ** low, 10.0 ** high})
+
+
+def tick_labels(ticks: list[float]) -> list[str]:
+    """The ticks printed with as few significant digits (3 at least) as tell them apart."""
+    for digits in range(3, 10):
+        labels = [f"{t:.{digits}g}" for t in ticks]
+        if len(set(labels)) == len(labels):
+            return labels
+    return labels
 
 
 def decade_ticks(plt, values: list[float]) -> None:
     """Label a log-scaled y axis (`values` are log10 already) with `log_ticks`."""
     if values:
         ticks = log_ticks(values)
-        plt.yticks([math.log10(t) for t in ticks], [f"{t:.3g}" for t in ticks])
+        plt.yticks([math.log10(t) for t in ticks], tick_labels(ticks))
 
 
 class LossChart(PlotextPlot):
