@@ -32,7 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=int, help="number of epochs (default: the recipe's)")
     train.add_argument("--batch-size", type=int, help="batch size (default: the recipe's)")
     train.add_argument("--session", metavar="NAME", help="session name (default: RECIPE-DATE-TIME)")
-    train.add_argument("--strategy", choices=("mirrored",),
+    from aetui.core.backend import STRATEGIES
+
+    train.add_argument("--strategy", choices=STRATEGIES,
                        help="mirrored: one session across all visible GPUs (tf.distribute.MirroredStrategy)")
     _run_args(train)
 

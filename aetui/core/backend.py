@@ -104,6 +104,10 @@ def gpu_count() -> int:
     return len(tf.config.list_physical_devices("GPU"))
 
 
+STRATEGIES = ("mirrored",)
+"""The `tf.distribute` strategies `--strategy` can name."""
+
+
 def distribution(name: str | None):
     """The `tf.distribute` strategy `--strategy` names (None: TensorFlow's default, one device),
     and a line saying what it does here."""
@@ -111,7 +115,7 @@ def distribution(name: str | None):
         return None, ""
     if not isinstance(name, str):  # a strategy made by the caller (tests: two logical CPUs)
         return name, f"{type(name).__name__} with {name.num_replicas_in_sync} replica(s)"
-    if name != "mirrored":
+    if name not in STRATEGIES:
         from aetui.core.errors import AetuiError
 
         raise AetuiError(f"unknown strategy {name!r} (mirrored, or leave it out for one device)")

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from aetui.core import hparams
+from aetui.core.backend import STRATEGIES
 from aetui.core.errors import AetuiError
 from aetui.core.recipe import Recipe
 from aetui.paths import inside, safe_name
@@ -275,7 +276,7 @@ def read(path: Path) -> Sweep:
         sweep = Sweep(**{k: raw[k] for k in ("name", "recipe", "grid", "trials", "backend", "created")},
                       **{k: raw.get(k) for k in ("epochs", "batch_size", "spec", "data", "strategy")})
         ok = (all(isinstance(v, str) for v in (sweep.name, sweep.recipe, sweep.backend, sweep.created))
-              and (sweep.strategy is None or sweep.strategy in ("mirrored",))
+              and (sweep.strategy is None or sweep.strategy in STRATEGIES)
               and all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in (sweep.epochs,
                                                                                               sweep.batch_size))
               and all(v is None or isinstance(v, dict) for v in (sweep.spec, sweep.data))
