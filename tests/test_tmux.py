@@ -1,7 +1,9 @@
 """The real `aetui` command in a real terminal (tmux, 80x24): home, training, quitting mid-run."""
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -59,9 +61,18 @@ def test_home_train_and_quit_at_80x24(tmp_path):
     assert len(sessions) == 1 and sessions[0].name.startswith("ae-32")
 
 
-def test_a_dropped_connection_saves_the_epoch_and_marks_the_session_interrupted(tmp_path):
-    """Killing the tmux session hangs up the terminal (SIGHUP), as a dropped SSH connection does."""
+LEADER = ("import signal, subprocess, sys; signal.signal(signal.SIGHUP, lambda *a: None); "
+          "sys.exit(subprocess.call(sys.argv[1:]))")
+"""A parent that leads the terminal's session and, as `make` does, takes the hangup itself and waits."""
+
+
+@pytest.mark.parametrize("leader, reason", [(False, "SIGHUP"), (True, "the terminal went away")],
+                         ids=["aetui-leads", "under-make"])
+def test_a_dropped_connection_saves_the_epoch_and_marks_the_session_interrupted(tmp_path, leader, reason):
+    """Killing the tmux session hangs up the terminal, as a dropped SSH connection does: aetui gets
+    SIGHUP, or, where a parent leads the session (`make run`), finds its terminal gone."""
     import json
+    import shlex
 
     from aetui.core import sessions
 
@@ -70,7 +81,8 @@ def test_a_dropped_connection_saves_the_epoch_and_marks_the_session_interrupted(
     (tmp_path / "models").mkdir()  # a user recipe (./models): ae-32 with epochs enough to be mid-run
     recipe = (Path(__file__).parents[1] / "models" / "ae-32.toml").read_text()
     (tmp_path / "models" / "ae-32-long.toml").write_text(recipe.replace("epochs = 30", "epochs = 5000"))
-    command = f"cd {tmp_path} && {sys.executable} -m aetui --dataset digits --sessions {store}"
+    wrapper = f"{sys.executable} -c {shlex.quote(LEADER)} " if leader else ""
+    command = f"cd {tmp_path} && exec {wrapper}{sys.executable} -m aetui --dataset digits --sessions {store}"
     subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "80", "-y", "24", command], check=True)
     term = Tmux(name)
     try:
@@ -83,17 +95,22 @@ def test_a_dropped_connection_saves_the_epoch_and_marks_the_session_interrupted(
         subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
     folder = next(store.iterdir())
     pid = json.loads((folder / sessions.META).read_text())["pid"]
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and sessions.open_session(folder).status == "running":
-        time.sleep(0.2)
-    session = sessions.open_session(folder)
-    assert session.status == "interrupted" and "SIGHUP" in session.meta["reason"], session.meta
-    assert session.epochs_done >= 1 and session.weights()[0] == session.epochs_done
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.2)
-    else:
-        raise AssertionError("the app did not exit after the hangup")
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and sessions.open_session(folder).status == "running":
+            time.sleep(0.2)
+        session = sessions.open_session(folder)
+        assert session.status == "interrupted" and f"the connection dropped ({reason})" in session.meta["reason"], \
+            session.meta
+        assert session.epochs_done >= 1 and session.weights()[0] == session.epochs_done
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.2)
+        else:
+            raise AssertionError("the app did not exit after the hangup")
+    finally:  # nothing left behind, whatever failed
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)

@@ -49,6 +49,9 @@ class AetuiApp(App):
         self._load_start, self.data_ready = data_loader(load_data)
         self.data_text = "loading…"
         self.device_text = "starting TensorFlow…" if warm_up else "not started"
+        self._terminal: list[int] = []
+        """The file descriptors on the user's terminal (watched: it can go away)."""
+        self._hung_up = False
 
     def on_mount(self) -> None:
         if not self.is_headless:  # the terminal going away (SSH dropped): finish the epoch, save, end
@@ -57,6 +60,8 @@ class AetuiApp(App):
                 loop = asyncio.get_running_loop()
                 loop.add_signal_handler(signal.SIGHUP, self._hang_up)
                 loop.add_signal_handler(signal.SIGTERM, self._terminated)
+            if self._terminal:  # no SIGHUP comes where another process leads the session (`make run`)
+                self.set_interval(1.0, self._watch_terminal)
         self.push_screen(HomeScreen())
         if self.opening_sweep:
             self.compare_sweep(self.opening_sweep)
@@ -67,14 +72,24 @@ class AetuiApp(App):
         self.set_interval(0.1, self._drain)
         self.call_after_refresh(self._after_first_frame)
 
-    def _hang_up(self) -> None:
+    def _hang_up(self, reason: str = "SIGHUP") -> None:
         """SIGHUP: nobody is watching any more. The run in progress finishes and saves its epoch
         (status `interrupted`, resumable); the process ends once it has."""
         from aetui.headless import detach
 
+        if self._hung_up:
+            return
+        self._hung_up = True
         detach(self._terminal)
-        self.runner.hang_up()
+        self.runner.hang_up(reason)
         self.exit()
+
+    def _watch_terminal(self) -> None:
+        """The terminal hung up without a SIGHUP reaching this process (it goes to the session's
+        leader, e.g. `make`, which waits for us): the same as one. (Textual's input thread would
+        otherwise spin on the dead terminal's end of file.)"""
+        if not all(os.isatty(fd) for fd in self._terminal):
+            self._hang_up("the terminal went away")
 
     def _terminated(self) -> None:
         """SIGTERM: the run in progress stops after its batch (`interrupted`, resumable); the app ends."""

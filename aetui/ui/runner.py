@@ -116,10 +116,10 @@ class Runner:
         if self.controls is not None:
             self.controls.stop()
 
-    def hang_up(self) -> None:
+    def hang_up(self, how: str = "SIGHUP") -> None:
         """The terminal went away: finish and save the epoch in progress, then stop (`interrupted`)."""
         if self.controls is not None and self.active:
-            self.controls.interrupt("the connection dropped (SIGHUP)", finish_epoch=True)
+            self.controls.interrupt(f"the connection dropped ({how})", finish_epoch=True)
 
     async def wait(self) -> None:
         """Wait until the worker has finished."""
