@@ -118,7 +118,7 @@ def distribution(name: str | None):
     if name not in STRATEGIES:
         from aetui.core.errors import AetuiError
 
-        raise AetuiError(f"unknown strategy {name!r} (mirrored, or leave it out for one device)")
+        raise AetuiError(f"unknown strategy {name!r} ({', '.join(STRATEGIES)}, or leave it out for one device)")
     import tensorflow as tf
 
     device = configure()
