@@ -16,7 +16,10 @@ from aetui.core.errors import AetuiError
 
 
 def _parser() -> argparse.ArgumentParser:
+    from aetui import __version__
+
     parser = argparse.ArgumentParser(prog="aetui", description="A terminal workbench for autoencoders.")
+    parser.add_argument("--version", action="version", version=f"aetui {__version__}")
     parser.add_argument("--sessions", metavar="DIR", help="session store (default: $AETUI_SESSIONS or ./sessions)")
     _data_args(parser)
     parser.add_argument("--limit", type=int, metavar="N", help="train on the first N training images only")

@@ -51,3 +51,23 @@ def recipes():
     from aetui.core import recipe
 
     return {name: recipe.load_file(path) for name, path in recipe.discover([paths.builtin_recipes()]).items()}
+
+
+@pytest.fixture
+def spawn():
+    """`spawn(argv, **popen_args)` starts a child in its own process group; every child a test
+    started is killed, with what it started, when the test ends, passed or failed."""
+    from tests import support
+
+    children = []
+
+    def start(argv, **kwargs):
+        child = support.start(argv, **kwargs)
+        children.append(child)
+        return child
+
+    try:
+        yield start
+    finally:
+        for child in children:
+            support.end(child)

@@ -17,7 +17,7 @@ import pytest
 from aetui.core.hparams import HPARAMS, RUN_SETTINGS
 from aetui.ui.widgets.param_slider import ParamSlider
 from tests.core.test_data import make_idx_folder
-from tests.test_cli import aetui
+from tests.support import aetui
 from tests.ui.test_widgets import SliderApp
 
 
@@ -39,7 +39,7 @@ def refused(root: Path, *args: str, fragment: str, env: dict | None = None) -> s
     """Run `aetui ARGS` with the store `root/sessions`; it must exit 2 with one line on stderr that
     holds `fragment`, print no traceback, and leave `root` exactly as it was. Returns the line."""
     before = tree_hash(root)
-    out = aetui(*args, store=root / "sessions", env=env)
+    out = aetui(root / "sessions", *args, env=env)
     lines = out.stderr.strip().splitlines()
     assert out.returncode == 2, (out.returncode, out.stdout[-2000:], out.stderr[-2000:])
     assert "Traceback" not in out.stderr + out.stdout
@@ -52,7 +52,7 @@ def refused(root: Path, *args: str, fragment: str, env: dict | None = None) -> s
 def shown(root: Path, *args: str) -> str:
     """Run `aetui ARGS` that must succeed without touching the disk; returns its stdout."""
     before = tree_hash(root)
-    out = aetui(*args, store=root / "sessions", env={"COLUMNS": "120"})
+    out = aetui(root / "sessions", *args, env={"COLUMNS": "120"})
     assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr[-2000:]
     assert tree_hash(root) == before, "the command changed files on disk"
     return out.stdout

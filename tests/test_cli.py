@@ -1,33 +1,24 @@
 """The real `aetui` command: a headless run end to end, and one clear line for each user error."""
 
-import subprocess
-import sys
-
 import pytest
 
 from aetui.core import sessions
-
-
-def aetui(*args, store, env=None):
-    import os
-
-    return subprocess.run([sys.executable, "-m", "aetui", "--sessions", str(store), *args], capture_output=True,
-                          text=True, timeout=300, env={**os.environ, **(env or {})})
+from tests.support import aetui
 
 
 def test_headless_train_then_list(store, mnist_dir):
-    out = aetui("train", "sparse-kl", "--data", str(mnist_dir), "--limit", "2000", "--epochs", "2",
-                "--set", "beta=1", "--set", "p=0.05", "--session", "cli run", store=store)
+    out = aetui(store, "train", "sparse-kl", "--data", str(mnist_dir), "--limit", "2000", "--epochs", "2",
+                "--set", "beta=1", "--set", "p=0.05", "--session", "cli run")
     assert out.returncode == 0, out.stderr
     assert "class counts" in out.stdout and "epoch   2" in out.stdout and "finished" in out.stdout
     s = sessions.open_session(store / "cli-run")
     assert s.epochs_done == 2 and s.meta["params"]["beta"] == 1.0 and s.meta["dataset"]["train"] == 2000
-    listing = aetui("ls", store=store)
+    listing = aetui(store, "ls")
     assert "cli-run" in listing.stdout and "finished" in listing.stdout
 
 
 def test_recipes_lists_every_preset(store):
-    out = aetui("recipes", store=store)
+    out = aetui(store, "recipes")
     assert out.returncode == 0
     for name in ("vae-2d", "ae-32", "sparse-l1", "sparse-kl-wd", "nonneg", "aae-mixture"):
         assert name in out.stdout
@@ -43,7 +34,7 @@ def test_recipes_lists_every_preset(store):
     (["train", "ae-32", "--epochs", "0", "--dataset", "digits"], "epochs = 0 is out of range (valid: 1 <= epochs <= 100000)"),
 ])
 def test_user_errors_are_one_clear_line(store, args, fragment):
-    out = aetui(*args, store=store)
+    out = aetui(store, *args)
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in out.stderr
@@ -53,5 +44,5 @@ def test_user_errors_are_one_clear_line(store, args, fragment):
 def test_broken_recipe_file_names_file_key_and_reason(store, tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('kind = "vae"\n[loss]\nreduction = "avg"\n')
-    out = aetui("train", str(bad), store=store)
+    out = aetui(store, "train", str(bad))
     assert out.returncode == 2 and str(bad) in out.stderr and "[loss] reduction" in out.stderr

@@ -19,21 +19,21 @@ import time
 from pathlib import Path
 
 import h5py
+import pytest
 
 from aetui.core import sessions
+from tests import support
 
 KILLS = int(os.environ.get("AETUI_KILLS", "50"))
 EPOCH_LINE = re.compile(r"^epoch\s+(\d+)\s", re.M)
 
 
-def start(store: Path, *args: str, nohup: bool = False) -> subprocess.Popen:
-    """`aetui --sessions STORE ARGS...` in a child process, output piped (wide, so lines do not wrap)."""
-    command = [sys.executable, "-m", "aetui", "--sessions", str(store), *args]
-    if nohup:
-        command = ["nohup", *command]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "COLUMNS": "240", "TF_CPP_MIN_LOG_LEVEL": "3"},
-                            start_new_session=True)
+def start(store: Path, *args: str, nohup: bool = False, spawn=support.start) -> subprocess.Popen:
+    """`aetui --sessions STORE ARGS...` in a child process, output piped (wide, so lines do not wrap);
+    `spawn` is the test's fixture, which ends it when the test ends."""
+    argv = support.command(store, *args)
+    return spawn(["nohup", *argv] if nohup else argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                 env=support.quiet_env())
 
 
 def wait_for_epoch(child: subprocess.Popen, lines: list[str]) -> int:
@@ -76,6 +76,7 @@ def check_intact(path: Path, reported: int) -> sessions.Session:
     return session
 
 
+@pytest.mark.slow
 def test_kill_at_random_moments_loses_at_most_the_epoch_in_progress(tmp_path):
     """SIGKILL at random moments (starting up, mid-batch, writing a snapshot or the weights), then
     reopen: two lanes, each alternating a fresh run and a resume of the run just killed."""
@@ -145,10 +146,11 @@ def test_kill_at_random_moments_loses_at_most_the_epoch_in_progress(tmp_path):
     assert done["kills"] >= KILLS and done["resumed"] >= KILLS // 4 and done["mid_write"] >= 1
 
 
-def test_hangup_finishes_the_epoch_then_resume_goes_on(tmp_path, mnist_dir):
+def test_hangup_finishes_the_epoch_then_resume_goes_on(tmp_path, mnist_dir, spawn):
     """Epochs of real MNIST take about a second here: the hangup lands mid-epoch, which is finished."""
     store = tmp_path / "s"
-    child = start(store, "train", "vae-2d", "--data", str(mnist_dir), "--epochs", "10000", "--session", "hup")
+    child = start(store, "train", "vae-2d", "--data", str(mnist_dir), "--epochs", "10000", "--session", "hup",
+                  spawn=spawn)
     lines: list[str] = []
     first = wait_for_epoch(child, lines)
     assert first >= 1, "".join(lines)
@@ -162,9 +164,7 @@ def test_hangup_finishes_the_epoch_then_resume_goes_on(tmp_path, mnist_dir):
     assert "the connection drops" in "".join(lines)
 
     done = session.epochs_done
-    out = subprocess.run([sys.executable, "-m", "aetui", "--sessions", str(store), "resume", "hup", "--epochs",
-                          str(done + 2), "--set", "learning_rate=5e-4"], capture_output=True, text=True,
-                         timeout=300, env={**os.environ, "COLUMNS": "240"})
+    out = support.aetui(store, "resume", "hup", "--epochs", str(done + 2), "--set", "learning_rate=5e-4")
     assert out.returncode == 0, out.stdout + out.stderr
     assert f"resuming after epoch {done}" in out.stdout
     resumed = check_intact(store / "hup", done + 2)
@@ -175,9 +175,10 @@ def test_hangup_finishes_the_epoch_then_resume_goes_on(tmp_path, mnist_dir):
     assert (change.name, change.new, change.epoch) == ("learning_rate", 5e-4, done + 1)
 
 
-def test_nohup_keeps_a_run_going_through_a_hangup(tmp_path):
+def test_nohup_keeps_a_run_going_through_a_hangup(tmp_path, spawn):
     store = tmp_path / "s"
-    child = start(store, "train", "ae-32", "--dataset", "digits", "--epochs", "12", "--session", "bg", nohup=True)
+    child = start(store, "train", "ae-32", "--dataset", "digits", "--epochs", "12", "--session", "bg", nohup=True,
+                  spawn=spawn)
     lines: list[str] = []
     assert wait_for_epoch(child, lines) >= 1
     child.send_signal(signal.SIGHUP)
@@ -192,8 +193,7 @@ def test_divergence_is_recorded_and_resume_with_a_lower_rate_recovers(tmp_path):
     store = tmp_path / "s"
 
     def run(*args):
-        return subprocess.run([sys.executable, "-m", "aetui", "--sessions", str(store), *args], capture_output=True,
-                              text=True, timeout=300, env={**os.environ, "COLUMNS": "240"})
+        return support.aetui(store, *args)
 
     out = run("train", "vae-2d", "--dataset", "digits", "--epochs", "2", "--session", "ok")
     assert out.returncode == 0, out.stderr
@@ -214,8 +214,7 @@ def test_resume_refuses_what_it_cannot_do(tmp_path):
     store = tmp_path / "s"
 
     def run(*args):
-        return subprocess.run([sys.executable, "-m", "aetui", "--sessions", str(store), *args], capture_output=True,
-                              text=True, timeout=300)
+        return support.aetui(store, *args)
 
     assert run("train", "ae-32", "--dataset", "digits", "--epochs", "1", "--session", "one").returncode == 0
     before = {p: p.stat().st_mtime_ns for p in (store / "one").rglob("*")}
@@ -236,9 +235,8 @@ def test_a_full_disk_stops_the_run_cleanly(tmp_path):
     code = ("import resource, signal, sys; from aetui.cli import main; "
             "signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
             "resource.setrlimit(resource.RLIMIT_FSIZE, (60_000, 60_000)); sys.exit(main(sys.argv[1:]))")
-    out = subprocess.run([sys.executable, "-c", code, "--sessions", str(store), "train", "vae-2d", "--dataset",
-                          "digits", "--epochs", "50", "--session", "full"], capture_output=True, text=True,
-                         timeout=300, env={**os.environ, "COLUMNS": "240"})
+    out = support.run([sys.executable, "-c", code, "--sessions", str(store), "train", "vae-2d", "--dataset",
+                       "digits", "--epochs", "50", "--session", "full"])
     assert out.returncode in (1, 2) and "Traceback" not in out.stdout + out.stderr, out.stdout + out.stderr
     assert "cannot write to" in out.stdout + out.stderr
     session = sessions.open_session(store / "full")
@@ -250,8 +248,7 @@ def test_a_full_disk_stops_the_run_cleanly(tmp_path):
 def test_a_session_store_that_cannot_be_written_is_one_clear_line(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    out = subprocess.run([sys.executable, "-m", "aetui", "--sessions", str(blocker / "s"), "train", "ae-32",
-                          "--dataset", "digits", "--epochs", "1"], capture_output=True, text=True, timeout=300)
+    out = support.aetui(blocker / "s", "train", "ae-32", "--dataset", "digits", "--epochs", "1")
     assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
     assert out.stderr.strip().splitlines() == [out.stderr.strip()] and "cannot write to" in out.stderr
     assert blocker.read_text() == "not a folder"

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,13 +12,9 @@ import pytest
 from aetui.core import sessions, training
 from aetui.core.errors import AetuiError
 from aetui.paths import inside, safe_name
+from tests.support import aetui
 
 PACKAGE = Path(__file__).resolve().parents[1] / "aetui"
-
-
-def aetui(store: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "aetui", "--sessions", str(store), *args], capture_output=True,
-                          text=True, timeout=300)
 
 
 def test_the_package_never_unpickles_evaluates_or_leaves_safe_mode():

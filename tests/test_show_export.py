@@ -1,8 +1,6 @@
 """`aetui show` and `aetui export` on real sessions: every view prints; exports decode to the arrays."""
 
 import csv
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -10,6 +8,7 @@ import pytest
 from aetui.core import sessions, training
 from aetui.export import CAPTION_HEIGHT, LEGEND_WIDTH, export, tile
 from aetui.render import CLASS_RGB
+from tests import support
 
 VIEWS = ("curves", "recon", "scatter", "sweep", "area", "sparsity", "params")
 
@@ -27,9 +26,8 @@ def vae_session(tmp_path_factory, recipes):
 
 
 def show(store, *args):
-    return subprocess.run([sys.executable, "-m", "aetui", "--sessions", str(store), "show", *args],
-                          capture_output=True, text=True, timeout=120, env={"COLUMNS": "100", "LINES": "40",
-                                                                           "PATH": "/usr/bin:/bin"})
+    return support.aetui(store, "show", *args, timeout=120,
+                         whole_env={"COLUMNS": "100", "LINES": "40", "PATH": "/usr/bin:/bin"})
 
 
 @pytest.mark.parametrize("view", VIEWS)

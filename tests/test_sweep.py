@@ -6,13 +6,15 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from aetui.core import sessions, sweep, sweep_backends, training
 from aetui.core.errors import AetuiError
+from tests.support import aetui, command, quiet_env
+
+pytestmark = pytest.mark.slow
 
 GRID = {"beta": [0.5, 3.0], "p": [0.05, 0.1]}
 
@@ -32,10 +34,8 @@ def check_trials(store: Path, name: str) -> list[sessions.Session]:
 
 
 def test_local_backend_runs_every_combination_as_a_session(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "aetui", "--sessions", str(tmp_path), "sweep", "sparse-kl",
-                          "--grid", "beta=0.5,3", "--grid", "p=0.05,0.1", "--epochs", "1", "--dataset", "digits",
-                          "--limit", "256", "--name", "loc", "--workers", "2"],
-                         capture_output=True, text=True, timeout=600, env={**os.environ, "COLUMNS": "200"})
+    out = aetui(tmp_path, "sweep", "sparse-kl", "--grid", "beta=0.5,3", "--grid", "p=0.05,0.1", "--epochs", "1",
+                "--dataset", "digits", "--limit", "256", "--name", "loc", "--workers", "2", timeout=600)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "Sweep loc: 4 trials of sparse-kl" in out.stdout and "[4/4]" in out.stdout
     assert "aetui compare loc" in out.stdout
@@ -82,8 +82,7 @@ def test_a_retried_trial_goes_on_from_its_last_epoch(tmp_path, digits, recipes):
     (["--resume", "loc"], "--resume goes on with the sweep's own recipe, grid and epochs: drop RECIPE"),
 ])
 def test_bad_grids_are_one_clear_line(tmp_path, args, fragment):
-    out = subprocess.run([sys.executable, "-m", "aetui", "--sessions", str(tmp_path / "s"), "sweep", "sparse-kl",
-                          "--dataset", "digits", *args], capture_output=True, text=True, timeout=120)
+    out = aetui(tmp_path / "s", "sweep", "sparse-kl", "--dataset", "digits", *args, timeout=120)
     assert out.returncode == 2 and fragment in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
     assert not (tmp_path / "s").exists()
 
@@ -126,16 +125,15 @@ def children_of(pid: int) -> list[int]:
 
 
 @pytest.mark.parametrize("how", ["SIGINT", "SIGTERM", "SIGKILL"])
-def test_stopping_a_local_sweep_leaves_its_trials_resumable(tmp_path, how):
+def test_stopping_a_local_sweep_leaves_its_trials_resumable(tmp_path, how, spawn):
     """Ctrl-C (or SIGTERM) stops the trials after their batch; so does killing the sweep outright
     (each worker notices its parent is gone), and no worker trains on for nobody."""
     import signal
     import time
 
-    child = subprocess.Popen([sys.executable, "-m", "aetui", "--sessions", str(tmp_path), "sweep", "ae-32",
-                              "--grid", "learning_rate=0.001,0.002,0.003", "--epochs", "10000", "--dataset", "digits",
-                              "--name", "stop", "--workers", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True, env={**os.environ, "COLUMNS": "200"})
+    child = spawn(command(tmp_path, "sweep", "ae-32", "--grid", "learning_rate=0.001,0.002,0.003", "--epochs",
+                          "10000", "--dataset", "digits", "--name", "stop", "--workers", "2"),
+                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=quiet_env())
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         found = [sessions.open_session(p) for p in tmp_path.iterdir() if (p / sessions.META).exists()]
@@ -172,18 +170,16 @@ def test_a_stopped_sweep_goes_on_with_its_unfinished_trials(tmp_path, digits, re
     assert [t.name for t in sweep.unfinished(tmp_path, sweep.find(tmp_path, "later"))] == [trials[0].name,
                                                                                             trials[1].name]
 
-    def aetui(*args):
-        return subprocess.run([sys.executable, "-m", "aetui", "--sessions", str(tmp_path), "sweep", *args],
-                              capture_output=True, text=True, timeout=600, env={**os.environ, "COLUMNS": "200"})
+    def sweep_cmd(*args):
+        return aetui(tmp_path, "sweep", *args, timeout=600)
 
-    listing = subprocess.run([sys.executable, "-m", "aetui", "--sessions", str(tmp_path), "ls"], capture_output=True,
-                             text=True, timeout=120, env={**os.environ, "COLUMNS": "200"}).stdout
+    listing = aetui(tmp_path, "ls", timeout=120).stdout
     assert "learning_rate=0.001,0.002,0.003" in listing and "1/3 finished, 1 interrupted, 1 waiting" in listing
     held = sweep.hold(tmp_path, "later")  # as if another `aetui sweep --resume later` were at it
-    out = aetui("--resume", "later")
+    out = sweep_cmd("--resume", "later")
     os.close(held)
     assert out.returncode == 2 and "sweep later is being run by another `aetui sweep` process" in out.stderr
-    out = aetui("--resume", "later", "--workers", "1")
+    out = sweep_cmd("--resume", "later", "--workers", "1")
     assert out.returncode == 0, out.stdout + out.stderr
     assert f"going on with 2 of its 3 trials ({trials[0].name}, {trials[1].name})" in out.stdout
     runs = {t.name: sessions.open_session(tmp_path / t.name) for t in trials}
@@ -193,9 +189,9 @@ def test_a_stopped_sweep_goes_on_with_its_unfinished_trials(tmp_path, digits, re
     assert (tmp_path / trials[2].name / "history.jsonl").read_bytes() == finished_history
     best = min(runs.values(), key=lambda s: s.epochs[-1].logs["val_loss"])  # over the whole sweep
     assert f"Best: {best.name} (val loss {best.epochs[-1].logs['val_loss']:.4g})" in out.stdout
-    out = aetui("--resume", "later")
+    out = sweep_cmd("--resume", "later")
     assert out.returncode == 0 and "every trial is done" in out.stdout
-    out = aetui("--resume", "nope")
+    out = sweep_cmd("--resume", "nope")
     assert out.returncode == 2 and out.stderr.strip() == f"aetui: no sweep called 'nope' in {tmp_path} " \
                                                           "(`aetui ls` lists them)"
 
@@ -211,8 +207,7 @@ def test_a_damaged_manifest_is_refused_in_one_line(tmp_path, recipes):
             sweep.find(tmp_path, "hurt")
     path.write_text(json.dumps({**good, "spec": {**good["spec"], "kind": "os.system"}}))
     before = sorted((p.name, p.stat().st_mtime_ns) for p in tmp_path.iterdir())
-    out = subprocess.run([sys.executable, "-m", "aetui", "--sessions", str(tmp_path), "sweep", "--resume", "hurt"],
-                         capture_output=True, text=True, timeout=120)
+    out = aetui(tmp_path, "sweep", "--resume", "hurt", timeout=120)
     assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1 and "os.system" in out.stderr, out.stderr
     assert sorted((p.name, p.stat().st_mtime_ns) for p in tmp_path.iterdir()) == before
 
@@ -242,7 +237,6 @@ def test_resume_refuses_what_it_cannot_take_up(tmp_path, recipes):
     manifest = tmp_path / "held.sweep.json"
     manifest.write_text(json.dumps({**json.loads(manifest.read_text()),
                                     "data": {"dataset": "mnist", "path": str(tmp_path / "moved"), "limit": None}}))
-    out = subprocess.run([sys.executable, "-m", "aetui", "--sessions", str(tmp_path), "sweep", "--resume", "held"],
-                         capture_output=True, text=True, timeout=120)
+    out = aetui(tmp_path, "sweep", "--resume", "held", timeout=120)
     assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1, out.stderr
     assert "sweep held: its data cannot be loaded" in out.stderr and "give it with --data PATH" in out.stderr

@@ -6,7 +6,11 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from aetui.core import sessions
+
+pytestmark = pytest.mark.slow
 
 CHILD = textwrap.dedent('''
     import json, sys, threading

@@ -104,6 +104,7 @@ def test_folders_that_are_not_sessions(tmp_path):
     assert sessions.list_sessions(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_sigkill_mid_training_reopens_at_the_last_completed_epoch(tmp_path):
     store = tmp_path / "store"
     cmd = [sys.executable, "-m", "aetui", "--sessions", str(store), "train", "ae-32", "--dataset", "digits",

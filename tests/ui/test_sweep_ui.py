@@ -2,11 +2,15 @@
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import DataTable
 
 from aetui.core import sweep
 from tests.test_sweep import GRID
 from tests.ui.test_app import until
+
+
+pytestmark = pytest.mark.slow
 
 
 async def test_home_groups_a_sweep_with_live_progress_and_opens_it_in_compare(make_app, digits, recipes):
