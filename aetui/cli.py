@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from aetui import paths
+from aetui import paths, terminal
 from aetui.core.errors import AetuiError
 
 
@@ -23,7 +23,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--sessions", metavar="DIR", help="session store (default: $AETUI_SESSIONS or ./sessions)")
     _data_args(parser)
     parser.add_argument("--limit", type=int, metavar="N", help="train on the first N training images only")
-    parser.add_argument("--ascii", action="store_true", help="draw images with an ASCII ramp instead of gray blocks")
+    parser.add_argument("--ascii", action="store_true", help="draw images with an ASCII ramp (no colour)")
+    from aetui.terminal import MODES
+
+    parser.add_argument("--graphics", choices=MODES, default=None,
+                        help="how images are drawn: auto (default; asks the terminal, or $AETUI_GRAPHICS), kitty or "
+                             "sixel (real pixels), halfblock, ascii")
     parser.add_argument("--gpu", type=int, metavar="N", help="train on GPU N only")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND",
                                 help="one of the commands below; without a command the workbench opens")
@@ -144,11 +149,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-def colour_available() -> bool:
-    """False where the user asked for no colour (`NO_COLOR`) or the terminal is dumb."""
-    return "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
-
-
 def _session(args, name: str):
     from aetui.core import sessions
 
@@ -174,7 +174,7 @@ def _show(args) -> int:
     console.print(f"[b]{session.name}[/b] · {session.meta.get('recipe', {}).get('name', '?')} · "
                   f"{session.status} · epoch {epoch}/{replay.last}")
     console.print(render_view(replay, args.view, epoch, console.width, max(console.height - 4, 20),
-                              ascii=args.ascii or not colour_available() or not console.is_terminal,
+                              ascii=args.ascii or not terminal.colour_available() or not console.is_terminal,
                               projection=args.projection))
     return 0
 
@@ -206,8 +206,8 @@ def _workbench(args) -> int:
             opening = [_session(args, name).path for name in names]
     from aetui.headless import dataset_loader
 
-    app = AetuiApp(store, dataset_loader(args), ascii=args.ascii or not colour_available(), gpu=args.gpu,
-                   opening=opening, sweep=group)
+    graphics = terminal.choose_graphics(args.graphics, args.ascii)
+    app = AetuiApp(store, dataset_loader(args), gpu=args.gpu, opening=opening, sweep=group, graphics=graphics)
     with _terminal_kept_from(log_path()):
         app.run()
     return app.return_code or 0

@@ -1,7 +1,9 @@
 """`aetui export`: a session as files other tools read: PNG images, CSV history, TensorBoard events.
 
-PNGs hold the stored bytes exactly (one pixel per stored pixel, 8-bit gray), so they decode
-back to the session's arrays; scatter and area maps are drawn in the class colours.
+`panel.png` and `recon-epoch-N.png` hold the stored bytes exactly (one pixel per stored pixel,
+8-bit gray), so they decode back to the session's arrays. The pictures the workbench shows (digits
+over reconstructions, the sweep, the scatter, the area map) are made by the same functions as on
+screen (`aetui.figures`, through `aetui.show`'s layouts), at their native size.
 """
 
 from __future__ import annotations
@@ -11,48 +13,16 @@ from pathlib import Path
 
 import numpy as np
 
+from aetui import figures
 from aetui.core.errors import AetuiError
 from aetui.core.replay import Replay
 from aetui.core.sessions import Session
-from aetui.render import CLASS_RGB, grid_positions
+from aetui.figures import tile
 
-
-def tile(images: np.ndarray, columns: int, gap: int = 0) -> np.ndarray:
-    """N x H x W uint8 images tiled into one image, `columns` per row, `gap` black pixels between."""
-    n, h, w = images.shape
-    rows = -(-n // columns)
-    out = np.zeros((rows * h + (rows - 1) * gap, columns * w + (columns - 1) * gap), np.uint8)
-    for i, img in enumerate(images):
-        r, c = divmod(i, columns)
-        out[r * (h + gap): r * (h + gap) + h, c * (w + gap): c * (w + gap) + w] = img
-    return out
-
-
-LEGEND_WIDTH = 64
-"""Pixels to the right of the scatter for its key: a swatch and the class per row."""
+LEGEND_WIDTH = 56
+"""Pixels to the right of an exported scatter for its key (`figures.key_image`)."""
 CAPTION_HEIGHT = 16
-
-
-def scatter_image(points: np.ndarray, labels: np.ndarray, size: int = 480, caption: str = "") -> np.ndarray:
-    """A size x size RGB scatter of points coloured by class, on black, with the key to the colours
-    at the right and, below, `caption` (what the two axes are)."""
-    from PIL import Image, ImageDraw
-
-    img = np.zeros((size, size, 3), np.uint8)
-    xs, ys, _, _ = grid_positions(points, size - 4, size - 4)  # a 2-pixel margin for the 3x3 dots
-    for x, y, lab in zip(xs + 2, ys + 2, labels):
-        img[y - 1:y + 2, x - 1:x + 2] = CLASS_RGB[int(lab) % len(CLASS_RGB)]
-    canvas = Image.new("RGB", (size + LEGEND_WIDTH, size + (CAPTION_HEIGHT if caption else 0)), (0, 0, 0))
-    canvas.paste(Image.fromarray(img), (0, 0))
-    draw = ImageDraw.Draw(canvas)
-    draw.line([(size, 0), (size, size)], fill=(80, 80, 80))
-    for row, lab in enumerate(np.unique(labels).astype(int)):
-        top = 8 + row * 18
-        draw.rectangle([size + 10, top, size + 21, top + 11], fill=tuple(CLASS_RGB[lab % len(CLASS_RGB)]))
-        draw.text((size + 28, top), str(lab), fill=(230, 230, 230))
-    if caption:
-        draw.text((4, size + 3), caption[: size // 6], fill=(200, 200, 200))
-    return np.asarray(canvas)
+SCATTER_PIXELS = 480
 
 
 def _png(path: Path, array: np.ndarray) -> Path:
@@ -94,12 +64,28 @@ def export(session: Session, folder: Path, skipped: list[str] | None = None) -> 
     written.append(_tensorboard(replay, folder / "tensorboard", skipped))
     if last is None:
         return written
-    snap = replay.snapshot(last)
-    columns = len(snap["sweep_xs"])
-    written.append(_png(folder / f"sweep-epoch-{last:04d}.png", tile(snap["sweep"].reshape(-1, *shape), columns)))
-    points, how = replay.projection(last)
-    written.append(_png(folder / f"scatter-epoch-{last:04d}.png",
-                        scatter_image(points, fixed["subset_labels"], caption=f"epoch {last}: {how}")))
+    return written + _figures(replay, folder, last)
+
+
+def _figures(replay: Replay, folder: Path, epoch: int) -> list[Path]:
+    """The pictures the workbench shows, as PNGs, at `epoch`: digits over their reconstructions,
+    the latent sweep, the scatter with its key, and (2-D codes) the area map."""
+    originals, recons, _ = replay.reconstructions(epoch)
+    native = figures.crop_border(originals[:1]).shape[1]
+    sheet = figures.digit_sheet(originals, recons, figures.DigitLayout(native, len(originals), 1))
+    images, columns, _ = replay.sweep(epoch)
+    sweep, _ = figures.sweep_sheet(images, columns, columns * native)
+    points, how = replay.projection(epoch)
+    labels = replay.fixed["subset_labels"]
+    scatter = figures.with_caption(figures.scatter_image(points, labels, SCATTER_PIXELS, SCATTER_PIXELS),
+                                   f"epoch {epoch}: {how}", figures.key_image(np.unique(labels).astype(int).tolist()))
+    written = [_png(folder / f"digits-epoch-{epoch:04d}.png", sheet),
+               _png(folder / f"sweep-epoch-{epoch:04d}.png", sweep),
+               _png(folder / f"scatter-epoch-{epoch:04d}.png", scatter)]
+    if replay.codes(epoch)[0].shape[1] == 2:
+        area = replay.area(epoch)
+        written.append(_png(folder / f"area-epoch-{epoch:04d}.png", figures.with_caption(
+            figures.area_map(area["cells"], 24), f"epoch {epoch}: cells by nearest digit ({area['plane']})")))
     return written
 
 

@@ -16,29 +16,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from aetui import paths
+from aetui.formats import logs_line as format_logs
+from aetui.terminal import detach
 from aetui.core import events
 from aetui.core.data import Dataset
 from aetui.core.errors import AetuiError
 from aetui.core.recipe import Recipe
-
-
-def detach(fds: list[int]) -> None:
-    """Point these file descriptors (the terminal's) at /dev/null: after a hangup the terminal is
-    gone, and writing to it would fail."""
-    null = os.open(os.devnull, os.O_RDWR)
-    for fd in fds:
-        with contextlib.suppress(OSError):
-            os.dup2(null, fd)
-    os.close(null)
-
-
-def format_logs(logs: dict[str, float], prefix: str = "") -> str:
-    """`loss 0.123 (recon 0.1 + kl 0.02)`: the loss and its parts, for one line."""
-    keys = [k for k in logs if k.startswith(prefix) and "_" not in k[len(prefix):].replace("disc_acc", "")]
-    parts = [f"{k[len(prefix):]} {logs[k]:.4g}" for k in keys if k != f"{prefix}loss"]
-    main = logs.get(f"{prefix}loss")
-    text = f"{main:.4g}" if main is not None else ""
-    return f"{text} ({', '.join(parts)})" if parts else text
 
 
 class ConsoleReporter:

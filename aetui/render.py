@@ -1,137 +1,93 @@
-"""Grayscale images as terminal cells (rich `Text`): half blocks with gray levels, or an ASCII ramp.
+"""Figures (`aetui.figures`: gray or RGB pixel arrays) as terminal cells, as rich `Text`.
 
-Half blocks draw two pixels per cell (`▀`: the upper pixel as foreground, the lower as
-background), so a 28x28 digit takes 28 columns and 14 rows. The ASCII ramp uses one character
-per pixel horizontally and averages pixel pairs vertically, for terminals without colour.
+Half blocks draw two pixels per cell (`▀`: the upper pixel as its colour, the lower as its
+background), so a 20 x 20 digit takes 20 columns and 10 rows. The ASCII ramp, for terminals
+without colour, shows the mean gray of a cell's two pixels as a character. Real pixels (Kitty,
+Sixel) are drawn by the workbench's `Picture` widget from the same arrays.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 from rich.style import Style
 from rich.text import Text
 
-from aetui.core.analysis.images import crop, shrink
+from aetui.figures import class_rgb
 
 RAMP = " .:-=+*#%@"
-CLASS_RGB = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
-             (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
-"""One colour per class (the tab10 palette), used by every view of classes."""
-_GRAYS = [Style(color=f"rgb({g},{g},{g})", bgcolor=f"rgb({h},{h},{h})") for g in range(0, 256, 17)
-          for h in range(0, 256, 17)]
+NOTE_STYLE = Style(color="rgb(170,170,170)", dim=True)
 
 
 def class_style(cls: int) -> str:
     """The rich colour of class `cls`."""
-    r, g, b = CLASS_RGB[cls % len(CLASS_RGB)]
+    r, g, b = class_rgb(cls)
     return f"rgb({r},{g},{b})"
 
 
-def grid_positions(points: np.ndarray, width: int, height: int):
-    """Points in a width x height grid of cells, y up: (columns, rows, low corner, high corner)."""
-    lo, hi = points.min(axis=0), points.max(axis=0)
-    span = np.where(hi > lo, hi - lo, 1.0)
-    cols = ((points[:, 0] - lo[0]) / span[0] * (width - 1)).round().astype(int)
-    rows = ((hi[1] - points[:, 1]) / span[1] * (height - 1)).round().astype(int)
-    return cols, rows, lo, hi
+def rgb(image: np.ndarray) -> np.ndarray:
+    """A gray (H x W) or RGB (H x W x 3) uint8 image as RGB."""
+    return image if image.ndim == 3 else np.repeat(image[..., None], 3, axis=2)
 
 
-def _gray_style(top: float, bottom: float) -> Style:
-    """A cached style for two gray levels in [0, 1], quantised to 16 steps."""
-    t = int(round(float(np.clip(top, 0, 1)) * 15))
-    b = int(round(float(np.clip(bottom, 0, 1)) * 15))
-    return _GRAYS[t * 16 + b]
+def cells(image: np.ndarray) -> tuple[int, int]:
+    """(columns, rows) of cells an image takes in half blocks."""
+    return image.shape[1], -(-image.shape[0] // 2)
 
 
-def image_lines(image: np.ndarray, ascii: bool = False) -> list[Text]:
-    """One H x W image in [0, 1] as lines of text (ceil(H / 2) lines, W cells wide)."""
-    h, w = image.shape
-    if h % 2:
-        image = np.vstack([image, np.zeros((1, w), image.dtype)])
-    lines = []
-    for r in range(0, image.shape[0], 2):
-        top, bottom = image[r], image[r + 1]
-        line = Text()
-        if ascii:
-            levels = np.clip(((top + bottom) / 2 * (len(RAMP) - 1)).round().astype(int), 0, len(RAMP) - 1)
-            line.append("".join(RAMP[i] for i in levels))
-        else:
-            for t, b in zip(top, bottom):
-                line.append("▀", _gray_style(t, b))
-        lines.append(line)
-    return lines
-
-
-@dataclass(frozen=True)
-class GridLayout:
-    """How a grid of digits fits a space: image size in pixels, columns and rows of images."""
-
-    pixels: int
-    columns: int
-    rows: int
-
-
-def fit(count: int, rows_of_images: int, width: int, height: int, native: int, gap: int = 1,
-        label_rows: int = 0, smallest: int = 8) -> GridLayout:
-    """The layout for `count` images in `rows_of_images` bands within `width` x `height` cells.
-
-    Prefers showing every image in one band at the largest size up to `native` pixels; if they
-    do not fit at `smallest` pixels or more, shows as many as fit at `smallest` (fewer, legible
-    digits beat many unreadable ones).
-    """
-    cells = lambda pixels: rows_of_images * (-(-pixels // 2) + label_rows)  # noqa: E731
-    for pixels in range(native, smallest - 1, -1):
-        columns = (width + gap) // (pixels + gap)
-        bands = height // cells(pixels)
-        if columns * bands >= count and bands >= 1:
-            per_band = min(count, columns)
-            return GridLayout(pixels, per_band, -(-count // per_band))
-    pixels = min(smallest, native)
-    columns = max(1, (width + gap) // (pixels + gap))
-    bands = max(1, height // cells(pixels))
-    return GridLayout(pixels, columns, bands)
-
-
-def digit_rows(groups: list[np.ndarray], width: int, height: int, ascii: bool = False,
-               labels: list[str] | None = None, border: int = 0) -> Text:
-    """Rows of images (each group N x H x W in [0, 1], e.g. originals then reconstructions), fitted to
-    `width` x `height` cells; images are cropped by `border` and shrunk as needed."""
-    groups = [crop(g, border) for g in groups]
-    count = max(len(g) for g in groups)
-    native = groups[0].shape[1] * (2 if groups[0].shape[1] < 16 else 1)  # small images may be drawn larger
-    layout = fit(count, len(groups), width, height, native, label_rows=1 if labels else 0)
-    shown = min(count, layout.columns * layout.rows)
-    out = Text()
-    for start in range(0, shown, layout.columns):
-        for gi, group in enumerate(groups):
-            chunk = group[start:min(start + layout.columns, shown)]
-            if not len(chunk):
-                continue
-            small = shrink(chunk, layout.pixels, layout.pixels)
-            rendered = [image_lines(img, ascii) for img in small]
-            if labels and gi == 0:
-                out.append(" ".join(f"{lbl:^{layout.pixels}}"[:layout.pixels]
-                                    for lbl in labels[start:start + len(chunk)]) + "\n", "dim")
-            for line in range(len(rendered[0])):
-                for k, lines in enumerate(rendered):
-                    if k:
-                        out.append(" ")
-                    out.append_text(lines[line])
-                out.append("\n")
-    out.rstrip()
-    return out
-
-
-def grid(images: np.ndarray, columns: int, ascii: bool = False) -> Text:
-    """Images (N x H x W) as a dense grid with `columns` per row and no gaps (a latent sweep)."""
-    out = Text()
-    for start in range(0, len(images), columns):
-        rendered = [image_lines(img, ascii) for img in images[start:start + columns]]
-        for line in range(len(rendered[0])):
-            for lines in rendered:
-                out.append_text(lines[line])
+def half_block_text(image: np.ndarray, ascii: bool = False,
+                    notes: dict[int, list[tuple[int, str]]] | None = None) -> Text:
+    """The image as text, two pixels a cell: runs of `▀` in the upper pixel's colour on the lower
+    pixel's (`ascii`: a ramp character for the pair's mean gray, no colour). `notes` writes text
+    over the picture: cell row -> [(column, text), ...] (labels in the background rows)."""
+    pixels = rgb(np.asarray(image, np.uint8))
+    if pixels.shape[0] % 2:
+        pixels = np.vstack([pixels, np.zeros((1, *pixels.shape[1:]), np.uint8)])
+    pairs = pixels.reshape(pixels.shape[0] // 2, 2, pixels.shape[1], 3)
+    notes = notes or {}
+    out = Text(no_wrap=True, overflow="crop")
+    styles: dict[bytes, Style] = {}
+    levels = None
+    if ascii:
+        gray = pairs.mean(axis=(1, 3)) / 255.0
+        levels = np.clip(np.round(gray * (len(RAMP) - 1)).astype(int), 0, len(RAMP) - 1)
+    for y, (top, bottom) in enumerate(zip(pairs[:, 0], pairs[:, 1])):
+        if y:
             out.append("\n")
-    out.rstrip()
+        written = _overlay(top.shape[0], notes.get(y, []))
+        if ascii:
+            line = "".join(RAMP[i] for i in levels[y])
+            out.append("".join(w or c for w, c in zip(written, line)))
+            continue
+        keys = np.concatenate([top, bottom], axis=1)
+        run, last = 0, None
+        for x, key in enumerate(map(bytes, keys)):
+            if written[x]:
+                key = b"note" + written[x].encode()
+            if key != last and run:
+                _append(out, last, run, styles)
+                run = 0
+            last, run = key, run + 1
+        if run:
+            _append(out, last, run, styles)
     return out
+
+
+def _overlay(width: int, notes: list[tuple[int, str]]) -> list[str]:
+    """Per cell, the note character written there ('' where none)."""
+    written = [""] * width
+    for column, text in notes:
+        for i, ch in enumerate(text):
+            if 0 <= column + i < width:
+                written[column + i] = ch
+    return written
+
+
+def _append(out: Text, key: bytes, run: int, styles: dict[bytes, Style]) -> None:
+    """A run of `run` cells with the same pair of pixels (or the same note character)."""
+    if key.startswith(b"note"):
+        out.append(key[4:].decode() * run, NOTE_STYLE)
+        return
+    style = styles.get(key)
+    if style is None:
+        style = styles[key] = Style(color=f"rgb({key[0]},{key[1]},{key[2]})", bgcolor=f"rgb({key[3]},{key[4]},{key[5]})")
+    out.append("▀" * run, style)

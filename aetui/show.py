@@ -1,22 +1,178 @@
-"""`aetui show`: one view of a saved session printed to stdout with rich (no TensorFlow).
+"""The views of a saved session: tables as rich renderables, pictures as `Figure`s (no TensorFlow).
 
-The same renderables feed the replay screen, so a view looks alike in both places.
+A `Figure` is a view's picture (an `aetui.figures` array) with the words around it, made for a
+space in pixels: `aetui show` prints it in half blocks, the replay and compare screens draw it in
+real pixels where the terminal can, and `aetui export` writes the same arrays as PNGs.
 """
 
 from __future__ import annotations
 
-import math
+from dataclasses import dataclass, field
 
 import numpy as np
-from rich.console import Group
+from rich.console import Group, RenderableType
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from aetui import figures, formats
 from aetui.core.errors import AetuiError
 from aetui.core.replay import Replay
-from aetui.render import class_style, digit_rows, grid, grid_positions
+from aetui.render import class_style, half_block_text
 
 VIEWS = ("curves", "recon", "scatter", "sweep", "area", "sparsity", "params")
+PICTURES = ("recon", "scatter", "sweep", "area")
+"""The views that are pictures (`figure`); the others are tables (`render_view`)."""
+
+
+@dataclass
+class Figure:
+    """One view's picture and the words around it."""
+
+    caption: str
+    image: np.ndarray | None = None
+    """Gray or RGB uint8 pixels (None where the view is words only, e.g. the area map in text)."""
+    notes: dict = field(default_factory=dict)
+    """Labels written over a half-block picture: cell row -> [(column, text)]."""
+    side: RenderableType | None = None
+    """What goes beside the picture (the scatter's key)."""
+    below: RenderableType | None = None
+    """What goes under it (the scatter's axes, the area shares)."""
+
+    def text(self, ascii: bool = False) -> Group:
+        """The whole figure as text, its picture in half blocks (or ASCII)."""
+        parts: list[RenderableType] = [Text(self.caption, style="dim")]
+        if self.image is not None:
+            picture = half_block_text(self.image, ascii, self.notes)
+            if self.side is not None:
+                grid = Table.grid(padding=(0, 1))
+                grid.add_row(picture, self.side)
+                picture = grid
+            parts.append(picture)
+        if self.below is not None:
+            parts.append(self.below)
+        return Group(*parts)
+
+
+def digits_figure(originals: np.ndarray, recons: np.ndarray, labels: list[str], width: int, height: int,
+                  pixels: bool = False, caption: str = "") -> Figure:
+    """Digits over their reconstructions in `width` x `height` pixels: full size wherever two fit,
+    never under 14 pixels; labelled in half blocks (one text row over each row of digits)."""
+    native = figures.crop_border(originals[:1]).shape[1]
+    label = 0 if pixels else 2
+    layout = figures.digit_layout(len(originals), native * (1 if pixels or native >= 16 else 2), width, height,
+                                  label=label, upscale=pixels)
+    image = figures.digit_sheet(originals, recons, layout)
+    notes: dict[int, list] = {}
+    if label:
+        for (top, left), name in zip(figures.label_positions(layout), labels[:layout.shown]):
+            notes.setdefault(top // 2, []).append((left + max(0, (layout.pixels - len(name)) // 2), name))
+    shown = min(layout.shown, len(originals))
+    how = caption or "test digits over their reconstructions"
+    more = f" ({shown} of {len(originals)})" if shown < len(originals) else ""
+    return Figure(f"{how}{more}", image, notes)
+
+
+def recon_figure(replay: Replay, epoch: int, width: int, height: int, pixels: bool = False) -> Figure:
+    """The fixed test digits over their reconstructions at `epoch`."""
+    originals, recon, labels = replay.reconstructions(epoch)
+    return digits_figure(originals, recon, labels, width, height, pixels,
+                         f"epoch {epoch}: test digits over their reconstructions")
+
+
+def sweep_figure(replay: Replay, epoch: int, width: int, height: int | None = None, pixels: bool = False) -> Figure:
+    """The decoded latent grid at `epoch`, as wide as `width` allows (and, given `height`, as tall)."""
+    images, columns, how = replay.sweep(epoch)
+    image, every = figures.sweep_sheet(images, columns, width, height, upscale=pixels)
+    note = f", every {every} cells" if every > 1 else ""
+    return Figure(f"epoch {epoch}: sweep over {how}{note}", image)
+
+
+def area_figure(replay: Replay, epoch: int, width: int, height: int, pixels: bool = False) -> Figure:
+    """Latent area share per digit beside its share of the training set, and the map of cells:
+    coloured squares in pixels, or cells of text with the winning digit in half blocks."""
+    area = replay.area(epoch)
+    rows, columns = area["cells"].shape
+    table = Table(title=f"latent area share, epoch {epoch} ({area['k']} nearest test codes per cell)",
+                  title_justify="left")
+    for col in ("class", "area share", "training share", "ratio"):
+        table.add_column(col, justify="right")
+    for cls, (a, t) in enumerate(zip(area["area"], area["train"])):
+        table.add_row(Text(str(cls), style=class_style(cls)), f"{a:.1%}", f"{t:.1%}", f"{a / t:.2f}" if t else "-")
+    caption = f"cells by nearest digit ({area['plane']})"
+    if pixels:
+        cell = max(4, min(width // columns, max(height, 1) // rows))
+        return Figure(caption, figures.area_map(area["cells"], cell), below=table)
+    cell = max(2, min(8, width // columns) // 2 * 2)
+    repeat = max(1, min(cell // 2, (height // 2) // rows))
+    cells = Text()
+    for row in area["cells"]:
+        for line in range(repeat):
+            for cls in row:
+                label = f"{cls:^{cell}}" if line == repeat // 2 else " " * cell
+                cells.append(label, style=f"black on {class_style(int(cls))}")
+            cells.append("\n")
+    cells.rstrip()
+    return Figure(caption, None, below=Group(table, cells))
+
+
+def scatter_figure(points: np.ndarray, labels: np.ndarray, how: str, width: int, height: int,
+                   pixels: bool = False) -> Figure:
+    """Labelled points in the class colours in a `width` x `height` pixel picture, each placed to
+    the pixel: antialiased dots in real pixels, one half-block pixel each otherwise; the axes'
+    ranges under it and the key beside it (`KEY_CELLS` columns: leave them free)."""
+    points = np.asarray(points, np.float64)
+    if points.ndim != 2 or points.shape[1] != 2 or not len(points) or not np.isfinite(points).all():
+        raise AetuiError("the codes of this epoch cannot be drawn (empty or not finite)")
+    key = Text()
+    for cls in np.unique(labels).astype(int):
+        key.append("● ", style=class_style(cls)).append(f"{cls}\n")
+    key.rstrip()
+    image = figures.scatter_image(points, labels, max(8, width), max(4, height),
+                                  dot=max(1.5, min(width, height) / 160) if pixels else 0.5)
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    axes = Text(f"x {lo[0]:.3g} … {hi[0]:.3g}   y {lo[1]:.3g} … {hi[1]:.3g}", style="dim")
+    return Figure(how, image, side=key, below=axes)
+
+
+KEY_CELLS = 5
+"""Columns the scatter's key takes beside it."""
+TEXT_ROWS = {"recon": 1, "sweep": 1, "scatter": 2, "area": 15}
+"""Rows of words each picture view puts around its picture (caption, axes, table)."""
+
+
+def scatter_text(points: np.ndarray, labels: np.ndarray, width: int, height: int, how: str) -> Text:
+    """A scatter for terminals without colour: each point as its digit on a grid of characters."""
+    points = np.asarray(points, np.float64)
+    text = Text(f"{how}\n", style="dim")
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    span = np.where(hi > lo, hi - lo, 1.0)
+    cols = ((points[:, 0] - lo[0]) / span[0] * (width - 1)).round().astype(int)
+    rows = ((hi[1] - points[:, 1]) / span[1] * (height - 2)).round().astype(int)
+    canvas = [[" "] * width for _ in range(height - 1)]
+    for r, c, lab in zip(rows, cols, labels):
+        canvas[r][c] = str(int(lab) % 10)
+    text.append("\n".join("".join(row) for row in canvas) + "\n")
+    text.append(f"x {lo[0]:.3g} .. {hi[0]:.3g}   y {lo[1]:.3g} .. {hi[1]:.3g}", style="dim")
+    return text
+
+
+def figure(replay: Replay, view: str, epoch: int, columns: int, rows: int, pixels: bool = False,
+           cell: tuple[int, int] = (1, 2), projection: str = "pca") -> Figure:
+    """The picture view `view` (one of `PICTURES`) at `epoch` for `columns` x `rows` cells of
+    `cell` pixels each (half blocks: 1 x 2), leaving room for its words."""
+    width = (columns - (KEY_CELLS if view == "scatter" else 0)) * cell[0]
+    height = max(rows - TEXT_ROWS[view], 4) * cell[1]
+    if view == "recon":
+        return recon_figure(replay, epoch, width, height, pixels)
+    if view == "sweep":
+        return sweep_figure(replay, epoch, width, height if pixels else None, pixels)
+    if view == "area":
+        return area_figure(replay, epoch, width, height, pixels)
+    points, how = replay.projection(epoch, projection)
+    return scatter_figure(points, replay.codes(epoch)[1], f"epoch {epoch}: {how}", width, height, pixels)
+
+
 def curves_table(replay: Replay, epoch: int | None = None) -> Table:
     """Per-epoch losses and parts, train and validation; the chosen epoch highlighted."""
     epochs = replay.session.epochs
@@ -24,23 +180,26 @@ def curves_table(replay: Replay, epoch: int | None = None) -> Table:
     table = Table(title="losses by epoch", title_justify="left")
     table.add_column("epoch", justify="right")
     for key in keys:
-        table.add_column(key, justify="right")
-        table.add_column(f"val_{key}", justify="right")
+        table.add_column(escape(key), justify="right")
+        table.add_column(escape(f"val_{key}"), justify="right")
     for e in epochs:
-        cells = [f"{e.logs.get(k, math.nan):.4g}" for key in keys for k in (key, f"val_{key}")]
+        cells = [formats.loss(e.logs.get(k)) for key in keys for k in (key, f"val_{key}")]
         table.add_row(str(e.epoch), *cells, style="bold reverse" if e.epoch == epoch else None)
     return table
 
 
 def changes_table(replay: Replay) -> Table:
-    """Every hyperparameter change with the epoch and batch it took effect."""
+    """Every hyperparameter change: the epoch and the batch within it from which it applied, and
+    the step (batches since training began)."""
+    steps = max(replay.state.steps_per_epoch, 1)
     table = Table(title="hyperparameter changes", title_justify="left")
-    for col in ("epoch", "from batch", "name", "old", "new"):
+    for col in ("epoch", "from batch", "step", "name", "old", "new"):
         table.add_column(col, justify="right" if col != "name" else "left")
     for c in replay.session.changes:
-        table.add_row(str(c.epoch), str(c.step), c.name, f"{c.old:g}", f"{c.new:g}")
+        table.add_row(str(c.epoch), str(c.step - (c.epoch - 1) * steps + 1), str(c.step), escape(c.name),
+                      formats.param(c.old), formats.param(c.new))
     if not replay.session.changes:
-        table.add_row("", "", "(none)", "", "")
+        table.add_row("", "", "", "(none)", "", "")
     return table
 
 
@@ -52,15 +211,15 @@ def info_table(replay: Replay) -> Table:
     table.add_column(style="bold")
     table.add_column()
     data = meta.get("dataset", {})
+    recipe = meta.get("recipe", {})
     rows = [("session", session.name), ("status", f"{session.status} {meta.get('reason', '')}".strip()),
-            ("recipe", f"{meta.get('recipe', {}).get('name', '?')} ({meta.get('recipe', {}).get('kind', '?')}): "
-                       f"{meta.get('recipe', {}).get('description', '')}"),
+            ("recipe", f"{recipe.get('name', '?')} ({recipe.get('kind', '?')}): {recipe.get('description', '')}"),
             ("data", f"{data.get('name', '?')}: {data.get('train', '?')} train / {data.get('test', '?')} test"),
             ("epochs", f"{session.epochs_done}/{meta.get('epochs', '?')}, batch {meta.get('batch_size', '?')}"),
             ("device", str(meta.get("device", "?"))), ("created", str(meta.get("created", "")))]
     rows += [("gap", Text(problem, style="yellow")) for problem in session.problems]
     for key, value in rows:
-        table.add_row(key, value)
+        table.add_row(key, value if isinstance(value, Text) else Text(str(value)))
     return table
 
 
@@ -72,61 +231,8 @@ def params_view(replay: Replay) -> Group:
     for col in ("name", "at start", "at the end"):
         table.add_column(col)
     for key, value in meta.get("params", {}).items():
-        table.add_row(key, f"{start.get(key, value):g}", f"{value:g}")
+        table.add_row(escape(str(key)), formats.param(start.get(key, value)), formats.param(value))
     return Group(info_table(replay), table, changes_table(replay))
-
-
-def recon_view(replay: Replay, epoch: int, width: int, height: int, ascii: bool = False) -> Text:
-    """The fixed test digits over their reconstructions at `epoch`."""
-    originals, recon, labels = replay.reconstructions(epoch)
-    border = 4 if originals.shape[1] >= 28 else 0
-    return digit_rows([originals, recon], width, height, ascii, labels, border)
-
-
-def sweep_view(replay: Replay, epoch: int, width: int, height: int, ascii: bool = False) -> Text:
-    """The decoded latent grid at `epoch`, shrunk to fit."""
-    from aetui.core.analysis.images import crop, shrink
-
-    images, columns, how = replay.sweep(epoch)
-    border = 4 if images.shape[1] >= 28 else 0
-    images = crop(images, border)
-    grid_images = images.reshape(len(images) // columns, columns, *images.shape[1:])
-    native = images.shape[1]
-    for every in range(1, columns):  # thin the grid until its digits are legible (8 pixels or more)
-        shown = grid_images[::every, ::every]
-        pixels = min(native, width // shown.shape[1], (height - 3) * 2 // shown.shape[0])
-        if pixels >= min(8, native):
-            break
-    pixels = max(4, pixels)
-    note = f", every {every} cells" if every > 1 else ""
-    text = Text(f"sweep over {how}{note}\n", style="dim")
-    text.append_text(grid(shrink(shown.reshape(-1, native, native), pixels, pixels), shown.shape[1], ascii))
-    return text
-
-
-def area_view(replay: Replay, epoch: int, width: int = 80, height: int = 40) -> Group:
-    """Latent area share per digit beside its share of the training set, and the map of cells
-    (each cell as large as the space allows)."""
-    area = replay.area(epoch)
-    rows, columns = area["cells"].shape
-    cell = max(2, min(8, width // columns) // 2 * 2)
-    repeat = max(1, min(cell // 2, (height - 17) // rows))
-    table = Table(title=f"latent area share, epoch {epoch} ({area['k']} nearest test codes per cell)",
-                  title_justify="left")
-    for col in ("class", "area share", "training share", "ratio"):
-        table.add_column(col, justify="right")
-    for cls, (a, t) in enumerate(zip(area["area"], area["train"])):
-        table.add_row(Text(str(cls), style=class_style(cls)), f"{a:.1%}", f"{t:.1%}",
-                      f"{a / t:.2f}" if t else "-")
-    cells = Text(f"cells by nearest digit ({area['plane']}):\n")
-    for row in area["cells"]:
-        for line in range(repeat):
-            for cls in row:
-                label = f"{cls:^{cell}}" if line == repeat // 2 else " " * cell
-                cells.append(label, style=f"black on {class_style(int(cls))}")
-            cells.append("\n")
-    cells.rstrip()
-    return Group(table, cells)
 
 
 def sparsity_view(replay: Replay, epoch: int) -> Group:
@@ -137,9 +243,8 @@ def sparsity_view(replay: Replay, epoch: int) -> Group:
     for key in series:
         table.add_column(key.replace("_", " "), justify="right")
     for i, e in enumerate(replay.epochs):
-        cells = [f"{series[k][i]:.0%}" if k in ("near_zero", "first_two_zero") else f"{series[k][i]:.4g}"
-                 for k in series]
-        table.add_row(str(e), *cells, style="bold reverse" if e == epoch else None)
+        table.add_row(str(e), *[formats.stat(k, series[k][i]) for k in series],
+                      style="bold reverse" if e == epoch else None)
     parts: list = [table]
     stats = replay.stats(epoch)
     try:
@@ -147,8 +252,8 @@ def sparsity_view(replay: Replay, epoch: int) -> Group:
     except AetuiError as err:
         return Group(*parts, Text(f"per-unit figures of epoch {epoch} unavailable: {err}", style="yellow"))
     if "first_two_zero" in stats:
-        parts.append(Text(f"At epoch {epoch}, for {stats['first_two_zero']:.0%} of the test digits at least one "
-                          "of the first two code units is zero (|a| < 0.01)."))
+        parts.append(Text(f"At epoch {epoch}, for {formats.share(stats['first_two_zero'])} of the test digits at "
+                          "least one of the first two code units is zero (|a| < 0.01)."))
     means = np.asarray(snap.get("unit_means", []), np.float64)
     if means.size:
         order = np.argsort(means)[::-1]
@@ -161,35 +266,16 @@ def sparsity_view(replay: Replay, epoch: int) -> Group:
     return Group(*parts)
 
 
-def scatter_text(points: np.ndarray, labels: np.ndarray, width: int, height: int, how: str) -> Text:
-    """A scatter of labelled points as coloured digits on a character grid (one digit per cell)."""
-    text = Text(f"{how}\n", style="dim")
-    cols, rows, lo, hi = grid_positions(points, width, height - 1)  # the last line holds the ranges
-    canvas: list[list[tuple[str, str] | None]] = [[None] * width for _ in range(height - 1)]
-    for r, c, lab in zip(rows, cols, labels):
-        canvas[r][c] = (str(int(lab) % 10), class_style(int(lab)))
-    for row in canvas:
-        for cell in row:
-            text.append(cell[0], style=cell[1]) if cell else text.append(" ")
-        text.append("\n")
-    text.append(f"x {lo[0]:.3g} .. {hi[0]:.3g}   y {lo[1]:.3g} .. {hi[1]:.3g}", style="dim")
-    return text
-
-
 def render_view(replay: Replay, view: str, epoch: int, width: int = 100, height: int = 30,
-                ascii: bool = False, projection: str = "pca"):
-    """The renderable for one view at one epoch."""
+                ascii: bool = False, projection: str = "pca") -> RenderableType:
+    """The renderable for one view at one epoch, `width` x `height` cells (pictures in half blocks)."""
     if view == "curves":
         return Group(curves_table(replay, epoch), changes_table(replay))
-    if view == "recon":
-        return recon_view(replay, epoch, width, height, ascii)
-    if view == "scatter":
-        points, how = replay.projection(epoch, projection)
-        return scatter_text(points, replay.codes(epoch)[1], width, height, f"epoch {epoch}: {how}")
-    if view == "sweep":
-        return sweep_view(replay, epoch, width, height, ascii)
-    if view == "area":
-        return area_view(replay, epoch, width, height)
     if view == "sparsity":
         return sparsity_view(replay, epoch)
-    return params_view(replay)
+    if view == "params":
+        return params_view(replay)
+    if view == "scatter" and ascii:
+        points, how = replay.projection(epoch, projection)
+        return scatter_text(points, replay.codes(epoch)[1], width, height, f"epoch {epoch}: {how}")
+    return figure(replay, view, epoch, width, height, projection=projection).text(ascii)

@@ -7,7 +7,7 @@ import pytest
 
 from aetui.core import sessions, training
 from aetui.export import CAPTION_HEIGHT, LEGEND_WIDTH, export, tile
-from aetui.render import CLASS_RGB
+from aetui.figures import CLASS_RGB
 from tests import support
 
 VIEWS = ("curves", "recon", "scatter", "sweep", "area", "sparsity", "params")

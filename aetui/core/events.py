@@ -55,6 +55,13 @@ class BatchEnded:
 
 
 @dataclass(frozen=True)
+class Validating:
+    """The batches of `epoch` are trained; it is being evaluated and saved (not recorded)."""
+
+    epoch: int
+
+
+@dataclass(frozen=True)
 class EpochEnded:
     """An epoch completed and was saved: losses and their parts (`val_` for the test set) and statistics."""
 

@@ -81,7 +81,7 @@ HPARAMS: dict[str, HParam] = {
         HParam("beta", "weight of the KL term (VAE) or of the KL sparsity penalty", low=0.0,
                slider=(0.0, 10.0)),
         HParam("p", "target mean activation of each code unit (KL sparsity)", low=0.0, high=1.0,
-               low_open=True, high_open=True, log=True, slider=(0.001, 0.5)),
+               low_open=True, high_open=True, log=True, slider=(0.001, 0.9)),
         HParam("lam", "weight of the L1 activity penalty on the code", low=0.0, log=True,
                slider=(1e-9, 1e-2)),
         HParam("weight_decay", "weight of the L2 penalty on the kernels (Keras l2: wd * sum w^2)",

@@ -112,6 +112,7 @@ class Reporter(keras.callbacks.Callback):
         self.record_changes()
         if self.diverged or self.controls.stopping:
             return  # an interrupted epoch is not saved; the last completed one stays
+        self.emit(events.Validating(self.epoch))
         seconds = time.perf_counter() - self.epoch_start
         model = self.built.model
         val = model.evaluate(self.data.x_test, self.data.x_test, batch_size=1024, verbose=0, return_dict=True)

@@ -27,6 +27,8 @@ class RunState:
     reason: str = ""
     epoch: int = 0
     batch: int = 0
+    validating: bool = False
+    """True between an epoch's last batch and its saved results."""
     batches: list[tuple[float, dict[str, float]]] = field(default_factory=list)
     """(fractional epoch, running means) from throttled batch events."""
     epochs: list[events.EpochEnded] = field(default_factory=list)
@@ -41,6 +43,7 @@ class RunState:
     def apply(self, event) -> None:
         """Fold one event into the state."""
         self.version += 1
+        self.validating = isinstance(event, events.Validating)
         if isinstance(event, events.TrainingStarted):
             self.session, self.recipe, self.epochs_total = event.session, event.recipe, event.epochs
             self.steps_per_epoch, self.params, self.status = max(event.steps_per_epoch, 1), dict(event.params), \
@@ -79,7 +82,9 @@ class RunState:
         """Curves to chart: `loss` per batch (running epoch mean), then per-epoch `val_loss` and parts."""
         out: dict[str, tuple[list[float], list[float]]] = {}
         points = [(x, logs["loss"]) for x, logs in self.batches if "loss" in logs]
-        if points:
+        if points:  # epochs trained before the batches seen here (a resumed run) by their epoch means
+            points = [(float(e.epoch), e.logs["loss"]) for e in self.epochs
+                      if e.epoch <= points[0][0] and "loss" in e.logs] + points
             step = max(1, len(points) // MAX_POINTS)
             points = points[::step] + ([points[-1]] if (len(points) - 1) % step else [])
             out["loss"] = ([p[0] for p in points], [p[1] for p in points])

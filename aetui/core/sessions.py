@@ -38,7 +38,7 @@ LOCK = ".lock"
 """Held (flock) by the process writing the session: `running` is true exactly while it is held."""
 SNAPSHOTS = "snapshots"
 WEIGHTS = "weights"
-SUMMARY_COLUMNS = ("session", "model", "data", "epochs", "best val", "status", "date")
+SUMMARY_COLUMNS = ("session", "status", "best val", "epochs", "model", "data", "date")
 STATUSES = ("running", "finished", "stopped", "diverged", "failed", "interrupted", "killed")
 
 
@@ -278,9 +278,9 @@ class Session:
     def summary_row(self) -> tuple[str, ...]:
         """The listing columns (`SUMMARY_COLUMNS`), as text: the home screen and `aetui ls` show these."""
         best = self.best_val_loss
-        return (self.name, str(self.meta.get("recipe", {}).get("name", "?")),
-                str(self.meta.get("dataset", {}).get("name", "?")), f"{self.epochs_done}/{self.meta.get('epochs', '?')}",
-                "-" if best is None else f"{best:.4g}", self.status, str(self.meta.get("created", ""))[:16].replace("T", " "))
+        return (self.name, self.status, "-" if best is None else f"{best:.4g}",
+                f"{self.epochs_done}/{self.meta.get('epochs', '?')}", str(self.meta.get("recipe", {}).get("name", "?")),
+                str(self.meta.get("dataset", {}).get("name", "?")), str(self.meta.get("created", ""))[:16].replace("T", " "))
 
     def recipe(self):
         """The recipe this session was trained with, validated again."""

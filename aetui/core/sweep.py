@@ -353,7 +353,8 @@ def progress(sweep: Sweep, trials: list) -> str:
 
 def ranking(trials: list, grid: list[str]) -> tuple[list[str], list[list[str]]]:
     """The sweep table: a row per trial with its grid values (which name its session), status,
-    epochs, final losses and statistics, best final validation loss first; (columns, rows) as text."""
+    epochs, final losses and statistics, best final validation loss first; (columns, rows), the
+    rows holding the values themselves (None where missing) for the caller to format."""
     from aetui.core.analysis.sparsity import figure_keys
 
     kinds = {s.meta.get("recipe", {}).get("kind", "ae") for s in trials}
@@ -364,9 +365,9 @@ def ranking(trials: list, grid: list[str]) -> tuple[list[str], list[list[str]]]:
         values = trial_values(s)
         last = final_figures(s)
         val = last.get("val_loss", math.inf)
-        row = [f"{values[g]:g}" if g in values else "-" for g in grid]
-        row += [s.status, str(s.epochs_done), _fmt(last.get("val_loss")), _fmt(last.get("loss"))]
-        row += [_fmt(last.get(f)) for f in figures]
+        row = [values.get(g) for g in grid]
+        row += [s.status, s.epochs_done, last.get("val_loss"), last.get("loss")]
+        row += [last.get(f) for f in figures]
         scored.append((val, row))
     return columns, [row for _, row in sorted(scored, key=lambda item: item[0])]
 
@@ -379,6 +380,3 @@ def trial_values(session) -> dict[str, float]:
         return {}
     return {k: v for k, v in values.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
-
-def _fmt(value) -> str:
-    return "-" if value is None else f"{value:.4g}"

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Iterable
 
+from rich.markup import escape
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -20,6 +21,7 @@ from aetui.core import recipe as recipes
 from aetui.core import sessions
 from aetui.core.errors import AetuiError
 from aetui.core.events import EpochEnded, TrainingFinished, TrainingStarted
+from aetui.terminal import Graphics
 from aetui.ui.runner import Runner, data_loader
 from aetui.ui.screens.home import HomeScreen
 
@@ -33,15 +35,19 @@ class AetuiApp(App):
 
     def __init__(self, store: Path, load_data: Callable, trainer: Callable | None = None,
                  ascii: bool = False, warm_up: bool = True, gpu: int | None = None,
-                 opening: list[Path] | None = None, sweep: str | None = None):
+                 opening: list[Path] | None = None, sweep: str | None = None, graphics: Graphics | None = None):
         super().__init__()
+        self.graphics = graphics or Graphics("ascii" if ascii else "halfblock", "--ascii" if ascii else "default")
+        """How images are drawn (chosen before the app starts: `terminal.choose_graphics`)."""
+        self.chart_scales: dict[str, bool | None] = {}
+        """The log-axis choice (`l`) per kind of screen, kept while the app runs (None: automatic)."""
         self.opening = opening or []
         """Sessions to open at start: one opens its replay, several the comparison."""
         self.opening_sweep = sweep
         """A sweep to open in the comparison at start."""
         self.gpu = gpu
         self.store = store
-        self.ascii = ascii
+        self.ascii = self.graphics.mode == "ascii"
         self.warm_up = warm_up
         if trainer is None:
             from aetui.core.training import train as trainer
@@ -75,7 +81,7 @@ class AetuiApp(App):
     def _hang_up(self, reason: str = "SIGHUP") -> None:
         """SIGHUP: nobody is watching any more. The run in progress finishes and saves its epoch
         (status `interrupted`, resumable); the process ends once it has."""
-        from aetui.headless import detach
+        from aetui.terminal import detach
 
         if self._hung_up:
             return
@@ -138,7 +144,8 @@ class AetuiApp(App):
         run = ""
         if self.runner.active and self.runner.state:
             run = f" · [b]training {self.runner.recipe.name}[/b] (t)"
-        return f"Data: {self.data_text} · Device: {self.device_text} · Sessions: {self.store}{run}"
+        return f"Data: {self.data_text} · Device: {self.device_text} · Sessions: {escape(str(self.store))}{run}" \
+               f" · Images: {escape(self.graphics.describe())}"
 
     def _drain(self) -> None:
         for event in self.runner.drain():

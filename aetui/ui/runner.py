@@ -51,10 +51,13 @@ class Runner:
             raise AetuiError(f"a run of {self.recipe.name} is in progress: stop it first")
         self.recipe = recipe
         self.settings = {"epochs": epochs, "batch_size": batch_size}
+        previous = self.state
         self.state = RunState(recipe=recipe.name, epochs_total=epochs, params=dict(params), status="starting")
         if resume is not None:  # the curves so far, up to the last completed epoch, and its pictures
             self.state = RunState.resumed_from(resume)
             self.state.recipe, self.state.epochs_total = recipe.name, epochs
+            if previous is not None and previous.session == resume.name:  # its batches stay on the chart
+                self.state.batches = [b for b in previous.batches if b[0] <= resume.epochs_done]
         self.controls = Controls(recipe.tunables)
         work = partial(self._work, recipe, params, epochs, batch_size, data_ready, self.controls,
                        None if resume is None else resume.path)

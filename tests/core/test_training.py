@@ -41,7 +41,7 @@ def test_every_recipe_trains_an_epoch_and_reopens(name, recipes, digits, store):
     assert snap["sweep"].shape == (r.snapshot["sweep"] ** 2, digits.input_dim)
     assert session.weights()[0] == 1
     assert [type(e).__name__ for e in seen if not isinstance(e, events.BatchEnded)] == \
-        ["TrainingStarted", "EpochEnded", "SnapshotTaken", "TrainingFinished"]
+        ["TrainingStarted", "Validating", "EpochEnded", "SnapshotTaken", "TrainingFinished"]
 
 
 def test_weights_reload_into_a_rebuilt_model(recipes, digits, store):

@@ -70,6 +70,7 @@ class ScriptedTrainer:
                 arrays["kl_per_dim"] = gauss.pop("kl_per_dim")
                 stats.update(gauss)
             logs = {"loss": 1.0 / epoch, "recon": 0.5 / epoch, "val_loss": 1.1 / epoch, "val_recon": 0.55 / epoch}
+            on_event(events.Validating(epoch))
             on_event(events.EpochEnded(epoch, step, logs, stats, 0.5, 1000.0))
             recon = to_u8(data.x_test[fixed["panel_index"]] * (1 - 0.5 / epoch))
             on_event(events.SnapshotTaken(epoch, {"recon": recon, **arrays}, fixed))

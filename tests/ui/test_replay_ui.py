@@ -7,7 +7,7 @@ from textual.widgets import DataTable, TabbedContent
 from aetui.ui.screens.compare import CompareScreen
 from aetui.ui.screens.dialogs import NameDialog
 from aetui.ui.screens.replay import ReplayScreen
-from aetui.ui.widgets.view_pane import ViewPane
+from aetui.ui.widgets.figure_pane import FigurePane
 from tests.ui.conftest import synthetic_session
 from tests.ui.test_app import until
 
@@ -23,8 +23,10 @@ async def test_scrub_epochs_switch_views_and_step_through_changes(make_app):
         await pilot.press("left", "left")
         assert screen.epoch == 2 and "epoch 2: loss 20" in str(screen.query_one("#epoch-values").render())
         await pilot.press("2")  # a view catches up with the epoch when it is shown
-        assert screen.query_one("#view-recon", ViewPane).epoch == 2
-        assert screen.query_one("#view-sweep", ViewPane).epoch == -1  # not drawn until shown
+        recon = screen.query_one("#view-recon", FigurePane)
+        await until(pilot, lambda: recon.figure is not None)
+        assert screen.drawn == {"recon": 2} and recon.figure.caption.startswith("epoch 2: test digits")
+        assert recon.picture.image is not None  # sweep and the others are not drawn until shown
         await pilot.press("home")
         assert screen.epoch == 1
         await pilot.press("end")
@@ -37,9 +39,11 @@ async def test_scrub_epochs_switch_views_and_step_through_changes(make_app):
         await pilot.press("5")
         assert screen.query_one(TabbedContent).active == "tab-area"
         await pilot.press("c")
-        assert screen.epoch == 2 and "beta 1 → 2 from batch 12" in screen.note
+        assert screen.epoch == 2 and "beta 1 → 2 from batch 3 of epoch 2 (step 12)" in screen.note
         assert screen.query_one(TabbedContent).active == "tab-curves"
         await pilot.press("t")  # a 2-D code needs no projection: it says so
+        await until(pilot, lambda: any("This code is 2-D" in n.message for n in app._notifications))
+        assert screen.projection == "pca"
         await pilot.press("escape")
         assert not isinstance(app.screen, ReplayScreen)
 
@@ -75,7 +79,7 @@ async def test_compare_marked_sessions_from_home(make_app):
         await pilot.press("c")
         assert not isinstance(app.screen, CompareScreen)  # nothing marked: a warning
         await pilot.press("m", "down", "m")
-        assert len(app.screen.marked) == 2 and table.get_row_at(0)[0].startswith("✓ ")
+        assert len(app.screen.marked) == 2 and str(table.get_row_at(0)[0]).startswith("✓ ")
         await pilot.press("c")
         screen = app.screen
         assert isinstance(screen, CompareScreen)

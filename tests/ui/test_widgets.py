@@ -5,7 +5,7 @@ import pytest
 from textual.app import App
 
 from aetui.core.hparams import HPARAMS, RUN_SETTINGS
-from aetui.render import digit_rows, fit
+from aetui.render import half_block_text
 from aetui.ui.widgets.param_slider import ParamSlider, ticks
 from aetui.ui.widgets.sparsity_panel import bar_rows, histogram
 
@@ -80,27 +80,32 @@ def test_batch_size_ticks_are_whole_numbers():
     assert all(v.is_integer() for v in ticks(RUN_SETTINGS["batch_size"]))
 
 
-@pytest.mark.parametrize("width, height", [(30, 10), (60, 24), (120, 40)])
-def test_digit_rows_fit_the_space(width, height):
-    rng = np.random.default_rng(0)
-    groups = [rng.random((10, 28, 28)), rng.random((10, 28, 28))]
-    text = digit_rows(groups, width, height, labels=[str(i) for i in range(10)], border=4)
-    lines = text.plain.split("\n")
-    assert len(lines) <= height and max(len(line) for line in lines) <= width
+def test_half_blocks_draw_two_pixels_a_cell_in_their_exact_colours():
+    image = np.zeros((3, 2, 3), np.uint8)
+    image[0, 0] = (255, 0, 0)
+    image[1, 0] = (0, 0, 255)
+    image[2, 1] = (7, 8, 9)
+    text = half_block_text(image)
+    assert text.plain == "▀▀\n▀▀"
+    from rich.console import Console
+
+    console = Console()
+    first = text.get_style_at_offset(console, 0)
+    assert first.color.triplet == (255, 0, 0) and first.bgcolor.triplet == (0, 0, 255)
+    last = text.get_style_at_offset(console, 4)
+    assert last.color.triplet == (7, 8, 9) and last.bgcolor.triplet == (0, 0, 0)  # odd height: padded
 
 
-def test_fit_prefers_legible_digits():
-    small = fit(10, 2, 30, 10, native=20, label_rows=1)
-    assert small.pixels >= 8 and small.columns * small.rows < 10
-    big = fit(10, 2, 220, 40, native=20, label_rows=1)
-    assert big.pixels == 20 and big.columns == 10
+def test_notes_write_labels_over_the_picture():
+    text = half_block_text(np.zeros((4, 6), np.uint8), notes={0: [(2, "7")]})
+    assert text.plain.splitlines()[0] == "▀▀7▀▀▀"
 
 
 def test_ascii_ramp():
-    img = np.zeros((1, 4, 4))
-    img[0, :2, :2] = 1.0
-    text = digit_rows([img], 10, 4, ascii=True)
-    assert text.plain.splitlines()[0].startswith("@@")
+    img = np.zeros((4, 4), np.uint8)
+    img[:2, :2] = 255
+    text = half_block_text(img, ascii=True)
+    assert text.plain.splitlines()[0].startswith("@@") and text.plain.splitlines()[1] == "    "
 
 
 def test_histogram_and_bars():
@@ -133,20 +138,28 @@ def test_log_axis_labels_tell_close_ticks_apart():
     assert tick_labels([0.001, 10.0]) == ["0.001", "10"]
 
 
-async def test_the_latent_scatter_keeps_only_its_points_when_small_and_gets_its_axes_back():
-    from aetui.ui.widgets.latent_scatter import SMALL, LatentScatter
+async def test_the_scatter_pane_places_points_by_pixel_and_keys_the_colours():
+    from aetui.figures import class_rgb
+    from aetui.terminal import Graphics
+    from aetui.ui.widgets.digit_panel import ScatterPane
+    from aetui.ui.widgets.picture import Picture
 
     class ScatterApp(App):
         def compose(self):
-            yield LatentScatter()
+            yield ScatterPane(Graphics("halfblock", "test"))
 
     points = np.random.default_rng(0).normal(size=(200, 2))
     labels = np.arange(200) % 10
     app = ScatterApp()
-    async with app.run_test(size=(60, SMALL - 2)) as pilot:
-        scatter = app.query_one(LatentScatter)
-        scatter.show_points(points, labels, "the 2-D code itself")
-        assert scatter.drawn[3] and "the 2-D code itself" not in scatter.plt.build()
-        await pilot.resize_terminal(60, 30)
+    async with app.run_test(size=(60, 20)) as pilot:
+        pane = app.query_one(ScatterPane)
+        pane.show_codes(points, labels)
         await pilot.pause()
-        assert not scatter.drawn[3] and "the 2-D code itself" in scatter.plt.build()
+        image = app.query_one(Picture).image
+        assert image.shape[1] <= 60 - 5 and image.shape[0] <= 2 * (20 - 2)
+        colours = {tuple(int(v) for v in p) for p in image.reshape(-1, 3) if p.any()}
+        assert colours == {class_rgb(c) for c in range(10)}  # every class, in its own colour
+        assert "the 2-D code itself" in pane.figure.caption and "● 9" in pane.figure.side.plain
+        await pilot.resize_terminal(80, 30)
+        await pilot.pause()
+        assert app.query_one(Picture).image.shape[1] > image.shape[1]  # remade for the larger space

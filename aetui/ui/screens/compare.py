@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
 
 from rich import box
-from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -15,13 +15,26 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
+from aetui import formats
 from aetui.core.analysis.sparsity import figure_keys
 from aetui.core.replay import Replay, step_epoch
 from aetui.core.sessions import Session
 from aetui.core.sweep import Sweep, progress, ranking
-from aetui.render import CLASS_RGB
-from aetui.show import recon_view
-from aetui.ui.widgets.loss_chart import decade_ticks, scaled
+from aetui.figures import class_rgb
+from aetui.show import recon_figure
+from aetui.ui.widgets.figure_pane import FigurePane
+from aetui.ui.widgets.loss_chart import decade_ticks, round_ticks, scaled, spans_decades
+from aetui.ui.widgets.picture import space_for
+
+
+def short_names(names: list[str]) -> list[str]:
+    """The names without the start they share (up to a `-` or `_`), so what tells them apart shows:
+    `sparse-kl-sweep-beta0.1` and `sparse-kl-sweep-beta3` read `beta0.1` and `beta3`."""
+    if len(names) < 2:
+        return list(names)
+    common = os.path.commonprefix(names)
+    cut = max(common.rfind("-"), common.rfind("_")) + 1
+    return [name[cut:] or name for name in names]
 
 
 def flat_settings(replay: Replay) -> dict[str, str]:
@@ -35,36 +48,44 @@ def flat_settings(replay: Replay) -> dict[str, str]:
         out.update({f"{section}.{k}": str(v) for k, v in recipe.get(section, {}).items()})
     start = replay.start_params
     for key, value in meta.get("params", {}).items():
-        out[key] = f"{start.get(key, value):g}" + (f" → {value:g}" if start.get(key, value) != value else "")
+        first = start.get(key, value)
+        out[key] = formats.param(first) + (f" → {formats.param(value)}" if first != value else "")
     return out
 
 
-def settings_diff(replays: list[Replay]) -> Table:
-    """Every setting in a row per key, one column per session; differing rows first and bold."""
+def settings_diff(replays: list[Replay], names: list[str], only_differences: bool = False) -> Table:
+    """Every setting in a row per key, one column per session; differing rows first and bold
+    (with `only_differences`, only those)."""
     settings = [flat_settings(r) for r in replays]
     keys = list(dict.fromkeys(k for s in settings for k in s))
-    table = Table("setting", *[r.session.name for r in replays], title="settings (differences first)",
-                  title_justify="left")
     differ = [k for k in keys if len({s.get(k, "-") for s in settings}) > 1]
-    for key in differ + [k for k in keys if k not in differ]:
-        table.add_row(key, *[s.get(key, "-") for s in settings], style="bold" if key in differ else "dim")
+    title = "settings that differ (d: all)" if only_differences else "settings, differences first (d: only those)"
+    table = Table("setting", title=title, title_justify="left")
+    for name in names:
+        table.add_column(Text(name))
+    for key in differ + ([] if only_differences else [k for k in keys if k not in differ]):
+        table.add_row(Text(key), *[Text(s.get(key, "-")) for s in settings], style="bold" if key in differ else "dim")
+    if only_differences and not differ:
+        table.add_row("(none: the settings are the same)", *[""] * len(names))
     return table
 
 
-def figures_table(replays: list[Replay], epoch: int) -> Table:
-    """Final losses and sparsity figures of each session at `epoch`, best validation loss first."""
+def figures_table(replays: list[Replay], names: list[str], epoch: int) -> Table:
+    """Losses and sparsity figures of each session at `epoch`, best validation loss first; every
+    figure written whole (the table wraps rather than cut a number)."""
     kinds = [r.session.meta.get("recipe", {}).get("kind", "ae") for r in replays]
-    figures = list(dict.fromkeys(k for kind in kinds for k in figure_keys(kind)))
-    table = Table("session", "val_loss", "loss", *[f.replace("_", " ") for f in figures],
-                  title=f"at epoch {epoch}", title_justify="left")
+    keys = list(dict.fromkeys(k for kind in kinds for k in figure_keys(kind)))
+    table = Table("session", "val_loss", "loss", *[k.replace("_", " ") for k in keys],
+                  title=f"at epoch {epoch}", title_justify="left", box=box.SIMPLE_HEAD)
     rows = []
-    for r in replays:
+    for r, name in zip(replays, names):
         e = r.session.epochs[r.epochs.index(epoch)] if epoch in r.epochs else None
         logs, stats = (e.logs, e.stats) if e else ({}, {})
-        cells = [f"{stats[f]:.4g}" if f in stats else "-" for f in figures]
-        rows.append((logs.get("val_loss", math.inf), r.session.name, logs, cells))
+        rows.append((logs.get("val_loss", math.inf), name, logs, [formats.stat(k, stats.get(k)) for k in keys]))
     for _, name, logs, cells in sorted(rows, key=lambda row: row[0]):
-        table.add_row(name, f"{logs.get('val_loss', math.nan):.4g}", f"{logs.get('loss', math.nan):.4g}", *cells)
+        table.add_row(Text(name), formats.loss(logs.get("val_loss")), formats.loss(logs.get("loss")), *cells)
+    for column in table.columns[1:]:
+        column.no_wrap = True
     return table
 
 
@@ -74,7 +95,9 @@ def sweep_table(sweep: Sweep, trials: list[Session]) -> Table:
     table = Table(*[c.replace("_", " ") for c in columns], title=f"sweep {sweep.name}: final epoch of each "
                   "trial, best validation loss first", title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1))
     for i, row in enumerate(rows):
-        table.add_row(*row, style="bold" if i == 0 else None)
+        cells = [formats.param(v) if c in sweep.grid and v is not None else str(v) if c in ("status", "epochs")
+                 else formats.stat(c, v) for c, v in zip(columns, row)]
+        table.add_row(*cells, style="bold" if i == 0 else None)
     return table
 
 
@@ -82,22 +105,28 @@ class CompareScreen(Screen):
     """Curves overlaid, settings diffed, reconstructions and figures at matching epochs."""
 
     BINDINGS = [
-        Binding("left", "step(-1)", "epoch -1", priority=True),
-        Binding("right", "step(1)", "epoch +1", priority=True),
+        Binding("escape", "app.pop_screen", "back", tooltip="back"),
+        Binding("question_mark,f1", "help", "help", tooltip="this help"),
+        Binding("left", "step(-1)", "epoch -1", priority=True, tooltip="previous shared epoch"),
+        Binding("right", "step(1)", "epoch +1", priority=True, tooltip="next shared epoch"),
         *[Binding(str(i + 1), f"tab('{t}')", show=False) for i, t in enumerate(("curves", "settings", "recon",
                                                                                "figures"))],
-        Binding("l", "log_scale", "log y"),
-        Binding("escape", "app.pop_screen", "back"),
+        Binding("l", "log_scale", "log y", tooltip="curves: log axis on or off (kept while aetui runs)"),
+        Binding("d", "differences", "differences", tooltip="settings: only those that differ, or all"),
     ]
+    HELP = [("1 … 4", "switch view: 1 curves, 2 settings, 3 reconstructions, 4 figures (a sweep: its table)")]
 
     def __init__(self, sessions: list[Session], sweep: Sweep | None = None):
         super().__init__()
         self.sweep = sweep
         """Set when comparing a whole sweep: the figures tab ranks its trials by their values."""
         self.replays = [Replay(s) for s in sessions]
+        self.names = short_names([s.name for s in sessions])
+        """The sessions' names without their common start (the full names are in the settings)."""
         self.shared = sorted(set.intersection(*(set(r.epochs) for r in self.replays))) or [0]
         self.epoch = self.shared[-1]
-        self.log_scale = False
+        self.log_scale: bool | None = None
+        self.only_differences = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="status")
@@ -105,17 +134,28 @@ class CompareScreen(Screen):
             with TabPane("1 curves", id="tab-curves"), Vertical(id="compare-chart-box"):
                 yield PlotextPlot(id="compare-chart")
             with TabPane("2 settings", id="tab-settings"), VerticalScroll():
-                yield Static(settings_diff(self.replays))
-            with TabPane("3 reconstructions", id="tab-recon"), VerticalScroll():
-                yield Static(id="compare-recon")
+                yield Static(id="compare-settings")
+            with TabPane("3 reconstructions", id="tab-recon"), VerticalScroll(id="compare-recon"):
+                for i, _ in enumerate(self.replays):
+                    yield FigurePane(self.app.graphics, id=f"compare-recon-{i}")
             with TabPane("4 sweep" if self.sweep else "4 figures", id="tab-figures"), VerticalScroll():
                 yield Static(id="compare-figures")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#tabs").can_focus = False
+        self.log_scale = self.app.chart_scales.get("compare")
+        self.draw_settings()
         self.draw_curves()
         self.show()
+
+    def draw_settings(self) -> None:
+        full = ["session", *[r.session.name for r in self.replays]]
+        table = settings_diff(self.replays, self.names, self.only_differences)
+        if self.names != full[1:]:
+            table.caption = "columns: " + ", ".join(full[1:])
+            table.caption_justify = "left"
+        self.query_one("#compare-settings", Static).update(table)
 
     def draw_curves(self) -> None:
         """Validation (and training) loss of every session on one chart, a colour per session."""
@@ -123,22 +163,28 @@ class CompareScreen(Screen):
         plt = chart.plt
         plt.clear_data()
         plt.clear_figure()
-        legend, plotted = [], []
-        for i, r in enumerate(self.replays):
-            colour = CLASS_RGB[i % len(CLASS_RGB)]
-            xs = [float(e.epoch) for e in r.session.epochs]
-            for key, marker in (("val_loss", "braille"), ("loss", "dot")):
-                px, py = scaled([(x, e.logs.get(key, math.nan)) for x, e in zip(xs, r.session.epochs)],
-                                self.log_scale)
+        curves = [[(float(e.epoch), e.logs.get(key, math.nan)) for e in r.session.epochs]
+                  for r in self.replays for key in ("val_loss", "loss")]
+        log = self.log_scale if self.log_scale is not None else spans_decades([y for c in curves for _, y in c])
+        legend, plotted, xs = [], [], []
+        for i, (r, name) in enumerate(zip(self.replays, self.names)):
+            r_, g, b = class_rgb(i)
+            for curve, marker in zip(curves[2 * i:2 * i + 2], ("braille", "dot")):
+                px, py = scaled(curve, log)
                 if px:
-                    plt.plot(px, py, color=colour, marker=marker)
+                    plt.plot(px, py, color=(r_, g, b), marker=marker)
                     plotted += py
-            legend.append(f"[rgb({colour[0]},{colour[1]},{colour[2]})]━ {r.session.name}[/]")
-        if self.log_scale:
+                    xs += px
+            legend.append(Text("━ " + name, style=f"rgb({r_},{g},{b})"))
+        if log:
             decade_ticks(plt, plotted)
-        plt.title("validation loss (lines) and training loss (dots)" + (", log y (l)" if self.log_scale else ""))
+        else:
+            round_ticks(plt, plotted)
+        round_ticks(plt, xs, "x")
+        self.drawn_log = log
+        plt.title("validation loss (lines) and training loss (dots)" + (", log y (l)" if log else ""))
         plt.xlabel("epoch")
-        self.query_one("#compare-chart-box").border_subtitle = "  ".join(legend)
+        self.query_one("#compare-chart-box").border_subtitle = Text("  ").join(legend)
         chart.refresh()
 
     def show(self) -> None:
@@ -146,29 +192,47 @@ class CompareScreen(Screen):
         names = ", ".join(r.session.name for r in self.replays)
         if self.sweep is not None:
             trials = [r.session for r in self.replays]
-            names = f"sweep [b]{self.sweep.name}[/b] of {self.sweep.recipe} ({progress(self.sweep, trials)})"
-        self.query_one("#status", Static).update(
-            f"comparing {len(self.replays)}: {names} · epoch [b]{self.epoch}[/b] "
-            f"(shared {self.shared[0]}..{self.shared[-1]}, ←/→)")
-        width = max(self.size.width - 4, 40)
-        parts = []
-        for r in self.replays:
-            parts.append(Text(r.session.name, style="bold"))
-            parts.append(recon_view(r, self.epoch, width, 12, self.app.ascii) if self.epoch in r.epochs
-                         else Text("(no such epoch)", style="dim"))
-        self.query_one("#compare-recon", Static).update(Group(*parts))
+            names = f"sweep {self.sweep.name} of {self.sweep.recipe} ({progress(self.sweep, trials)})"
+        self.query_one("#status", Static).update(Text.assemble(
+            f"comparing {len(self.replays)}: ", names, " · epoch ", (str(self.epoch), "bold"),
+            f" (shared {self.shared[0]}..{self.shared[-1]}, ←/→)"))
+        graphics, epoch = self.app.graphics, self.epoch
+        for i, (r, name) in enumerate(zip(self.replays, self.names)):
+            pane = self.query_one(f"#compare-recon-{i}", FigurePane)
+            if epoch not in r.epochs:
+                pane.clear(f"{name}: no epoch {epoch}")
+                continue
+
+            def make(columns: int, rows: int, r=r, name=name):
+                rows = max(8, rows // min(len(self.replays), 2))  # two sessions to a screen at least
+                figure = recon_figure(r, epoch, *space_for(columns, rows - 1, graphics), graphics.pixels)
+                figure.caption = f"{name}: {figure.caption}"
+                return figure
+
+            pane.show(make)
         if self.sweep is not None:
             self.query_one("#compare-figures", Static).update(sweep_table(self.sweep, [r.session for r in self.replays]))
         else:
-            self.query_one("#compare-figures", Static).update(figures_table(self.replays, self.epoch))
+            self.query_one("#compare-figures", Static).update(figures_table(self.replays, self.names, self.epoch))
 
     def action_step(self, delta: int) -> None:
         self.epoch = step_epoch(self.shared, self.epoch, delta)
         self.show()
 
     def action_log_scale(self) -> None:
-        self.log_scale = not self.log_scale
+        self.log_scale = not self.drawn_log
+        self.app.chart_scales["compare"] = self.log_scale
         self.draw_curves()
+
+    def action_differences(self) -> None:
+        self.only_differences = not self.only_differences
+        self.query_one(TabbedContent).active = "tab-settings"
+        self.draw_settings()
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = f"tab-{tab}"
+
+    def action_help(self) -> None:
+        from aetui.ui.screens.dialogs import HelpDialog
+
+        self.app.push_screen(HelpDialog("Compare: keys", self, self.HELP))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -20,7 +22,7 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.question)
+            yield Static(Text(self.question), classes="question")
             with Horizontal(classes="buttons"):
                 yield Button("Yes (y)", id="yes", variant="error")
                 yield Button("No (n)", id="no", variant="primary")
@@ -56,22 +58,36 @@ class NameDialog(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+def key_help(screen, extra: list[tuple[str, str]] = ()) -> list[tuple[str, str]]:
+    """(keys, what they do) for every binding of `screen` that says what it does, in the order
+    declared, then `extra` (keys handled by widgets): the help is made from the bindings."""
+    rows = []
+    for binding in screen.BINDINGS:
+        if isinstance(binding, Binding) and binding.description:
+            keys = [screen.app.get_key_display(Binding(key.strip(), binding.action)) for key in binding.key.split(",")]
+            rows.append((", ".join(dict.fromkeys(keys)), binding.tooltip or binding.description))
+    return rows + list(extra)
+
+
 class HelpDialog(ModalScreen[None]):
-    """Lists the keys of the screen it was opened from."""
+    """Lists the keys of the screen it was opened from (`key_help`)."""
 
     BINDINGS = [Binding("escape,q,question_mark,f1", "close", "close")]
 
-    def __init__(self, title: str, keys: list[tuple[str, str]]):
+    def __init__(self, title: str, screen, extra: list[tuple[str, str]] = ()):
         super().__init__()
         self.title_text = title
-        self.keys = keys
+        self.keys = key_help(screen, extra)
 
     def compose(self) -> ComposeResult:
-        width = max(len(k) for k, _ in self.keys)
-        lines = "\n".join(f"{k:>{width}}  {what}" for k, what in self.keys)
+        table = Table(box=None, show_header=False, padding=(0, 1, 0, 0), expand=True)
+        table.add_column(justify="right", style="bold", no_wrap=True)
+        table.add_column(ratio=1)
+        for keys, what in self.keys:
+            table.add_row(keys, what)
         with Vertical(classes="dialog help"):
             yield Label(self.title_text, classes="title")
-            yield Static(lines)
+            yield Static(table)
             yield Static("Escape closes this help", classes="hint")
 
     def action_close(self) -> None:

@@ -15,28 +15,29 @@ from aetui import paths
 from aetui.core import recipe as recipes
 from aetui.core import sessions, sweep
 from aetui.core.errors import AetuiError
+from aetui.ui.widgets.row_table import RowTable, shorten_middle
 
 POLL_SECONDS = 2.0
 """How often the session list looks for changes made by other processes (sweeps, headless runs)."""
-KEYS = [("enter", "open the recipe (train), the session (replay) or the sweep (compare)"), ("tab", "switch between the two lists"),
-        ("u", "resume the session: train it on from its last epoch (a sweep: how to)"),
-        ("m", "mark or unmark the session for comparison"), ("c", "compare the marked sessions"),
-        ("t", "go to the run in progress"), ("r", "reload recipes and sessions"), ("ctrl+p", "command palette"),
-        ("?", "this help"), ("q", "quit")]
 
 
 class HomeScreen(Screen):
     """Lists recipes and sessions; Enter opens one."""
 
     BINDINGS = [
-        Binding("t", "show_run", "run in progress"),
-        Binding("u", "resume", "resume"),
-        Binding("m", "mark", "mark"),
-        Binding("c", "compare", "compare marked"),
-        Binding("r", "reload", "reload"),
-        Binding("question_mark,f1", "help", "help"),
-        Binding("q", "app.quit_app", "quit"),
+        Binding("question_mark,f1", "help", "help", tooltip="this help"),
+        Binding("q", "app.quit_app", "quit", tooltip="quit (asks first during a run)"),
+        Binding("t", "show_run", "run in progress", tooltip="go to the run in progress"),
+        Binding("u", "resume", "resume",
+                tooltip="resume the session: train it on from its last epoch (on a sweep's row: how to)"),
+        Binding("m", "mark", "mark", tooltip="mark or unmark the session for comparison"),
+        Binding("c", "compare", "compare marked", tooltip="compare the marked sessions"),
+        Binding("r", "reload", "reload", tooltip="reload recipes and sessions"),
     ]
+    HELP = [("enter", "open the recipe (train), the session (replay) or the sweep (compare)"),
+            ("tab", "switch between the two lists"), ("home, end", "first or last row"),
+            ("ctrl+p", "command palette")]
+    """Keys that are not bindings of the screen, for the help."""
 
     def __init__(self):
         super().__init__()
@@ -46,9 +47,9 @@ class HomeScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Static(id="info")
         yield Static("Recipes: Enter trains", classes="caption")
-        yield DataTable(id="recipes", cursor_type="row", zebra_stripes=True)
+        yield RowTable(id="recipes")
         yield Static("Sessions: Enter opens", classes="caption")
-        yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
+        yield RowTable(id="sessions")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -70,15 +71,16 @@ class HomeScreen(Screen):
         for name, path in sorted(recipes.discover(paths.recipe_dirs()).items()):
             try:
                 r = recipes.load_file(path)
-                table.add_row(name, r.kind, " ".join(r.tunables).replace("learning_rate", "lr"), r.description,
-                              key=str(path))
+                table.add_row(Text(name), r.kind, " ".join(r.tunables).replace("learning_rate", "lr"),
+                              Text(r.description), key=str(path))
             except AetuiError as err:
-                table.add_row(name, "broken", "", str(err), key=str(path))
+                table.add_row(Text(name), "broken", "", Text(str(err)), key=str(path))
         self.reload_sessions()
 
     def reload_sessions(self) -> None:
         """Reread the session list: sweeps as groups (a row with their progress, then their trials),
-        and the other sessions, newest first."""
+        and the other sessions, newest first. Names are shortened in the middle to fit, so status
+        and best validation loss always show."""
         table = self.query_one("#sessions", DataTable)
         cursor = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value if table.row_count else None
         table.clear()
@@ -90,25 +92,35 @@ class HomeScreen(Screen):
         grouped = {t.name for _, trials in groups for t in trials}
         items = [(sw.created, sw, trials) for sw, trials in groups]
         items += [(str(s.meta.get("created", "")), s, None) for s in found if s.name not in grouped]
+        rows: list[tuple[str, str, list, str]] = []  # (mark, name, other cells, key)
         for _, item, trials in sorted(items, key=lambda i: i[0], reverse=True):
             if trials is None:
                 name, *rest = item.summary_row()
-                table.add_row(("✓ " if str(item.path) in self.marked else "") + name, *rest, key=str(item.path))
+                rows.append(("✓ " if str(item.path) in self.marked else "", name, rest, str(item.path)))
                 continue
             best = [t.best_val_loss for t in trials if t.best_val_loss is not None]
             data = trials[0].meta.get("dataset", {}).get("name", "?") if trials else "-"
-            table.add_row(Text(f"▾ sweep {item.name}", style="bold"), item.recipe, data, f"{len(item.trials)} trials",
-                          f"{min(best):.4g}" if best else "-", sweep.progress(item, trials),
-                          item.created[:16].replace("T", " "), key=f"sweep:{item.name}")
+            rows.append(("▾ sweep ", item.name, [sweep.progress(item, trials), f"{min(best):.4g}" if best else "-",
+                                                 f"{len(item.trials)} trials", item.recipe, data,
+                                                 item.created[:16].replace("T", " ")], f"sweep:{item.name}"))
             for t in trials:
                 _, *rest = t.summary_row()
-                label = "  " + " ".join(f"{k}={v:g}" for k, v in sweep.trial_values(t).items())
-                table.add_row(("✓" if str(t.path) in self.marked else " ") + label, *rest, key=str(t.path))
+                label = " ".join(f"{k}={v:g}" for k, v in sweep.trial_values(t).items())
+                rows.append(("✓ " if str(t.path) in self.marked else "  ", label, rest, str(t.path)))
+        others = [max([len(h)] + [len(r[2][i]) for r in rows]) + 2 for i, h in enumerate(sessions.SUMMARY_COLUMNS[1:])]
+        room = max(12, table.size.width - sum(others) - 4)
+        for mark, name, rest, key in rows:
+            cell = mark + shorten_middle(name, room - len(mark))
+            first = Text(cell, style="bold") if key.startswith("sweep:") else Text(cell)
+            table.add_row(first, *(Text(c) for c in rest), key=key)
         if not table.row_count:
             table.add_row("(none yet: train a recipe)", "", "", "", "", "", "", key="")
         if cursor:  # the cursor stays on its session, wherever new rows put it
             with contextlib.suppress(Exception):
                 table.move_cursor(row=table.get_row_index(cursor))
+
+    def on_resize(self) -> None:
+        self.reload_sessions()
 
     def store_signature(self) -> tuple:
         """What changes in the store when a session or sweep is made or moves on (cheap to read)."""
@@ -206,4 +218,4 @@ class HomeScreen(Screen):
     def action_help(self) -> None:
         from aetui.ui.screens.dialogs import HelpDialog
 
-        self.app.push_screen(HelpDialog("Home: keys", KEYS))
+        self.app.push_screen(HelpDialog("Home: keys", self, self.HELP))

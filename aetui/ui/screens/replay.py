@@ -10,37 +10,41 @@ from textual.lazy import Lazy
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
+from rich.markup import escape
+
+from aetui import formats
 from aetui.core.errors import AetuiError
 from aetui.core.replay import Replay, step_epoch
 from aetui.core.sessions import Session
+from aetui.show import PICTURES, figure, scatter_figure, KEY_CELLS
+from aetui.ui.widgets.figure_pane import FigurePane
 from aetui.ui.widgets.loss_chart import LossChart
-from aetui.ui.widgets.latent_scatter import LatentScatter
+from aetui.ui.widgets.picture import space_for
 from aetui.ui.widgets.view_pane import ViewPane
 
 TABS = [("curves", "1 curves"), ("recon", "2 reconstructions"), ("scatter", "3 scatter"), ("sweep", "4 sweep"),
         ("area", "5 area"), ("sparsity", "6 sparsity"), ("params", "7 session")]
-KEYS = [("left / right", "previous / next epoch"), ("home / end", "first / last epoch"), ("g", "go to an epoch"),
-        ("1 … 7", "switch view"), ("up/down, page up/down", "scroll a tall view"), ("c", "next hyperparameter change (moves to its epoch)"),
-        ("t", "scatter: t-SNE instead of PCA (and back)"), ("l", "curves: log scale"),
-        ("escape", "back"), ("?", "this help")]
 
 
 class ReplayScreen(Screen):
     """One session, every view at the chosen epoch; the scrubber moves them all."""
 
     BINDINGS = [
-        Binding("left", "step(-1)", "epoch -1", priority=True),
-        Binding("right", "step(1)", "epoch +1", priority=True),
-        Binding("home", "jump(0)", "first", show=False, priority=True),
-        Binding("end", "jump(-1)", "last", show=False, priority=True),
-        Binding("g", "go", "go to epoch"),
-        Binding("c", "next_change", "next change"),
-        Binding("t", "tsne", "t-SNE/PCA"),
-        Binding("l", "log_scale", "log y", show=False),
+        Binding("escape", "app.pop_screen", "back", tooltip="back"),
+        Binding("question_mark,f1", "help", "help", tooltip="this help"),
+        Binding("left", "step(-1)", "epoch -1", priority=True, tooltip="previous epoch"),
+        Binding("right", "step(1)", "epoch +1", priority=True, tooltip="next epoch"),
+        Binding("home", "jump(0)", "first", show=False, priority=True, tooltip="first epoch"),
+        Binding("end", "jump(-1)", "last", show=False, priority=True, tooltip="last epoch"),
+        Binding("g", "go", "go to epoch", tooltip="go to an epoch (type it)"),
+        Binding("c", "next_change", "next change", tooltip="next hyperparameter change (moves to its epoch)"),
+        Binding("t", "tsne", "t-SNE/PCA", tooltip="scatter: t-SNE instead of PCA (and back)"),
+        Binding("l", "log_scale", "log y", show=False, tooltip="curves: log axis on or off (kept while aetui runs)"),
         *[Binding(str(i + 1), f"tab('{tab}')", show=False) for i, (tab, _) in enumerate(TABS)],
-        Binding("escape", "app.pop_screen", "back"),
-        Binding("question_mark,f1", "help", "help"),
     ]
+    HELP = [("1 … 7", "switch view: " + ", ".join(title for _, title in TABS)),
+            ("up/down, page up/down", "scroll a view taller than the screen")]
+    """Keys that are not bindings with a description, for the help."""
 
     def __init__(self, session: Session):
         super().__init__()
@@ -49,6 +53,8 @@ class ReplayScreen(Screen):
         self.projection = "pca"
         self.change_index = -1
         self.note = ""
+        self.drawn: dict[str, int] = {}
+        """The epoch each picture pane shows."""
         self.scatter_drawn: tuple[int, str] | None = None
         self.tsne_cache: dict[int, tuple] = {}
         """t-SNE maps already computed, by epoch."""
@@ -64,14 +70,16 @@ class ReplayScreen(Screen):
                             yield LossChart(id="chart")
                         yield Static(id="epoch-values")
                     elif tab == "scatter":  # hidden views mount after the first frame (Lazy)
-                        yield Lazy(Vertical(LatentScatter(id="replay-scatter"), id="scatter-box"))
+                        yield Lazy(FigurePane(self.app.graphics, fill=True, id="view-scatter"))
+                    elif tab in PICTURES:
+                        yield Lazy(VerticalScroll(FigurePane(self.app.graphics, id=f"view-{tab}")))
                     else:
-                        yield Lazy(VerticalScroll(ViewPane(self.replay, tab, ascii, id=f"view-{tab}",
-                                                           classes="fill" if tab in ("recon", "sweep") else "")))
+                        yield Lazy(VerticalScroll(ViewPane(self.replay, tab, ascii, id=f"view-{tab}")))
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#tabs").can_focus = False
+        self.query_one(LossChart).log_scale = self.app.chart_scales.get("replay")
         self.draw_chart()
         self.show()
 
@@ -99,11 +107,25 @@ class ReplayScreen(Screen):
             self.query_one("#epoch-values", Static).update(self.epoch_values())
         elif tab == "scatter":
             self.draw_scatter()
+        elif tab in PICTURES:
+            pane = self.query_one(f"#view-{tab}", FigurePane)
+            if self.drawn.get(tab) != epoch:
+                self.drawn[tab] = epoch
+                pane.show(self.picture(tab, epoch) if epoch else None)
         else:
             pane = self.query_one(f"#view-{tab}", ViewPane)
             if pane.epoch != epoch:
                 pane.show(epoch)
         self.draw_status()
+
+    def picture(self, view: str, epoch: int):
+        """What a picture view's pane draws at `epoch`, for the space it has."""
+        graphics = self.app.graphics
+
+        def make(columns: int, rows: int):
+            return figure(self.replay, view, epoch, columns, rows, graphics.pixels, graphics.cell)
+
+        return make
 
     def draw_status(self) -> None:
         """The first line: session, status, the chosen epoch, gaps and any note."""
@@ -111,43 +133,42 @@ class ReplayScreen(Screen):
         session = replay.session
         gaps = f" · [yellow]{len(session.problems)} gap(s): see 7[/]" if session.problems else ""
         self.query_one("#status", Static).update(
-            f"[b]{session.name}[/b] · {session.meta.get('recipe', {}).get('name', '?')} · {session.status} · "
-            f"epoch [b]{epoch}[/b]/{replay.last} (←/→){gaps}" + (f" · {self.note}" if self.note else ""))
+            f"[b]{escape(session.name)}[/b] · {escape(str(session.meta.get('recipe', {}).get('name', '?')))} · "
+            f"{session.status} · epoch [b]{epoch}[/b]/{replay.last} (←/→){gaps}" +
+            (f" · {escape(self.note)}" if self.note else ""))
 
     def epoch_values(self) -> str:
         """The chosen epoch's losses and parts, train and validation, in one line."""
-        from aetui.headless import format_logs
-
         if not self.replay.epochs:
             return ""
         logs = self.replay.session.epochs[self.replay.epochs.index(self.epoch)].logs
-        return f"epoch {self.epoch}: loss {format_logs(logs)}   val {format_logs(logs, 'val_')}"
+        return escape(f"epoch {self.epoch}: loss {formats.logs_line(logs)}   val {formats.logs_line(logs, 'val_')}")
 
     def draw_scatter(self) -> None:
         """The scatter at the chosen epoch (PCA here; t-SNE arrives from its worker)."""
         epoch = self.epoch
-        if epoch and self.projection == "tsne" and self.scatter_drawn != (epoch, "tsne"):
-            if epoch in self.tsne_cache:
-                self.show_scatter(*self.tsne_cache[epoch])
-                self.scatter_drawn = (epoch, "tsne")
-            else:
-                self.note = "computing t-SNE…"
-                self._tsne(epoch)
-        if epoch and self.projection == "pca" and self.scatter_drawn != (epoch, "pca"):
-            self.scatter_drawn = (epoch, "pca")
-            try:
-                self.show_scatter(*self.replay.projection(epoch, "pca"))
-            except AetuiError as err:  # a missing or damaged snapshot: say so where the view would be
-                scatter = self.query_one(LatentScatter)
-                scatter.plt.clear_data()
-                scatter.plt.clear_figure()
-                scatter.plt.title(str(err))
-                scatter.refresh()
+        pane = self.query_one("#view-scatter", FigurePane)
+        if not epoch or self.scatter_drawn == (epoch, self.projection):
+            return
+        if self.projection == "tsne" and epoch not in self.tsne_cache:
+            self.note = "computing t-SNE…"
+            self._tsne(epoch)
+            return
+        self.scatter_drawn = (epoch, self.projection)
+        if self.projection == "tsne":
+            self.show_points(pane, *self.tsne_cache[epoch])
+        else:
+            pane.show(self.picture("scatter", epoch))
 
-    def show_scatter(self, points, how: str) -> None:
-        scatter = self.query_one(LatentScatter)
-        scatter.show_points(points, self.replay.fixed["subset_labels"], f"epoch {self.epoch}: {how}")
-        self.query_one("#scatter-box").border_subtitle = scatter.legend
+    def show_points(self, pane: FigurePane, points, how: str) -> None:
+        """Draw computed 2-D points (a t-SNE map) in the scatter's pane."""
+        graphics, labels, epoch = self.app.graphics, self.replay.fixed["subset_labels"], self.epoch
+
+        def make(columns: int, rows: int):
+            return scatter_figure(points, labels, f"epoch {epoch}: {how}",
+                                  *space_for(columns - KEY_CELLS, rows - 2, graphics), graphics.pixels)
+
+        pane.show(make)
 
     def action_step(self, delta: int) -> None:
         if self.replay.epochs:
@@ -190,8 +211,10 @@ class ReplayScreen(Screen):
         change = changes[self.change_index]
         self.query_one(TabbedContent).active = "tab-curves"
         self.move(min(max(change.epoch, 1), self.replay.last))
-        self.note = (f"change {self.change_index + 1}/{len(changes)}: {change.name} {change.old:g} → "
-                     f"{change.new:g} from batch {change.step}")
+        steps = max(self.replay.state.steps_per_epoch, 1)
+        self.note = (f"change {self.change_index + 1}/{len(changes)}: {change.name} {formats.param(change.old)} → "
+                     f"{formats.param(change.new)} from batch {change.step - (change.epoch - 1) * steps + 1} "
+                     f"of epoch {change.epoch} (step {change.step})")
         self.show()
 
     def action_tsne(self) -> None:
@@ -225,10 +248,11 @@ class ReplayScreen(Screen):
 
     def action_log_scale(self) -> None:
         chart = self.query_one(LossChart)
-        chart.log_scale = not chart.log_scale
+        chart.log_scale = not chart.drawn_log
+        self.app.chart_scales["replay"] = chart.log_scale
         self.draw_chart()
 
     def action_help(self) -> None:
         from aetui.ui.screens.dialogs import HelpDialog
 
-        self.app.push_screen(HelpDialog("Replay: keys", KEYS))
+        self.app.push_screen(HelpDialog("Replay: keys", self, self.HELP))

@@ -1,4 +1,4 @@
-"""Train: sliders for the hyperparameters, the live loss chart, sparsity figures and a preview."""
+"""Train: sliders for the hyperparameters, the live loss chart, sparsity figures and the digits."""
 
 from __future__ import annotations
 
@@ -6,19 +6,20 @@ import time
 from pathlib import Path
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from aetui import formats
 from aetui.core.errors import AetuiError
 from aetui.core.hparams import HPARAMS, RUN_SETTINGS
 from aetui.core.recipe import Recipe
 from aetui.core.runstate import RunState
 from aetui.core.sessions import Session
-from aetui.ui.widgets.digit_panel import DigitPanel
-from aetui.ui.widgets.latent_scatter import LatentScatter
+from aetui.ui.widgets.digit_panel import WAITING, DigitPanel, ScatterPane
 from aetui.ui.widgets.loss_chart import LossChart
 from aetui.ui.widgets.param_slider import ParamSlider
 from aetui.ui.widgets.sparsity_panel import SparsityPanel
@@ -26,28 +27,35 @@ from aetui.ui.widgets.sparsity_panel import SparsityPanel
 REDRAW_HZ = 4
 CHART_EVERY = 0.5
 """Seconds between chart redraws for batch progress alone (a new epoch redraws at once)."""
-KEYS = [("space", "start; pause or resume a run"), ("s", "stop (completed epochs stay saved)"),
-        ("u", "resume the stopped session from its last epoch, with the current values"),
-        ("r", "restart with the current settings (a new session)"), ("ctrl+s", "save the settings as a new recipe"),
-        ("l", "loss chart: log scale on/off"), ("up/down, tab", "move between sliders"),
-        ("left/right", "adjust the slider (shift: five steps)"), ("enter", "type an exact value"),
-        ("escape", "back to home (the run goes on)"), ("?", "this help"), ("q", "quit (asks first during a run)")]
+PARAMS_WIDTH = {True: 40, False: 30}
+"""Columns of the sliders' panel (from 140 columns, below)."""
+WIDE = (120, 34)
+"""From this many columns and rows the digits take the whole width under the chart, with the
+figures beside the chart; below it they share the lower row with the figures."""
+CHART_ROWS = {True: 12, False: 8}
+"""Rows the chart keeps at least (wide, narrow) before the digits take the rest."""
+FIGURES_WIDTH = {True: (34, 46), False: (18, 20)}
+"""Columns of the figures panel (without, with a 2-D scatter) when wide and narrow."""
 
 
-def compact(value: float) -> str:
-    """Three significant figures, without the leading zero below one (`.0314`), to fit a narrow column."""
-    text = f"{value:.3g}"
-    return text[1:] if text.startswith("0.") else text.replace("-0.", "-.")
-
-
-def parts_table(logs: dict[str, float]) -> Table:
-    """The latest epoch's loss parts: train and validation values and each part's share of the loss."""
-    table = Table("part", "train", "val", "share", box=None, padding=(0, 1, 0, 0), title="last epoch",
-                  title_justify="left")
+def parts_table(logs: dict[str, float], kl_sparsity: bool = False, width: int = 28) -> Table:
+    """The latest epoch's loss parts: train and validation values and each part's share of the loss,
+    in `width` columns (numbers are written shorter to fit, never cut)."""
     total = logs.get("loss") or float("nan")
-    for key in ["loss", *sorted(k for k in logs if "_" not in k.replace("disc_acc", "") and k != "loss")]:
-        share = "" if key in ("loss", "disc_acc") else f"{logs[key] / total:.0%}" if total else ""
-        table.add_row(key, compact(logs[key]), compact(logs.get("val_" + key, float("nan"))), share)
+    keys = ["loss", *sorted(k for k in logs if "_" not in k.replace("disc_acc", "") and k != "loss")]
+    number = max(5, (width - max(len(k) for k in keys) - 4 - 4) // 2)
+    table = Table("part", box=None, padding=(0, 1, 0, 0), title="last epoch", title_justify="left",
+                  caption_style="dim")
+    for header, least in (("train", number), ("val", number), ("%", 4)):
+        table.add_column(header, min_width=least, no_wrap=True)  # the part's name gives way, not a number
+    train = formats.fit_column([formats.loss(logs[k]) for k in keys], number)
+    val = formats.fit_column([formats.loss(logs.get("val_" + k)) for k in keys], number)
+    for key, t, v in zip(keys, train, val):
+        share = "" if key in ("loss", "disc_acc") else formats.share(logs[key] / total) if total else ""
+        table.add_row(Text(key), t, v, share)
+    if kl_sparsity and "val_sparsity" in logs and logs["val_sparsity"] > 2 * logs.get("sparsity", 0):
+        table.caption = "val sparsity: test digits sit farther from p (no overfit: recon agrees)"
+        table.caption_justify = "left"
     return table
 
 
@@ -55,18 +63,23 @@ class TrainScreen(Screen):
     """Tunes and trains one recipe; every view follows the live run state."""
 
     BINDINGS = [
-        Binding("space", "toggle", "start/pause"),
-        Binding("s", "stop", "stop"),
-        Binding("u", "resume", "resume"),
-        Binding("r", "restart", "restart"),
-        Binding("ctrl+s", "save", "save recipe"),
-        Binding("l", "log_scale", "log y"),
+        Binding("escape", "app.pop_screen", "home", tooltip="back to home (the run goes on)"),
+        Binding("question_mark,f1", "help", "help", tooltip="this help"),
+        Binding("space", "toggle", "start/pause", tooltip="start; pause or resume a run"),
+        Binding("s", "stop", "stop", tooltip="stop (completed epochs stay saved)"),
+        Binding("u", "resume", "resume",
+                tooltip="resume the stopped session from its last epoch, with the current values"),
+        Binding("r", "restart", "restart",
+                tooltip="start anew with the current settings (a new session; asks first during a run)"),
+        Binding("ctrl+s", "save", "save recipe", tooltip="save the settings as a new recipe"),
+        Binding("l", "log_scale", "log y", tooltip="loss chart: log axis on or off (kept while aetui runs)"),
         Binding("up", "app.focus_previous", show=False),
         Binding("down", "app.focus_next", show=False),
-        Binding("escape", "app.pop_screen", "home"),
-        Binding("question_mark,f1", "help", "help"),
-        Binding("q", "app.quit_app", "quit", show=False),
+        Binding("q", "app.quit_app", "quit", show=False, tooltip="quit (asks first during a run)"),
     ]
+    HELP = [("up/down, tab", "move between sliders"), ("left/right", "adjust the slider (shift: five steps)"),
+            ("enter", "type an exact value")]
+    """Keys that are not bindings of the screen (the sliders' own), for the help."""
 
     def __init__(self, recipe: Recipe, resume: Session | None = None):
         super().__init__()
@@ -74,9 +87,13 @@ class TrainScreen(Screen):
         self.params = dict(recipe.params)
         self.settings = {"epochs": recipe.train["epochs"], "batch_size": recipe.train["batch_size"]}
         self.resume_from: Session | None = None
+        """The session space (or u) goes on with, until a fresh run starts."""
         self.preview: RunState | None = None
         """The session to resume as it stopped, drawn until the run starts."""
-        """The session space (or u) goes on with, until a fresh run starts."""
+        self.two_d = recipe.net["code"] == 2
+        self.wide: bool | None = None
+        self.stopping = False
+        """`s` was pressed: the header says so until the run has ended."""
         runner = self.app.runner
         if runner.state is not None and runner.recipe is recipe:  # coming back to this recipe's run
             self.params.update(runner.state.params)
@@ -97,6 +114,7 @@ class TrainScreen(Screen):
                          "batch_size": int(session.meta.get("batch_size", self.settings["batch_size"]))}
 
     def compose(self) -> ComposeResult:
+        graphics = self.app.graphics
         yield Static(id="status")
         with Horizontal(id="body"):
             with VerticalScroll(id="params"):
@@ -109,14 +127,12 @@ class TrainScreen(Screen):
             with Vertical(id="right"):
                 with Vertical(id="chart-box"):
                     yield LossChart(id="chart")
-                with Horizontal(id="lower"):
-                    two_d = self.recipe.net["code"] == 2
-                    with Vertical(id="stats", classes="with-scatter" if two_d else ""):
-                        yield SparsityPanel(id="sparsity")
-                        if two_d:  # a 2-D code: its scatter, under the few latent figures, takes the rest
-                            yield LatentScatter(id="scatter")
-                    with Vertical(id="preview"):
-                        yield DigitPanel(ascii=self.app.ascii, id="digits")
+                with Vertical(id="stats", classes="with-scatter" if self.two_d else ""):
+                    yield SparsityPanel(id="sparsity")
+                    if self.two_d:  # a 2-D code: its scatter, under the few latent figures, takes the rest
+                        yield ScatterPane(graphics, id="scatter")
+                with Vertical(id="preview"):
+                    yield DigitPanel(graphics, id="digits")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -125,9 +141,38 @@ class TrainScreen(Screen):
         self.query_one("#stats").border_title = {"vae": "latents", "aae": "adversary"}.get(self.recipe.kind,
                                                                                          "sparsity")
         self.query_one("#preview").border_title = "digits / reconstructions"
-        self.query(ParamSlider).first().focus()
+        self.query_one(LossChart).log_scale = self.app.chart_scales.get("train")
+        self.query_one(ParamSlider).focus()
         self.set_interval(1 / REDRAW_HZ, self.redraw)
         self.redraw()
+
+    def on_resize(self, event) -> None:
+        self.query_one("#params").styles.width = PARAMS_WIDTH[event.size.width >= 140]
+        self.place_panels(event.size.width, event.size.height)
+
+    def place_panels(self, width: int, height: int) -> None:
+        """Give the digits the room they need: under the chart across the whole width where the
+        screen is wide (the figures beside the chart), else beside the figures under it."""
+        wide = width >= WIDE[0] and height >= WIDE[1]
+        right_w, right_h = width - PARAMS_WIDTH[width >= 140], height - 2
+        figures_w = FIGURES_WIDTH[wide][self.two_d]
+        digits = self.query_one(DigitPanel)
+        room_w = right_w - 2 - (0 if wide else figures_w)
+        room_h = right_h - CHART_ROWS[wide] - 2
+        if self.app.graphics.pixels:  # digits would grow into every row: the chart keeps half
+            room_h = min(room_h, max(right_h // 2, 8))
+        columns, rows = digits.wanted(room_w, room_h)
+        right = self.query_one("#right")
+        chart, stats, preview = (self.query_one(name) for name in ("#chart-box", "#stats", "#preview"))
+        right.styles.grid_rows = f"1fr {rows + 2}"
+        if wide:
+            right.styles.grid_columns = f"1fr {figures_w}"
+            chart.styles.column_span, preview.styles.column_span = 1, 2
+        else:
+            right.styles.grid_columns = f"1fr {columns + 2}"
+            chart.styles.column_span, preview.styles.column_span = 2, 1
+        stats.styles.column_span = 1
+        self.wide = wide
 
     @property
     def state(self):
@@ -165,15 +210,22 @@ class TrainScreen(Screen):
             return  # the panels below change once an epoch
         self.drawn_epochs = len(state.epochs)
         last = state.epochs[-1] if state.epochs else None
-        self.query_one("#parts", Static).update(parts_table(last.logs) if last else "")
+        self.query_one("#parts", Static).update(parts_table(
+            last.logs, self.recipe.loss["sparsity"] == "kl", PARAMS_WIDTH[self.size.width >= 140] - 4) if last else "")
         self.query_one(SparsityPanel).show(last.stats if last else None, state.snapshot, state.params,
                                            self.recipe.kind)
+        digits = self.query_one(DigitPanel)
         if state.snapshot is not None and state.fixed is not None:
-            self.query_one(DigitPanel).show(state.fixed, state.snapshot["recon"])
-            if self.recipe.net["code"] == 2:
-                scatter = self.query_one(LatentScatter)
-                scatter.show(state.snapshot["codes"], state.fixed["subset_labels"])
-                self.query_one("#stats").border_subtitle = scatter.legend
+            native = digits.native
+            digits.show_digits(state.fixed, state.snapshot["recon"])
+            if digits.native != native:  # the first digits of a run: their size decides the layout
+                self.place_panels(self.size.width, self.size.height)
+            if self.two_d:
+                self.query_one(ScatterPane).show_codes(state.snapshot["codes"], state.fixed["subset_labels"])
+        else:  # a new run: nothing of the last one's stays
+            digits.clear(WAITING)
+            if self.two_d:
+                self.query_one(ScatterPane).clear()
 
     def forget(self) -> None:
         """Make the next redraw draw every view."""
@@ -181,25 +233,32 @@ class TrainScreen(Screen):
         self.chart_drawn_at = 0.0
         self.drawn_status: tuple = ()
 
-    def status_line(self) -> str:
+    def status_line(self) -> Text:
         state, runner = self.state, self.app.runner
-        head = f"[b]{self.recipe.name}[/b] ({self.recipe.kind})"
+        line = Text.assemble((self.recipe.name, "bold"), f" ({self.recipe.kind})")
         if state is None:
             busy = f" · a run of {runner.recipe.name} is in progress" if runner.active else ""
             if self.resume_from is not None:
                 s = self.resume_from
-                return (f"{head} · {s.status} after epoch {s.epochs_done} · [b]space[/b] resumes {s.name} · "
-                        f"r starts anew{busy}")
-            return f"{head} · ready{busy} · space starts · ? help"
-        if state.status in ("running", "paused", "starting"):
+                return line.append(f" · {s.status} after epoch {s.epochs_done} · ").append("space", "bold").append(
+                    f" resumes {s.name} · r starts anew{busy}")
+            return line.append(f" · ready{busy} · space starts · ? help")
+        active = state.status in ("running", "paused", "starting")
+        if active:
             where = f"epoch {max(state.epoch, 1)}/{state.epochs_total}"
-            where += f" · batch {state.batch}/{state.steps_per_epoch}" if state.batch else ""
+            if state.validating:
+                where += " · validating…"
+            elif state.batch:
+                where += f" · batch {state.batch}/{state.steps_per_epoch}"
         else:
             where = f"{len(state.epochs)}/{state.epochs_total} epochs saved"
-        reason = f" · {state.reason}" if state.status in ("diverged", "failed") else ""
+        status = "stopping…" if self.stopping and active else state.status
+        line.append(" · ").append(status, "bold").append(f" · {where}")
+        if state.status in ("diverged", "failed"):
+            line.append(f" · {state.reason}")
         if self.resumable() is not None:
-            reason += " · [b]u[/b] resumes"
-        return f"{head} · [b]{state.status}[/b] · {where}{reason} · {state.session}"
+            line.append(" · ").append("u", "bold").append(" resumes")
+        return line.append(f" · {state.session}")
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         """Show `u` only when there is a run to resume."""
@@ -216,14 +275,12 @@ class TrainScreen(Screen):
             return self.app.store / state.session
         return None
 
-    def on_resize(self, event) -> None:
-        self.query_one("#params").styles.width = 32 if event.size.width < 140 else 40
-
     def on_descendant_focus(self, event) -> None:
         slider = event.widget if isinstance(event.widget, ParamSlider) else None
         if slider is not None:
-            self.query_one("#param-help", Static).update(
-                f"{slider.spec.help}\nvalid: {slider.spec.describe_range()}")
+            valid = slider.spec.describe_range()
+            gap = " " if len(valid) + 7 <= PARAMS_WIDTH[self.size.width >= 140] - 4 else "\n"
+            self.query_one("#param-help", Static).update(Text(f"{slider.spec.help}\nvalid:{gap}{valid}"))
 
     def on_param_slider_changed(self, event: ParamSlider.Changed) -> None:
         if event.name in self.settings:
@@ -266,6 +323,7 @@ class TrainScreen(Screen):
             self.notify(str(err), severity="error")
             return
         self.resume_from = None  # from now on u resumes what this run leaves
+        self.stopping = False
         for slider in self.query(".setting").results(ParamSlider):
             slider.locked = True
         self.forget()
@@ -273,20 +331,34 @@ class TrainScreen(Screen):
     def action_stop(self) -> None:
         if self.state is not None and self.app.runner.active:
             self.app.runner.stop()
+            self.stopping = True
+            self.query_one("#status", Static).update(self.status_line())
             self.notify("Stopping after this batch; completed epochs are saved.")
 
-    async def action_restart(self) -> None:
-        self.resume_from = None
+    def action_restart(self) -> None:
+        """Start anew with the current settings (a new session); during a run, ask first."""
         runner = self.app.runner
-        if self.state is not None and runner.active:
-            runner.stop()
-            await runner.wait()
-            runner.drain()
-        self.start()
+        if not (self.state is not None and runner.active):
+            self.resume_from = None
+            self.start()
+            return
+        from aetui.ui.screens.dialogs import ConfirmDialog
+
+        async def answer(yes: bool | None) -> None:
+            if yes:
+                runner.stop()
+                await runner.wait()
+                runner.drain()
+                self.resume_from = None
+                self.start()
+
+        self.app.push_screen(ConfirmDialog(f"Stop this run of {self.recipe.name} (completed epochs stay saved) "
+                                           "and start a new one with the current settings?"), answer)
 
     def action_log_scale(self) -> None:
         chart = self.query_one(LossChart)
-        chart.log_scale = not chart.log_scale
+        chart.log_scale = not chart.drawn_log
+        self.app.chart_scales["train"] = chart.log_scale
         self.forget()
         self.redraw()
 
@@ -307,4 +379,4 @@ class TrainScreen(Screen):
     def action_help(self) -> None:
         from aetui.ui.screens.dialogs import HelpDialog
 
-        self.app.push_screen(HelpDialog(f"Train {self.recipe.name}: keys", KEYS))
+        self.app.push_screen(HelpDialog(f"Train {self.recipe.name}: keys", self, self.HELP))

@@ -1,35 +1,68 @@
-"""Test digits over their reconstructions, fitted to the space the widget has."""
+"""The live pictures of the train screen: test digits over their reconstructions, and the codes
+of a 2-D latent space, each as large as its panel allows (`FigurePane`s)."""
 
 from __future__ import annotations
 
 import numpy as np
-from rich.text import Text
-from textual.widget import Widget
 
 from aetui.core.analysis.images import as_images
-from aetui.render import digit_rows
+from aetui.core.analysis.latent import project
+from aetui.figures import crop_border
+from aetui.show import KEY_CELLS, digits_figure, scatter_figure
+from aetui.terminal import Graphics
+from aetui.ui.widgets.figure_pane import FigurePane
+from aetui.ui.widgets.picture import space_for
+
+WAITING = "Reconstructions appear after the first epoch."
 
 
-class DigitPanel(Widget):
-    """Originals (top) over reconstructions (bottom); redraws to fit on resize."""
+class DigitPanel(FigurePane):
+    """Test digits over their current reconstructions: full size wherever two fit."""
 
-    DEFAULT_CSS = "DigitPanel { height: 1fr; }"
+    def __init__(self, graphics: Graphics, **kwargs):
+        super().__init__(graphics, fill=True, **kwargs)
+        self.native = 20
+        """The digits' side in pixels once their empty frame is cropped (known from the first epoch)."""
 
-    def __init__(self, ascii: bool = False, **kwargs):
-        super().__init__(**kwargs)
-        self.ascii = ascii
-        self.groups: list[np.ndarray] = []
-        self.labels: list[str] = []
+    def on_mount(self) -> None:
+        self.clear(WAITING)
 
-    def show(self, fixed: dict, recon: np.ndarray) -> None:
-        """Show the fixed panel and its reconstructions."""
+    def show_digits(self, fixed: dict, recon: np.ndarray) -> None:
+        """Show the fixed panel over its reconstructions `recon` (stored bytes)."""
         shape = tuple(int(v) for v in fixed["image_shape"])
-        self.groups = [as_images(fixed["panel"], shape), as_images(recon, shape)]
-        self.labels = [str(int(v)) for v in fixed["panel_labels"]]
-        self.refresh()
+        originals, recons = as_images(fixed["panel"], shape), as_images(recon, shape)
+        labels = [str(int(v)) for v in fixed["panel_labels"]]
+        self.native = crop_border(originals[:1]).shape[1]
+        pixels = self.graphics.pixels
 
-    def render(self) -> Text:
-        if not self.groups:
-            return Text("Reconstructions appear after the first epoch.", style="dim")
-        border = 4 if self.groups[0].shape[1] >= 28 else 0
-        return digit_rows(self.groups, self.size.width, self.size.height, self.ascii, self.labels, border)
+        def make(columns: int, rows: int):
+            return digits_figure(originals, recons, labels, *space_for(columns, rows - 1, self.graphics), pixels)
+
+        self.show(make)
+
+    def wanted(self, columns: int, rows: int, count: int = 10) -> tuple[int, int]:
+        """The (columns, rows) the digits take at most in `columns` x `rows` cells (a caption row
+        included): what the screen gives the panel."""
+        blank = np.zeros((count, self.native, self.native), np.float32)
+        figure = digits_figure(blank, blank, [str(i) for i in range(count)],
+                               *space_for(columns, rows - 1, self.graphics), self.graphics.pixels)
+        cw, ch = self.graphics.cell
+        h, w = figure.image.shape[:2]
+        return -(-w // cw), -(-h // ch) + 1
+
+
+class ScatterPane(FigurePane):
+    """The test subset's codes by digit (PCA for wider codes), each point placed to the pixel."""
+
+    def __init__(self, graphics: Graphics, **kwargs):
+        super().__init__(graphics, fill=True, **kwargs)
+
+    def show_codes(self, codes: np.ndarray, labels: np.ndarray) -> None:
+        """Draw new codes."""
+        points, how = project(codes)
+
+        def make(columns: int, rows: int):
+            return scatter_figure(points, labels, how, *space_for(columns - KEY_CELLS, rows - 2, self.graphics),
+                                  self.graphics.pixels)
+
+        self.show(make)

@@ -58,12 +58,45 @@ def decade_ticks(plt, values: list[float]) -> None:
         plt.yticks([math.log10(t) for t in ticks], tick_labels(ticks))
 
 
+def linear_ticks(low: float, high: float, most: int = 6) -> list[float]:
+    """Round, evenly spaced values inside [low, high]: multiples of 1, 2 or 5 times a power of ten,
+    at most `most` of them (the two ends for a sliver, one value for a flat line)."""
+    if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
+        return [low] if math.isfinite(low) else []
+    for exponent in range(math.floor(math.log10(high - low)) - 1, math.floor(math.log10(high - low)) + 2):
+        for mantissa in (1, 2, 5):
+            step = mantissa * 10.0 ** exponent
+            first, last = math.ceil(low / step - 1e-9), math.floor(high / step + 1e-9)
+            if 2 <= last - first + 1 <= most:
+                return [round(k * step, 12) for k in range(first, last + 1)]
+    return [low, high]
+
+
+def round_ticks(plt, values: list[float], axis: str = "y") -> None:
+    """Label a linear axis at `linear_ticks` of the plotted values."""
+    finite = [v for v in values if math.isfinite(v)]
+    if finite:
+        ticks = linear_ticks(min(finite), max(finite))
+        (plt.yticks if axis == "y" else plt.xticks)(ticks, tick_labels(ticks) if axis == "y" else
+                                                    [f"{t:g}" for t in ticks])
+
+
+def spans_decades(values: list[float]) -> bool:
+    """Whether positive `values` span more than a decade (a log axis then reads better)."""
+    positive = [v for v in values if math.isfinite(v) and v > 0]
+    return bool(positive) and max(positive) > 10 * min(positive)
+
+
 class LossChart(PlotextPlot):
     """Plots a `RunState`'s curves; `log_scale` switches the y axis to a log scale."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.log_scale = False
+        self.log_scale: bool | None = None
+        """True or False as the user chose with `l`; None: log exactly where the values span more
+        than a decade (`spans_decades`)."""
+        self.drawn_log = False
+        """Whether the last drawing used a log axis."""
         self.legend = ""
         """Rich markup naming each drawn curve in its colour (shown by the screen around the chart)."""
 
@@ -73,25 +106,32 @@ class LossChart(PlotextPlot):
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        series = state.series()
+        series = {name: curve for name, curve in state.series().items()
+                  if not name.startswith("val_") or name == "val_loss"}  # parts: training only, to stay readable
+        log = self.log_scale if self.log_scale is not None else \
+            spans_decades([y for _, ys in series.values() for y in ys])
         drawn: list[str] = []
         plotted: list[float] = []
+        xs_all: list[float] = []
         for name, (xs, ys) in series.items():
-            if name.startswith("val_") and name != "val_loss":
-                continue  # parts are charted for training only, to keep the chart readable
-            px, py = scaled(list(zip(xs, ys)), self.log_scale)
+            px, py = scaled(list(zip(xs, ys)), log)
             if not px:
                 continue
             plotted += py
+            xs_all += px
             plt.plot(px, py, color=COLOURS.get(name, OTHER), marker="braille")
             drawn.append(name)
         for x in state.change_positions():
             plt.vline(x, (255, 60, 60))
         if mark is not None:
             plt.vline(mark, (255, 255, 255))
-        if self.log_scale:
+        if log:
             decade_ticks(plt, plotted)
+        else:
+            round_ticks(plt, plotted)
+        round_ticks(plt, xs_all, "x")
         plt.xlabel("epoch")
+        self.drawn_log = log
         self.legend = " ".join(markup(n) for n in drawn) + \
-            (" [red]│ change[/]" if state.changes else "") + (" · log y" if self.log_scale else "")
+            (" [red]│ change[/]" if state.changes else "") + (" · log y" if log else "")
         self.refresh()

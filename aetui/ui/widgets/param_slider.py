@@ -16,24 +16,28 @@ from aetui.core.errors import AetuiError
 from aetui.core.hparams import HParam
 
 TICKS = 40
+"""About this many steps along a linear slider."""
 
 
 def ticks(spec: HParam) -> list[float]:
-    """The values the arrow keys step through: 1, 2, 3, 5 per decade for log parameters (0 first when
-    valid), powers of two for batch sizes, even steps otherwise."""
+    """The values the arrow keys step through: 1, 2, 3, 5, 7 per decade for log parameters (0 first
+    when valid), powers of two for batch sizes, round even steps otherwise (multiples of 1, 2 or 5
+    times a power of ten: epochs go 25, 30, 35); the slider's ends are always among them."""
     low, high = spec.slider
     if spec.log and spec.integer:
         values = [float(2 ** k) for k in range(math.ceil(math.log2(low)), math.floor(math.log2(high)) + 1)]
     elif spec.log:
         values = [m * 10.0 ** e for e in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
-                  for m in (1, 2, 3, 5)]
+                  for m in (1, 2, 3, 5, 7)]
         values = [float(f"{v:.3g}") for v in values if low * (1 - 1e-9) <= v <= high * (1 + 1e-9)]
         if spec.low == 0 and not spec.low_open:
             values.insert(0, 0.0)
     else:
-        values = [low + (high - low) * i / TICKS for i in range(TICKS + 1)]
-    if spec.integer:
-        values = [float(round(v)) for v in values]
+        rough = (high - low) / TICKS
+        step = min(m * 10.0 ** math.floor(math.log10(rough)) * k for m in (1, 2, 5) for k in (1, 10)
+                   if m * 10.0 ** math.floor(math.log10(rough)) * k >= rough)
+        values = [k * step for k in range(math.ceil(low / step), math.floor(high / step) + 1)]
+    values = [float(round(v)) if spec.integer else float(f"{v:.6g}") for v in [low, *values, high]]
     return sorted(set(values))
 
 
@@ -161,6 +165,9 @@ class ParamSlider(Vertical, can_focus=True):
         self.set_value(target)
 
     def action_edit(self) -> None:
+        if self.locked:  # say so now, not after a value is typed
+            self.error = f"{self.spec.name} is fixed while a run goes on"
+            return
         entry = self.query_one("#entry", Input)
         entry.value = format_value(self.value, self.spec)
         entry.remove_class("hidden")

@@ -1,0 +1,273 @@
+"""Figures as pixels: the pictures aetui shows and exports, made with numpy (and Pillow for text).
+
+Every image view (digits over their reconstructions, the latent sweep, the area map, the scatter)
+is an array made here at an exact size in pixels: H x W (gray, uint8) or H x W x 3 (RGB, uint8).
+The terminal draws it (`aetui.ui.widgets.picture`: Kitty or Sixel graphics where the terminal has
+them, else two pixels per cell in half blocks) and `aetui export` writes it as a PNG, so the screen
+and the file show the same picture.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from aetui.core.analysis.images import crop, shrink
+
+CLASS_RGB = [(255, 85, 85), (246, 150, 0), (248, 255, 69), (81, 238, 48), (0, 200, 160), (48, 214, 253),
+             (133, 136, 209), (228, 85, 255), (255, 101, 180), (236, 229, 206)]
+"""One colour per class, used by every view of classes: chosen to stay apart from each other (CIE76
+distance over 40, also in the 256-colour palette terminals fall back to) and bright on a dark
+background (CIE lightness over 55); tests/test_figures.py checks both."""
+BACKGROUND = (0, 0, 0)
+BORDER = 4
+"""MNIST digits sit inside an empty 4-pixel frame; views may crop it (`crop_border`)."""
+SMALLEST = 14
+"""No digit is drawn smaller than this many pixels a side (fewer digits beat illegible ones)."""
+COMFORTABLE = 3
+"""With pixels to spare (graphics), digits are drawn at least this many times their size where they
+can be, as many as fit; where they cannot, they grow once `MOST_SHOWN_LARGE` of them fit."""
+MOST_SHOWN_LARGE = 5
+
+
+def class_rgb(cls: int) -> tuple[int, int, int]:
+    """The colour of class `cls`."""
+    return CLASS_RGB[int(cls) % len(CLASS_RGB)]
+
+
+def crop_border(images: np.ndarray) -> np.ndarray:
+    """N x H x W images without MNIST's empty frame (28-pixel images lose 4 pixels a side)."""
+    return crop(images, BORDER if images.shape[1] >= 28 else 0)
+
+
+def to_u8(images: np.ndarray) -> np.ndarray:
+    """Images in [0, 1] (or bytes already) as bytes 0..255."""
+    images = np.asarray(images)
+    if images.dtype == np.uint8:
+        return images
+    return np.round(np.clip(images, 0.0, 1.0) * 255).astype(np.uint8)
+
+
+def resize(images: np.ndarray, pixels: int) -> np.ndarray:
+    """N x h x w images as N x pixels x pixels: area-averaged down, repeated (nearest) up."""
+    h, w = images.shape[1:3]
+    if (h, w) == (pixels, pixels):
+        return images
+    if pixels >= h and pixels % h == 0 and h == w:
+        k = pixels // h
+        return np.repeat(np.repeat(images, k, axis=1), k, axis=2)
+    floats = images.astype(np.float32) / (255.0 if images.dtype == np.uint8 else 1.0)
+    if pixels < h:
+        out = shrink(floats, pixels, pixels)
+    else:  # up by a factor that is not whole: nearest source pixel
+        idx = (np.arange(pixels) * h // pixels).astype(int)
+        out = floats[:, idx][:, :, idx]
+    return to_u8(out)
+
+
+def tile(images: np.ndarray, columns: int, gap: int = 0, rows: int | None = None) -> np.ndarray:
+    """N x H x W (or N x H x W x 3) images in one image, `columns` per row, `gap` background pixels
+    between them (row-major; `rows` pads the grid to that many rows)."""
+    n, h, w = images.shape[:3]
+    rows = rows or -(-n // columns)
+    out = np.zeros((rows * h + (rows - 1) * gap, columns * w + (columns - 1) * gap, *images.shape[3:]), images.dtype)
+    for i, img in enumerate(images[:rows * columns]):
+        r, c = divmod(i, columns)
+        out[r * (h + gap): r * (h + gap) + h, c * (w + gap): c * (w + gap) + w] = img
+    return out
+
+
+@dataclass(frozen=True)
+class DigitLayout:
+    """How digits over their reconstructions fill a space: each digit `pixels` a side, `columns`
+    per row, `rows` rows; `paired` puts each reconstruction beside its digit instead of under it."""
+
+    pixels: int
+    columns: int
+    rows: int
+    paired: bool = False
+    gap: int = 1
+    label: int = 0
+    """Pixels above each row kept for the digits' labels (a text row in half blocks)."""
+
+    @property
+    def shown(self) -> int:
+        return self.columns * self.rows
+
+    def size(self) -> tuple[int, int]:
+        """(width, height) of the sheet in pixels."""
+        s, g = self.pixels, self.gap
+        unit_w, unit_h = (2 * s + g, s) if self.paired else (s, 2 * s)
+        spacing = 2 * g if self.paired else g
+        return self.columns * (unit_w + spacing) - spacing, self.rows * (unit_h + self.label + g) - g
+
+
+def digit_layout(count: int, native: int, width: int, height: int, *, gap: int = 1, label: int = 0,
+                 upscale: bool = False) -> DigitLayout:
+    """The layout of `count` digits of `native` pixels a side (over their reconstructions) in
+    `width` x `height` pixels.
+
+    Digits are drawn at their native size wherever at least two fit (or one, if there is only
+    one), as many as fit; with `upscale` (graphics, where pixels are plentiful) they grow by whole
+    factors: as many as fit at `COMFORTABLE` times their size or more, else as large as they can
+    be once `MOST_SHOWN_LARGE` of them fit. Where two do not fit at native size, the largest
+    size that shows one, never under `SMALLEST` pixels. Both arrangements are tried: stacked rows
+    (digits over reconstructions) and pairs side by side.
+    """
+    smallest = min(SMALLEST, native)
+    sizes = list(range(native, smallest - 1, -1))
+    if upscale:
+        sizes = [native * k for k in range(12, 1, -1)] + sizes
+    options = []
+    for pixels in sizes:
+        for paired in (False, True):
+            unit_w, unit_h = (2 * pixels + gap, pixels) if paired else (pixels, 2 * pixels)
+            spacing = 2 * gap if paired else gap
+            columns = min(count, max(0, (width + spacing) // (unit_w + spacing)))
+            rows = max(0, (height + gap) // (unit_h + label + gap))
+            rows = min(rows, -(-count // columns)) if columns else 0
+            if columns and rows:
+                columns = -(-min(count, columns * rows) // rows)  # balanced rows: 5 + 5, not 8 + 2
+                options.append(DigitLayout(pixels, columns, rows, paired, gap, label))
+    wanted = min(count, 2)
+    full = [o for o in options if o.pixels >= native and min(o.shown, count) >= wanted]
+    roomy = [o for o in full if o.pixels >= native * COMFORTABLE] if upscale else full
+    if roomy:  # every digit that fits at this size, then as large as they can be
+        return max(roomy, key=lambda o: (min(o.shown, count), o.pixels, not o.paired))
+    if full:
+        return max(full, key=lambda o: (min(o.shown, count, MOST_SHOWN_LARGE), o.pixels, min(o.shown, count),
+                                        not o.paired))
+    if options:
+        return max(options, key=lambda o: (o.pixels, min(o.shown, count), not o.paired))
+    return DigitLayout(smallest, 1, 1, False, gap, label)
+
+
+def digit_sheet(originals: np.ndarray, recons: np.ndarray, layout: DigitLayout) -> np.ndarray:
+    """Digits over (or beside) their reconstructions as one gray image laid out by `layout`: the
+    first `layout.shown` of the N x H x W images (floats in [0, 1] or bytes), frame cropped."""
+    n = min(len(originals), layout.shown)
+    a = resize(to_u8(crop_border(np.asarray(originals[:n]))), layout.pixels)
+    b = resize(to_u8(crop_border(np.asarray(recons[:n]))), layout.pixels)
+    s, g = layout.pixels, layout.gap
+    width, height = layout.size()
+    out = np.zeros((height, width), np.uint8)
+    for i in range(n):
+        r, c = divmod(i, layout.columns)
+        top = r * ((s if layout.paired else 2 * s) + layout.label + g) + layout.label
+        if layout.paired:
+            left = c * (2 * s + 3 * g)
+            out[top:top + s, left:left + s] = a[i]
+            out[top:top + s, left + s + g:left + 2 * s + g] = b[i]
+        else:
+            left = c * (s + g)
+            out[top:top + s, left:left + s] = a[i]
+            out[top + s:top + 2 * s, left:left + s] = b[i]
+    return out
+
+
+def label_positions(layout: DigitLayout) -> list[tuple[int, int]]:
+    """(row of the label in pixels, left pixel) of each digit shown, in order."""
+    s, g = layout.pixels, layout.gap
+    unit_h = (s if layout.paired else 2 * s) + layout.label + g
+    step = 2 * s + 3 * g if layout.paired else s + g
+    return [(r * unit_h, c * step) for r in range(layout.rows) for c in range(layout.columns)]
+
+
+def sweep_sheet(images: np.ndarray, columns: int, width: int, height: int | None = None,
+                upscale: bool = False) -> tuple[np.ndarray, int]:
+    """The decoded latent grid (N x H x W, rows of `columns`) as one gray image as wide as `width`
+    pixels allow (and, with `height`, no taller than it), its frame cropped; cells are thinned to
+    every second, third ... where they would be under 8 pixels. Returns (image, thinning step)."""
+    images = crop_border(np.asarray(images))
+    native = images.shape[1]
+    grid = images.reshape(len(images) // columns, columns, *images.shape[1:])
+    every, shown = 1, grid
+    for every in range(1, columns + 1):
+        shown = grid[::every, ::every]
+        fits = width // shown.shape[1]
+        if height is not None:
+            fits = min(fits, height // shown.shape[0])
+        if fits >= min(8, native) or every == columns:
+            break
+    pixels = max(1, fits if upscale or fits < native else native)
+    cells = resize(to_u8(shown.reshape(-1, native, native)), pixels)
+    return tile(cells, shown.shape[1]), every
+
+
+def area_map(cells: np.ndarray, cell: int) -> np.ndarray:
+    """The swept grid's cells (rows x columns of class numbers) as squares of `cell` pixels in the
+    class colours, each with its class written in the middle where there is room (RGB)."""
+    rows, cols = cells.shape
+    colours = np.array([class_rgb(c) for c in range(len(CLASS_RGB))], np.uint8)
+    out = np.repeat(np.repeat(colours[cells % len(CLASS_RGB)], cell, axis=0), cell, axis=1)
+    if cell >= 12:
+        from PIL import Image, ImageDraw
+
+        img = Image.fromarray(out)
+        draw = ImageDraw.Draw(img)
+        for r in range(rows):
+            for c in range(cols):
+                draw.text(((c + 0.5) * cell, (r + 0.5) * cell), str(int(cells[r, c])), fill=(0, 0, 0), anchor="mm")
+        out = np.asarray(img)
+    return out
+
+
+def scatter_image(points: np.ndarray, labels: np.ndarray, width: int, height: int, dot: float = 1.5,
+                  limits: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Points coloured by class on a dark `width` x `height` RGB image, y up, placed to the pixel.
+
+    Dots of radius `dot` pixels are antialiased (drawn four times larger, then averaged down);
+    with `dot` under 1 each point is one pixel in its colour (half blocks, where a pixel is half a
+    cell). `limits` (low, high) fixes the axes; by default they span the points.
+    """
+    points = np.asarray(points, np.float64)
+    lo, hi = limits if limits is not None else (points.min(axis=0), points.max(axis=0))
+    span = np.where(hi > lo, hi - lo, 1.0)
+    margin = dot if dot >= 1 else 0.0
+    xs = margin + (points[:, 0] - lo[0]) / span[0] * (width - 1 - 2 * margin)
+    ys = margin + (hi[1] - points[:, 1]) / span[1] * (height - 1 - 2 * margin)
+    if dot < 1:
+        out = np.zeros((height, width, 3), np.uint8)
+        out[np.clip(np.round(ys).astype(int), 0, height - 1), np.clip(np.round(xs).astype(int), 0, width - 1)] = \
+            [class_rgb(c) for c in labels]
+        return out
+    from PIL import Image, ImageDraw
+
+    scale = 4
+    img = Image.new("RGB", (width * scale, height * scale), BACKGROUND)
+    draw = ImageDraw.Draw(img)
+    r = dot * scale
+    for x, y, label in zip(xs * scale + scale / 2, ys * scale + scale / 2, labels):
+        draw.ellipse([x - r, y - r, x + r, y + r], fill=class_rgb(label))
+    return np.asarray(img.resize((width, height), Image.Resampling.BOX))
+
+
+def key_image(classes: list[int], height: int = 18) -> np.ndarray:
+    """A key to the class colours for exported figures: a swatch and the class per row (RGB)."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (56, 8 + height * len(classes)), BACKGROUND)
+    draw = ImageDraw.Draw(img)
+    for row, cls in enumerate(classes):
+        top = 8 + row * height
+        draw.rectangle([10, top, 21, top + 11], fill=class_rgb(cls))
+        draw.text((28, top), str(cls), fill=(230, 230, 230))
+    return np.asarray(img)
+
+
+def with_caption(image: np.ndarray, caption: str, key: np.ndarray | None = None) -> np.ndarray:
+    """An exported figure: `image` with `key` at its right (if given) and `caption` below (RGB)."""
+    from PIL import Image, ImageDraw
+
+    rgb = image if image.ndim == 3 else np.repeat(image[..., None], 3, axis=2)
+    h, w = rgb.shape[:2]
+    key_w = 0 if key is None else key.shape[1]
+    canvas = Image.new("RGB", (w + key_w, max(h, 0 if key is None else key.shape[0]) + 16), BACKGROUND)
+    canvas.paste(Image.fromarray(rgb), (0, 0))
+    draw = ImageDraw.Draw(canvas)
+    if key is not None:
+        canvas.paste(Image.fromarray(key), (w, 0))
+        draw.line([(w, 0), (w, h)], fill=(80, 80, 80))
+    draw.text((4, h + 3), caption[: max(8, (w + key_w) // 6)], fill=(200, 200, 200))
+    return np.asarray(canvas)

@@ -1,0 +1,84 @@
+"""A picture: a figure array (`aetui.figures`) drawn as the terminal can, one pixel for one pixel.
+
+Kitty and Sixel graphics draw it in real pixels through textual-image (the image is padded to the
+exact pixel size of the cells it takes, so it is not resampled); elsewhere it is half blocks or
+ASCII (`aetui.render`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widget import Widget
+
+from aetui.render import half_block_text, rgb
+from aetui.terminal import Graphics
+
+
+def cells_for(image: np.ndarray, graphics: Graphics) -> tuple[int, int]:
+    """(columns, rows) an image takes."""
+    h, w = image.shape[:2]
+    cw, ch = graphics.cell
+    return -(-w // cw), -(-h // ch)
+
+
+def space_for(columns: int, rows: int, graphics: Graphics) -> tuple[int, int]:
+    """(width, height) in pixels of `columns` x `rows` cells."""
+    cw, ch = graphics.cell
+    return max(columns, 0) * cw, max(rows, 0) * ch
+
+
+class Picture(Widget):
+    """Shows one image at one pixel per pixel, taking the cells it needs (`show` a new one)."""
+
+    DEFAULT_CSS = "Picture { width: auto; height: auto; }"
+
+    def __init__(self, graphics: Graphics, **kwargs):
+        super().__init__(**kwargs)
+        self.graphics = graphics
+        self.image: np.ndarray | None = None
+        self._text = Text()
+
+    def compose(self) -> ComposeResult:
+        if self.graphics.pixels:
+            yield graphics_widget(self.graphics.mode)()
+
+    def show(self, image: np.ndarray | None, notes: dict | None = None) -> None:
+        """Draw `image` (gray or RGB, uint8; None clears it). `notes` (cell row -> [(column, text)])
+        are written over the half-block picture (graphics have none)."""
+        self.image = image
+        columns, rows = cells_for(image, self.graphics) if image is not None else (0, 0)
+        self.styles.width, self.styles.height = columns, rows
+        if self.graphics.pixels:
+            self._send(image, columns, rows)
+        else:
+            self._text = half_block_text(image, self.graphics.mode == "ascii", notes) if image is not None else Text()
+            self.refresh(layout=True)
+
+    def _send(self, image: np.ndarray | None, columns: int, rows: int) -> None:
+        """Hand the image to textual-image, padded to whole cells (so it is drawn unscaled)."""
+        from PIL import Image
+
+        if not self.children:  # not mounted yet: sent once it is
+            self.call_after_refresh(self._send, image, columns, rows)
+            return
+        child = self.children[0]
+        child.styles.width, child.styles.height = columns, rows
+        if image is None:
+            child.image = None
+            return
+        w, h = space_for(columns, rows, self.graphics)
+        padded = np.zeros((h, w, 3), np.uint8)
+        padded[:image.shape[0], :image.shape[1]] = rgb(image)
+        child.image = Image.fromarray(padded)
+
+    def render(self) -> Text:
+        return Text() if self.graphics.pixels else self._text
+
+
+def graphics_widget(mode: str):
+    """textual-image's widget for `kitty` or `sixel` (imported only where graphics are drawn)."""
+    from textual_image.widget import SixelImage, TGPImage
+
+    return {"sixel": SixelImage, "kitty": TGPImage}[mode]

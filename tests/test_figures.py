@@ -1,0 +1,111 @@
+"""Figures as pixels: class colours that stay apart, digit layouts, sheets, sweeps, scatters."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from rich.color import Color, ColorSystem
+
+from aetui import figures
+
+
+def cielab(rgb) -> np.ndarray:
+    """sRGB (0..255) to CIE L*a*b* under D65, the textbook way."""
+    c = np.asarray(rgb, np.float64) / 255
+    c = np.where(c > 0.04045, ((c + 0.055) / 1.055) ** 2.4, c / 12.92)
+    xyz = c @ np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]).T
+    xyz = xyz / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
+    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], -1)
+
+
+def closest_pair(rgb) -> float:
+    lab = cielab(rgb)
+    d = np.sqrt(((lab[:, None] - lab[None]) ** 2).sum(-1))
+    np.fill_diagonal(d, np.inf)
+    return float(d.min())
+
+
+def test_the_ten_class_colours_stay_apart_and_bright_on_a_dark_background():
+    assert len(figures.CLASS_RGB) == 10 and len(set(figures.CLASS_RGB)) == 10
+    assert closest_pair(figures.CLASS_RGB) > 40  # CIE76: 2.3 is just noticeable; tab10 had 27.7
+    in_256 = [Color.from_rgb(*c).downgrade(ColorSystem.EIGHT_BIT).get_truecolor() for c in figures.CLASS_RGB]
+    assert closest_pair([tuple(c) for c in in_256]) > 40  # where the terminal has only 256 colours
+    assert cielab(figures.CLASS_RGB)[:, 0].min() > 55  # lightness: no colour sinks into the background
+
+
+@pytest.mark.parametrize("width, height, upscale, expect", [
+    (160, 44, False, (20, 7, 1, False)),   # 160 columns of half blocks: seven full-size digits in a row
+    (104, 42, False, (20, 5, 1, False)),
+    (104, 40, False, (20, 2, 1, True)),    # not tall enough to stack: full-size pairs side by side
+    (48, 16, False, (14, 1, 1, True)),     # 80x24: too small for two at full size; one pair at 14 pixels
+    (1200, 600, True, (140, 5, 2, False)),  # Sixel: every digit, seven times its size
+    (300, 200, True, (60, 2, 3, True)),    # a small Sixel panel: fewer, at three times their size
+])
+def test_digit_layout_prefers_full_size_and_never_goes_under_fourteen_pixels(width, height, upscale, expect):
+    layout = figures.digit_layout(10, 20, width, height, label=0 if upscale else 2, upscale=upscale)
+    assert (layout.pixels, layout.columns, layout.rows, layout.paired) == expect
+    w, h = layout.size()
+    assert w <= width and h <= height
+
+
+def test_digit_layout_keeps_full_size_where_two_fit_and_shows_every_digit_it_can():
+    layout = figures.digit_layout(10, 20, 42, 44, label=2)
+    assert layout.pixels == 20 and layout.shown >= 2
+    everything = figures.digit_layout(10, 20, 400, 100, label=2)
+    assert everything.pixels == 20 and everything.shown == 10
+    tiny = figures.digit_layout(10, 20, 10, 10)
+    assert tiny.pixels == figures.SMALLEST  # never smaller, even where it does not fit
+
+
+def test_digit_sheet_puts_each_reconstruction_under_its_digit_at_one_pixel_per_pixel():
+    rng = np.random.default_rng(0)
+    originals = (rng.random((10, 28, 28)) * 255).astype(np.uint8)
+    recons = 255 - originals
+    layout = figures.DigitLayout(20, 5, 2, gap=1, label=2)
+    sheet = figures.digit_sheet(originals, recons, layout)
+    assert sheet.shape == (layout.size()[1], layout.size()[0])
+    top = 2 + 40 + 1 + 2  # second row: past the first (label, digit, reconstruction) and the gap, then its label
+    np.testing.assert_array_equal(sheet[top:top + 20, 21:41], originals[6, 4:-4, 4:-4])
+    np.testing.assert_array_equal(sheet[top + 20:top + 40, 21:41], recons[6, 4:-4, 4:-4])
+    paired = figures.digit_sheet(originals, recons, figures.DigitLayout(20, 2, 1, paired=True))
+    np.testing.assert_array_equal(paired[:, 21:41], recons[0, 4:-4, 4:-4])
+
+
+def test_resize_repeats_pixels_up_and_averages_them_down():
+    image = np.arange(16, dtype=np.uint8).reshape(1, 4, 4) * 16
+    up = figures.resize(image, 8)
+    np.testing.assert_array_equal(up[0, ::2, ::2], image[0])
+    np.testing.assert_array_equal(up[0, 1::2, 1::2], image[0])
+    down = figures.resize(image, 2)
+    assert down[0, 0, 0] == round(np.mean(image[0, :2, :2]))
+
+
+def test_sweep_sheet_uses_the_whole_width_and_thins_only_below_eight_pixels():
+    cells = np.zeros((100, 28, 28), np.uint8)
+    sheet, every = figures.sweep_sheet(cells, 10, width=156)
+    assert every == 1 and sheet.shape == (150, 150)  # 15 pixels a cell: 156 columns used, not 80
+    thin, every = figures.sweep_sheet(cells, 10, width=40)
+    assert every == 2 and thin.shape[1] == 40  # five cells of 8 pixels
+    big, _ = figures.sweep_sheet(cells, 10, width=1000, height=800, upscale=True)
+    assert big.shape == (800, 800)
+
+
+def test_scatter_places_each_point_to_the_pixel_in_its_class_colour():
+    points = np.array([[0.0, 0.0], [1.0, 1.0], [0.5, 0.25]])
+    labels = np.array([0, 3, 7])
+    image = figures.scatter_image(points, labels, 21, 11, dot=0.5)
+    found = {tuple(int(v) for v in image[y, x]): (x, y) for y, x in zip(*np.nonzero(image.any(axis=2)))}
+    assert found == {figures.class_rgb(0): (0, 10), figures.class_rgb(3): (20, 0), figures.class_rgb(7): (10, 8)}
+    smooth = figures.scatter_image(points, labels, 80, 40, dot=2.0)
+    brightest = smooth.reshape(-1, 3)[smooth.sum(axis=2).argmax()]
+    assert smooth.shape == (40, 80, 3) and tuple(int(v) for v in brightest) in map(tuple, figures.CLASS_RGB)
+    edges = smooth[(smooth.sum(axis=2) > 0)]
+    assert len({tuple(p) for p in edges}) > 3  # antialiased: dots fade into the background
+
+
+def test_area_map_colours_each_cell_by_its_class():
+    cells = np.array([[0, 1], [2, 9]])
+    image = figures.area_map(cells, 4)
+    assert image.shape == (8, 8, 3)
+    assert tuple(image[0, 0]) == figures.class_rgb(0) and tuple(image[7, 7]) == figures.class_rgb(9)
