@@ -14,6 +14,14 @@ SHARES = ("near_zero", "first_two_zero", "disc_acc")
 """Per-epoch figures that are fractions of the test digits (shown as percentages)."""
 COUNTS = ("dead_units", "units", "active_units")
 """Per-epoch figures that count units."""
+HEADERS = {"mean_activation": "mean code", "near_zero": "near 0", "dead_units": "dead",
+           "first_two_zero": "unit 1|2 0", "active_units": "active", "disc_acc": "disc acc", "val_loss": "val loss"}
+"""Short column headers for the per-epoch figures (tables of several sessions)."""
+
+
+def header(key: str) -> str:
+    """A figure's short column header."""
+    return HEADERS.get(key, key.replace("_", " "))
 
 
 def loss(value: float | None) -> str:

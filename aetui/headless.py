@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import threading
 from pathlib import Path
 
@@ -24,11 +25,17 @@ from aetui.core.errors import AetuiError
 from aetui.core.recipe import Recipe
 
 
+def output() -> Console:
+    """The console for a command's lines: a line is never hard-wrapped where the output is a file
+    or a pipe (a log keeps one line per epoch or trial, however long)."""
+    return Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+
+
 class ConsoleReporter:
     """Turns training events into console output; call it with each event."""
 
     def __init__(self, recipe: Recipe, data: Dataset, console: Console | None = None):
-        self.console = console or Console(highlight=False)
+        self.console = console or output()
         self.recipe = recipe
         self.status = "running"
         if data.note:
@@ -156,7 +163,7 @@ def sweep(args) -> int:
     plan, trials = sweep.plan(r, grid, store, args.name, _trial_data(args, dataset), args.epochs, args.batch_size,
                               backend=backend)
     sweep.hold(store, plan.name)  # (let go when this process ends)
-    console = Console(highlight=False)
+    console = output()
     console.print(f"Sweep {plan.name}: {len(trials)} trials of {r.name} on {dataset.name} "
                   f"({len(dataset.x_train)} images), backend {backend}; sessions in {store}")
     return _run_sweep(console, args, backend, store, plan, trials)
@@ -199,7 +206,7 @@ def _sweep_resume(args, store: Path) -> int:
     backend = _backend(args, plan.backend)
     sweep.check_idle(store, plan.name)
     trials = sweep.unfinished(store, plan)  # (a first look, changing nothing: then checks, the lock, a second)
-    console = Console(highlight=False)
+    console = output()
     if not trials:
         console.print(f"Sweep {plan.name}: every trial is done. Compare them: aetui compare {plan.name}")
         return 0

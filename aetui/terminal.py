@@ -69,16 +69,15 @@ def choose_graphics(asked: str | None = None, ascii: bool = False) -> Graphics:
         return Graphics("ascii", f"asked for with {source}")
     if asked in PIXELS:
         note = "; inside tmux, which passes it only where set up to" if tmux else ""
-        return Graphics(asked, f"asked for with {source}{note}", _cell_size())
+        return _with_pixels(asked, f"asked for with {source}{note}")
     if not (sys.__stdout__ and sys.__stdout__.isatty() and sys.__stdin__ and sys.__stdin__.isatty()):
         return Graphics("halfblock", "not a terminal")
     found = _ask_terminal(tmux)
     if found in PIXELS:
-        return Graphics(found, "the terminal answered that it draws them", _cell_size())
+        return _with_pixels(found, "the terminal answered that it draws them")
     if tmux:
-        return Graphics("halfblock", "inside tmux, which passes neither Kitty nor Sixel graphics by default; "
-                                     "--graphics sixel where it is set up to")
-    return Graphics("halfblock", "the terminal answered neither Kitty nor Sixel; --graphics forces one")
+        return Graphics("halfblock", "inside tmux, which passes no graphics by default")
+    return Graphics("halfblock", "the terminal draws neither Kitty nor Sixel graphics")
 
 
 def _ask_terminal(tmux: bool) -> str:
@@ -118,14 +117,18 @@ def _ask_terminal(tmux: bool) -> str:
     return "sixel" if "4" in found.group(1).split(";") else ""
 
 
-def _cell_size() -> tuple[int, int]:
-    """The terminal's cell in pixels, as textual-image measures it. Importing its widgets asks the
-    terminal (which cannot be done once the workbench reads the keyboard): done here, before."""
-    import textual_image.widget  # noqa: F401
-    from textual_image._terminal import get_cell_size
+def _with_pixels(mode: str, reason: str) -> Graphics:
+    """Graphics in `mode`, with the terminal's cell in pixels as textual-image measures it. Importing
+    its widgets asks the terminal (impossible once the workbench reads the keyboard): done here,
+    before. Where that fails (a terminal that reports no size), half blocks, saying why."""
+    try:
+        import textual_image.widget  # noqa: F401
+        from textual_image._terminal import get_cell_size
 
-    size = get_cell_size()
-    return int(size.width), int(size.height)
+        size = get_cell_size()
+    except Exception as err:  # noqa: BLE001  (a library's failure to start is no reason to stop)
+        return Graphics("halfblock", f"{mode} graphics could not start: {type(err).__name__}: {err}")
+    return Graphics(mode, reason, (max(1, int(size.width)), max(1, int(size.height))))
 
 
 def detach(fds: list[int]) -> None:

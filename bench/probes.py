@@ -2,7 +2,11 @@
 
   first-frame                 process start to the first painted home screen (pass T0 in AETUI_T0)
   keys DATA_DIR               key press to handled while the app trains `ae-32` (p50, p99 in ms)
-  replay                      open a 100-epoch session in the replay screen, then step one epoch
+  replay                      open a 100-epoch session in the replay screen, then step one epoch on
+                              the curves and on the reconstructions
+
+With `AETUI_BENCH_GRAPHICS=sixel` (or kitty, halfblock) the app draws its images that way, chosen
+as the command line chooses it (headless, Sixel data is still made and written, to no terminal).
   footprint DATA_DIR          bytes on disk per epoch (vae-2d) and resident memory while training
   scaling DATA_DIR N...       epoch time of ae-32 for training sets of N images (MNIST, or fashion)
 """
@@ -22,6 +26,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
+def graphics():
+    """The renderer asked for in `AETUI_BENCH_GRAPHICS` (None: the app's default, half blocks)."""
+    asked = os.environ.get("AETUI_BENCH_GRAPHICS")
+    if not asked:
+        return None
+    from aetui.terminal import choose_graphics
+
+    return choose_graphics(asked)
+
+
 def rss_mb() -> float:
     """Resident memory of this process in MiB (Linux)."""
     for line in open("/proc/self/status"):
@@ -35,6 +49,7 @@ def first_frame() -> dict:
     from aetui.core import data
     from aetui.ui.app import AetuiApp
 
+    chosen = graphics()
     painted: list[float] = []
 
     class Probe(AetuiApp):
@@ -44,7 +59,8 @@ def first_frame() -> dict:
 
     async def run() -> None:
         with tempfile.TemporaryDirectory() as store:
-            async with Probe(Path(store), lambda: data.load("digits")).run_test(size=(80, 24)) as pilot:
+            app = Probe(Path(store), lambda: data.load("digits"), graphics=chosen)
+            async with app.run_test(size=(80, 24)) as pilot:
                 while not painted:
                     await pilot.pause(0.01)
 
@@ -73,7 +89,7 @@ def keys(data_dir: str) -> dict:
 
     async def run() -> None:
         with tempfile.TemporaryDirectory() as store:
-            app = Probe(Path(store), lambda: mnist)
+            app = Probe(Path(store), lambda: mnist, graphics=graphics())
             async with app.run_test(size=(120, 40)) as pilot:
                 await start_training(app, pilot, recipe)
                 while not app.runner.state.epochs:  # measure once an epoch is under way
@@ -111,7 +127,7 @@ def replay() -> dict:
     async def run() -> dict:
         with tempfile.TemporaryDirectory() as store:
             path = synthetic_session(Path(store), "hundred", epochs=100, code=32, kind="ae")
-            app = AetuiApp(Path(store), lambda: data.load("digits"), warm_up=False)
+            app = AetuiApp(Path(store), lambda: data.load("digits"), warm_up=False, graphics=graphics())
             async with app.run_test(size=(160, 48)) as pilot:
                 while "digits" not in app.info_line():  # the warm-up a person would wait through anyway
                     await pilot.pause(0.05)
@@ -119,15 +135,20 @@ def replay() -> dict:
                 app.open_session(str(path))
                 await pilot.pause()
                 opened = time.perf_counter() - t
-                steps = []
-                for _ in range(10):
-                    t = time.perf_counter()
-                    app.screen.action_step(-1)
-                    app.screen.refresh()
-                    await pilot.pause()
-                    steps.append(time.perf_counter() - t)
+                medians = {}
+                for tab in ("curves", "recon"):  # the curves, then a picture remade at every step
+                    app.screen.action_tab(tab)
+                    await pilot.pause(0.2)
+                    steps = []
+                    for _ in range(10):
+                        t = time.perf_counter()
+                        app.screen.action_step(-1)
+                        app.screen.refresh()
+                        await pilot.pause()
+                        steps.append(time.perf_counter() - t)
+                    medians[tab] = sorted(steps)[len(steps) // 2] * 1000
                 assert isinstance(app.screen, ReplayScreen)
-                return {"open_s": opened, "step_ms": sorted(steps)[len(steps) // 2] * 1000}
+                return {"open_s": opened, "step_ms": medians["curves"], "step_recon_ms": medians["recon"]}
 
     return asyncio.run(run())
 

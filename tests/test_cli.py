@@ -46,3 +46,12 @@ def test_broken_recipe_file_names_file_key_and_reason(store, tmp_path):
     bad.write_text('kind = "vae"\n[loss]\nreduction = "avg"\n')
     out = aetui(store, "train", str(bad))
     assert out.returncode == 2 and str(bad) in out.stderr and "[loss] reduction" in out.stderr
+
+
+def test_epoch_lines_are_not_wrapped_in_a_log(store):
+    """Output to a file or pipe keeps one line per epoch, however narrow the terminal was."""
+    out = aetui(store, "train", "ae-32", "--dataset", "digits", "--limit", "128", "--epochs", "1",
+                env={"COLUMNS": "60"})
+    assert out.returncode == 0, out.stderr
+    line = next(line for line in out.stdout.splitlines() if line.startswith("epoch"))
+    assert len(line) > 60 and "samples/s" in line

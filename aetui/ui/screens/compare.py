@@ -72,27 +72,30 @@ def settings_diff(replays: list[Replay], names: list[str], only_differences: boo
 
 def figures_table(replays: list[Replay], names: list[str], epoch: int) -> Table:
     """Losses and sparsity figures of each session at `epoch`, best validation loss first; every
-    figure written whole (the table wraps rather than cut a number)."""
+    figure written whole (headers wrap where the screen is narrow, a number never does)."""
     kinds = [r.session.meta.get("recipe", {}).get("kind", "ae") for r in replays]
     keys = list(dict.fromkeys(k for kind in kinds for k in figure_keys(kind)))
-    table = Table("session", "val_loss", "loss", *[k.replace("_", " ") for k in keys],
-                  title=f"at epoch {epoch}", title_justify="left", box=box.SIMPLE_HEAD)
     rows = []
     for r, name in zip(replays, names):
         e = r.session.epochs[r.epochs.index(epoch)] if epoch in r.epochs else None
         logs, stats = (e.logs, e.stats) if e else ({}, {})
-        rows.append((logs.get("val_loss", math.inf), name, logs, [formats.stat(k, stats.get(k)) for k in keys]))
-    for _, name, logs, cells in sorted(rows, key=lambda row: row[0]):
-        table.add_row(Text(name), formats.loss(logs.get("val_loss")), formats.loss(logs.get("loss")), *cells)
-    for column in table.columns[1:]:
-        column.no_wrap = True
+        cells = [formats.loss(logs.get("val_loss")), formats.loss(logs.get("loss")),
+                 *[formats.stat(k, stats.get(k)) for k in keys]]
+        rows.append((logs.get("val_loss", math.inf), name, cells))
+    rows.sort(key=lambda row: row[0])
+    table = Table(title=f"at epoch {epoch}", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("session", min_width=min(12, max(len(n) for n in names)), overflow="fold")
+    for i, key in enumerate(("val_loss", "loss", *keys)):
+        table.add_column(formats.header(key), overflow="fold", min_width=max(len(row[2][i]) for row in rows))
+    for _, name, cells in rows:
+        table.add_row(Text(name), *cells)
     return table
 
 
 def sweep_table(sweep: Sweep, trials: list[Session]) -> Table:
     """Each trial's final losses and figures by its hyperparameter values, best first."""
     columns, rows = ranking(trials, list(sweep.grid))
-    table = Table(*[c.replace("_", " ") for c in columns], title=f"sweep {sweep.name}: final epoch of each "
+    table = Table(*[formats.header(c) for c in columns], title=f"sweep {sweep.name}: final epoch of each "
                   "trial, best validation loss first", title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1))
     for i, row in enumerate(rows):
         cells = [formats.param(v) if c in sweep.grid and v is not None else str(v) if c in ("status", "epochs")

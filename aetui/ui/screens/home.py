@@ -108,7 +108,7 @@ class HomeScreen(Screen):
                 label = " ".join(f"{k}={v:g}" for k, v in sweep.trial_values(t).items())
                 rows.append(("✓ " if str(t.path) in self.marked else "  ", label, rest, str(t.path)))
         others = [max([len(h)] + [len(r[2][i]) for r in rows]) + 2 for i, h in enumerate(sessions.SUMMARY_COLUMNS[1:])]
-        room = max(12, table.size.width - sum(others) - 4)
+        room = max(12, table.size.width - sum(others[:-1]) - 4)  # the date, last, may go off the edge
         for mark, name, rest, key in rows:
             cell = mark + shorten_middle(name, room - len(mark))
             first = Text(cell, style="bold") if key.startswith("sweep:") else Text(cell)

@@ -78,7 +78,37 @@ class Picture(Widget):
 
 
 def graphics_widget(mode: str):
-    """textual-image's widget for `kitty` or `sixel` (imported only where graphics are drawn)."""
-    from textual_image.widget import SixelImage, TGPImage
+    """textual-image's widget for `kitty`, or for `sixel` with its colours defined as every Sixel
+    terminal reads them (imported only where graphics are drawn)."""
+    from textual_image.widget import TGPImage
 
-    return {"sixel": SixelImage, "kitty": TGPImage}[mode]
+    return sixel_widget() if mode == "sixel" else TGPImage
+
+
+_SIXEL_WIDGET = None
+
+
+def sixel_widget():
+    """textual-image's Sixel widget, its data mended: it defines each colour register and draws
+    with it in one command (`#0;2;0;0;0`), which xterm takes as a definition only, drawing those
+    pixels in whatever colour the register had (green bands where black was meant); a select
+    command (`#0`) after each definition makes every terminal draw the defined colour."""
+    global _SIXEL_WIDGET
+    if _SIXEL_WIDGET is None:
+        import re
+
+        from textual_image.widget.sixel import Image as SixelImage
+        from textual_image.widget.sixel import _ImageSixelImpl
+
+        define = re.compile(r"(#(\d+);2;\d+;\d+;\d+)")
+
+        class Sixels(_ImageSixelImpl):
+            def _image_to_sixels(self, image, sixel_options=None, background=None) -> str:
+                return define.sub(r"\1#\2", super()._image_to_sixels(image, sixel_options, background))
+
+        class SixelPicture(SixelImage, Renderable=SixelImage._Renderable):
+            def compose(self):
+                yield Sixels(self.image, self._sixel_options)
+
+        _SIXEL_WIDGET = SixelPicture
+    return _SIXEL_WIDGET
