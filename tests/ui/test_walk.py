@@ -1,0 +1,177 @@
+"""What a researcher's walk through the workbench at 80x24 and 160x48 asked for: figures that read,
+questions shown whole, keys that do what they say, and nothing of a finished run left on screen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable
+
+from aetui import formats
+from aetui.core.hparams import HPARAMS, RUN_SETTINGS
+from aetui.ui.screens.dialogs import ConfirmDialog, HelpDialog
+from aetui.ui.screens.train import parts_table
+from aetui.ui.widgets.digit_panel import DigitPanel
+from aetui.ui.widgets.loss_chart import LossChart, linear_ticks
+from aetui.ui.widgets.param_slider import ParamSlider, ticks
+from aetui.ui.widgets.row_table import shorten_middle
+from tests.ui.conftest import fake_session, synthetic_session
+from tests.ui.scripted import ScriptedTrainer
+from tests.ui.test_app import ended, open_recipe, started, until
+
+
+@pytest.mark.parametrize("value, width, expected", [
+    ("0.0849", 5, ".0849"), ("166.3", 3, "166"), ("0.04767", 7, "0.04767"), ("1.234e+04", 9, "1.234e+04"),
+    ("-0.0312", 6, "-.0312"), ("12345.6", 3, "12345.6"),  # too long to write faithfully: left whole, never cut
+])
+def test_a_number_is_written_shorter_never_cut(value, width, expected):
+    assert formats.fit(value, width) == expected
+
+
+def test_one_formatter_per_kind_of_figure():
+    assert formats.stat("near_zero", 0.1415) == "14%" and formats.stat("dead_units", 3.0) == "3"
+    assert formats.stat("mean_activation", 0.047671) == "0.04767" and formats.loss(None) == "-"
+    assert formats.fit_column(["0.1008", "0.06336"], 6) == [".1008", ".06336"]  # alike down a column
+
+
+def test_a_session_name_is_shortened_in_the_middle():
+    short = shorten_middle("sparse-kl-mean-20261124-012330", 18)
+    assert len(short) == 18 and short.endswith("1124-012330") and short.startswith("spars")
+
+
+def test_linear_axis_ticks_are_round_and_evenly_spaced():
+    assert linear_ticks(0.031, 0.12) == [0.04, 0.06, 0.08, 0.1, 0.12]
+    assert linear_ticks(0, 18.2) == [0, 5, 10, 15]
+    steps = {round(b - a, 9) for a, b in zip(*[iter(linear_ticks(0.0404, 0.0431))] * 2)}
+    assert len(steps) == 1
+
+
+def test_slider_steps_are_round_and_reach_the_valid_range():
+    epochs = ticks(RUN_SETTINGS["epochs"])
+    assert [t for t in epochs if 20 <= t <= 40] == [20, 25, 30, 35, 40]  # not 21, 26, 31
+    assert ticks(HPARAMS["p"])[-3:] == [0.5, 0.7, 0.9]  # past 0.5, as p may be up to 1
+
+
+def test_the_parts_table_says_why_validation_sparsity_is_higher():
+    logs = {"loss": 0.089, "recon": 0.057, "sparsity": 0.032, "val_loss": 0.82, "val_recon": 0.056,
+            "val_sparsity": 0.75}
+    table = parts_table(logs, kl_sparsity=True, width=26)
+    assert "no overfit" in table.caption
+    assert parts_table(logs, kl_sparsity=False).caption is None
+
+
+async def test_the_quit_question_shows_whole_at_80x24(make_app):
+    trainer = ScriptedTrainer(hold=True)
+    app = make_app(trainer)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot, app, "ae-32")
+        await pilot.press("q")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.pause()
+        question = app.screen.query_one(".question")
+        shown = "".join(strip.text for strip in question.render_lines(question.region.reset_offset))
+        assert "and quit?" in shown
+        await pilot.press("n")
+        trainer.release.set()
+        await until(pilot, lambda: ended(app))
+
+
+async def test_r_during_a_run_asks_and_s_says_stopping_at_once(make_app):
+    trainer = ScriptedTrainer(hold=True)
+    app = make_app(trainer)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await started(pilot, app, "ae-32")
+        first = app.runner.state
+        await pilot.press("r")
+        assert isinstance(app.screen, ConfirmDialog) and app.runner.state is first  # nothing restarted
+        await pilot.press("n")
+        await pilot.press("s")
+        assert "stopping…" in str(app.screen.query_one("#status").render())
+        trainer.release.set()
+        await until(pilot, lambda: ended(app))
+
+
+async def test_a_new_run_clears_the_last_runs_digits(make_app):
+    trainer = ScriptedTrainer(hold=True)
+    app = make_app(trainer)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await started(pilot, app, "ae-32")
+        digits = app.screen.query_one(DigitPanel)
+        await until(pilot, lambda: digits.picture.image is not None)
+        trainer.release.set()
+        await until(pilot, lambda: ended(app))
+        trainer.release.clear()
+        app.screen.action_restart()
+        app.screen.redraw()  # (before the new run's first epoch reaches the screen)
+        assert digits.picture.image is None and "appear after the first epoch" in str(
+            digits.query_one(".figure-caption").render())
+        trainer.release.set()
+        await until(pilot, lambda: ended(app))
+
+
+async def test_a_fixed_slider_says_so_on_enter(make_app):
+    trainer = ScriptedTrainer(hold=True)
+    app = make_app(trainer)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await started(pilot, app, "ae-32")
+        epochs = app.screen.query_one("#slider-epochs", ParamSlider)
+        epochs.focus()
+        await pilot.press("enter")
+        assert epochs.query_one("#entry").has_class("hidden") and "fixed while a run goes on" in epochs.error
+        trainer.release.set()
+        await until(pilot, lambda: ended(app))
+
+
+async def test_the_log_axis_choice_holds_across_screens_and_the_resumed_curve_keeps_its_batches(make_app, recipes,
+                                                                                                   digits):
+    from aetui.core import training
+
+    training.train(recipes["ae-32"], digits, Path("sessions"), epochs=1, name="scripted")  # what u goes on with
+    trainer = ScriptedTrainer(hold=True)
+    app = make_app(trainer)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await started(pilot, app, "ae-32")
+        await pilot.press("s")
+        trainer.release.set()
+        await until(pilot, lambda: ended(app))
+        batches = list(app.runner.state.batches)
+        await pilot.press("l")
+        chosen = app.screen.query_one(LossChart).log_scale
+        await pilot.press("escape")
+        await open_recipe(pilot, app, "ae-32")
+        assert app.screen.query_one(LossChart).log_scale == chosen  # held while the app runs
+        app.screen.resume_from = app.read_session(Path("sessions") / app.runner.state.session)
+        kept = [b for b in batches if b[0] <= app.screen.resume_from.epochs_done]
+        app.screen.settings["epochs"] = 2
+        app.screen.start()
+        assert kept and app.runner.state.batches[:len(kept)] == kept  # the earlier batches stay on the chart
+        await until(pilot, lambda: ended(app), 120)
+        assert app.runner.state.batches[:len(kept)] == kept and len(app.runner.state.epochs) == 2
+
+
+async def test_home_end_jump_to_the_first_and_last_rows_and_help_is_a_table(make_app):
+    for i in range(5):
+        fake_session(Path("sessions"), f"run-{i}", "ae-32", 2, "finished", f"2026-11-0{i + 1}T10:00:00")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.screen.query_one("#sessions", DataTable)
+        table.focus()
+        await pilot.press("end")
+        assert table.cursor_row == table.row_count - 1
+        await pilot.press("home")
+        assert table.cursor_row == 0 and table.scroll_x == 0
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpDialog)
+        assert ("u", app.screen.keys[3][1]) == app.screen.keys[3] and "resume" in app.screen.keys[3][1]
+
+
+async def test_the_change_table_says_the_batch_within_its_epoch(make_app):
+    from aetui.core import sessions
+    from aetui.core.replay import Replay
+    from aetui.show import changes_table
+
+    path = synthetic_session(Path("sessions"))
+    table = changes_table(Replay(sessions.open_session(path)))
+    cells = [str(c._cells[0]) for c in table.columns]
+    assert cells[:3] == ["2", "3", "12"]  # epoch 2, its 3rd batch (10 a epoch), step 12
