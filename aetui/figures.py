@@ -29,6 +29,9 @@ COMFORTABLE = 3
 """With pixels to spare (graphics), digits are drawn at least this many times their size where they
 can be, as many as fit; where they cannot, they grow once `MOST_SHOWN_LARGE` of them fit."""
 MOST_SHOWN_LARGE = 5
+LARGEST = 960
+"""No picture drawn in real pixels is wider or taller than this (nor its cells): xterm draws no Sixel image past
+its default `maxGraphicSize` of 1000 x 1000 (it leaves it out whole), and none needs more."""
 
 
 def class_rgb(cls: int) -> tuple[int, int, int]:

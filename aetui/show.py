@@ -124,14 +124,22 @@ def scatter_figure(points: np.ndarray, labels: np.ndarray, how: str, width: int,
     points = np.asarray(points, np.float64)
     if points.ndim != 2 or points.shape[1] != 2 or not len(points) or not np.isfinite(points).all():
         raise AetuiError("the codes of this epoch cannot be drawn (empty or not finite)")
-    key = Text()
-    for cls in np.unique(labels).astype(int):
-        key.append("● ", style=class_style(cls)).append(f"{cls}\n")
-    key.rstrip()
-    image = figures.scatter_image(points, labels, max(8, width), max(4, height),
-                                  dot=max(1.5, min(width, height) / 160) if pixels else 0.5)
+    classes = np.unique(labels).astype(int).tolist()
     lo, hi = points.min(axis=0), points.max(axis=0)
     axes = Text(f"x {lo[0]:.3g} … {hi[0]:.3g}   y {lo[1]:.3g} … {hi[1]:.3g}", style="dim")
+    if pixels:  # the key in the picture too: the terminal's text colours may be fewer than its pixels'
+        key = figures.key_image(classes)
+        image = figures.scatter_image(points, labels, max(8, width - key.shape[1]), max(4, height),
+                                      dot=max(1.5, min(width, height) / 160))
+        padded = np.zeros((max(image.shape[0], key.shape[0]), image.shape[1] + key.shape[1], 3), np.uint8)
+        padded[:image.shape[0], :image.shape[1]] = image
+        padded[:key.shape[0], image.shape[1]:] = key
+        return Figure(how, padded, below=axes)
+    key = Text()
+    for cls in classes:
+        key.append("● ", style=class_style(cls)).append(f"{cls}\n")
+    key.rstrip()
+    image = figures.scatter_image(points, labels, max(8, width), max(4, height), dot=0.5)
     return Figure(how, image, side=key, below=axes)
 
 
@@ -161,8 +169,10 @@ def figure(replay: Replay, view: str, epoch: int, columns: int, rows: int, pixel
            cell: tuple[int, int] = (1, 2), projection: str = "pca") -> Figure:
     """The picture view `view` (one of `PICTURES`) at `epoch` for `columns` x `rows` cells of
     `cell` pixels each (half blocks: 1 x 2), leaving room for its words."""
-    width = (columns - (KEY_CELLS if view == "scatter" else 0)) * cell[0]
+    width = (columns - (KEY_CELLS if view == "scatter" and not pixels else 0)) * cell[0]
     height = max(rows - TEXT_ROWS[view], 4) * cell[1]
+    if pixels:
+        width, height = min(width, figures.LARGEST), min(height, figures.LARGEST)
     if view == "recon":
         return recon_figure(replay, epoch, width, height, pixels)
     if view == "sweep":

@@ -192,7 +192,7 @@ def test_the_terminal_is_asked_once_before_the_app_starts(answer, tmux, expected
     seen, answered = "", False
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and "CHOSEN" not in seen:
+        while time.monotonic() < deadline and "\n" not in seen.partition("CHOSEN")[2]:  # (the whole line)
             if select.select([master], [], [], 0.5)[0]:
                 try:
                     seen += os.read(master, 65536).decode("utf-8", "replace")

@@ -165,8 +165,9 @@ class ReplayScreen(Screen):
         graphics, labels, epoch = self.app.graphics, self.replay.fixed["subset_labels"], self.epoch
 
         def make(columns: int, rows: int):
+            key = 0 if graphics.pixels else KEY_CELLS  # (in pixels the key is drawn in the picture)
             return scatter_figure(points, labels, f"epoch {epoch}: {how}",
-                                  *space_for(columns - KEY_CELLS, rows - 2, graphics), graphics.pixels)
+                                  *space_for(columns - key, rows - 2, graphics), graphics.pixels)
 
         pane.show(make)
 

@@ -62,7 +62,8 @@ class ScatterPane(FigurePane):
         points, how = project(codes)
 
         def make(columns: int, rows: int):
-            return scatter_figure(points, labels, how, *space_for(columns - KEY_CELLS, rows - 2, self.graphics),
+            key = 0 if self.graphics.pixels else KEY_CELLS  # (in pixels the key is drawn in the picture)
+            return scatter_figure(points, labels, how, *space_for(columns - key, rows - 2, self.graphics),
                                   self.graphics.pixels)
 
         self.show(make)

@@ -12,6 +12,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widget import Widget
 
+from aetui.figures import LARGEST
 from aetui.render import half_block_text, rgb
 from aetui.terminal import Graphics
 
@@ -24,9 +25,10 @@ def cells_for(image: np.ndarray, graphics: Graphics) -> tuple[int, int]:
 
 
 def space_for(columns: int, rows: int, graphics: Graphics) -> tuple[int, int]:
-    """(width, height) in pixels of `columns` x `rows` cells."""
+    """(width, height) in pixels of `columns` x `rows` cells (in real pixels, `figures.LARGEST` at most)."""
     cw, ch = graphics.cell
-    return max(columns, 0) * cw, max(rows, 0) * ch
+    width, height = max(columns, 0) * cw, max(rows, 0) * ch
+    return (min(width, LARGEST), min(height, LARGEST)) if graphics.pixels else (width, height)
 
 
 class Picture(Widget):
