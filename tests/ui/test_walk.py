@@ -86,8 +86,8 @@ async def test_r_during_a_run_asks_and_s_says_stopping_at_once(make_app):
         await pilot.press("r")
         assert isinstance(app.screen, ConfirmDialog) and app.runner.state is first  # nothing restarted
         await pilot.press("n")
-        await pilot.press("s")
-        assert "stopping…" in str(app.screen.query_one("#status").render())
+        app.screen.action_stop()  # (the key's action, then the header at once, before the run has ended)
+        assert "stopping…" in app.screen.status_line().plain
         trainer.release.set()
         await until(pilot, lambda: ended(app))
 
