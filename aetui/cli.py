@@ -11,7 +11,8 @@ import os
 import sys
 from pathlib import Path
 
-from aetui import paths, terminal
+from aetui import terminal
+from aetui.core import paths
 from aetui.core.errors import AetuiError
 
 
@@ -132,9 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command in ("train", "resume", "sweep"):
-            from aetui import headless
+            from aetui import headless, sweeping
 
-            return {"train": headless.train, "resume": headless.resume, "sweep": headless.sweep}[args.command](args)
+            return {"train": headless.train, "resume": headless.resume, "sweep": sweeping.sweep}[args.command](args)
         if args.command == "recipes":
             return _recipes()
         if args.command == "ls":
@@ -204,10 +205,11 @@ def _workbench(args) -> int:
             group = names[0]
         else:
             opening = [_session(args, name).path for name in names]
-    from aetui.headless import dataset_loader
+    from aetui.core import data
 
     graphics = terminal.choose_graphics(args.graphics, args.ascii)
-    app = AetuiApp(store, dataset_loader(args), gpu=args.gpu, opening=opening, sweep=group, graphics=graphics)
+    app = AetuiApp(store, data.loader(args.dataset, args.data, args.limit), gpu=args.gpu, opening=opening,
+                   sweep=group, graphics=graphics)
     with _terminal_kept_from(log_path()):
         app.run()
     return app.return_code or 0

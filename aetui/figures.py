@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from aetui.core.analysis.images import crop, shrink
+from aetui.core.analysis.images import crop, shrink, to_u8
 
 CLASS_RGB = [(255, 85, 85), (246, 150, 0), (248, 255, 69), (81, 238, 48), (0, 200, 160), (48, 214, 253),
              (133, 136, 209), (228, 85, 255), (255, 101, 180), (236, 229, 206)]
@@ -42,14 +42,6 @@ def class_rgb(cls: int) -> tuple[int, int, int]:
 def crop_border(images: np.ndarray) -> np.ndarray:
     """N x H x W images without MNIST's empty frame (28-pixel images lose 4 pixels a side)."""
     return crop(images, BORDER if images.shape[1] >= 28 else 0)
-
-
-def to_u8(images: np.ndarray) -> np.ndarray:
-    """Images in [0, 1] (or bytes already) as bytes 0..255."""
-    images = np.asarray(images)
-    if images.dtype == np.uint8:
-        return images
-    return np.round(np.clip(images, 0.0, 1.0) * 255).astype(np.uint8)
 
 
 def resize(images: np.ndarray, pixels: int) -> np.ndarray:

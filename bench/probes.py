@@ -71,7 +71,7 @@ def first_frame() -> dict:
 def keys(data_dir: str) -> dict:
     from textual import events
 
-    from aetui import paths
+    from aetui.core import paths
     from aetui.core import data as datasets
     from aetui.core import recipe as recipes
     from aetui.ui.app import AetuiApp
@@ -154,7 +154,7 @@ def replay() -> dict:
 
 
 def footprint(data_dir: str) -> dict:
-    from aetui import paths
+    from aetui.core import paths
     from aetui.core import data as datasets
     from aetui.core import recipe as recipes
     from aetui.core import training
@@ -177,7 +177,7 @@ def footprint(data_dir: str) -> dict:
 
 
 def scaling(data_dir: str, sizes: list[int]) -> dict:
-    from aetui import paths
+    from aetui.core import paths
     from aetui.core import data as datasets
     from aetui.core import events, recipe as recipes
     from aetui.core import training

@@ -94,7 +94,7 @@ def app(recipe, data, epochs: int) -> list[float]:
 
 def main() -> None:
     modes, name, data_dir, epochs = sys.argv[1].split(","), sys.argv[2], sys.argv[3], int(sys.argv[4])
-    from aetui import paths
+    from aetui.core import paths
     from aetui.core import data as datasets
     from aetui.core import recipe as recipes
 

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 CORE = ["aetui.core.recipe", "aetui.core.hparams", "aetui.core.data", "aetui.core.events", "aetui.core.sessions",
-        "aetui.core.training", "aetui.core.analysis.latent", "aetui.core.analysis.sparsity", "aetui.paths"]
+        "aetui.core.training", "aetui.core.analysis.latent", "aetui.core.analysis.sparsity", "aetui.core.paths"]
 
 
 def loaded_after(statement: str) -> set[str]:

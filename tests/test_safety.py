@@ -11,7 +11,7 @@ import pytest
 
 from aetui.core import sessions, training
 from aetui.core.errors import AetuiError
-from aetui.paths import inside, safe_name
+from aetui.core.paths import inside, safe_name
 from tests.support import aetui
 
 PACKAGE = Path(__file__).resolve().parents[1] / "aetui"

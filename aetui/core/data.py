@@ -78,6 +78,20 @@ class Dataset:
                 "class_counts": self.class_counts()}
 
 
+def loader(name: str = "auto", path: str | os.PathLike | None = None, limit: int | None = None) -> Callable[[], Dataset]:
+    """A function that loads the data named by `--dataset`, `--data` and `--limit`, checked cheaply
+    now (a bad name or path fails before anything loads; the path is kept absolute, as sessions
+    record it for resuming)."""
+    if path is not None and not Path(path).exists():
+        raise AetuiError(f"--data {path}: no such file or folder")
+    if name not in NAMES:
+        raise AetuiError(f"unknown dataset {name!r} (one of {', '.join(NAMES)}, or --data PATH)")
+    if limit is not None and limit < 1:
+        raise AetuiError("--limit must be at least 1")
+    where = None if path is None else Path(path).resolve()
+    return lambda: load(name, where).limited(limit)
+
+
 def load(name: str = "auto", path: str | os.PathLike | None = None) -> Dataset:
     """Load a dataset by name, or from `path` (which wins, as does `AETUI_DATA` for `auto`)."""
     if path is None and name == "auto" and os.environ.get("AETUI_DATA"):

@@ -8,6 +8,10 @@ them in messages, and the session writer appends the durable ones to `history.js
 from __future__ import annotations
 
 from dataclasses import MISSING, asdict, dataclass, field, fields
+from typing import Callable
+
+EventSink = Callable[[object], None]
+"""Where a run's events go: called with each event, on the training thread."""
 
 
 @dataclass(frozen=True)

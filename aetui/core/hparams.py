@@ -105,6 +105,13 @@ RUN_SETTINGS: dict[str, HParam] = {
 """Settings fixed once a run starts (`--epochs`, `--batch-size`, the sliders before start)."""
 
 
+def check_settings(**values: object) -> None:
+    """Run settings (`epochs=`, `batch_size=`), where given (not None), within their ranges."""
+    for key, value in values.items():
+        if value is not None:
+            RUN_SETTINGS[key].check(value)
+
+
 def spec(name: str, allowed: tuple[str, ...] | None = None) -> HParam:
     """The spec of hyperparameter `name`; `allowed` limits it to those a model uses."""
     known = allowed if allowed is not None else tuple(HPARAMS)

@@ -28,7 +28,7 @@ from typing import Any
 
 from aetui.core import events, locks
 from aetui.core.errors import AetuiError
-from aetui.paths import inside, safe_name
+from aetui.core.paths import inside, safe_name
 
 FORMAT = 1
 META = "session.json"

@@ -21,7 +21,7 @@ from aetui.core import hparams
 from aetui.core.backend import STRATEGIES
 from aetui.core.errors import AetuiError
 from aetui.core.recipe import Recipe
-from aetui.paths import inside, safe_name
+from aetui.core.paths import inside, safe_name
 
 SUFFIX = ".sweep.json"
 LOCK_SUFFIX = ".sweep.lock"

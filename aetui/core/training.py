@@ -1,8 +1,9 @@
-"""The training engine: fits a recipe's model, reports plain events, and writes the session.
+"""Training a session: `train` a new one or `resume` a stopped one, writing it as it goes.
 
-`train()` blocks; call it from a worker thread. `Controls` is its thread-safe handle: stop,
-pause, resume, and live hyperparameter changes, which are applied between batches on the
-training thread so each takes effect at exactly the next batch and is recorded with that step.
+Both block (call them from a worker thread) and report plain events to `on_event`. `Controls` is
+the run's thread-safe handle: stop, pause, resume, and live hyperparameter changes, which
+`Controls.set` assigns to the model's variables at once, from any thread, so each is in force
+from the next batch; the engine's callbacks (`aetui.core.engine`) record it with that step.
 """
 
 from __future__ import annotations
@@ -19,13 +20,12 @@ import numpy as np
 
 from aetui.core import hparams
 from aetui.core.data import Dataset
-from aetui.core.errors import AetuiError
-from aetui.core.recipe import Recipe
+from aetui.core.analysis.images import to_u8
 from aetui.core.controls import Controls
+from aetui.core.errors import AetuiError
+from aetui.core.events import EventSink
+from aetui.core.recipe import Recipe
 from aetui.core.sessions import SessionWriter
-
-EventSink = Callable[[object], None]
-
 
 def fixed_panel(data: Dataset, recipe: Recipe) -> dict[str, np.ndarray]:
     """The fixed test images every snapshot shows: a panel (one per class first) and a labelled subset."""
@@ -38,11 +38,6 @@ def fixed_panel(data: Dataset, recipe: Recipe) -> dict[str, np.ndarray]:
     return {"panel_index": panel, "panel": to_u8(data.x_test[panel]), "panel_labels": data.y_test[panel],
             "subset_index": subset, "subset_labels": data.y_test[subset],
             "image_shape": np.array(data.image_shape)}
-
-
-def to_u8(images: np.ndarray) -> np.ndarray:
-    """Images in [0, 1] as bytes 0..255 (the compact form snapshots keep)."""
-    return np.round(np.clip(images, 0.0, 1.0) * 255).astype(np.uint8)
 
 
 def versions() -> dict[str, str]:
@@ -140,13 +135,17 @@ def resume(session_path: Path, data: Dataset, *, params: dict[str, float] | None
                 previous=previous if done else None)
 
 
-def recorded_data(session) -> Dataset:
-    """The data a session was trained on, found again from its record: the same files (or
-    embedded set), limited to as many training images as it had."""
+def resumed_data(session, given: Callable[[], Dataset] | None = None) -> Dataset:
+    """The data to go on training `session` with, limited to as many training images as it had:
+    `given` (data named anew, e.g. where the files have moved), else the data its record names,
+    found again (the same files, or the same embedded set). The one place that decides it, for
+    `aetui resume`, the workbench and sweeps."""
     from aetui.core import data
 
     stored = session.meta.get("dataset", {})
     limit = stored.get("train") if isinstance(stored.get("train"), int) else None
+    if given is not None:
+        return given().limited(limit)
     name, source = str(stored.get("name", "")), str(stored.get("source", "")).split(" (first ")[0]
     if source and Path(source).exists():
         return data.load_path(Path(source)).limited(limit)
@@ -201,7 +200,7 @@ def _writing(action: Callable, where: Path, writer: SessionWriter | None = None)
 def _fit(built, data: Dataset, writer: SessionWriter, fixed: dict, controls: Controls,
          on_event: EventSink | None, batch_interval: float, initial_epoch: int = 0,
          previous: str | None = None) -> Path:
-    from aetui.core.reporter import Reporter
+    from aetui.core.engine import DivergenceStop, EpochRecorder, LiveControls, Progress, Run, write_failure
 
     epochs, batch_size = int(writer.meta["epochs"]), int(writer.meta["batch_size"])
     replicas = built.model.distribute_strategy.num_replicas_in_sync
@@ -210,18 +209,18 @@ def _fit(built, data: Dataset, writer: SessionWriter, fixed: dict, controls: Con
         keep = len(data.x_train) - left
         data = dataclasses.replace(data, x_train=data.x_train[:keep], y_train=data.y_train[:keep])
     steps = math.ceil(len(data.x_train) / batch_size)
-    reporter = Reporter(built, data, writer, fixed, controls, on_event or (lambda e: None), batch_interval,
-                        steps=steps, epochs=epochs, initial_epoch=initial_epoch, previous=previous)
+    run = Run(built, writer, on_event or (lambda e: None), controls, steps, epochs, epochs_done=initial_epoch,
+              step=initial_epoch * steps, epoch=initial_epoch)
+    callbacks = [Progress(run, data, batch_interval, previous), DivergenceStop(run), LiveControls(run),
+                 EpochRecorder(run, data, fixed)]
     try:
         built.model.fit(data.x_train, data.x_train, batch_size=batch_size, epochs=epochs, verbose=0,
-                        shuffle=True, callbacks=[reporter], initial_epoch=initial_epoch)
+                        shuffle=True, callbacks=callbacks, initial_epoch=initial_epoch)
     except OSError as err:  # a history line could not be written: the disk is full or read-only
-        from aetui.core.reporter import write_failure
-
-        reporter.finish("failed", write_failure(writer.path, err, reporter.epochs_done))
+        run.finish("failed", write_failure(writer.path, err, run.epochs_done))
         return writer.path
     except Exception as err:
-        reporter.finish("failed", f"{type(err).__name__}: {err}")
+        run.finish("failed", f"{type(err).__name__}: {err}")
         raise
-    reporter.finish(*reporter.outcome())
+    run.finish(*run.outcome())
     return writer.path

@@ -16,7 +16,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from aetui import paths
+from aetui.core import paths
 from aetui.core import recipe as recipes
 from aetui.core import sessions
 from aetui.core.errors import AetuiError

@@ -69,18 +69,14 @@ class Runner:
 
         controls.also_stop_on(get_current_worker().cancelled_event)  # the app exiting stops the run
         try:
-            data = data_ready()
             if resume is None:
-                self.trainer(recipe, data, self.store, params=params, epochs=epochs, batch_size=batch_size,
+                self.trainer(recipe, data_ready(), self.store, params=params, epochs=epochs, batch_size=batch_size,
                              on_event=self.inbox.put, controls=controls)
             else:
                 from aetui.core import training
                 from aetui.core.sessions import open_session
 
-                try:  # the data it was trained on, as `aetui resume` finds it; else the app's
-                    data = training.recorded_data(open_session(resume))
-                except AetuiError:
-                    pass
+                data = training.resumed_data(open_session(resume))  # the data it was trained on
                 training.resume(resume, data, params=params, epochs=epochs, on_event=self.inbox.put,
                                 controls=controls)
         except AetuiError as err:

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from aetui import paths
+from aetui.core import paths
 from aetui.core import data, recipe, sessions
 from aetui.core.errors import AetuiError
 from tests.core.test_data import make_idx_folder

@@ -18,7 +18,7 @@ CHILD = textwrap.dedent('''
     import tensorflow as tf
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-    from aetui import paths
+    from aetui.core import paths
     from aetui.core import data, events, recipe, sessions, training
     digits = data.load("digits").limited(257)  # 257: the last batch of 1 would leave a replica empty
     out = {}

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from aetui import paths
+from aetui.core import paths
 from aetui.core import recipe
 from aetui.core.errors import AetuiError
 

@@ -7,7 +7,6 @@ import pytest
 
 from aetui.core import sessions, training
 from aetui.core.analysis.area import area_shares
-from aetui.core.analysis.latent import pca
 from aetui.core.errors import AetuiError
 from aetui.core.replay import Replay
 

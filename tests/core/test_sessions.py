@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 
-from aetui import paths
+from aetui.core import paths
 from aetui.core import sessions, training
 from aetui.core.errors import AetuiError
 

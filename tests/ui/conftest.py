@@ -47,7 +47,8 @@ def synthetic_session(store: Path, name: str = "synthetic-vae", epochs: int = 4,
     from aetui.core.analysis.latent import sweep_plane
     from aetui.core.analysis.sparsity import code_stats
     from aetui.core.recipe import Recipe
-    from aetui.core.training import fixed_panel, to_u8
+    from aetui.core.analysis.images import to_u8
+    from aetui.core.training import fixed_panel
 
     digits = data.load("digits")
     recipe_data = {"kind": kind, "description": "synthetic", "net": {"hidden": [16], "code": code},

@@ -12,7 +12,9 @@ import numpy as np
 
 from aetui.core import events
 from aetui.core.analysis.sparsity import code_stats, gaussian_stats
-from aetui.core.training import Controls, fixed_panel, to_u8
+from aetui.core.analysis.images import to_u8
+from aetui.core.controls import Controls
+from aetui.core.training import fixed_panel
 
 
 class DictKnobs:

@@ -26,7 +26,6 @@ from aetui.export import export
 from aetui.show import digits_figure
 from aetui.terminal import Graphics, choose_graphics
 from aetui.ui.widgets.digit_panel import DigitPanel
-from aetui.ui.widgets.picture import Picture
 from tests.ui.conftest import synthetic_session
 from tests.ui.scripted import ScriptedTrainer
 from tests.ui.test_app import ended, open_recipe, until

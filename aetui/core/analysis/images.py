@@ -5,6 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 
+def to_u8(images: np.ndarray) -> np.ndarray:
+    """Images in [0, 1] as bytes 0..255 (the compact form snapshots keep); bytes stay as they are."""
+    images = np.asarray(images)
+    if images.dtype == np.uint8:
+        return images
+    return np.round(np.clip(images, 0.0, 1.0) * 255).astype(np.uint8)
+
+
 def as_images(flat: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """Flat vectors (N x D, uint8 0..255 or float 0..1) as N x H x W floats in [0, 1]."""
     flat = np.asarray(flat)

@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from aetui import paths
+from aetui.core import paths
 from aetui.core import recipe as recipes
 from aetui.core import sessions, sweep
 from aetui.core.errors import AetuiError

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from aetui.core.errors import AetuiError
 
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parents[1]
 
 
 def builtin_recipes() -> Path:

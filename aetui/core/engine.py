@@ -1,0 +1,260 @@
+"""The training loop's Keras callbacks, one job each, around one plain record of the run (`Run`).
+
+`training._fit` hands `model.fit` these callbacks, in this order (Keras calls them in order):
+
+    Progress        counts the batches really run and reports them, at most every `interval`
+    DivergenceStop  stops at the first non-finite batch loss (the last finite epoch stays)
+    LiveControls    records the live changes `Controls.set` assigned (from any thread, in force
+                    from the next batch), holds the loop while paused, and stops when asked
+    EpochRecorder   evaluates, snapshots and saves each completed epoch, then records it
+
+Imported only once training starts (it imports Keras).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import keras
+import numpy as np
+
+from aetui.core import events
+from aetui.core.analysis.images import to_u8
+from aetui.core.analysis.latent import sweep_plane
+from aetui.core.analysis.sparsity import code_stats, gaussian_stats
+from aetui.core.controls import Controls
+from aetui.core.data import Dataset
+from aetui.core.events import EventSink
+from aetui.core.sessions import SessionWriter
+
+
+def write_failure(where, err: OSError, epochs: int) -> str:
+    """Why a run stopped when the session could not be written, what is kept, and what to do."""
+    kept = {0: "no epoch was saved", 1: "epoch 1 is saved"}.get(epochs, f"epochs 1-{epochs} are saved")
+    return f"cannot write to {where}: {err.strerror or err}; {kept}; free space, then resume"
+
+
+@dataclass
+class Run:
+    """One run as its callbacks share it: where it writes, what it reports, how far it is."""
+
+    built: object
+    """The model bundle (`families.base.Built`)."""
+    writer: SessionWriter
+    emit: EventSink
+    controls: Controls
+    steps: int
+    """Batches per epoch."""
+    epochs: int
+    """The epoch to train up to."""
+    epochs_done: int = 0
+    step: int = 0
+    """Batches trained since the session began."""
+    epoch: int = 0
+    """The epoch in progress, counting from 1."""
+    diverged: str | None = None
+    write_error: str | None = None
+    epoch_start: float = field(default_factory=time.perf_counter)
+
+    def send(self, event, durable: bool = True) -> None:
+        """Report an event; a durable one is appended to the session's history first."""
+        if durable:
+            self.writer.record(event)
+        self.emit(event)
+
+    def record_changes(self) -> None:
+        """Record the changes `Controls.set` applied since the last callback, with their step."""
+        for name, old, new, step in self.controls.take_applied():
+            self.send(events.HParamChanged(name, old, new, step // self.steps + 1, step))
+
+    def stop(self) -> None:
+        """End `fit` after this batch."""
+        self.built.model.stop_training = True
+
+    def outcome(self) -> tuple[str, str]:
+        """How the run ended, and why in words."""
+        done, controls = self.epochs_done, self.controls
+        if self.write_error:
+            return "failed", self.write_error
+        if self.diverged:
+            return "diverged", self.diverged + f"; the weights of epoch {done} are kept: lower the value and resume"
+        if done >= self.epochs:
+            return "finished", f"{done} epoch(s)"
+        if controls.interrupted:
+            return "interrupted", f"{controls.interrupted} after {done} complete epoch(s)"
+        if controls.stop_event.is_set():
+            return "stopped", f"stopped by the user after {done} complete epoch(s)"
+        if controls.stopping:
+            return "interrupted", f"the app closed after {done} complete epoch(s)"
+        return "finished", f"{done} epoch(s)"
+
+    def finish(self, status: str, reason: str) -> None:
+        """Record the end of the run and let go of the session; a write that fails now (a full
+        disk) leaves it reading `killed` (resumable), and the event still reaches the user."""
+        self.controls.detach()
+        event = events.TrainingFinished(status, reason, self.epochs_done, self.step)
+        try:
+            self.record_changes()
+            self.writer.record(event)
+            self.writer.update(status=status, reason=reason, epochs_done=self.epochs_done)
+        except OSError:
+            pass
+        self.writer.close()  # no longer running (read as `killed` if the status could not be written)
+        self.emit(event)
+
+
+class Progress(keras.callbacks.Callback):
+    """Counts the batches really run and reports them (`BatchEnded`) at most every `interval` s.
+
+    With several steps per execution Keras reports every few batches, and its index runs past
+    the epoch's end on the last, partial execution: only the batches there are are counted, and
+    the values of the batches since the last report are recovered from the running means.
+    """
+
+    def __init__(self, run: Run, data: Dataset, interval: float, previous: str | None = None):
+        super().__init__()
+        self.run, self.data, self.interval, self.previous_status = run, data, interval, previous
+        self.done_in_epoch = 0
+        self.means: dict[str, float] = {}
+        self.last_emit = 0.0
+
+    def on_train_begin(self, logs=None):
+        run, meta, knobs = self.run, self.run.writer.meta, self.run.built.knobs.values()
+        run.built.model.stop_training = False
+        if self.previous_status is None:
+            run.send(events.TrainingStarted(run.writer.name, meta["recipe"]["name"], run.epochs, run.steps,
+                                            len(self.data.x_train), meta["device"], knobs))
+        else:
+            run.send(events.TrainingResumed(run.writer.name, run.epochs_done, run.step, run.epochs, run.steps,
+                                            meta["device"], knobs, self.previous_status))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.run.epoch, self.run.epoch_start = epoch + 1, time.perf_counter()
+        self.done_in_epoch, self.means = 0, {}
+
+    def on_train_batch_end(self, batch, logs=None):
+        run, logs = self.run, dict(logs or {})
+        n = min(batch + 1, run.steps)
+        ran = max(n - self.done_in_epoch, 1)
+        run.step += ran
+        last = {k: (n * v - self.done_in_epoch * self.means.get(k, 0.0)) / ran for k, v in logs.items()}
+        self.means, self.done_in_epoch = logs, n
+        now = time.perf_counter()
+        if math.isfinite(logs.get("loss", 0.0)) and (now - self.last_emit >= self.interval or n == run.steps):
+            self.last_emit = now
+            run.send(events.BatchEnded(run.epoch, n, run.step, logs, last), durable=False)
+
+
+class DivergenceStop(keras.callbacks.Callback):
+    """Stops at the first batch whose loss is not finite; that epoch is not saved."""
+
+    def __init__(self, run: Run):
+        super().__init__()
+        self.run = run
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss", 0.0)
+        if not math.isfinite(loss) and self.run.diverged is None:
+            self.run.diverged = f"loss became {loss} at batch {self.run.step} (epoch {self.run.epoch})"
+            self.run.stop()
+
+
+class LiveControls(keras.callbacks.Callback):
+    """Connects `Controls` to the model's knobs for the run; records each change applied, holds
+    the loop while paused, and stops the run when asked (after this batch, or at the epoch's end)."""
+
+    def __init__(self, run: Run):
+        super().__init__()
+        self.run = run
+
+    def on_train_begin(self, logs=None):
+        self.run.controls.attach(self.run.built.knobs, self.run.built.knobs.step)
+        self.run.record_changes()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.run.record_changes()
+
+    def on_train_batch_end(self, batch, logs=None):
+        run, controls = self.run, self.run.controls
+        if run.diverged:
+            return
+        run.record_changes()
+        if controls.paused and not controls.stopping:
+            run.send(events.Paused(run.step))
+            while not controls.wait_resumed(0.1) and not controls.stopping:
+                run.record_changes()
+            run.send(events.Resumed(run.step))
+        if controls.stopping:
+            run.stop()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.run.record_changes()
+
+
+class EpochRecorder(keras.callbacks.Callback):
+    """Evaluates each completed epoch on the test set, takes its snapshot (codes, reconstructions,
+    the latent sweep, the statistics), saves it and the weights, then records `EpochEnded`: an
+    epoch counts once its line is in the history. A full disk stops the run, keeping what is saved."""
+
+    def __init__(self, run: Run, data: Dataset, fixed: dict):
+        super().__init__()
+        self.run, self.data, self.fixed = run, data, fixed
+
+    def on_epoch_end(self, epoch, logs=None):
+        run = self.run
+        try:
+            self.save(logs)
+        except OSError as err:  # disk full, folder made read-only: stop, keeping what is saved
+            run.write_error = write_failure(run.writer.path, err, run.epochs_done)
+            run.stop()
+        if run.controls.at_epoch_end.is_set():
+            run.stop()
+
+    def save(self, logs) -> None:
+        """Evaluate, snapshot and save the epoch just trained, and record it."""
+        run = self.run
+        if run.diverged or run.controls.stopping:
+            return  # an interrupted epoch is not saved; the last completed one stays
+        run.emit(events.Validating(run.epoch))
+        seconds = time.perf_counter() - run.epoch_start
+        model = run.built.model
+        val = model.evaluate(self.data.x_test, self.data.x_test, batch_size=1024, verbose=0, return_dict=True)
+        logs = {**{k: float(v) for k, v in (logs or {}).items()}, **{f"val_{k}": float(v) for k, v in val.items()}}
+        if not all(math.isfinite(v) for k, v in logs.items() if k in ("loss", "val_loss")):
+            run.diverged = f"loss became non-finite in epoch {run.epoch}"
+            run.stop()
+            return
+        stats, arrays = self.snapshot(logs)
+        run.writer.save_snapshot(run.epoch, arrays)
+        run.writer.save_weights(run.built.weights_file(), run.epoch)
+        run.send(events.EpochEnded(run.epoch, run.step, logs, stats, seconds, len(self.data.x_train) / seconds))
+        run.epochs_done = run.epoch
+        run.writer.prune_weights(run.epoch)
+        run.send(events.SnapshotTaken(run.epoch, arrays, self.fixed), durable=False)
+        best = run.writer.meta.get("best_val_loss")
+        run.writer.update(epochs_done=run.epoch, params=run.built.knobs.values(),
+                          best_val_loss=logs["val_loss"] if best is None else min(best, logs["val_loss"]))
+
+    def snapshot(self, logs: dict) -> tuple[dict, dict]:
+        """Per-epoch figures (scalars, for the history) and arrays (for the snapshot file)."""
+        built, fixed, x_test = self.run.built, self.fixed, self.data.x_test
+        encoded = built.encode(x_test[fixed["subset_index"]])
+        codes = encoded["code"]
+        panel_code = built.encode(x_test[fixed["panel_index"]])["code"]
+        stats = code_stats(codes)
+        arrays = {"recon": to_u8(built.decode(panel_code)), "codes": codes.astype(np.float16),
+                  "unit_means": stats.pop("unit_means")}
+        if "log_var" in encoded:
+            gauss = gaussian_stats(codes, encoded["log_var"])
+            arrays["kl_per_dim"] = gauss.pop("kl_per_dim")
+            arrays["log_var"] = encoded["log_var"].astype(np.float16)
+            stats.update(gauss)
+        if "disc_acc" in logs:
+            stats["disc_acc"] = logs["disc_acc"]
+        plane = sweep_plane(codes, self.run.writer.meta["recipe"]["snapshot"]["sweep"], built.prior)
+        arrays.update(sweep=to_u8(built.decode(plane.points().astype(np.float32))), sweep_xs=plane.xs,
+                      sweep_ys=plane.ys, sweep_centre=plane.centre, sweep_axes=plane.axes)
+        stats["sweep"] = plane.how
+        return stats, arrays
