@@ -158,6 +158,7 @@ def _session(args, name: str):
 
 def _show(args) -> int:
     from rich.console import Console
+    from rich.markup import escape
 
     from aetui.core.replay import Replay
     from aetui.show import render_view
@@ -172,7 +173,7 @@ def _show(args) -> int:
         console.print("[dim]This code is 2-D: the scatter shows it directly; --projection does not apply.[/]")
     for problem in session.problems:
         console.print(f"[yellow]gap: {problem}[/]")
-    console.print(f"[b]{session.name}[/b] · {session.meta.get('recipe', {}).get('name', '?')} · "
+    console.print(f"[b]{session.name}[/b] · {escape(session.meta.recipe_name)} · "
                   f"{session.status} · epoch {epoch}/{replay.last}")
     console.print(render_view(replay, args.view, epoch, console.width, max(console.height - 4, 20),
                               ascii=args.ascii or not terminal.colour_available() or not console.is_terminal,

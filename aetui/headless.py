@@ -38,7 +38,7 @@ def resume(args) -> int:
     session = sessions.find(paths.session_store(args.sessions), args.session)
     r = session.recipe()
     overrides = hparams.parse_assignments(args.set, r.tunables)
-    epochs = args.epochs if args.epochs is not None else int(session.meta.get("epochs") or 0)
+    epochs = args.epochs if args.epochs is not None else session.meta.epochs
     hparams.RUN_SETTINGS["epochs"].check(epochs)
     training.check_resumable(session, epochs)
     dataset = training.resumed_data(session, _data_named(args))

@@ -220,13 +220,12 @@ def info_table(replay: Replay) -> Table:
     table = Table(show_header=False, box=None, padding=(0, 1), title="session", title_justify="left")
     table.add_column(style="bold")
     table.add_column()
-    data = meta.get("dataset", {})
-    recipe = meta.get("recipe", {})
-    rows = [("session", session.name), ("status", f"{session.status} {meta.get('reason', '')}".strip()),
+    data, recipe = meta.dataset, meta.recipe
+    rows = [("session", session.name), ("status", f"{session.status} {meta.reason}".strip()),
             ("recipe", f"{recipe.get('name', '?')} ({recipe.get('kind', '?')}): {recipe.get('description', '')}"),
             ("data", f"{data.get('name', '?')}: {data.get('train', '?')} train / {data.get('test', '?')} test"),
-            ("epochs", f"{session.epochs_done}/{meta.get('epochs', '?')}, batch {meta.get('batch_size', '?')}"),
-            ("device", str(meta.get("device", "?"))), ("created", str(meta.get("created", "")))]
+            ("epochs", f"{session.epochs_done}/{meta.epochs}, batch {meta.batch_size}"),
+            ("device", meta.device or "?"), ("created", meta.created)]
     rows += [("gap", Text(problem, style="yellow")) for problem in session.problems]
     for key, value in rows:
         table.add_row(key, value if isinstance(value, Text) else Text(str(value)))
@@ -240,7 +239,7 @@ def params_view(replay: Replay) -> Group:
     table = Table(title="hyperparameters", title_justify="left")
     for col in ("name", "at start", "at the end"):
         table.add_column(col)
-    for key, value in meta.get("params", {}).items():
+    for key, value in meta.params.items():
         table.add_row(escape(str(key)), formats.param(start.get(key, value)), formats.param(value))
     return Group(info_table(replay), table, changes_table(replay))
 
@@ -267,7 +266,7 @@ def sparsity_view(replay: Replay, epoch: int) -> Group:
     means = np.asarray(snap.get("unit_means", []), np.float64)
     if means.size:
         order = np.argsort(means)[::-1]
-        p = replay.session.meta.get("params", {}).get("p")
+        p = replay.session.meta.params.get("p")
         head = f"per-unit mean activation at epoch {epoch}" + (f" (target p = {p:g})" if p is not None else "")
         parts.append(Text(head + ", most active first: " + " ".join(f"{means[i]:.3g}" for i in order[:16]) +
                           (" …" if len(order) > 16 else "")))

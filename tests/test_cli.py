@@ -12,7 +12,7 @@ def test_headless_train_then_list(store, mnist_dir):
     assert out.returncode == 0, out.stderr
     assert "class counts" in out.stdout and "epoch   2" in out.stdout and "finished" in out.stdout
     s = sessions.open_session(store / "cli-run")
-    assert s.epochs_done == 2 and s.meta["params"]["beta"] == 1.0 and s.meta["dataset"]["train"] == 2000
+    assert s.epochs_done == 2 and s.meta.params["beta"] == 1.0 and s.meta.dataset["train"] == 2000
     listing = aetui(store, "ls")
     assert "cli-run" in listing.stdout and "finished" in listing.stdout
 

@@ -159,7 +159,7 @@ def test_hangup_finishes_the_epoch_then_resume_goes_on(tmp_path, mnist_dir, spaw
     lines += child.stdout.readlines()
     assert child.wait(timeout=60) == 1
     session = check_intact(store / "hup", first)
-    assert session.status == "interrupted" and "SIGHUP" in session.meta["reason"]
+    assert session.status == "interrupted" and "SIGHUP" in session.meta.reason
     assert session.epochs_done == first + 1  # the epoch in progress was finished and saved
     assert "the connection drops" in "".join(lines)
 
@@ -201,7 +201,7 @@ def test_divergence_is_recorded_and_resume_with_a_lower_rate_recovers(tmp_path):
     out = run("resume", "ok", "--epochs", "6", "--set", "beta=1e38")
     session = sessions.open_session(store / "ok")
     assert out.returncode == 1 and session.status == "diverged", out.stdout
-    assert "weights of epoch" in session.meta["reason"] and "aetui resume ok" in out.stdout
+    assert "weights of epoch" in session.meta.reason and "aetui resume ok" in out.stdout
     kept = session.epochs_done
     out = run("resume", "ok", "--set", "beta=1")
     assert out.returncode == 0, out.stdout + out.stderr

@@ -28,8 +28,8 @@ def check_trials(store: Path, name: str) -> list[sessions.Session]:
     combos = sweep.combinations(GRID)
     for trial, combo in zip(trials, combos):
         assert trial.status == "finished" and trial.epochs_done == 1, (trial.name, trial.meta.get("reason"))
-        assert trial.meta["sweep"] == {"name": name, "trial": combos.index(combo), "params": combo}
-        assert {k: trial.meta["params"][k] for k in combo} == combo
+        assert trial.meta.sweep == {"name": name, "trial": combos.index(combo), "params": combo}
+        assert {k: trial.meta.params[k] for k in combo} == combo
     return trials
 
 
@@ -69,7 +69,7 @@ def test_a_retried_trial_goes_on_from_its_last_epoch(tmp_path, digits, recipes):
     assert sessions.open_session(tmp_path / first.name).epochs_done == 1
     outcome = sweep.run_trial(first)
     session = sessions.open_session(tmp_path / first.name)
-    assert outcome["status"] == "finished" and session.epochs_done == 3 and session.meta["resumes"] == 1
+    assert outcome["status"] == "finished" and session.epochs_done == 3 and session.meta.resumes == 1
 
 
 @pytest.mark.parametrize("args, fragment", [
@@ -152,7 +152,7 @@ def test_stopping_a_local_sweep_leaves_its_trials_resumable(tmp_path, how, spawn
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()], "a worker outlived its sweep"
     found = [sessions.open_session(p) for p in tmp_path.iterdir() if (p / sessions.META).exists()]
     assert len(found) == 2 and {s.status for s in found} == {"interrupted"}, [(s.name, s.status) for s in found]
-    assert all("the sweep was stopped" in s.meta["reason"] for s in found)
+    assert all("the sweep was stopped" in s.meta.reason for s in found)
 
 
 def test_a_stopped_sweep_goes_on_with_its_unfinished_trials(tmp_path, digits, recipes):
@@ -184,8 +184,8 @@ def test_a_stopped_sweep_goes_on_with_its_unfinished_trials(tmp_path, digits, re
     assert f"going on with 2 of its 3 trials ({trials[0].name}, {trials[1].name})" in out.stdout
     runs = {t.name: sessions.open_session(tmp_path / t.name) for t in trials}
     assert all(s.status == "finished" and s.epochs_done == 2 for s in runs.values())
-    assert runs[trials[0].name].meta["resumes"] == 1 and "resumes" not in runs[trials[1].name].meta
-    assert runs[trials[1].name].meta["sweep"] == {"name": "later", "trial": 1, "params": {"learning_rate": 2e-3}}
+    assert runs[trials[0].name].meta.resumes == 1 and runs[trials[1].name].meta.resumes == 0
+    assert runs[trials[1].name].meta.sweep == {"name": "later", "trial": 1, "params": {"learning_rate": 2e-3}}
     assert (tmp_path / trials[2].name / "history.jsonl").read_bytes() == finished_history
     best = min(runs.values(), key=lambda s: s.epochs[-1].logs["val_loss"])  # over the whole sweep
     assert f"Best: {best.name} (val loss {best.epochs[-1].logs['val_loss']:.4g})" in out.stdout

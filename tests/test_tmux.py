@@ -100,7 +100,7 @@ def test_a_dropped_connection_saves_the_epoch_and_marks_the_session_interrupted(
         while time.monotonic() < deadline and sessions.open_session(folder).status == "running":
             time.sleep(0.2)
         session = sessions.open_session(folder)
-        assert session.status == "interrupted" and f"the connection dropped ({reason})" in session.meta["reason"], \
+        assert session.status == "interrupted" and f"the connection dropped ({reason})" in session.meta.reason, \
             session.meta
         assert session.epochs_done >= 1 and session.weights()[0] == session.epochs_done
         while time.monotonic() < deadline:

@@ -27,7 +27,7 @@ from aetui.core.analysis.sparsity import code_stats, gaussian_stats
 from aetui.core.controls import Controls
 from aetui.core.data import Dataset
 from aetui.core.events import EventSink
-from aetui.core.sessions import SessionWriter
+from aetui.core.session_writer import SessionWriter
 
 
 def write_failure(where, err: OSError, epochs: int) -> str:
@@ -124,11 +124,11 @@ class Progress(keras.callbacks.Callback):
         run, meta, knobs = self.run, self.run.writer.meta, self.run.built.knobs.values()
         run.built.model.stop_training = False
         if self.previous_status is None:
-            run.send(events.TrainingStarted(run.writer.name, meta["recipe"]["name"], run.epochs, run.steps,
-                                            len(self.data.x_train), meta["device"], knobs))
+            run.send(events.TrainingStarted(run.writer.name, meta.recipe_name, run.epochs, run.steps,
+                                            len(self.data.x_train), meta.device, knobs))
         else:
             run.send(events.TrainingResumed(run.writer.name, run.epochs_done, run.step, run.epochs, run.steps,
-                                            meta["device"], knobs, self.previous_status))
+                                            meta.device, knobs, self.previous_status))
 
     def on_epoch_begin(self, epoch, logs=None):
         self.run.epoch, self.run.epoch_start = epoch + 1, time.perf_counter()
@@ -233,7 +233,7 @@ class EpochRecorder(keras.callbacks.Callback):
         run.epochs_done = run.epoch
         run.writer.prune_weights(run.epoch)
         run.send(events.SnapshotTaken(run.epoch, arrays, self.fixed), durable=False)
-        best = run.writer.meta.get("best_val_loss")
+        best = run.writer.meta.best_val_loss
         run.writer.update(epochs_done=run.epoch, params=run.built.knobs.values(),
                           best_val_loss=logs["val_loss"] if best is None else min(best, logs["val_loss"]))
 
@@ -253,7 +253,7 @@ class EpochRecorder(keras.callbacks.Callback):
             stats.update(gauss)
         if "disc_acc" in logs:
             stats["disc_acc"] = logs["disc_acc"]
-        plane = sweep_plane(codes, self.run.writer.meta["recipe"]["snapshot"]["sweep"], built.prior)
+        plane = sweep_plane(codes, self.run.writer.meta.recipe["snapshot"]["sweep"], built.prior)
         arrays.update(sweep=to_u8(built.decode(plane.points().astype(np.float32))), sweep_xs=plane.xs,
                       sweep_ys=plane.ys, sweep_centre=plane.centre, sweep_axes=plane.axes)
         stats["sweep"] = plane.how

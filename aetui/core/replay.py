@@ -121,7 +121,7 @@ class Replay:
         if codes.shape[1] != 2:
             raise AetuiError("latent area shares need a 2-D code; this model's code has "
                              f"{codes.shape[1]} units (see the scatter's projection instead)")
-        counts = np.asarray(self.session.meta.get("dataset", {}).get("class_counts") or
+        counts = np.asarray(self.session.meta.dataset.get("class_counts") or
                             np.bincount(labels), np.float64)
         shares, cells = area_shares(self.plane(epoch).points(), codes, labels, len(counts), k)
         plane = self.plane(epoch)
@@ -130,7 +130,7 @@ class Replay:
 
     def sparsity_series(self) -> dict[str, list[float]]:
         """Each figure that means something for this model family, over the epochs (missing as NaN)."""
-        keys = figure_keys(self.session.meta.get("recipe", {}).get("kind", "ae"))
+        keys = figure_keys(self.session.meta.kind)
         out = {}
         for key in keys:
             values = [e.stats.get(key) for e in self.session.epochs]

@@ -127,7 +127,7 @@ def plan(recipe: Recipe, grid: dict[str, list[float]], store: Path, name: str | 
         raise AetuiError(f"too many sweeps named {base!r} in {store}")
     sweep = Sweep(candidate, recipe.name, grid, trial_names(candidate, combinations(grid)), backend,
                   time.strftime("%Y-%m-%dT%H:%M:%S%z"), epochs, batch_size, recipe.to_dict(), data, strategy)
-    from aetui.core.sessions import write_json
+    from aetui.core.files import write_json
 
     _written(lambda: write_json(inside(store, candidate + SUFFIX), asdict(sweep)), store)
     return sweep, sweep.planned(store)
@@ -202,7 +202,7 @@ def run_trial(trial: Trial) -> dict:
         session = open_session(path)
         last = final_figures(session)
         return {"name": trial.name, "status": session.status, "epochs": session.epochs_done,
-                "val_loss": last.get("val_loss"), "loss": last.get("loss"), "reason": session.meta.get("reason", "")}
+                "val_loss": last.get("val_loss"), "loss": last.get("loss"), "reason": session.meta.reason}
     except AetuiError as err:
         return {"name": trial.name, "status": "failed", "reason": str(err), "epochs": 0}
     except Exception as err:  # a bug or a device error: this trial fails, the sweep goes on
@@ -216,7 +216,7 @@ def run_trial(trial: Trial) -> dict:
 
 def done(session) -> bool:
     """A trial session with nothing left to do: finished, diverged (it would again), or at its epoch total."""
-    return session.status in ("finished", "diverged") or session.epochs_done >= int(session.meta.get("epochs") or 0)
+    return session.status in ("finished", "diverged") or session.epochs_done >= session.meta.epochs
 
 
 def running(store: Path, name: str) -> bool:
@@ -243,7 +243,7 @@ def unfinished(store: Path, sweep: Sweep) -> list[Trial]:
             session = open_session(store / trial.name)
             if session.status == "running":
                 raise AetuiError(f"trial {trial.name} of sweep {sweep.name} is being trained by another process "
-                                 f"({session.meta.get('pid')} on {session.meta.get('host')}: `aetui resume` or the "
+                                 f"({session.meta.pid} on {session.meta.host}: `aetui resume` or the "
                                  "workbench): let it finish or stop it first")
             if done(session):
                 continue
@@ -357,7 +357,7 @@ def ranking(trials: list, grid: list[str]) -> tuple[list[str], list[list[str]]]:
     rows holding the values themselves (None where missing) for the caller to format."""
     from aetui.core.analysis.sparsity import figure_keys
 
-    kinds = {s.meta.get("recipe", {}).get("kind", "ae") for s in trials}
+    kinds = {s.meta.kind for s in trials}
     figures = list(dict.fromkeys(k for kind in sorted(kinds) for k in figure_keys(kind)))
     columns = [*grid, "status", "epochs", "val_loss", "loss", *figures]
     scored = []
@@ -374,7 +374,7 @@ def ranking(trials: list, grid: list[str]) -> tuple[list[str], list[list[str]]]:
 
 def trial_values(session) -> dict[str, float]:
     """The grid values a trial session was run with (empty if its record is damaged)."""
-    found = session.meta.get("sweep")
+    found = session.meta.sweep
     values = found.get("params") if isinstance(found, dict) else None
     if not isinstance(values, dict):
         return {}

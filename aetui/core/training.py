@@ -25,7 +25,7 @@ from aetui.core.controls import Controls
 from aetui.core.errors import AetuiError
 from aetui.core.events import EventSink
 from aetui.core.recipe import Recipe
-from aetui.core.sessions import SessionWriter
+from aetui.core.session_writer import SessionWriter
 
 def fixed_panel(data: Dataset, recipe: Recipe) -> dict[str, np.ndarray]:
     """The fixed test images every snapshot shows: a panel (one per class first) and a labelled subset."""
@@ -94,45 +94,58 @@ def resume(session_path: Path, data: Dataset, *, params: dict[str, float] | None
     """Go on training a stopped session from its last completed epoch, as Keras's
     `BackupAndRestore` would: the weights and optimizer state of that epoch, its hyperparameters
     (`params` changes them, recorded as changes at the resume step) and its history. `epochs` is
-    the new total (default: the session's). Returns the session folder."""
+    the new total (default: the session's). Returns the session folder.
+
+    The session is checked once before its lock is taken (for a clear refusal) and again under
+    it, from a fresh read: two resumes cannot both act on what they read before."""
     from aetui.core import backend, sessions
 
-    session = sessions.open_session(Path(session_path))
-    recipe = session.recipe()
-    done, total = session.epochs_done, epochs or int(session.meta.get("epochs") or 0)
+    path = Path(session_path)
+    recipe = sessions.open_session(path).recipe()
     changes = {k: hparams.spec(k, recipe.tunables).check(v) for k, v in (params or {}).items()}
-    check_resumable(session, total)
-    stored = session.meta.get("dataset", {})
-    if list(data.image_shape) != list(stored.get("image_shape", data.image_shape)):
-        raise AetuiError(f"{session.name} was trained on {stored.get('name')} images of "
-                         f"{'x'.join(map(str, stored['image_shape']))}; pass the same data (--data or --dataset)")
-    device = backend.configure(gpu=gpu)
-    distribution, how = backend.distribution(session.meta.get("strategy"))
-    start = params_at_end(session)
-    built = _build(recipe, data, start, distribution)
-    found = session.weights()
-    if done:
-        if found is None or found[0] != done:
-            raise AetuiError(f"{session.name}: the weights of epoch {done} are missing, so it cannot go on")
-        with warnings.catch_warnings(record=True) as caught:  # Keras warns where it skips a part
-            warnings.simplefilter("always")
-            try:
-                built.load_weights(found[1])
-            except Exception as err:
-                raise AetuiError(f"{session.name}: its weights do not match its recipe ({type(err).__name__})") from None
-        if any("skipping" in str(w.message).lower() for w in caught):
-            raise AetuiError(f"{session.name}: its weights do not match its recipe (parts of the model were not found)")
-    fixed = session.fixed()
-    previous = f"{session.status}: {session.meta.get('reason', '')}".rstrip(": ")
-    writer = _writing(lambda: SessionWriter.reopen(session), session.path)
-    _writing(lambda: writer.update(epochs=total, device=device.name + (f"; {how}" if how else ""), resumes=int(writer.meta.get("resumes", 0)) + 1),
-             writer.path, writer)
+    total = epochs or sessions.open_session(path).meta.epochs
+    check_resumable(sessions.open_session(path), total)
+    writer, session = _writing(lambda: SessionWriter.lock(path, lambda s: check_resumable(s, total)), path)
+    try:
+        done, stored = session.epochs_done, session.meta.dataset
+        if list(data.image_shape) != list(stored.get("image_shape", data.image_shape)):
+            raise AetuiError(f"{session.name} was trained on {stored.get('name')} images of "
+                             f"{'x'.join(map(str, stored['image_shape']))}; pass the same data (--data or --dataset)")
+        device = backend.configure(gpu=gpu)
+        distribution, how = backend.distribution(session.meta.strategy)
+        start = params_at_end(session)
+        built = _build(recipe, data, start, distribution)
+        if done:
+            _load_weights(session, built, done)
+        fixed = session.fixed()
+        previous = f"{session.status}: {session.meta.reason}".rstrip(": ")
+        _writing(lambda: writer.take_up(session), path, writer)
+        _writing(lambda: writer.update(epochs=total, device=device.name + (f"; {how}" if how else ""),
+                                       resumes=writer.meta.resumes + 1), path, writer)
+    except BaseException:
+        writer.close()
+        raise
     controls = controls or Controls(recipe.tunables)
     for name, value in changes.items():
         if value != start.get(name):
             controls.set(name, value)
     return _fit(built, data, writer, fixed, controls, on_event, batch_interval, initial_epoch=done,
                 previous=previous if done else None)
+
+
+def _load_weights(session, built, epoch: int) -> None:
+    """Load the weights (and optimizer state) of `epoch`, or say in one line why they cannot be."""
+    found = session.weights()
+    if found is None or found[0] != epoch:
+        raise AetuiError(f"{session.name}: the weights of epoch {epoch} are missing, so it cannot go on")
+    with warnings.catch_warnings(record=True) as caught:  # Keras warns where it skips a part
+        warnings.simplefilter("always")
+        try:
+            built.load_weights(found[1])
+        except Exception as err:
+            raise AetuiError(f"{session.name}: its weights do not match its recipe ({type(err).__name__})") from None
+    if any("skipping" in str(w.message).lower() for w in caught):
+        raise AetuiError(f"{session.name}: its weights do not match its recipe (parts of the model were not found)")
 
 
 def resumed_data(session, given: Callable[[], Dataset] | None = None) -> Dataset:
@@ -142,8 +155,7 @@ def resumed_data(session, given: Callable[[], Dataset] | None = None) -> Dataset
     `aetui resume`, the workbench and sweeps."""
     from aetui.core import data
 
-    stored = session.meta.get("dataset", {})
-    limit = stored.get("train") if isinstance(stored.get("train"), int) else None
+    stored, limit = session.meta.dataset, session.meta.train_images
     if given is not None:
         return given().limited(limit)
     name, source = str(stored.get("name", "")), str(stored.get("source", "")).split(" (first ")[0]
@@ -158,8 +170,8 @@ def resumed_data(session, given: Callable[[], Dataset] | None = None) -> Dataset
 def check_resumable(session, epochs: int) -> None:
     """An error saying why `session` cannot go on to `epochs` epochs, if it cannot."""
     if session.status == "running":
-        raise AetuiError(f"{session.name} is still running (process {session.meta.get('pid')} on "
-                         f"{session.meta.get('host')}); stop it first")
+        raise AetuiError(f"{session.name} is still running (process {session.meta.pid} on "
+                         f"{session.meta.host}); stop it first")
     if session.epochs_done >= epochs:
         raise AetuiError(f"{session.name} already has {session.epochs_done} of {epochs} epochs: ask for more "
                          f"than {session.epochs_done} (--epochs N, or the epochs slider) to train it further")
@@ -202,7 +214,7 @@ def _fit(built, data: Dataset, writer: SessionWriter, fixed: dict, controls: Con
          previous: str | None = None) -> Path:
     from aetui.core.engine import DivergenceStop, EpochRecorder, LiveControls, Progress, Run, write_failure
 
-    epochs, batch_size = int(writer.meta["epochs"]), int(writer.meta["batch_size"])
+    epochs, batch_size = writer.meta.epochs, writer.meta.batch_size
     replicas = built.model.distribute_strategy.num_replicas_in_sync
     left = len(data.x_train) % batch_size
     if 0 < left < replicas:  # a last batch smaller than the replica count leaves a replica empty (NaN means)

@@ -36,7 +36,7 @@ CHILD = textwrap.dedent('''
             path = training.train(r, digits, Path(sys.argv[1]), epochs=2, batch_size=64, name=f"{name}-{label}",
                                   strategy=strategy, controls=controls, on_event=on_event)
             s = sessions.open_session(path)
-            runs[label] = {"status": s.status, "device": s.meta["device"],
+            runs[label] = {"status": s.status, "device": s.meta.device,
                            "loss": [e.logs["loss"] for e in s.epochs],
                            "parts": {k: v for k, v in s.epochs[0].logs.items() if not k.startswith("val_")},
                            "changes": [(c.name, c.new) for c in s.changes]}
@@ -68,4 +68,4 @@ def test_strategy_mirrored_on_a_cpu_only_machine_runs_one_replica_and_says_so(tm
     assert out.returncode == 0, out.stderr
     assert "mirrored: 1 replica on the CPU" in out.stdout
     s = sessions.open_session(tmp_path / "m")
-    assert s.meta["strategy"] == "mirrored" and "1 replica" in s.meta["device"] and s.status == "finished"
+    assert s.meta.strategy == "mirrored" and "1 replica" in s.meta.device and s.status == "finished"

@@ -76,7 +76,7 @@ def test_area_of_a_real_vae(trained):
     area = replay.area(3)
     assert area["area"].sum() == pytest.approx(1.0) and area["train"].sum() == pytest.approx(1.0)
     assert area["cells"].shape == (10, 10) and "quantiles" in area["plane"]
-    counts = np.array(replay.session.meta["dataset"]["class_counts"])
+    counts = np.array(replay.session.meta.dataset["class_counts"])
     np.testing.assert_allclose(area["train"], counts / counts.sum())
     with pytest.raises(AetuiError, match="need a 2-D code"):
         Replay(sessions.open_session(trained["sparse-kl"])).area(3)

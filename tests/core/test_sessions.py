@@ -10,6 +10,7 @@ import time
 import numpy as np
 import pytest
 
+from aetui.core.session_writer import SessionWriter
 from aetui.core import paths
 from aetui.core import sessions, training
 from aetui.core.errors import AetuiError
@@ -47,8 +48,8 @@ def test_names_that_cannot_be_made_safe(tmp_path):
 
 
 def test_taken_names_get_a_suffix(tmp_path):
-    first = sessions.SessionWriter.create(tmp_path, "run", {})
-    second = sessions.SessionWriter.create(tmp_path, "run", {})
+    first = SessionWriter.create(tmp_path, "run", {})
+    second = SessionWriter.create(tmp_path, "run", {})
     assert (first.name, second.name) == ("run", "run-2")
 
 
@@ -56,7 +57,7 @@ def test_reopens_with_everything(trained):
     s = sessions.open_session(trained)
     assert s.status == "finished" and s.epochs_done == 2 and not s.problems
     assert s.best_val_loss == min(e.logs["val_loss"] for e in s.epochs)
-    assert s.meta["dataset"]["class_counts"] and s.meta["versions"]["keras"].startswith("3")
+    assert s.meta.dataset["class_counts"] and s.meta.versions["keras"].startswith("3")
     assert s.recipe().name == "ae-32"
 
 
@@ -136,9 +137,9 @@ def test_sigkill_mid_training_reopens_at_the_last_completed_epoch(tmp_path):
 def test_a_session_is_running_exactly_while_its_writer_holds_it(tmp_path):
     from aetui.core.errors import AetuiError
 
-    writer = sessions.SessionWriter.create(tmp_path, "held", {"epochs": 1})
+    writer = SessionWriter.create(tmp_path, "held", {"epochs": 1})
     assert sessions.open_session(writer.path).status == "running"
     with pytest.raises(AetuiError, match="being trained by another process"):
-        sessions.SessionWriter.reopen(sessions.open_session(writer.path))
+        SessionWriter.lock(writer.path)
     writer.close()  # as when the last status could not be written (a full disk)
     assert sessions.open_session(writer.path).status == "killed"  # and so resumable

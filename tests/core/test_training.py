@@ -31,7 +31,7 @@ def test_every_recipe_trains_an_epoch_and_reopens(name, recipes, digits, store):
     session, seen = run(r, digits, store)
     assert session.status == "finished" and session.epochs_done == 1 and not session.problems
     epoch = session.epochs[0]
-    for part in session.meta["parts"]:
+    for part in session.meta.parts:
         assert np.isfinite(epoch.logs[part]) and np.isfinite(epoch.logs[f"val_{part}"])
     assert 0.0 <= epoch.stats["near_zero"] <= 1.0 and epoch.stats["units"] == r.net["code"]
     snap = session.snapshot(1)
@@ -90,7 +90,7 @@ def test_live_beta_change_moves_the_penalty_at_the_next_batch(recipes, digits, s
     assert by_step[3] > 0.1
     change = session.changes[0]
     assert (change.name, change.old, change.new, change.step) == ("beta", 0.0, 3.0, 2)
-    assert session.meta["params"]["beta"] == 3.0
+    assert session.meta.params["beta"] == 3.0
 
 
 def test_learning_rate_is_live(recipes, digits, store):
@@ -99,7 +99,7 @@ def test_learning_rate_is_live(recipes, digits, store):
     controls.set("learning_rate", 0.01)
     session, _ = run(r, digits, store, controls=controls)
     assert session.changes[0].name == "learning_rate" and session.changes[0].step == 0
-    assert session.meta["params"]["learning_rate"] == 0.01
+    assert session.meta.params["learning_rate"] == 0.01
 
 
 def test_live_controls_validate():
@@ -165,7 +165,7 @@ def test_divergence_stops_and_keeps_the_last_good_epoch(recipes, digits, store):
 
     session, seen = run(r, digits, store, epochs=3, controls=controls, on_event=on_event)
     assert session.status == "diverged" and session.epochs_done == 1
-    assert "non-finite" in session.meta["reason"] or "became" in session.meta["reason"]
+    assert "non-finite" in session.meta.reason or "became" in session.meta.reason
     assert session.weights()[0] == 1
 
 
@@ -175,7 +175,7 @@ def test_recipes_train_on_real_mnist(name, recipes, mnist_dir, store):
 
     mnist = data.load(path=mnist_dir).limited(1024)
     session, _ = run(recipes[name], mnist, store, batch_size=128)
-    assert session.epochs_done == 1 and session.meta["dataset"]["image_shape"] == [28, 28]
+    assert session.epochs_done == 1 and session.meta.dataset["image_shape"] == [28, 28]
     assert session.snapshot(1)["recon"].shape == (10, 784)
     assert session.epochs[0].logs["val_recon"] < (600 if name == "vae-2d" else 1.0)
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from aetui.core.session_writer import SessionWriter
 from aetui.core import data, sessions
 
 
@@ -30,7 +31,8 @@ def fake_session(store: Path, name: str, recipe_name: str, epochs: int, status: 
     path = store / name
     path.mkdir(parents=True)
     meta = {"format": sessions.FORMAT, "name": name, "status": status, "epochs": 30, "created": created,
-            "recipe": {"name": recipe_name, "kind": "ae"}, "dataset": {"name": "digits"}, "params": {}}
+            "recipe": {"name": recipe_name, "kind": "ae"}, "dataset": {"name": "digits"}, "params": {},
+            "epochs_done": epochs, "best_val_loss": 1.2 / epochs}  # as the writer keeps them
     (path / sessions.META).write_text(json.dumps(meta))
     lines = [json.dumps({"event": "EpochEnded", "epoch": e, "step": e * 4, "logs": {"loss": 1 / e, "val_loss": 1.2 / e},
                          "stats": {}, "seconds": 1.0, "samples_per_s": 100.0}) for e in range(1, epochs + 1)]
@@ -57,7 +59,7 @@ def synthetic_session(store: Path, name: str = "synthetic-vae", epochs: int = 4,
         recipe_data["params"] = {"learning_rate": 0.001, "weight_decay": 0.0}
         recipe_data["loss"] = {"reduction": "mean"}
     recipe = Recipe.from_dict(recipe_data, name=name.split("-")[0], source="test")
-    writer = sessions.SessionWriter.create(store, name, {
+    writer = SessionWriter.create(store, name, {
         "recipe": recipe.to_dict(), "params": dict(recipe.params), "epochs": epochs, "batch_size": 32,
         "dataset": digits.describe(), "device": "CPU (test)", "versions": {}, "parts": ["recon"]})
     writer.update(created="2026-11-03T08:00:00+0000")

@@ -36,7 +36,7 @@ async def test_pick_tune_train_change_beta_stop_and_find_the_session(make_app):
         state = app.runner.state
         assert state.status == "stopped"
         session = sessions.open_session(Path("sessions") / state.session)
-        assert session.meta["params"]["p"] == chosen_p and session.meta["batch_size"] == 16
+        assert session.meta.params["p"] == chosen_p and session.meta.batch_size == 16
         first, second = session.changes  # one per key press, each with the batch it applied from
         assert (first.name, first.old, second.new) == ("beta", 3.0, beta.value)
         assert second.old == first.new and 0 < first.step <= second.step
@@ -74,7 +74,7 @@ async def test_divergence_is_shown_then_a_lower_value_resumes_the_session(make_a
         state = app.runner.state
         assert state.status == "finished" and len(state.epochs) == 4
         session = sessions.open_session(Path("sessions") / state.session)
-        assert session.status == "finished" and session.epochs_done == 4 and session.meta["resumes"] == 1
+        assert session.status == "finished" and session.epochs_done == 4 and session.meta.resumes == 1
         assert [e.epoch for e in session.epochs] == [1, 2, 3, 4] and session.epochs[kept].epoch == kept + 1
         # The diverging change was in the lost epoch: the run went on with the values of epoch `kept`.
         resumed = next(e for e in session.history if isinstance(e, events.TrainingResumed))

@@ -40,14 +40,13 @@ def short_names(names: list[str]) -> list[str]:
 def flat_settings(replay: Replay) -> dict[str, str]:
     """A session's settings as `section.key` -> text: recipe, starting and final hyperparameters, data."""
     meta = replay.session.meta
-    recipe = meta.get("recipe", {})
+    recipe = meta.recipe
     out = {"recipe": str(recipe.get("name", "?")), "kind": str(recipe.get("kind", "?")),
-           "data": str(meta.get("dataset", {}).get("name", "?")), "epochs": str(meta.get("epochs", "?")),
-           "batch_size": str(meta.get("batch_size", "?"))}
+           "data": meta.dataset_name, "epochs": str(meta.epochs), "batch_size": str(meta.batch_size)}
     for section in ("net", "loss"):
         out.update({f"{section}.{k}": str(v) for k, v in recipe.get(section, {}).items()})
     start = replay.start_params
-    for key, value in meta.get("params", {}).items():
+    for key, value in meta.params.items():
         first = start.get(key, value)
         out[key] = formats.param(first) + (f" → {formats.param(value)}" if first != value else "")
     return out
@@ -73,7 +72,7 @@ def settings_diff(replays: list[Replay], names: list[str], only_differences: boo
 def figures_table(replays: list[Replay], names: list[str], epoch: int) -> Table:
     """Losses and sparsity figures of each session at `epoch`, best validation loss first; every
     figure written whole (headers wrap where the screen is narrow, a number never does)."""
-    kinds = [r.session.meta.get("recipe", {}).get("kind", "ae") for r in replays]
+    kinds = [r.session.meta.kind for r in replays]
     keys = list(dict.fromkeys(k for kind in kinds for k in figure_keys(kind)))
     rows = []
     for r, name in zip(replays, names):

@@ -91,7 +91,7 @@ class HomeScreen(Screen):
         groups = [(sw, [by_name[n] for n in sw.trials if n in by_name]) for sw in sweep.list_sweeps(store)]
         grouped = {t.name for _, trials in groups for t in trials}
         items = [(sw.created, sw, trials) for sw, trials in groups]
-        items += [(str(s.meta.get("created", "")), s, None) for s in found if s.name not in grouped]
+        items += [(s.meta.created, s, None) for s in found if s.name not in grouped]
         rows: list[tuple[str, str, list, str]] = []  # (mark, name, other cells, key)
         for _, item, trials in sorted(items, key=lambda i: i[0], reverse=True):
             if trials is None:
@@ -99,7 +99,7 @@ class HomeScreen(Screen):
                 rows.append(("✓ " if str(item.path) in self.marked else "", name, rest, str(item.path)))
                 continue
             best = [t.best_val_loss for t in trials if t.best_val_loss is not None]
-            data = trials[0].meta.get("dataset", {}).get("name", "?") if trials else "-"
+            data = trials[0].meta.dataset_name if trials else "-"
             rows.append(("▾ sweep ", item.name, [sweep.progress(item, trials), f"{min(best):.4g}" if best else "-",
                                                  f"{len(item.trials)} trials", item.recipe, data,
                                                  item.created[:16].replace("T", " ")], f"sweep:{item.name}"))

@@ -133,7 +133,7 @@ class ReplayScreen(Screen):
         session = replay.session
         gaps = f" · [yellow]{len(session.problems)} gap(s): see 7[/]" if session.problems else ""
         self.query_one("#status", Static).update(
-            f"[b]{escape(session.name)}[/b] · {escape(str(session.meta.get('recipe', {}).get('name', '?')))} · "
+            f"[b]{escape(session.name)}[/b] · {escape(session.meta.recipe_name)} · "
             f"{session.status} · epoch [b]{epoch}[/b]/{replay.last} (←/→){gaps}" +
             (f" · {escape(self.note)}" if self.note else ""))
 

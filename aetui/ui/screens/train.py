@@ -109,9 +109,9 @@ class TrainScreen(Screen):
         self.resume_from = session
         self.preview = RunState.resumed_from(session)
         self.params.update(params_at_end(session))
-        done, total = session.epochs_done, int(session.meta.get("epochs") or 0)
+        done, total = session.epochs_done, session.meta.epochs
         self.settings = {"epochs": total if total > done else done + self.recipe.train["epochs"],
-                         "batch_size": int(session.meta.get("batch_size", self.settings["batch_size"]))}
+                         "batch_size": session.meta.batch_size or self.settings["batch_size"]}
 
     def compose(self) -> ComposeResult:
         graphics = self.app.graphics

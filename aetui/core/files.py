@@ -1,0 +1,112 @@
+"""Files of a session store, read and written with care: the store is shared, and a file in it may
+have been put there by someone else, or by nobody sane.
+
+Writes go to a temporary name beside the target, are synced, renamed into place, and the folder
+is synced after the rename, so a kill or a power loss leaves the old file or the new one, whole.
+Reads take regular files only, never follow a link, and stop at a size cap.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+from aetui.core.errors import AetuiError
+
+MB = 1 << 20
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+FILE_MODE = 0o666 & ~_umask()
+"""Files are readable as any new file of the user is (mkstemp alone would make them private)."""
+
+
+def sync_folder(folder: Path) -> None:
+    """Make a rename or a new entry in `folder` durable (fsync of the folder itself)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """Call `write(tmp_path)` on a temporary file beside `path`, sync it, rename it to `path`, and
+    sync the folder."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.name)
+    os.fchmod(fd, FILE_MODE)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    sync_folder(path.parent)
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON atomically."""
+    atomic(path, lambda tmp: tmp.write_text(json.dumps(data, indent=1), encoding="utf-8"))
+
+
+def write_arrays(path: Path, arrays: dict) -> None:
+    """Write a compressed `.npz` atomically."""
+    import numpy as np
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, **arrays)
+    atomic(path, write)
+
+
+def read_bytes(path: Path, limit: int, label: str | None = None) -> bytes:
+    """The contents of a regular file at `path` (a link, a FIFO, a device or a folder is refused, as
+    is anything over `limit` bytes); `FileNotFoundError` where there is none. Errors name `label`."""
+    label = label or str(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise
+    except OSError as err:
+        if err.errno == 40:  # ELOOP: the last part of the path is a link
+            raise AetuiError(f"{label} is a link; aetui reads no links in a session") from None
+        raise AetuiError(f"{label} cannot be read: {err.strerror or err}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise AetuiError(f"{label} is not a regular file")
+        if info.st_size > limit:
+            raise AetuiError(f"{label} is {info.st_size / MB:.0f} MB, over the {limit / MB:.0f} MB a file of its "
+                             "kind may be")
+        chunks, left = [], limit + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 4 * MB))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        data = b"".join(chunks)
+        if len(data) > limit:
+            raise AetuiError(f"{label} grew past the {limit / MB:.0f} MB a file of its kind may be")
+        return data
+    except OSError as err:
+        raise AetuiError(f"{label} cannot be read: {err.strerror or err}") from None
+    finally:
+        os.close(fd)

@@ -1,0 +1,122 @@
+"""`session.json` as a typed record, read, checked and written here and nowhere else.
+
+A session folder may have been written by another version of aetui, by someone else, or by
+nobody sane: every field is checked for its type when read (a wrong one is one clear error naming
+it), and keys this version does not know are kept as they were when the record is written back.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from aetui.core.errors import AetuiError
+
+FORMAT = 1
+"""The session format this version writes and reads."""
+
+
+@dataclass
+class SessionMeta:
+    """What a session is (recipe, data, settings) and where it stands (status, epochs, best loss)."""
+
+    name: str = ""
+    format: int = FORMAT
+    status: str = "running"
+    """As written; `Session.status` reads a `running` one whose writer is gone as `killed`."""
+    reason: str = ""
+    recipe: dict = field(default_factory=dict)
+    """The recipe's data (`Recipe.to_dict`), from which the model is rebuilt."""
+    params: dict = field(default_factory=dict)
+    """The hyperparameters in force at the end of the last saved epoch."""
+    dataset: dict = field(default_factory=dict)
+    """`Dataset.describe()`: name, source, image shape, sizes, class counts."""
+    epochs: int = 0
+    """The number of epochs the run aims at."""
+    epochs_done: int = 0
+    batch_size: int = 0
+    best_val_loss: float | None = None
+    device: str = ""
+    strategy: str | None = None
+    versions: dict = field(default_factory=dict)
+    parts: list = field(default_factory=list)
+    created: str = ""
+    updated: str = ""
+    pid: int | None = None
+    host: str = ""
+    resumes: int = 0
+    sweep: dict | None = None
+    """For a sweep's trial: the sweep's name, the trial's number and its grid values."""
+    extra: dict = field(default_factory=dict)
+    """Keys this version does not know, kept as they were."""
+
+    @property
+    def recipe_name(self) -> str:
+        return str(self.recipe.get("name", "?"))
+
+    @property
+    def kind(self) -> str:
+        """The model family (`ae`, `sparse`, `nonneg`, `vae`, `aae`)."""
+        return str(self.recipe.get("kind", "ae"))
+
+    @property
+    def dataset_name(self) -> str:
+        return str(self.dataset.get("name", "?"))
+
+    @property
+    def train_images(self) -> int | None:
+        """How many training images the run had (None where the record does not say)."""
+        value = self.dataset.get("train")
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    @property
+    def date(self) -> str:
+        """When the session was made, as `YYYY-MM-DD HH:MM`."""
+        return self.created[:16].replace("T", " ")
+
+    @classmethod
+    def from_json(cls, data: Any, where: str) -> SessionMeta:
+        """The record `data` (parsed JSON) holds; an error naming the first field of a wrong type."""
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise AetuiError(f"{where}: not an aetui session of format {FORMAT}")
+        known = {f.name for f in fields(cls)} - {"extra"}
+        values = {}
+        for f in fields(cls):
+            if f.name == "extra" or f.name not in data:
+                continue
+            value = data[f.name]
+            if not _fits(value, f.type):
+                raise AetuiError(f"{where}: {f.name} is {_kind(value)}, not {f.type.replace(' | None', ' or null')}")
+            values[f.name] = value
+        if any(not isinstance(v, (int, float)) or isinstance(v, bool) for v in values.get("params", {}).values()):
+            raise AetuiError(f"{where}: params must map each hyperparameter to a number")
+        for key in ("epochs", "epochs_done", "batch_size", "resumes"):
+            if values.get(key, 0) < 0:
+                raise AetuiError(f"{where}: {key} is negative")
+        best = values.get("best_val_loss")
+        if best is not None and not math.isfinite(best):
+            values["best_val_loss"] = None
+        return cls(**values, extra={k: v for k, v in data.items() if k not in known})
+
+    def to_json(self) -> dict:
+        """The record as JSON-ready data (unknown keys first, as they were)."""
+        out = dict(self.extra)
+        out.update({f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"})
+        return out
+
+
+def _kind(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _fits(value: Any, annotation: str) -> bool:
+    """Whether a JSON value has the type a field declares (`int`, `float | None`, `dict`, ...)."""
+    if value is None:
+        return annotation.endswith("| None")
+    kind = annotation.split(" |")[0]
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "float":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, {"str": str, "dict": dict, "list": list}[kind])
