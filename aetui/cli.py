@@ -257,7 +257,7 @@ def _ls(args) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from aetui.core import sessions, sweep
+    from aetui.core import sessions, sweep, sweep_views
 
     store = paths.session_store(args.sessions)
     found = sessions.list_sessions(store)
@@ -283,7 +283,7 @@ def _ls(args) -> int:
         for plan in swept:
             grid = "  ".join(f"{k}={','.join(f'{v:g}' for v in values)}" for k, values in plan.grid.items())
             trials = [by_name[n] for n in plan.trials if n in by_name]
-            table.add_row(plan.name, plan.recipe, grid, sweep.progress(plan, trials))
+            table.add_row(plan.name, plan.recipe, grid, sweep_views.progress(plan, trials))
         console.print(table)
     return 0
 

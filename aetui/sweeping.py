@@ -106,7 +106,7 @@ def _sweep_resume(args, store: Path) -> int:
 
 def _run_sweep(console: Console, args, backend: str, store: Path, plan, trials) -> int:
     """Run the trials on `backend`, printing each outcome as it comes, then the sweep's best trial."""
-    from aetui.core import sweep, sweep_backends
+    from aetui.core import sweep_backends, sweep_views
 
     if backend == "ray":
         results = sweep_backends.run_ray(trials, address=args.address)  # (Ray starts here, its handlers with it)
@@ -133,8 +133,8 @@ def _run_sweep(console: Console, args, backend: str, store: Path, plan, trials) 
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    ranked = [(v, s.name) for s in sweep.trial_sessions(store, plan)
-              if isinstance(v := sweep.final_figures(s).get("val_loss"), (int, float))]
+    ranked = [(v, s.name) for s in sweep_views.trial_sessions(store, plan)
+              if isinstance(v := sweep_views.final_figures(s).get("val_loss"), (int, float))]
     if ranked:  # over the whole sweep, trials of earlier runs of it included
         val, name = min(ranked)
         say(console, f"Best: {name} (val loss {val:.4g}). Compare them all: aetui compare {plan.name}")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from aetui.core import sessions, sweep, sweep_backends, training
+from aetui.core import sessions, sweep, sweep_backends, sweep_views, sweep_worker, training
 from aetui.core.errors import AetuiError
 from tests.support import aetui, command, quiet_env
 
@@ -23,7 +23,7 @@ def check_trials(store: Path, name: str) -> list[sessions.Session]:
     """Every trial of the sweep is a finished session that names its sweep and its grid values."""
     manifest = sweep.find(store, name)
     assert manifest is not None and manifest.grid == GRID and len(manifest.trials) == 4
-    trials = sweep.trial_sessions(store, manifest)
+    trials = sweep_views.trial_sessions(store, manifest)
     assert [t.name for t in trials] == manifest.trials
     combos = sweep.combinations(GRID)
     for trial, combo in zip(trials, combos):
@@ -67,7 +67,7 @@ def test_a_retried_trial_goes_on_from_its_last_epoch(tmp_path, digits, recipes):
     training.train(recipes["ae-32"], digits, tmp_path, params=first.params, epochs=3, name=first.name,
                    controls=controls, on_event=stop_after_one)
     assert sessions.open_session(tmp_path / first.name).epochs_done == 1
-    outcome = sweep.run_trial(first)
+    outcome = sweep_worker.run_trial(first)
     session = sessions.open_session(tmp_path / first.name)
     assert outcome["status"] == "finished" and session.epochs_done == 3 and session.meta.resumes == 1
 
@@ -98,7 +98,7 @@ def test_a_retry_of_a_trial_that_saved_no_epoch_takes_up_the_same_session(tmp_pa
     training.train(recipes["ae-32"], data.load("digits").limited(256), tmp_path, params=first.params, epochs=2,
                    name=first.name, controls=controls)
     assert sessions.open_session(tmp_path / first.name).epochs_done == 0
-    assert sweep.run_trial(first)["status"] == "finished"
+    assert sweep_worker.run_trial(first)["status"] == "finished"
     assert sorted(p.name for p in tmp_path.iterdir()) == [first.name, "early.sweep.json"]  # no `-2` beside it
     assert sessions.open_session(tmp_path / first.name).epochs_done == 2
 
@@ -165,7 +165,7 @@ def test_a_stopped_sweep_goes_on_with_its_unfinished_trials(tmp_path, digits, re
     training.train(recipes["ae-32"], digits, tmp_path, params=trials[0].params, epochs=2, name=trials[0].name,
                    controls=controls, on_event=stop_after_one,
                    extra_meta={"sweep": {"name": "later", "trial": 0, "params": trials[0].params}})
-    assert sweep.run_trial(trials[2])["status"] == "finished"
+    assert sweep_worker.run_trial(trials[2])["status"] == "finished"
     finished_history = (tmp_path / trials[2].name / "history.jsonl").read_bytes()
     assert [t.name for t in sweep.unfinished(tmp_path, sweep.find(tmp_path, "later"))] == [trials[0].name,
                                                                                             trials[1].name]

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
-import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -164,56 +162,6 @@ def _written(action, store: Path):
                          "with a writable folder") from None
 
 
-def run_trial(trial: Trial) -> dict:
-    """Train one trial (in whatever process runs it); returns its outcome as plain data.
-
-    A trial whose session exists already (an earlier attempt died) goes on with it rather than
-    starting another. SIGTERM (the sweep being stopped) ends it after the current batch,
-    `interrupted` and resumable.
-    """
-    import signal
-
-    from aetui.core import data, training
-    from aetui.core.recipe import Recipe as RecipeCls
-    from aetui.core.sessions import META, open_session
-
-    store = Path(trial.store)
-    if _stopping.is_set():
-        return {"name": trial.name, "status": "cancelled", "reason": "the sweep was stopped", "epochs": 0}
-    try:
-        recipe = RecipeCls.from_dict(trial.recipe, name=trial.recipe.get("name", "?"), source=f"sweep {trial.sweep}")
-        controls = _running["controls"] = training.Controls(recipe.tunables)
-        if _stopping.is_set():  # (stopped while this trial was being set up)
-            controls.interrupt("the sweep was stopped")
-        if threading.current_thread() is threading.main_thread():  # (a local worker has it already)
-            signal.signal(signal.SIGTERM, stop_trial)
-        dataset = data.load(trial.data.get("dataset", "auto"), trial.data.get("path")).limited(trial.data.get("limit"))
-        earlier = open_session(store / trial.name) if (store / trial.name / META).exists() else None
-        if earlier is None:
-            path = training.train(recipe, dataset, store, params=trial.params, epochs=trial.epochs,
-                                  batch_size=trial.batch_size, name=trial.name, batch_interval=5.0,
-                                  strategy=trial.strategy, controls=controls,
-                                  extra_meta={"sweep": {"name": trial.sweep, "trial": trial.index,
-                                                        "params": trial.params}})
-        elif done(earlier):
-            path = earlier.path  # done by an earlier attempt
-        else:
-            path = training.resume(earlier.path, dataset, batch_interval=5.0, controls=controls)
-        session = open_session(path)
-        last = final_figures(session)
-        return {"name": trial.name, "status": session.status, "epochs": session.epochs_done,
-                "val_loss": last.get("val_loss"), "loss": last.get("loss"), "reason": session.meta.reason}
-    except AetuiError as err:
-        return {"name": trial.name, "status": "failed", "reason": str(err), "epochs": 0}
-    except Exception as err:  # a bug or a device error: this trial fails, the sweep goes on
-        return {"name": trial.name, "status": "failed", "reason": f"{type(err).__name__}: {err}", "epochs": 0}
-    finally:
-        from aetui.core import backend
-
-        _running.pop("controls", None)
-        backend.clear()
-
-
 def done(session) -> bool:
     """A trial session with nothing left to do: finished, diverged (it would again), or at its epoch total."""
     return session.status in ("finished", "diverged") or session.epochs_done >= session.meta.epochs
@@ -249,24 +197,6 @@ def unfinished(store: Path, sweep: Sweep) -> list[Trial]:
                 continue
         pending.append(trial)
     return pending
-
-
-_stopping = threading.Event()
-"""Set in a worker process once its sweep is stopped: no further trial starts there."""
-_running: dict = {}
-"""The controls of the trial this process is training, for `stop_trial`."""
-
-
-def stop_trial(signum=None, frame=None) -> None:
-    """SIGTERM in a worker: the trial in progress stops after its batch, and no other starts."""
-    _stopping.set()
-    if "controls" in _running:
-        _running["controls"].interrupt("the sweep was stopped")
-
-
-def trial_running() -> bool:
-    """Whether this process is training a trial now."""
-    return "controls" in _running
 
 
 def read(path: Path) -> Sweep:
@@ -315,68 +245,3 @@ def find(store: Path, name: str) -> Sweep | None:
     """The sweep called `name` in `store`, or None."""
     path = store / (name + SUFFIX)
     return read(inside(store, path.name)) if path.exists() else None
-
-
-def final_figures(session) -> dict[str, float]:
-    """A trial's last epoch: losses and statistics (empty if it has none)."""
-    if not session.epochs:
-        return {}
-    last = session.epochs[-1]
-    return {**{k: v for k, v in last.logs.items() if isinstance(v, (int, float)) and math.isfinite(v)},
-            **{k: v for k, v in last.stats.items() if isinstance(v, (int, float))}}
-
-
-def trial_sessions(store: Path, sweep: Sweep) -> list:
-    """The sweep's trial sessions that exist so far, in grid order."""
-    from aetui.core.sessions import META, open_session
-
-    found = []
-    for name in sweep.trials:
-        if (store / name / META).exists():
-            try:
-                found.append(open_session(store / name))
-            except AetuiError:
-                continue
-    return found
-
-
-def progress(sweep: Sweep, trials: list) -> str:
-    """`3/12 finished, 2 running, 1 diverged` for a sweep and the trial sessions found."""
-    counts: dict[str, int] = {}
-    for session in trials:
-        counts[session.status] = counts.get(session.status, 0) + 1
-    done = counts.pop("finished", 0)
-    waiting = len(sweep.trials) - len(trials)
-    parts = [f"{done}/{len(sweep.trials)} finished"] + [f"{n} {status}" for status, n in sorted(counts.items())]
-    return ", ".join(parts + ([f"{waiting} waiting"] if waiting else []))
-
-
-def ranking(trials: list, grid: list[str]) -> tuple[list[str], list[list[str]]]:
-    """The sweep table: a row per trial with its grid values (which name its session), status,
-    epochs, final losses and statistics, best final validation loss first; (columns, rows), the
-    rows holding the values themselves (None where missing) for the caller to format."""
-    from aetui.core.analysis.sparsity import figure_keys
-
-    kinds = {s.meta.kind for s in trials}
-    figures = list(dict.fromkeys(k for kind in sorted(kinds) for k in figure_keys(kind)))
-    columns = [*grid, "status", "epochs", "val_loss", "loss", *figures]
-    scored = []
-    for s in trials:
-        values = trial_values(s)
-        last = final_figures(s)
-        val = last.get("val_loss", math.inf)
-        row = [values.get(g) for g in grid]
-        row += [s.status, s.epochs_done, last.get("val_loss"), last.get("loss")]
-        row += [last.get(f) for f in figures]
-        scored.append((val, row))
-    return columns, [row for _, row in sorted(scored, key=lambda item: item[0])]
-
-
-def trial_values(session) -> dict[str, float]:
-    """The grid values a trial session was run with (empty if its record is damaged)."""
-    found = session.meta.sweep
-    values = found.get("params") if isinstance(found, dict) else None
-    if not isinstance(values, dict):
-        return {}
-    return {k: v for k, v in values.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-

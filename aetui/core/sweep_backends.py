@@ -1,6 +1,6 @@
 """Where a sweep's trials run: `local`, a pool of processes on this machine (one per GPU), or
 `ray`, one Ray task per trial (Ray places, schedules and retries them). Both yield each trial's
-outcome (`sweep.run_trial`'s plain dict) as it finishes.
+outcome (`sweep_worker.run_trial`'s plain dict) as it finishes.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import time
 from typing import Iterator
 
 from aetui.core.errors import AetuiError
-from aetui.core.sweep import Trial, run_trial, stop_trial, trial_running
+from aetui.core.sweep import Trial
+from aetui.core.sweep_worker import run_trial, stop_trial, trial_running
 
 
 def _pool_init(devices) -> None:

@@ -212,13 +212,13 @@ class AetuiApp(App):
 
     def compare_sweep(self, name: str) -> None:
         """Open every trial of a sweep that has a session so far, side by side."""
-        from aetui.core import sweep
+        from aetui.core import sweep, sweep_views
         from aetui.ui.screens.compare import CompareScreen
 
         found = self._read(lambda _: sweep.find(self.store, name), name)
         if found is None:
             return
-        trials = sweep.trial_sessions(self.store, found)
+        trials = sweep_views.trial_sessions(self.store, found)
         if not trials:
             self.notify(f"No trial of {name} has started yet.", severity="warning")
             return

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable
 
-from aetui.core import sweep
+from aetui.core import sweep, sweep_views, sweep_worker
 from tests.test_sweep import GRID
 from tests.ui.test_app import until
 
@@ -18,14 +18,14 @@ async def test_home_groups_a_sweep_with_live_progress_and_opens_it_in_compare(ma
     plan, trials = sweep.plan(recipes["sparse-kl"], GRID, store, "live", {"dataset": "digits", "limit": 256},
                               epochs=1)
     for trial in trials[:2]:
-        sweep.run_trial(trial)
+        sweep_worker.run_trial(trial)
     app = make_app()
     async with app.run_test(size=(160, 48), notifications=True) as pilot:
         table = app.screen.query_one("#sessions", DataTable)
         rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
         assert rows[0][0] == "▾ sweep live" and rows[0][1] == "2/4 finished, 2 waiting"
         assert rows[1][0].strip() == "beta=0.5 p=0.05" and rows[2][0].strip() == "beta=0.5 p=0.1"
-        sweep.run_trial(trials[2])  # another trial lands while the screen is open
+        sweep_worker.run_trial(trials[2])  # another trial lands while the screen is open
         await until(pilot, lambda: str(table.get_row_at(0)[1]).startswith("3/4 finished"), 10)
         table.focus()
         table.move_cursor(row=0)
@@ -36,6 +36,6 @@ async def test_home_groups_a_sweep_with_live_progress_and_opens_it_in_compare(ma
         screen = app.screen
         assert screen.sweep.name == "live" and len(screen.replays) == 3
         assert "sweep live of sparse-kl (3/4 finished, 1 waiting)" in str(screen.query_one("#status").render())
-    columns, ranked = sweep.ranking(sweep.trial_sessions(store, plan), list(GRID))
+    columns, ranked = sweep_views.ranking(sweep_views.trial_sessions(store, plan), list(GRID))
     losses = [float(row[columns.index("val_loss")]) for row in ranked]
     assert losses == sorted(losses) and columns[:2] == ["beta", "p"]

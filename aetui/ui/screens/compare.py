@@ -19,7 +19,8 @@ from aetui import formats
 from aetui.core.analysis.sparsity import figure_keys
 from aetui.core.replay import Replay, step_epoch
 from aetui.core.sessions import Session
-from aetui.core.sweep import Sweep, progress, ranking
+from aetui.core.sweep import Sweep
+from aetui.core.sweep_views import progress, ranking
 from aetui.figures import class_rgb
 from aetui.show import recon_figure
 from aetui.ui.widgets.figure_pane import FigurePane

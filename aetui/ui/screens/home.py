@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from aetui.core import paths
 from aetui.core import recipe as recipes
-from aetui.core import sessions, sweep
+from aetui.core import sessions, sweep, sweep_views
 from aetui.core.errors import AetuiError
 from aetui.ui.widgets.row_table import RowTable, shorten_middle
 
@@ -100,12 +100,12 @@ class HomeScreen(Screen):
                 continue
             best = [t.best_val_loss for t in trials if t.best_val_loss is not None]
             data = trials[0].meta.dataset_name if trials else "-"
-            rows.append(("▾ sweep ", item.name, [sweep.progress(item, trials), f"{min(best):.4g}" if best else "-",
+            rows.append(("▾ sweep ", item.name, [sweep_views.progress(item, trials), f"{min(best):.4g}" if best else "-",
                                                  f"{len(item.trials)} trials", item.recipe, data,
                                                  item.created[:16].replace("T", " ")], f"sweep:{item.name}"))
             for t in trials:
                 _, *rest = t.summary_row()
-                label = " ".join(f"{k}={v:g}" for k, v in sweep.trial_values(t).items())
+                label = " ".join(f"{k}={v:g}" for k, v in sweep_views.trial_values(t).items())
                 rows.append(("✓ " if str(t.path) in self.marked else "  ", label, rest, str(t.path)))
         others = [max([len(h)] + [len(r[2][i]) for r in rows]) + 2 for i, h in enumerate(sessions.SUMMARY_COLUMNS[1:])]
         room = max(12, table.size.width - sum(others[:-1]) - 4)  # the date, last, may go off the edge
@@ -184,7 +184,7 @@ class HomeScreen(Screen):
             return f"Sweep {name} is gone from {store}."
         if sweep.running(store, name):
             return f"Sweep {name} is running (in its own `aetui sweep` process)."
-        trials = sweep.trial_sessions(store, found)
+        trials = sweep_views.trial_sessions(store, found)
         if len(trials) == len(found.trials) and all(sweep.done(t) for t in trials):
             return f"Every trial of sweep {name} is done: Enter compares them."
         return f"A sweep goes on from a shell: aetui sweep --resume {name}"
