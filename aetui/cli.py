@@ -132,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
+        from aetui.core.backend import require_tensorflow
+
+        require_tensorflow()
         if args.command in ("train", "resume", "sweep"):
             from aetui import headless, sweeping
 
@@ -194,10 +197,9 @@ def _export(args) -> int:
 
 
 def _workbench(args) -> int:
+    from aetui.core import sweep
     from aetui.core.backend import log_path
     from aetui.ui.app import AetuiApp
-
-    from aetui.core import sweep
 
     opening, store, group = [], paths.session_store(args.sessions), None
     if args.command in ("open", "compare"):

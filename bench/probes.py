@@ -69,13 +69,13 @@ def first_frame() -> dict:
 
 
 def keys(data_dir: str) -> dict:
+    from appdrive import start_training
     from textual import events
 
-    from aetui.core import paths
     from aetui.core import data as datasets
+    from aetui.core import paths
     from aetui.core import recipe as recipes
     from aetui.ui.app import AetuiApp
-    from appdrive import start_training
 
     mnist = datasets.load(path=data_dir)
     recipe = recipes.find("ae-32", paths.recipe_dirs())
@@ -118,21 +118,22 @@ def keys(data_dir: str) -> dict:
 
 
 def replay() -> dict:
-    from tests.ui.conftest import synthetic_session
-
     from aetui.core import data
     from aetui.ui.app import AetuiApp
     from aetui.ui.screens.replay import ReplayScreen
+    from tests.support import synthetic_session
 
     async def run() -> dict:
         with tempfile.TemporaryDirectory() as store:
             path = synthetic_session(Path(store), "hundred", epochs=100, code=32, kind="ae")
             app = AetuiApp(Path(store), lambda: data.load("digits"), warm_up=False, graphics=graphics())
             async with app.run_test(size=(160, 48)) as pilot:
-                while "digits" not in app.info_line():  # the warm-up a person would wait through anyway
+                while "digits" not in app.workbench.info_line():  # the warm-up a person would wait through anyway
                     await pilot.pause(0.05)
                 t = time.perf_counter()
-                app.open_session(str(path))
+                from aetui.ui.messages import OpenSession
+
+                app.post_message(OpenSession(path))
                 await pilot.pause()
                 opened = time.perf_counter() - t
                 medians = {}
@@ -154,10 +155,9 @@ def replay() -> dict:
 
 
 def footprint(data_dir: str) -> dict:
-    from aetui.core import paths
     from aetui.core import data as datasets
+    from aetui.core import paths, training
     from aetui.core import recipe as recipes
-    from aetui.core import training
 
     mnist = datasets.load(path=data_dir)
     recipe = recipes.find("vae-2d", paths.recipe_dirs())
@@ -177,10 +177,9 @@ def footprint(data_dir: str) -> dict:
 
 
 def scaling(data_dir: str, sizes: list[int]) -> dict:
-    from aetui.core import paths
     from aetui.core import data as datasets
-    from aetui.core import events, recipe as recipes
-    from aetui.core import training
+    from aetui.core import events, paths, training
+    from aetui.core import recipe as recipes
 
     full = datasets.load(path=data_dir)
     recipe = recipes.find("ae-32", paths.recipe_dirs())

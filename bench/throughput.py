@@ -77,8 +77,9 @@ def engine(recipe, data, epochs: int) -> list[float]:
 def app(recipe, data, epochs: int) -> list[float]:
     import asyncio
 
-    from aetui.ui.app import AetuiApp
     from appdrive import start_training
+
+    from aetui.ui.app import AetuiApp
 
     async def run() -> list[float]:
         with tempfile.TemporaryDirectory() as store:
@@ -94,8 +95,8 @@ def app(recipe, data, epochs: int) -> list[float]:
 
 def main() -> None:
     modes, name, data_dir, epochs = sys.argv[1].split(","), sys.argv[2], sys.argv[3], int(sys.argv[4])
-    from aetui.core import paths
     from aetui.core import data as datasets
+    from aetui.core import paths
     from aetui.core import recipe as recipes
 
     recipe = recipes.find(name, paths.recipe_dirs())

@@ -47,8 +47,7 @@ def store(tmp_path) -> Path:
 @pytest.fixture(scope="session")
 def recipes():
     """Every shipped recipe, by name."""
-    from aetui.core import paths
-    from aetui.core import recipe
+    from aetui.core import paths, recipe
 
     return {name: recipe.load_file(path) for name, path in recipe.discover([paths.builtin_recipes()]).items()}
 

@@ -6,7 +6,6 @@ written by the real writer (`synthetic_session`, no TensorFlow).
 from __future__ import annotations
 
 import gzip
-import hashlib
 import math
 import struct
 from pathlib import Path
@@ -16,47 +15,7 @@ import pytest
 
 from aetui.core.hparams import HPARAMS, RUN_SETTINGS
 from aetui.ui.widgets.param_slider import ParamSlider
-from tests.core.test_data import make_idx_folder
-from tests.support import aetui
-from tests.ui.test_widgets import SliderApp
-
-
-def tree_hash(root: Path) -> str:
-    """One digest of every path, file and byte under `root` (nothing else may change)."""
-    digest = hashlib.sha256()
-    if not root.exists():
-        return "absent"
-    for path in sorted(root.rglob("*")):
-        digest.update(str(path.relative_to(root)).encode() + b"\0")
-        if path.is_file() and not path.is_symlink():
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
-        else:
-            digest.update(b"dir" if path.is_dir() else b"other")
-    return digest.hexdigest()
-
-
-def refused(root: Path, *args: str, fragment: str, env: dict | None = None) -> str:
-    """Run `aetui ARGS` with the store `root/sessions`; it must exit 2 with one line on stderr that
-    holds `fragment`, print no traceback, and leave `root` exactly as it was. Returns the line."""
-    before = tree_hash(root)
-    out = aetui(root / "sessions", *args, env=env)
-    lines = out.stderr.strip().splitlines()
-    assert out.returncode == 2, (out.returncode, out.stdout[-2000:], out.stderr[-2000:])
-    assert "Traceback" not in out.stderr + out.stdout
-    assert len(lines) == 1 and lines[0].startswith("aetui: "), out.stderr
-    assert fragment in lines[0], lines[0]
-    assert tree_hash(root) == before, "the command changed files on disk"
-    return lines[0]
-
-
-def shown(root: Path, *args: str) -> str:
-    """Run `aetui ARGS` that must succeed without touching the disk; returns its stdout."""
-    before = tree_hash(root)
-    out = aetui(root / "sessions", *args, env={"COLUMNS": "120"})
-    assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr[-2000:]
-    assert tree_hash(root) == before, "the command changed files on disk"
-    return out.stdout
-
+from tests.support import SliderApp, Trap, make_idx_folder, refused
 
 # --- `--set`: not a number, not finite, out of range, unknown ----------------------------------
 
@@ -268,11 +227,7 @@ def test_npz_data_with_scalar_arrays(tmp_path):
     data_refused(tmp_path, tmp_path / "data.npz", "train images must be N x H x W or N x D, got shape ()")
 
 
-class Trap:
-    """Unpickling this creates `marker`: proof, by its absence, that nothing was unpickled."""
-
-    def __init__(self, marker: Path):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (open, (str(self.marker), "w"))
+@pytest.mark.parametrize("command", [("train", "ae-32", "--dataset", "digits"), ("ls",)])
+def test_a_keras_backend_other_than_tensorflow_is_one_line(tmp_path, command):
+    refused(tmp_path, *command, fragment="KERAS_BACKEND=jax: aetui trains with TensorFlow only",
+            env={"KERAS_BACKEND": "jax"})

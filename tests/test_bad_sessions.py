@@ -13,9 +13,7 @@ import pytest
 
 from aetui.core import sessions
 from aetui.core.errors import AetuiError
-from tests.test_bad_input import Trap, refused, shown
-from tests.ui.conftest import synthetic_session
-
+from tests.support import Trap, refused, shown, synthetic_session
 
 # --- sessions: not a session, damaged metadata, damaged history, damaged arrays ----------------
 

@@ -154,7 +154,9 @@ def test_hangup_finishes_the_epoch_then_resume_goes_on(tmp_path, mnist_dir, spaw
     lines: list[str] = []
     first = wait_for_epoch(child, lines)
     assert first >= 1, "".join(lines)
-    time.sleep(0.3)
+    meta = store / "hup" / sessions.META  # its last write for the epoch: the next one is under way then
+    while json.loads(meta.read_text())["epochs_done"] < first:
+        time.sleep(0.01)
     child.send_signal(signal.SIGHUP)
     lines += child.stdout.readlines()
     assert child.wait(timeout=60) == 1

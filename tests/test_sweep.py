@@ -10,13 +10,20 @@ from pathlib import Path
 
 import pytest
 
-from aetui.core import sessions, sweep, sweep_backends, sweep_views, sweep_worker, training
+from aetui.core import (
+    sessions,
+    sweep,
+    sweep_backends,
+    sweep_views,
+    sweep_worker,
+    training,
+)
 from aetui.core.errors import AetuiError
-from tests.support import aetui, command, quiet_env
+from tests.support import SWEEP_GRID, aetui, command, quiet_env
 
 pytestmark = pytest.mark.slow
 
-GRID = {"beta": [0.5, 3.0], "p": [0.05, 0.1]}
+GRID = SWEEP_GRID
 
 
 def check_trials(store: Path, name: str) -> list[sessions.Session]:

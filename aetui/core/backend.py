@@ -28,6 +28,17 @@ class Device:
     """0 means TensorFlow's default."""
 
 
+def require_tensorflow() -> None:
+    """Keras on TensorFlow, or one clear error: the adversarial step is TensorFlow's, and live values
+    are assigned to TensorFlow variables from another thread (`KERAS_BACKEND=jax` broke both)."""
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    if os.environ["KERAS_BACKEND"] != "tensorflow":
+        from aetui.core.errors import AetuiError
+
+        raise AetuiError(f"KERAS_BACKEND={os.environ['KERAS_BACKEND']}: aetui trains with TensorFlow only; unset "
+                         "KERAS_BACKEND (or set it to tensorflow)")
+
+
 def configure(gpu: int | None = None, threads: int | None = None) -> Device:
     """Import TensorFlow, make GPU memory grow on demand, pick threads; idempotent.
 
@@ -39,7 +50,7 @@ def configure(gpu: int | None = None, threads: int | None = None) -> Device:
     with _lock:
         if _device is not None:
             return _device
-        os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+        require_tensorflow()
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         with stderr_to(log_path()):
             _device = _setup(gpu, threads)

@@ -244,7 +244,6 @@ def _npz(path: Path) -> Dataset:
 
 def _digits() -> Dataset:
     import numpy as np
-
     from sklearn.datasets import load_digits
 
     bunch = load_digits()

@@ -249,6 +249,19 @@ def to_toml(data: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def tuned(recipe: Recipe, name: str, params: dict[str, float], settings: dict[str, int]) -> dict[str, Any]:
+    """The recipe's data with new defaults (`params`, and `settings` of `[train]`) under a new name,
+    its description saying what was tuned: what the train screen saves as a recipe."""
+    from aetui.core.paths import safe_name
+
+    data = recipe.to_dict()
+    data["params"] = dict(params)
+    data["train"].update(settings)
+    data["name"] = safe_name(name)
+    data["description"] = f"{recipe.description} (tuned: " + ", ".join(f"{k}={v:g}" for k, v in params.items()) + ")"
+    return data
+
+
 def save_user_recipe(data: dict[str, Any], folder: Path) -> Path:
     """Validate `data` and write it as `folder/NAME.toml`; refuses to overwrite."""
     name = data.get("name", "")

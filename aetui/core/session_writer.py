@@ -20,8 +20,18 @@ from aetui.core.errors import AetuiError
 from aetui.core.files import FILE_MODE, atomic, sync_folder, write_arrays, write_json
 from aetui.core.paths import inside, safe_name
 from aetui.core.session_meta import SessionMeta
-from aetui.core.sessions import (HISTORY, LOCK, META, SNAPSHOTS, WEIGHTS, Session, epoch_files, open_session,
-                                 snapshot_name, weights_name)
+from aetui.core.sessions import (
+    HISTORY,
+    LOCK,
+    META,
+    SNAPSHOTS,
+    WEIGHTS,
+    Session,
+    epoch_files,
+    open_session,
+    snapshot_name,
+    weights_name,
+)
 
 
 def _now() -> str:

@@ -18,8 +18,8 @@ from pathlib import Path
 from aetui.core import hparams
 from aetui.core.backend import STRATEGIES
 from aetui.core.errors import AetuiError
-from aetui.core.recipe import Recipe
 from aetui.core.paths import inside, safe_name
+from aetui.core.recipe import Recipe
 
 SUFFIX = ".sweep.json"
 LOCK_SUFFIX = ".sweep.lock"

@@ -19,13 +19,14 @@ from typing import Callable
 import numpy as np
 
 from aetui.core import hparams
-from aetui.core.data import Dataset
 from aetui.core.analysis.images import to_u8
 from aetui.core.controls import Controls
+from aetui.core.data import Dataset
 from aetui.core.errors import AetuiError
 from aetui.core.events import EventSink
 from aetui.core.recipe import Recipe
 from aetui.core.session_writer import SessionWriter
+
 
 def fixed_panel(data: Dataset, recipe: Recipe) -> dict[str, np.ndarray]:
     """The fixed test images every snapshot shows: a panel (one per class first) and a labelled subset."""
@@ -212,7 +213,14 @@ def _writing(action: Callable, where: Path, writer: SessionWriter | None = None)
 def _fit(built, data: Dataset, writer: SessionWriter, fixed: dict, controls: Controls,
          on_event: EventSink | None, batch_interval: float, initial_epoch: int = 0,
          previous: str | None = None) -> Path:
-    from aetui.core.engine import DivergenceStop, EpochRecorder, LiveControls, Progress, Run, write_failure
+    from aetui.core.engine import (
+        DivergenceStop,
+        EpochRecorder,
+        LiveControls,
+        Progress,
+        Run,
+        write_failure,
+    )
 
     epochs, batch_size = writer.meta.epochs, writer.meta.batch_size
     replicas = built.model.distribute_strategy.num_replicas_in_sync

@@ -16,11 +16,11 @@ from typing import Callable
 from textual.worker import Worker
 
 from aetui.core import events
+from aetui.core.controls import Controls
 from aetui.core.errors import AetuiError
 from aetui.core.recipe import Recipe
 from aetui.core.runstate import RunState
 from aetui.core.sessions import Session
-from aetui.core.controls import Controls
 
 
 class Runner:

@@ -1,13 +1,11 @@
 """Datasets: real IDX files, npz, the embedded digits, and clear refusals of bad files."""
 
-import gzip
-import struct
-
 import numpy as np
 import pytest
 
 from aetui.core import data
 from aetui.core.errors import AetuiError
+from tests.support import make_idx_folder
 
 
 def test_real_mnist_idx(mnist_dir):
@@ -34,24 +32,6 @@ def test_auto_gives_mnist_or_says_why_not(monkeypatch, tmp_path):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     d = data.load("auto")
     assert d.name == "mnist" or (d.name == "digits" and "--data" in d.note)
-
-
-def idx(path, magic_dims, payload: bytes, gz=False):
-    magic, dims = magic_dims
-    header = struct.pack(">I", magic) + b"".join(struct.pack(">I", n) for n in dims)
-    (gzip.open if gz else open)(path, "wb").write(header + payload)
-
-
-def make_idx_folder(folder, n_train=5, n_test=3, gz=True, image_magic=0x803, cut=0, n_labels=None):
-    folder.mkdir()
-    ext = ".gz" if gz else ""
-    imgs = np.arange(n_train * 16, dtype=np.uint8).tobytes()
-    idx(folder / f"train-images-idx3-ubyte{ext}", (image_magic, (n_train, 4, 4)), imgs[:len(imgs) - cut], gz)
-    idx(folder / f"train-labels-idx1-ubyte{ext}", (0x801, (n_labels or n_train,)),
-        bytes(range(n_labels or n_train)), gz)
-    idx(folder / f"t10k-images-idx3-ubyte{ext}", (0x803, (n_test, 4, 4)), bytes(n_test * 16), gz)
-    idx(folder / f"t10k-labels-idx1-ubyte{ext}", (0x801, (n_test,)), bytes(n_test), gz)
-    return folder
 
 
 def test_small_idx_folder_plain_and_gz(tmp_path):

@@ -24,11 +24,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from aetui.core import paths
-from aetui.core import data, recipe, sessions
+from aetui.core import data, paths, recipe, sessions
 from aetui.core.errors import AetuiError
-from tests.core.test_data import make_idx_folder
-from tests.ui.conftest import synthetic_session
+from tests.support import make_idx_folder, synthetic_session
 
 FUZZ = settings(max_examples=40, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

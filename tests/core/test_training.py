@@ -215,3 +215,20 @@ def test_a_change_made_between_epochs_is_not_in_force_at_the_end_of_the_first(re
     change = session.changes[-1]
     assert session.epochs_done == 1 and change.step == session.epochs[-1].step
     assert training.params_at_end(session)["beta"] == r.params["beta"]
+
+
+def test_weights_are_made_in_memory_with_kerass_own_store(recipes, digits):
+    """`Built.weights_file` uses Keras's internal store (a full disk crashed HDF5 writing to a file):
+    this fails loudly where Keras moves it (the fallback, a temporary file, keeps working meanwhile)."""
+    import io
+
+    import h5py
+
+    from aetui.core import families
+    from aetui.core.families.base import in_memory_weights
+
+    built = families.build(recipes["ae-32"], digits.input_dim)
+    buffer = io.BytesIO()
+    in_memory_weights(built.model, buffer)  # ImportError or TypeError here: Keras moved it
+    with h5py.File(io.BytesIO(buffer.getvalue()), "r") as made:
+        assert made.keys() and made.keys() == h5py.File(io.BytesIO(built.weights_file()), "r").keys()

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from aetui.ui.messages import OpenSession
 from aetui.ui.widgets.param_slider import ParamSlider
-from tests.ui.conftest import fake_session
+from tests.support import ended, fake_session, open_recipe, until
 from tests.ui.scripted import ScriptedTrainer
-from tests.ui.test_app import ended, open_recipe, until
 
 SIZES = [(80, 24), (160, 48)]
 
@@ -25,7 +25,7 @@ def sessions_on_disk(make_app):
 
 
 async def loaded(pilot):
-    await until(pilot, lambda: "digits" in pilot.app.info_line())
+    await until(pilot, lambda: "digits" in pilot.app.workbench.info_line())
     pilot.app.screen.show_info()
     await pilot.pause()
 
@@ -44,12 +44,11 @@ def test_train_after_three_epochs(snap_compare, make_app, size, recipe):
         await open_recipe(pilot, app, recipe)
         app.screen.query_one("#slider-epochs", ParamSlider).set_value(3)
         await pilot.press("space")
-        await until(pilot, lambda: ended(app))
-        await pilot.pause(0.3)  # let the last events drain and the redraw timer settle
+        await until(pilot, lambda: ended(app) and not app.runner.active)  # every event drained, the worker gone
         app.screen.forget()
         app.screen.redraw()
         app.clear_notifications()
-        await pilot.pause(0.3)
+        await pilot.pause()
 
     assert snap_compare(make_app(ScriptedTrainer()), terminal_size=size, run_before=run_before)
 
@@ -57,14 +56,16 @@ def test_train_after_three_epochs(snap_compare, make_app, size, recipe):
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("tab", ["1", "5"])
 def test_replay(snap_compare, make_app, size, tab):
-    from tests.ui.conftest import synthetic_session
+    from tests.support import synthetic_session
 
     path = synthetic_session(Path("sessions"))
 
     async def run_before(pilot):
-        pilot.app.open_session(str(path))
-        await pilot.pause()
+        pilot.app.post_message(OpenSession(path))
+        await until(pilot, lambda: type(pilot.app.screen).__name__ == "ReplayScreen")
         await pilot.press("left", tab)
-        await pilot.pause(0.2)
+        if tab != "1":  # a picture view: made once the pane has its size
+            await until(pilot, lambda: pilot.app.screen.query_one("#view-area").figure is not None)
+        await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=size, run_before=run_before)

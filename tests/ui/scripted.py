@@ -1,7 +1,8 @@
 """A scripted stand-in for `training.train`: the same signature and events, instant and deterministic.
 
 UI tests use it so the Pilot is not slowed by real training; the real engine is tested in
-tests/core and end to end (tests/ui/test_train_flow.py, tests/test_tmux.py).
+tests/core and end to end (tests/ui/test_train_flow.py, tests/test_tmux.py), and
+tests/ui/test_scripted.py checks that the two report the same sequence of events.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ import threading
 import numpy as np
 
 from aetui.core import events
-from aetui.core.analysis.sparsity import code_stats, gaussian_stats
 from aetui.core.analysis.images import to_u8
+from aetui.core.analysis.sparsity import code_stats, gaussian_stats
 from aetui.core.controls import Controls
 from aetui.core.training import fixed_panel
 
@@ -53,12 +54,17 @@ class ScriptedTrainer:
         controls.attach(knobs, lambda: step)
         for epoch in range(1, epochs + 1):
             for batch in range(1, self.batches + 1):
-                for name, old, new, at in controls.take_applied():
-                    on_event(events.HParamChanged(name, old, new, epoch, at))
                 step += 1
                 loss = 1.0 / (epoch + batch / self.batches)
                 on_event(events.BatchEnded(epoch, batch, step, {"loss": loss, "recon": loss / 2},
                                            {"loss": loss, "recon": loss / 2}))
+                for name, old, new, at in controls.take_applied():  # as the engine's LiveControls does
+                    on_event(events.HParamChanged(name, old, new, at // self.batches + 1, at))
+                if controls.paused and not controls.stopping:
+                    on_event(events.Paused(step))
+                    while not controls.wait_resumed(0.05) and not controls.stopping:
+                        pass
+                    on_event(events.Resumed(step))
                 if controls.stopping:
                     controls.detach()
                     on_event(events.TrainingFinished("stopped", f"stopped after {done} epoch(s)", done, step))

@@ -10,44 +10,15 @@ from aetui.ui.screens.replay import ReplayScreen
 from aetui.ui.screens.train import TrainScreen
 from aetui.ui.widgets.loss_chart import LossChart
 from aetui.ui.widgets.param_slider import ParamSlider
-from tests.ui.conftest import fake_session
+from tests.support import ended, fake_session, open_recipe, started, until
 from tests.ui.scripted import ScriptedTrainer
-
-
-async def until(pilot, condition, seconds=20.0):
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition not met in time")
-
-
-def ended(app):
-    return app.runner.state is not None and app.runner.state.status in ("finished", "stopped", "failed", "diverged",
-                                                                        "interrupted")
-
-
-async def open_recipe(pilot, app, name):
-    table = app.screen.query_one("#recipes", DataTable)
-    table.focus()
-    row = [r.value for r in table.rows].index(next(k.value for k in table.rows if Path(k.value).stem == name))
-    table.move_cursor(row=row)
-    await pilot.press("enter")
-    await until(pilot, lambda: isinstance(app.screen, TrainScreen))
-
-
-async def started(pilot, app, recipe: str) -> None:
-    """Open `recipe`, start it, and wait for its first epoch."""
-    await open_recipe(pilot, app, recipe)
-    await pilot.press("space")
-    await until(pilot, lambda: app.runner.state.epochs)
 
 
 async def test_home_lists_recipes_sessions_and_data(make_app):
     fake_session(Path("sessions"), "old-run", "ae-32", 3, "finished", "2026-01-02T03:04:05")
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await until(pilot, lambda: "digits" in app.info_line())
+        await until(pilot, lambda: "digits" in app.workbench.info_line())
         recipes_table = app.screen.query_one("#recipes", DataTable)
         assert {Path(k.value).stem for k in recipes_table.rows} >= {"vae-2d", "sparse-kl", "aae-mixture"}
         sessions_table = app.screen.query_one("#sessions", DataTable)
@@ -76,8 +47,7 @@ async def test_train_screen_start_live_change_stop(make_app):
         await until(pilot, lambda: app.runner.state.epochs)
         assert trainer.calls[0]["params"]["beta"] == screen.params["beta"]
         assert screen.query_one("#slider-epochs", ParamSlider).locked
-        await pilot.pause(0.3)
-        assert app.screen.query_one(LossChart).legend  # the chart drew curves
+        await until(pilot, lambda: app.screen.query_one(LossChart).legend)  # the chart drew curves
         before = beta.value
         await pilot.press("left", "left")
         trainer.release.set()
@@ -110,7 +80,7 @@ async def test_escape_keeps_the_run_and_t_returns(make_app):
         await started(pilot, app, "ae-32")
         await pilot.press("escape")
         assert not isinstance(app.screen, TrainScreen) and app.runner.active
-        assert "training ae-32" in app.info_line()
+        assert "training ae-32" in app.workbench.info_line()
         await pilot.press("t")
         assert isinstance(app.screen, TrainScreen)
         trainer.release.set()

@@ -25,10 +25,10 @@ from aetui.core.replay import Replay
 from aetui.export import export
 from aetui.show import digits_figure
 from aetui.terminal import Graphics, choose_graphics
+from aetui.ui.messages import OpenSession
 from aetui.ui.widgets.digit_panel import DigitPanel
-from tests.ui.conftest import synthetic_session
+from tests.support import ended, open_recipe, synthetic_session, until
 from tests.ui.scripted import ScriptedTrainer
-from tests.ui.test_app import ended, open_recipe, until
 
 CELL = (10, 20)
 
@@ -36,7 +36,7 @@ CELL = (10, 20)
 async def trained(make_app, graphics: Graphics, size=(160, 48)):
     """An app that trained vae-2d for two scripted epochs with `graphics`, and its pilot."""
     app = make_app(ScriptedTrainer())
-    app.graphics = graphics
+    app.workbench.graphics = graphics
     context = app.run_test(size=size)
     pilot = await context.__aenter__()
     await open_recipe(pilot, app, "vae-2d")
@@ -46,8 +46,8 @@ async def trained(make_app, graphics: Graphics, size=(160, 48)):
     await pilot.press("space")
     await until(pilot, lambda: ended(app))
     panel = app.screen.query_one(DigitPanel)
-    await until(pilot, lambda: panel.picture.image is not None)
-    await pilot.pause(0.2)
+    await until(pilot, lambda: panel.picture.image is not None and (
+        not graphics.pixels or panel.picture.children and panel.picture.children[0].image is not None))
     return app, pilot, context, panel
 
 
@@ -84,8 +84,12 @@ async def test_kitty_sends_the_image_and_places_it_with_unicode_placeholders(mak
     try:
         picture = panel.picture
         child = picture.children[0]
-        await pilot.pause(0.2)
-        out = capfd.readouterr().out  # textual-image writes the protocol to the terminal itself
+        out = ""
+        for _ in range(100):  # until textual-image has drawn it: it writes the protocol to the terminal itself
+            out += capfd.readouterr().out
+            if "a=p" in out:
+                break
+            await pilot.pause(0.05)
         assert "\x1b_G" in out and "f=100" in out and "a=p" in out and "U=1" in out
         lines = child.render_lines(child.region.reset_offset)
         assert any(chr(0x10EEEE) in seg.text for strip in lines for seg in strip)
@@ -124,7 +128,7 @@ async def test_the_screen_and_the_export_show_the_same_picture(make_app, tmp_pat
     path = synthetic_session(Path("sessions"))
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        app.open_session(str(path))
+        app.post_message(OpenSession(path))
         await pilot.pause()
         await pilot.press("2")
         pane = app.screen.query_one("#view-recon")

@@ -4,19 +4,19 @@ from pathlib import Path
 
 from textual.widgets import DataTable, TabbedContent
 
+from aetui.ui.messages import OpenSession
 from aetui.ui.screens.compare import CompareScreen
 from aetui.ui.screens.dialogs import NameDialog
 from aetui.ui.screens.replay import ReplayScreen
 from aetui.ui.widgets.figure_pane import FigurePane
-from tests.ui.conftest import synthetic_session
-from tests.ui.test_app import until
+from tests.support import synthetic_session, until
 
 
 async def test_scrub_epochs_switch_views_and_step_through_changes(make_app):
     path = synthetic_session(Path("sessions"))
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        app.open_session(str(path))
+        app.post_message(OpenSession(path))
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, ReplayScreen) and screen.epoch == 4
@@ -52,7 +52,7 @@ async def test_tsne_runs_in_the_background_for_wide_codes(make_app):
     path = synthetic_session(Path("sessions"), "wide", code=8, kind="ae")
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        app.open_session(str(path))
+        app.post_message(OpenSession(path))
         await pilot.pause()
         screen = app.screen
         await pilot.press("t")

@@ -6,9 +6,8 @@ import pytest
 from textual.widgets import DataTable
 
 from aetui.core import sweep, sweep_views, sweep_worker
-from tests.test_sweep import GRID
-from tests.ui.test_app import until
-
+from tests.support import SWEEP_GRID as GRID
+from tests.support import until
 
 pytestmark = pytest.mark.slow
 

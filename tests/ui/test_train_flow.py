@@ -7,7 +7,7 @@ from textual.widgets import DataTable
 from aetui.core import events, sessions
 from aetui.ui.screens.home import HomeScreen
 from aetui.ui.widgets.param_slider import ParamSlider
-from tests.ui.test_app import ended, open_recipe, until
+from tests.support import ended, open_recipe, until
 
 
 async def test_pick_tune_train_change_beta_stop_and_find_the_session(make_app):

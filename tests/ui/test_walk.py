@@ -9,6 +9,7 @@ import pytest
 from textual.widgets import DataTable
 
 from aetui import formats
+from aetui.core import sessions
 from aetui.core.hparams import HPARAMS, RUN_SETTINGS
 from aetui.ui.screens.dialogs import ConfirmDialog, HelpDialog
 from aetui.ui.screens.train import parts_table
@@ -16,9 +17,15 @@ from aetui.ui.widgets.digit_panel import DigitPanel
 from aetui.ui.widgets.loss_chart import LossChart, linear_ticks
 from aetui.ui.widgets.param_slider import ParamSlider, ticks
 from aetui.ui.widgets.row_table import shorten_middle
-from tests.ui.conftest import fake_session, synthetic_session
+from tests.support import (
+    ended,
+    fake_session,
+    open_recipe,
+    started,
+    synthetic_session,
+    until,
+)
 from tests.ui.scripted import ScriptedTrainer
-from tests.ui.test_app import ended, open_recipe, started, until
 
 
 @pytest.mark.parametrize("value, width, expected", [
@@ -141,7 +148,7 @@ async def test_the_log_axis_choice_holds_across_screens_and_the_resumed_curve_ke
         await pilot.press("escape")
         await open_recipe(pilot, app, "ae-32")
         assert app.screen.query_one(LossChart).log_scale == chosen  # held while the app runs
-        app.screen.resume_from = app.read_session(Path("sessions") / app.runner.state.session)
+        app.screen.resume_from = sessions.open_session(Path("sessions") / app.runner.state.session)
         kept = [b for b in batches if b[0] <= app.screen.resume_from.epochs_done]
         app.screen.settings["epochs"] = 2
         app.screen.start()

@@ -8,21 +8,7 @@ from aetui.core.hparams import HPARAMS, RUN_SETTINGS
 from aetui.render import half_block_text
 from aetui.ui.widgets.param_slider import ParamSlider, ticks
 from aetui.ui.widgets.sparsity_panel import bar_rows, histogram
-
-
-class SliderApp(App):
-    def __init__(self, spec, value):
-        super().__init__()
-        self.spec, self.value, self.changes = spec, value, []
-
-    def compose(self):
-        yield ParamSlider(self.spec, self.value)
-
-    def on_mount(self):
-        self.query_one(ParamSlider).focus()
-
-    def on_param_slider_changed(self, event):
-        self.changes.append((event.name, event.value))
+from tests.support import SliderApp
 
 
 async def test_arrow_keys_step_along_a_log_scale():

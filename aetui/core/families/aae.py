@@ -47,11 +47,11 @@ class AdversarialAutoencoder(keras.Model):
     def call(self, x, training=False):
         return self.decoder(self.encoder(x, training=training), training=training)
 
-    def compile(self, optimizer_kind: str, steps_per_execution: int = 1):
-        super().compile(steps_per_execution=steps_per_execution)
-        self.ae_optimizer = self.knobs.make_optimizer(optimizer_kind)
-        self.disc_optimizer = self.knobs.make_optimizer(optimizer_kind)
-        self.gen_optimizer = self.knobs.make_optimizer(optimizer_kind)
+    def compile(self, ae_optimizer, disc_optimizer, gen_optimizer, **kwargs):
+        """Compile with an optimizer per phase (as Keras's GAN guide does): reconstruction,
+        discriminator, generator (the encoder fooling the discriminator)."""
+        super().compile(**kwargs)
+        self.ae_optimizer, self.disc_optimizer, self.gen_optimizer = ae_optimizer, disc_optimizer, gen_optimizer
         encoder_vars = self.encoder.trainable_variables
         self.ae_optimizer.build(encoder_vars + self.decoder.trainable_variables)
         self.disc_optimizer.build(self.discriminator.trainable_variables)
@@ -123,5 +123,6 @@ def build(recipe: Recipe, input_dim: int, knobs: Knobs) -> Built:
     logit = keras.layers.Dense(1, name="logit")(apply(dense_stack([width, width], "relu", prefix="disc"), d_in))
     discriminator = keras.Model(d_in, logit, name="discriminator")
     model = AdversarialAutoencoder(encoder, decoder, discriminator, knobs, recipe, name="aae")
-    model.compile(recipe.train["optimizer"], recipe.train["steps_per_execution"])
+    kind = recipe.train["optimizer"]
+    model.compile(*(knobs.make_optimizer(kind) for _ in range(3)), steps_per_execution=recipe.train["steps_per_execution"])
     return Built(model, encoder, decoder, knobs, PARTS, prior=recipe.loss["prior"])

@@ -91,12 +91,8 @@ class Built:
         from pathlib import Path
 
         try:
-            from keras.src.saving.saving_lib import H5IOStore, _save_state
-
             buffer = io.BytesIO()
-            store = H5IOStore(buffer, mode="w")
-            _save_state(self.model, weights_store=store, assets_store=None, inner_path="", visited_saveables=set())
-            store.close()
+            in_memory_weights(self.model, buffer)
             return buffer.getvalue()
         except (ImportError, TypeError, AttributeError):  # another Keras layout
             with tempfile.TemporaryDirectory() as folder:
@@ -114,6 +110,17 @@ class Built:
     def decode(self, codes: np.ndarray, batch_size: int = 1024) -> np.ndarray:
         """Images decoded from `codes`, as numpy."""
         return np.asarray(self.decoder.predict(codes, batch_size=batch_size, verbose=0))
+
+
+def in_memory_weights(model: keras.Model, buffer) -> None:
+    """Write `model`'s `.weights.h5` into `buffer` with Keras's own store, which is internal
+    (`keras.src.saving.saving_lib`): tests/core/test_training.py fails loudly if Keras moves it,
+    and `Built.weights_file` falls back to a temporary file meanwhile."""
+    from keras.src.saving.saving_lib import H5IOStore, _save_state
+
+    store = H5IOStore(buffer, mode="w")
+    _save_state(model, weights_store=store, assets_store=None, inner_path="", visited_saveables=set())
+    store.close()
 
 
 class PartsModel(keras.Model):

@@ -10,7 +10,14 @@ from __future__ import annotations
 import keras
 
 from aetui.core.families import losses
-from aetui.core.families.base import Built, Knobs, PartsModel, apply, dense_stack, kernels
+from aetui.core.families.base import (
+    Built,
+    Knobs,
+    PartsModel,
+    apply,
+    dense_stack,
+    kernels,
+)
 from aetui.core.recipe import Recipe
 
 

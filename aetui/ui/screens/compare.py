@@ -11,7 +11,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
@@ -23,9 +22,11 @@ from aetui.core.sweep import Sweep
 from aetui.core.sweep_views import progress, ranking
 from aetui.figures import class_rgb
 from aetui.show import recon_figure
+from aetui.ui.screens.base import WorkbenchScreen
 from aetui.ui.widgets.figure_pane import FigurePane
 from aetui.ui.widgets.loss_chart import decade_ticks, round_ticks, scaled, spans_decades
 from aetui.ui.widgets.picture import space_for
+from aetui.ui.workbench import Workbench
 
 
 def short_names(names: list[str]) -> list[str]:
@@ -104,9 +105,10 @@ def sweep_table(sweep: Sweep, trials: list[Session]) -> Table:
     return table
 
 
-class CompareScreen(Screen):
+class CompareScreen(WorkbenchScreen):
     """Curves overlaid, settings diffed, reconstructions and figures at matching epochs."""
 
+    HELP_TITLE = "Compare: keys"
     BINDINGS = [
         Binding("escape", "app.pop_screen", "back", tooltip="back"),
         Binding("question_mark,f1", "help", "help", tooltip="this help"),
@@ -119,8 +121,8 @@ class CompareScreen(Screen):
     ]
     HELP = [("1 … 4", "switch view: 1 curves, 2 settings, 3 reconstructions, 4 figures (a sweep: its table)")]
 
-    def __init__(self, sessions: list[Session], sweep: Sweep | None = None):
-        super().__init__()
+    def __init__(self, sessions: list[Session], workbench: Workbench, sweep: Sweep | None = None):
+        super().__init__(workbench)
         self.sweep = sweep
         """Set when comparing a whole sweep: the figures tab ranks its trials by their values."""
         self.replays = [Replay(s) for s in sessions]
@@ -140,14 +142,14 @@ class CompareScreen(Screen):
                 yield Static(id="compare-settings")
             with TabPane("3 reconstructions", id="tab-recon"), VerticalScroll(id="compare-recon"):
                 for i, _ in enumerate(self.replays):
-                    yield FigurePane(self.app.graphics, id=f"compare-recon-{i}")
+                    yield FigurePane(self.workbench.graphics, id=f"compare-recon-{i}")
             with TabPane("4 sweep" if self.sweep else "4 figures", id="tab-figures"), VerticalScroll():
                 yield Static(id="compare-figures")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#tabs").can_focus = False
-        self.log_scale = self.app.chart_scales.get("compare")
+        self.log_scale = self.workbench.chart_scales.get("compare")
         self.draw_settings()
         self.draw_curves()
         self.show()
@@ -199,7 +201,7 @@ class CompareScreen(Screen):
         self.query_one("#status", Static).update(Text.assemble(
             f"comparing {len(self.replays)}: ", names, " · epoch ", (str(self.epoch), "bold"),
             f" (shared {self.shared[0]}..{self.shared[-1]}, ←/→)"))
-        graphics, epoch = self.app.graphics, self.epoch
+        graphics, epoch = self.workbench.graphics, self.epoch
         for i, (r, name) in enumerate(zip(self.replays, self.names)):
             pane = self.query_one(f"#compare-recon-{i}", FigurePane)
             if epoch not in r.epochs:
@@ -224,7 +226,7 @@ class CompareScreen(Screen):
 
     def action_log_scale(self) -> None:
         self.log_scale = not self.drawn_log
-        self.app.chart_scales["compare"] = self.log_scale
+        self.workbench.chart_scales["compare"] = self.log_scale
         self.draw_curves()
 
     def action_differences(self) -> None:
@@ -234,8 +236,3 @@ class CompareScreen(Screen):
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = f"tab-{tab}"
-
-    def action_help(self) -> None:
-        from aetui.ui.screens.dialogs import HelpDialog
-
-        self.app.push_screen(HelpDialog("Compare: keys", self, self.HELP))

@@ -8,20 +8,20 @@ import os
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from aetui.core import paths
+from aetui.core import paths, sessions, sweep, sweep_views
 from aetui.core import recipe as recipes
-from aetui.core import sessions, sweep, sweep_views
 from aetui.core.errors import AetuiError
+from aetui.ui import messages
+from aetui.ui.screens.base import WorkbenchScreen
 from aetui.ui.widgets.row_table import RowTable, shorten_middle
 
 POLL_SECONDS = 2.0
 """How often the session list looks for changes made by other processes (sweeps, headless runs)."""
 
 
-class HomeScreen(Screen):
+class HomeScreen(WorkbenchScreen):
     """Lists recipes and sessions; Enter opens one."""
 
     BINDINGS = [
@@ -39,8 +39,10 @@ class HomeScreen(Screen):
             ("ctrl+p", "command palette")]
     """Keys that are not bindings of the screen, for the help."""
 
-    def __init__(self):
-        super().__init__()
+    HELP_TITLE = "Home: keys"
+
+    def __init__(self, workbench):
+        super().__init__(workbench)
         self.marked: list[str] = []
         """Session folders marked for comparison, in the order marked."""
 
@@ -60,9 +62,16 @@ class HomeScreen(Screen):
         self.show_info()
         self.set_interval(POLL_SECONDS, self.poll)
 
+    def refreshed(self, sessions_too: bool = True) -> None:
+        """The app says something changed: the run, the data or device line, or the sessions."""
+        if sessions_too:
+            self.reload_sessions()
+        self.show_info()
+        self.refresh_bindings()
+
     def show_info(self) -> None:
         """Redraw the line about data, device, store and the run in progress."""
-        self.query_one("#info", Static).update(self.app.info_line())
+        self.query_one("#info", Static).update(self.workbench.info_line())
 
     def action_reload(self) -> None:
         """Reread recipes and sessions from disk."""
@@ -84,7 +93,7 @@ class HomeScreen(Screen):
         table = self.query_one("#sessions", DataTable)
         cursor = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value if table.row_count else None
         table.clear()
-        store = self.app.store
+        store = self.workbench.store
         self.seen = self.store_signature()  # before reading: a change made meanwhile is seen next time
         found = sessions.list_sessions(store)
         by_name = {s.name: s for s in found}
@@ -124,7 +133,7 @@ class HomeScreen(Screen):
 
     def store_signature(self) -> tuple:
         """What changes in the store when a session or sweep is made or moves on (cheap to read)."""
-        store = self.app.store
+        store = self.workbench.store
         if not store.is_dir():
             return ()
         marks = []
@@ -148,10 +157,10 @@ class HomeScreen(Screen):
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         """Show `t` only while a run is in progress."""
-        return self.app.runner.active if action == "show_run" else True
+        return self.workbench.runner.active if action == "show_run" else True
 
     def action_show_run(self) -> None:
-        self.app.action_show_run()
+        self.post_message(messages.ShowRun())
 
     def selected_row(self) -> str | None:
         """The key of the session list's row under the cursor: a session's folder, `sweep:NAME`, or None."""
@@ -171,11 +180,11 @@ class HomeScreen(Screen):
             return
         key = self.selected_session()
         if key:
-            self.app.resume_session(key)
+            self.post_message(messages.ResumeSession(key))
 
     def sweep_resume_hint(self, name: str) -> str:
         """What `u` on a sweep's row says: how to take it up, or why there is nothing to take up."""
-        store = self.app.store
+        store = self.workbench.store
         try:
             found = sweep.find(store, name)
         except AetuiError as err:
@@ -202,20 +211,15 @@ class HomeScreen(Screen):
         if len(self.marked) < 2:
             self.notify("Mark two or more sessions with m first.", severity="warning")
             return
-        self.app.compare(list(self.marked))
+        self.post_message(messages.Compare(list(self.marked)))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         key = event.row_key.value
         if not key:
             return
         if event.data_table.id == "recipes":
-            self.app.open_recipe(key)
+            self.post_message(messages.OpenRecipe(key))
         elif key.startswith("sweep:"):
-            self.app.compare_sweep(key.removeprefix("sweep:"))
+            self.post_message(messages.CompareSweep(key.removeprefix("sweep:")))
         else:
-            self.app.open_session(key)
-
-    def action_help(self) -> None:
-        from aetui.ui.screens.dialogs import HelpDialog
-
-        self.app.push_screen(HelpDialog("Home: keys", self, self.HELP))
+            self.post_message(messages.OpenSession(key))

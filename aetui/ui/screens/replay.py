@@ -2,33 +2,34 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.lazy import Lazy
-from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
-
-from rich.markup import escape
 
 from aetui import formats
 from aetui.core.errors import AetuiError
 from aetui.core.replay import Replay, step_epoch
 from aetui.core.sessions import Session
-from aetui.show import PICTURES, figure, scatter_figure, KEY_CELLS
+from aetui.show import KEY_CELLS, PICTURES, figure, scatter_figure
+from aetui.ui.screens.base import WorkbenchScreen
 from aetui.ui.widgets.figure_pane import FigurePane
 from aetui.ui.widgets.loss_chart import LossChart
 from aetui.ui.widgets.picture import space_for
 from aetui.ui.widgets.view_pane import ViewPane
+from aetui.ui.workbench import Workbench
 
 TABS = [("curves", "1 curves"), ("recon", "2 reconstructions"), ("scatter", "3 scatter"), ("sweep", "4 sweep"),
         ("area", "5 area"), ("sparsity", "6 sparsity"), ("params", "7 session")]
 
 
-class ReplayScreen(Screen):
+class ReplayScreen(WorkbenchScreen):
     """One session, every view at the chosen epoch; the scrubber moves them all."""
 
+    HELP_TITLE = "Replay: keys"
     BINDINGS = [
         Binding("escape", "app.pop_screen", "back", tooltip="back"),
         Binding("question_mark,f1", "help", "help", tooltip="this help"),
@@ -46,8 +47,8 @@ class ReplayScreen(Screen):
             ("up/down, page up/down", "scroll a view taller than the screen")]
     """Keys that are not bindings with a description, for the help."""
 
-    def __init__(self, session: Session):
-        super().__init__()
+    def __init__(self, session: Session, workbench: Workbench):
+        super().__init__(workbench)
         self.replay = Replay(session)
         self.epoch = self.replay.last
         self.projection = "pca"
@@ -61,7 +62,7 @@ class ReplayScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Static(id="status")
-        ascii = self.app.ascii
+        ascii = self.workbench.ascii
         with TabbedContent(id="tabs"):
             for tab, title in TABS:
                 with TabPane(title, id=f"tab-{tab}"):
@@ -70,16 +71,16 @@ class ReplayScreen(Screen):
                             yield LossChart(id="chart")
                         yield Static(id="epoch-values")
                     elif tab == "scatter":  # hidden views mount after the first frame (Lazy)
-                        yield Lazy(FigurePane(self.app.graphics, fill=True, id="view-scatter"))
+                        yield Lazy(FigurePane(self.workbench.graphics, fill=True, id="view-scatter"))
                     elif tab in PICTURES:
-                        yield Lazy(VerticalScroll(FigurePane(self.app.graphics, id=f"view-{tab}")))
+                        yield Lazy(VerticalScroll(FigurePane(self.workbench.graphics, id=f"view-{tab}")))
                     else:
                         yield Lazy(VerticalScroll(ViewPane(self.replay, tab, ascii, id=f"view-{tab}")))
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#tabs").can_focus = False
-        self.query_one(LossChart).log_scale = self.app.chart_scales.get("replay")
+        self.query_one(LossChart).log_scale = self.workbench.chart_scales.get("replay")
         self.draw_chart()
         self.show()
 
@@ -120,7 +121,7 @@ class ReplayScreen(Screen):
 
     def picture(self, view: str, epoch: int):
         """What a picture view's pane draws at `epoch`, for the space it has."""
-        graphics = self.app.graphics
+        graphics = self.workbench.graphics
 
         def make(columns: int, rows: int):
             return figure(self.replay, view, epoch, columns, rows, graphics.pixels, graphics.cell)
@@ -162,7 +163,7 @@ class ReplayScreen(Screen):
 
     def show_points(self, pane: FigurePane, points, how: str) -> None:
         """Draw computed 2-D points (a t-SNE map) in the scatter's pane."""
-        graphics, labels, epoch = self.app.graphics, self.replay.fixed["subset_labels"], self.epoch
+        graphics, labels, epoch = self.workbench.graphics, self.replay.fixed["subset_labels"], self.epoch
 
         def make(columns: int, rows: int):
             key = 0 if graphics.pixels else KEY_CELLS  # (in pixels the key is drawn in the picture)
@@ -250,10 +251,5 @@ class ReplayScreen(Screen):
     def action_log_scale(self) -> None:
         chart = self.query_one(LossChart)
         chart.log_scale = not chart.drawn_log
-        self.app.chart_scales["replay"] = chart.log_scale
+        self.workbench.chart_scales["replay"] = chart.log_scale
         self.draw_chart()
-
-    def action_help(self) -> None:
-        from aetui.ui.screens.dialogs import HelpDialog
-
-        self.app.push_screen(HelpDialog("Replay: keys", self, self.HELP))

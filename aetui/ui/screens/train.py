@@ -10,19 +10,20 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from aetui import formats
-from aetui.core.errors import AetuiError
 from aetui.core.hparams import HPARAMS, RUN_SETTINGS
 from aetui.core.recipe import Recipe
 from aetui.core.runstate import RunState
 from aetui.core.sessions import Session
+from aetui.ui.screens.base import WorkbenchScreen
+from aetui.ui.screens.train_actions import TrainActions
 from aetui.ui.widgets.digit_panel import WAITING, DigitPanel, ScatterPane
 from aetui.ui.widgets.loss_chart import LossChart
 from aetui.ui.widgets.param_slider import ParamSlider
 from aetui.ui.widgets.sparsity_panel import SparsityPanel
+from aetui.ui.workbench import Workbench
 
 REDRAW_HZ = 4
 CHART_EVERY = 0.5
@@ -59,7 +60,7 @@ def parts_table(logs: dict[str, float], kl_sparsity: bool = False, width: int = 
     return table
 
 
-class TrainScreen(Screen):
+class TrainScreen(TrainActions, WorkbenchScreen):
     """Tunes and trains one recipe; every view follows the live run state."""
 
     BINDINGS = [
@@ -81,8 +82,9 @@ class TrainScreen(Screen):
             ("enter", "type an exact value")]
     """Keys that are not bindings of the screen (the sliders' own), for the help."""
 
-    def __init__(self, recipe: Recipe, resume: Session | None = None):
-        super().__init__()
+    def __init__(self, recipe: Recipe, workbench: Workbench, resume: Session | None = None):
+        super().__init__(workbench)
+        self.HELP_TITLE = f"Train {recipe.name}: keys"
         self.recipe = recipe
         self.params = dict(recipe.params)
         self.settings = {"epochs": recipe.train["epochs"], "batch_size": recipe.train["batch_size"]}
@@ -94,7 +96,7 @@ class TrainScreen(Screen):
         self.wide: bool | None = None
         self.stopping = False
         """`s` was pressed: the header says so until the run has ended."""
-        runner = self.app.runner
+        runner = self.workbench.runner
         if runner.state is not None and runner.recipe is recipe:  # coming back to this recipe's run
             self.params.update(runner.state.params)
             self.settings.update(runner.settings)
@@ -114,7 +116,7 @@ class TrainScreen(Screen):
                          "batch_size": session.meta.batch_size or self.settings["batch_size"]}
 
     def compose(self) -> ComposeResult:
-        graphics = self.app.graphics
+        graphics = self.workbench.graphics
         yield Static(id="status")
         with Horizontal(id="body"):
             with VerticalScroll(id="params"):
@@ -141,7 +143,7 @@ class TrainScreen(Screen):
         self.query_one("#stats").border_title = {"vae": "latents", "aae": "adversary"}.get(self.recipe.kind,
                                                                                          "sparsity")
         self.query_one("#preview").border_title = "digits / reconstructions"
-        self.query_one(LossChart).log_scale = self.app.chart_scales.get("train")
+        self.query_one(LossChart).log_scale = self.workbench.chart_scales.get("train")
         self.query_one(ParamSlider).focus()
         self.set_interval(1 / REDRAW_HZ, self.redraw)
         self.redraw()
@@ -159,7 +161,7 @@ class TrainScreen(Screen):
         digits = self.query_one(DigitPanel)
         room_w = right_w - 2 - (0 if wide else figures_w)
         room_h = right_h - CHART_ROWS[wide] - 2
-        if self.app.graphics.pixels:  # digits would grow into every row: the chart keeps half
+        if self.workbench.graphics.pixels:  # digits would grow into every row: the chart keeps half
             room_h = min(room_h, max(right_h // 2, 8))
         columns, rows = digits.wanted(room_w, room_h)
         right = self.query_one("#right")
@@ -177,7 +179,7 @@ class TrainScreen(Screen):
     @property
     def state(self):
         """The live run state if the run in progress is this screen's, else None."""
-        runner = self.app.runner
+        runner = self.workbench.runner
         return runner.state if runner.state is not None and runner.recipe is self.recipe else None
 
     def redraw(self) -> None:
@@ -185,14 +187,14 @@ class TrainScreen(Screen):
         state = self.state
         version = state.version if state else 0
         self.query_one("#status", Static).update(self.status_line())
-        status = (state.status if state else None, self.app.runner.active)
+        status = (state.status if state else None, self.workbench.runner.active)
         if status != self.drawn_status:  # `u` comes and goes with what can be resumed
             self.drawn_status = status
             self.refresh_bindings()
         if version == self.drawn_version:
             return
         self.drawn_version = version
-        running = state is not None and self.app.runner.active
+        running = state is not None and self.workbench.runner.active
         for slider in self.query(".setting").results(ParamSlider):  # a resumed run keeps its batch size
             slider.locked = running or (self.resume_from is not None and slider.spec.name == "batch_size")
         if state is None and self.resume_from is not None:  # the session to go on with, as it stopped
@@ -234,7 +236,7 @@ class TrainScreen(Screen):
         self.drawn_status: tuple = ()
 
     def status_line(self) -> Text:
-        state, runner = self.state, self.app.runner
+        state, runner = self.state, self.workbench.runner
         line = Text.assemble((self.recipe.name, "bold"), f" ({self.recipe.kind})")
         if state is None:
             busy = f" · a run of {runner.recipe.name} is in progress" if runner.active else ""
@@ -269,10 +271,10 @@ class TrainScreen(Screen):
     def resumable(self) -> Path | None:
         """The session this screen's last run left unfinished, if it can go on."""
         state = self.state
-        if state is None or self.app.runner.active or not state.session or not state.epochs:
+        if state is None or self.workbench.runner.active or not state.session or not state.epochs:
             return None
         if state.status in ("stopped", "interrupted", "diverged", "failed"):
-            return self.app.store / state.session
+            return self.workbench.store / state.session
         return None
 
     def on_descendant_focus(self, event) -> None:
@@ -287,96 +289,5 @@ class TrainScreen(Screen):
             self.settings[event.name] = int(event.value)
             return
         self.params[event.name] = event.value
-        if self.state is not None and self.app.runner.active:
-            self.app.runner.set(event.name, event.value)
-
-    def action_toggle(self) -> None:
-        runner = self.app.runner
-        if self.state is not None and runner.active:
-            runner.toggle_pause()
-        else:
-            self.start()
-
-    def action_resume(self) -> None:
-        """Go on with the session this screen's last run left unfinished (or was opened with)."""
-        path = self.resumable()
-        if path is None and self.resume_from is None:
-            self.notify("Nothing to resume: no stopped run here.", severity="warning")
-            return
-        if path is not None:
-            session = self.app.read_session(path)
-            if session is None:
-                return
-            self.resume_from = session
-        self.start()
-
-    def start(self) -> None:
-        """Start a run with the current slider values (going on with `resume_from` if set)."""
-        try:
-            if self.resume_from is not None:
-                from aetui.core.training import check_resumable
-
-                check_resumable(self.resume_from, self.settings["epochs"])
-            self.app.runner.start(self.recipe, dict(self.params), self.settings["epochs"],
-                                  self.settings["batch_size"], self.app.data_ready, resume=self.resume_from)
-        except AetuiError as err:
-            self.notify(str(err), severity="error")
-            return
-        self.resume_from = None  # from now on u resumes what this run leaves
-        self.stopping = False
-        for slider in self.query(".setting").results(ParamSlider):
-            slider.locked = True
-        self.forget()
-
-    def action_stop(self) -> None:
-        if self.state is not None and self.app.runner.active:
-            self.app.runner.stop()
-            self.stopping = True
-            self.query_one("#status", Static).update(self.status_line())
-            self.notify("Stopping after this batch; completed epochs are saved.")
-
-    def action_restart(self) -> None:
-        """Start anew with the current settings (a new session); during a run, ask first."""
-        runner = self.app.runner
-        if not (self.state is not None and runner.active):
-            self.resume_from = None
-            self.start()
-            return
-        from aetui.ui.screens.dialogs import ConfirmDialog
-
-        async def answer(yes: bool | None) -> None:
-            if yes:
-                runner.stop()
-                await runner.wait()
-                runner.drain()
-                self.resume_from = None
-                self.start()
-
-        self.app.push_screen(ConfirmDialog(f"Stop this run of {self.recipe.name} (completed epochs stay saved) "
-                                           "and start a new one with the current settings?"), answer)
-
-    def action_log_scale(self) -> None:
-        chart = self.query_one(LossChart)
-        chart.log_scale = not chart.drawn_log
-        self.app.chart_scales["train"] = chart.log_scale
-        self.forget()
-        self.redraw()
-
-    def action_save(self) -> None:
-        from aetui.ui.screens.dialogs import NameDialog
-
-        def save(name: str | None) -> None:
-            if name:
-                try:
-                    path = self.app.save_recipe(self.recipe, name, self.params, self.settings)
-                except AetuiError as err:
-                    self.notify(str(err), severity="error")
-                else:
-                    self.notify(f"Saved as recipe {path.stem} ({path})")
-
-        self.app.push_screen(NameDialog("Save these settings as a recipe named:", f"{self.recipe.name}-tuned"), save)
-
-    def action_help(self) -> None:
-        from aetui.ui.screens.dialogs import HelpDialog
-
-        self.app.push_screen(HelpDialog(f"Train {self.recipe.name}: keys", self, self.HELP))
+        if self.state is not None and self.workbench.runner.active:
+            self.workbench.runner.set(event.name, event.value)

@@ -33,12 +33,20 @@ def bar_rows(counts: list[int], rows: int) -> list[str]:
 class SparsityPanel(Static):
     """Shows the latest epoch's sparsity statistics; `show()` takes them from a run state."""
 
+    shown: tuple | None = None
+    """What was drawn last (redrawn for the new size when the panel is resized)."""
+
+    def on_resize(self) -> None:
+        if self.shown is not None:
+            self.show(*self.shown)
+
     def show(self, stats: dict | None, snapshot: dict | None, params: dict[str, float], kind: str) -> None:
         """Redraw from an epoch's scalar stats and snapshot arrays; `kind` is the model family.
 
         Code sparsity figures are shown for the ordinary, sparse and nonnegative autoencoders;
         the VAE shows its active latents and KL per dimension, the AAE its discriminator accuracy.
         """
+        self.shown = (stats, snapshot, params, kind)
         if not stats:
             self.update(Text("Sparsity figures appear after the first epoch.", style="dim"))
             return

@@ -1,0 +1,99 @@
+"""The app's life around its screens: warming up after the first frame, and ending cleanly when
+the terminal goes away (SIGHUP, a terminal that is no terminal any more) or on SIGTERM.
+
+Mixins of `AetuiApp`, kept apart so the app itself is its screens and messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import os
+import signal
+import sys
+
+from rich.markup import escape
+
+from aetui.core.errors import AetuiError
+from aetui.terminal import detach
+
+
+class Hangup:
+    """A dropped connection finishes the epoch in progress, saves it and ends the app (the run is
+    `interrupted`, resumable); SIGTERM stops the run after its batch."""
+
+    def watch_terminal(self) -> None:
+        """Take SIGHUP and SIGTERM, and look once a second whether the terminal is still one: where
+        another process leads the terminal's session (`make run`), no SIGHUP reaches aetui."""
+        self._hung_up = False
+        self._terminal = [fd for fd in (0, 1, sys.__stderr__.fileno()) if os.isatty(fd)]
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop = asyncio.get_running_loop()
+            loop.add_signal_handler(signal.SIGHUP, self.hang_up)
+            loop.add_signal_handler(signal.SIGTERM, self.terminated)
+        if self._terminal:
+            self.set_interval(1.0, self._check_terminal)
+
+    def hang_up(self, reason: str = "SIGHUP") -> None:
+        """Nobody is watching any more: the run finishes and saves its epoch, then the app ends."""
+        if self._hung_up:
+            return
+        self._hung_up = True
+        detach(self._terminal)
+        self.workbench.runner.hang_up(reason)
+        self.exit()
+
+    def _check_terminal(self) -> None:
+        """The terminal went away without a SIGHUP reaching this process: the same as one. (Textual's
+        input thread would otherwise spin on the dead terminal's end of file.)"""
+        if not all(os.isatty(fd) for fd in self._terminal):
+            self.hang_up("the terminal went away")
+
+    def terminated(self) -> None:
+        """SIGTERM: the run in progress stops after its batch (`interrupted`, resumable); the app ends."""
+        runner = self.workbench.runner
+        if runner.controls is not None and runner.active:
+            runner.controls.interrupt("terminated (SIGTERM)")
+        self.exit()
+
+
+class WarmUp:
+    """After the first frame: the data loads and TensorFlow starts, each in a thread worker."""
+
+    def warm_up_later(self, backend: bool, gpu: int | None, quiet: bool) -> None:
+        """Start the background work once the first frame is on screen (imports hold the GIL);
+        `quiet`: no notice about falling back to the embedded digits (only looking at sessions)."""
+        self.call_after_refresh(lambda: self._start_workers(backend, gpu, quiet))
+
+    def _start_workers(self, backend: bool, gpu: int | None, quiet: bool) -> None:
+        self.run_worker(lambda: self._load_data(quiet), thread=True, group="warm-up")
+        if backend:
+            self.run_worker(lambda: self._start_backend(gpu), thread=True, group="warm-up")
+
+    def _load_data(self, quiet: bool) -> None:
+        import aetui.ui.screens.replay  # noqa: F401  (so opening a screen later costs no import)
+        import aetui.ui.screens.train  # noqa: F401
+
+        self.start_loading()
+        try:
+            d = self.workbench.data_ready()
+            text = f"{escape(d.name)} ({len(d.x_train):,} train / {len(d.x_test):,} test, " \
+                   f"{d.image_shape[0]}x{d.image_shape[1]})" + (" [yellow]offline fallback[/]" if d.note else "")
+            if d.note and not quiet:  # say once why, and how to get real MNIST
+                self.call_from_thread(self.notify, d.note, severity="warning", timeout=12, markup=False)
+        except AetuiError as err:
+            text = f"[red]{escape(str(err))}[/]"
+        self.call_from_thread(self.set_info, data=text)
+
+    def _start_backend(self, gpu: int | None) -> None:
+        from aetui.core import backend
+
+        try:
+            device = backend.configure(gpu=gpu)
+        except AetuiError as err:  # (a GPU that is not there)
+            self.call_from_thread(self.set_info, device=str(err))
+            return
+        gc.collect()
+        gc.freeze()  # TensorFlow's ~300k objects would otherwise make every full collection pause the UI
+        self.call_from_thread(self.set_info, device=device.name)

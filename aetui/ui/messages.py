@@ -1,0 +1,51 @@
+"""What the screens ask of the app (they post these; the app opens screens and owns the run)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.message import Message
+
+
+class OpenRecipe(Message):
+    """Open the training screen of the recipe file at `path` (or the run in progress, if it is it)."""
+
+    def __init__(self, path: Path | str):
+        super().__init__()
+        self.path = Path(path)
+
+
+class OpenSession(Message):
+    """Open a saved session's replay."""
+
+    def __init__(self, path: Path | str):
+        super().__init__()
+        self.path = Path(path)
+
+
+class ResumeSession(Message):
+    """Open the training screen set to go on with a stopped session."""
+
+    def __init__(self, path: Path | str):
+        super().__init__()
+        self.path = Path(path)
+
+
+class Compare(Message):
+    """Open sessions side by side."""
+
+    def __init__(self, paths: list[Path | str]):
+        super().__init__()
+        self.paths = [Path(p) for p in paths]
+
+
+class CompareSweep(Message):
+    """Open every trial of a sweep side by side."""
+
+    def __init__(self, name: str):
+        super().__init__()
+        self.name = name
+
+
+class ShowRun(Message):
+    """Go to the training screen of the run in progress."""
