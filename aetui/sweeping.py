@@ -40,7 +40,7 @@ def sweep(args) -> int:
                               backend=backend)
     sweep.hold(store, plan.name)  # (let go when this process ends)
     console = output()
-    console.print(f"Sweep {plan.name}: {len(trials)} trials of {r.name} on {dataset.name} "
+    say(console, f"Sweep {plan.name}: {len(trials)} trials of {r.name} on {dataset.name} "
                   f"({len(dataset.x_train)} images), backend {backend}; sessions in {store}")
     return _run_sweep(console, args, backend, store, plan, trials)
 
@@ -84,7 +84,7 @@ def _sweep_resume(args, store: Path) -> int:
     trials = sweep.unfinished(store, plan)  # (a first look, changing nothing: then checks, the lock, a second)
     console = output()
     if not trials:
-        console.print(f"Sweep {plan.name}: every trial is done. Compare them: aetui compare {plan.name}")
+        say(console, f"Sweep {plan.name}: every trial is done. Compare them: aetui compare {plan.name}")
         return 0
     RecipeCls.from_dict(plan.spec, name=plan.recipe, source=f"sweep {plan.name}")  # fails here, not in each trial
     if args.data is not None or args.dataset != "auto":  # the data has moved
@@ -99,7 +99,7 @@ def _sweep_resume(args, store: Path) -> int:
                              "with --data PATH") from None
     sweep.hold(store, plan.name)
     trials = [replace(t, data=where) for t in sweep.unfinished(store, plan)]  # (none started meanwhile)
-    console.print(f"Sweep {plan.name}: going on with {len(trials)} of its {len(plan.trials)} trials "
+    say(console, f"Sweep {plan.name}: going on with {len(trials)} of its {len(plan.trials)} trials "
                   f"({', '.join(t.name for t in trials)}), backend {backend}; sessions in {store}")
     return _run_sweep(console, args, backend, store, plan, trials)
 
@@ -112,10 +112,10 @@ def _run_sweep(console: Console, args, backend: str, store: Path, plan, trials) 
         results = sweep_backends.run_ray(trials, address=args.address)  # (Ray starts here, its handlers with it)
     else:
         results = sweep_backends.run_local(trials, workers=args.workers)
-    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGHUP, signal.SIGTERM)}
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM)}
     for signum, handler in previous.items():  # a dropped connection, or SIGTERM, stops it as Ctrl-C does
-        if handler != signal.SIG_IGN:  # (under nohup a hangup is ignored)
-            signal.signal(signum, signal.default_int_handler)
+        if handler != signal.SIG_IGN or signum == signal.SIGINT:  # (under nohup a hangup is ignored; Ctrl-C
+            signal.signal(signum, signal.default_int_handler)    # works even where `&` left it ignored)
     outcomes = []
     try:
         for n, outcome in enumerate(results, 1):

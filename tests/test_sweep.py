@@ -134,13 +134,15 @@ def children_of(pid: int) -> list[int]:
 @pytest.mark.parametrize("how", ["SIGINT", "SIGTERM", "SIGKILL"])
 def test_stopping_a_local_sweep_leaves_its_trials_resumable(tmp_path, how, spawn):
     """Ctrl-C (or SIGTERM) stops the trials after their batch; so does killing the sweep outright
-    (each worker notices its parent is gone), and no worker trains on for nobody."""
+    (each worker notices its parent is gone), and no worker trains on for nobody. The sweep starts
+    with SIGINT ignored, as `aetui sweep ... &` from a script does: SIGINT still stops it."""
     import signal
     import time
 
     child = spawn(command(tmp_path, "sweep", "ae-32", "--grid", "learning_rate=0.001,0.002,0.003", "--epochs",
                           "10000", "--dataset", "digits", "--name", "stop", "--workers", "2"),
-                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=quiet_env())
+                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=quiet_env(),
+                  preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         found = [sessions.open_session(p) for p in tmp_path.iterdir() if (p / sessions.META).exists()]
