@@ -169,14 +169,20 @@ def _show(args) -> int:
     session = _session(args, args.session)
     replay = Replay(session)
     console = Console()
-    if not replay.epochs and args.view != "params":
-        raise AetuiError(f"{session.name} has no completed epoch yet")
+    if not replay.epochs and args.view != "params":  # (and why, where the history could not be read)
+        raise AetuiError("; ".join([f"{session.name} has no completed epoch yet", *session.problems[:1]]))
     epoch = replay.check_epoch(args.epoch) if args.epoch is not None else replay.last
     if args.view == "scatter" and args.projection == "tsne" and replay.codes(epoch)[0].shape[1] <= 2:
         console.print("[dim]This code is 2-D: the scatter shows it directly; --projection does not apply.[/]")
-    for problem in session.problems:
-        console.print(f"[yellow]gap: {problem}[/]")
-    console.print(f"[b]{session.name}[/b] · {escape(session.meta.recipe_name)} · "
+    from aetui.show import GAPS_SHOWN
+
+    problems = session.problems
+    for problem in problems[:GAPS_SHOWN]:
+        console.print(f"gap: {problem}", style="yellow", markup=False)
+    if len(problems) > GAPS_SHOWN:
+        console.print(f"gap: … and {len(problems) - GAPS_SHOWN:,} more (aetui show {session.name} --view params "
+                      "lists the first ones)", style="yellow", markup=False)
+    console.print(f"[b]{escape(session.name)}[/b] · {escape(session.meta.recipe_name)} · "
                   f"{session.status} · epoch {epoch}/{replay.last}")
     console.print(render_view(replay, args.view, epoch, console.width, max(console.height - 4, 20),
                               ascii=args.ascii or not terminal.colour_available() or not console.is_terminal,
@@ -213,9 +219,51 @@ def _workbench(args) -> int:
     graphics = terminal.choose_graphics(args.graphics, args.ascii)
     app = AetuiApp(store, data.loader(args.dataset, args.data, args.limit), gpu=args.gpu, opening=opening,
                    sweep=group, graphics=graphics)
-    with _terminal_kept_from(log_path()):
-        app.run()
-    return app.return_code or 0
+    try:
+        with _terminal_kept_from(log_path()):
+            _run_app(app)
+        code = app.return_code or 0
+    except Exception:  # a defect: said, and the process still ends (see _end_now)
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    app.runner.finished.wait()  # a run the app let go of (a hangup) saves its epoch first
+    _end_now(code)
+    return code
+
+
+def _run_app(app) -> None:
+    """Run the app on a loop of its own, which, unlike `asyncio.run`, does not wait at the end for
+    the app's worker threads (TensorFlow still loading, a t-SNE) before returning: `_end_now`
+    decides what to wait for."""
+    import asyncio
+
+    loop = asyncio.new_event_loop()
+    try:
+        app.run(loop=loop)
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        if pending:  # (as asyncio.run ends: what is left is cancelled and waited for)
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+    finally:
+        loop.close()  # (lets go of the worker threads' executor without waiting for them)
+
+
+def _end_now(code: int) -> None:
+    """End the process at once where a background worker of the app would hold it (TensorFlow
+    still loading, a t-SNE in progress): nothing of theirs needs saving, and a process that waits
+    for them after its terminal went away could outlive it by minutes, or, blocked on the gone app,
+    for ever. The training run has been waited for already."""
+    import threading
+
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
 
 
 @contextlib.contextmanager
@@ -238,6 +286,7 @@ def _terminal_kept_from(log: Path):
 def _recipes() -> int:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from aetui.core import recipe
 
@@ -248,9 +297,9 @@ def _recipes() -> int:
         try:
             r = recipe.load_file(path)
         except AetuiError as err:
-            table.add_row(name, "[red]broken[/]", "", "", f"[red]{err}[/]")
+            table.add_row(Text(name), Text("broken", style="red"), "", "", Text(str(err), style="red"))
             continue
-        table.add_row(name, r.kind, str(r.net["code"]), " ".join(r.tunables), r.description)
+        table.add_row(Text(name), r.kind, str(r.net["code"]), " ".join(r.tunables), Text(r.description))
     Console().print(table)
     return 0
 
@@ -258,34 +307,38 @@ def _recipes() -> int:
 def _ls(args) -> int:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from aetui.core import sessions, sweep, sweep_views
 
     store = paths.session_store(args.sessions)
-    found = sessions.list_sessions(store)
+    listing = sessions.list_store(store)
+    found = listing.sessions
     swept = sweep.list_sweeps(store)
     console = Console()
-    if not found and not swept:
-        console.print(f"No sessions in {store} yet: try `aetui train ae-32 --epochs 2`.")
+    if not found and not swept and not listing.damaged:
+        console.print(f"No sessions in {store} yet: try `aetui train ae-32 --epochs 2`.", markup=False)
         return 0
-    if found:
-        table = Table(title=f"Sessions in {store}", title_justify="left")
+    if found or listing.damaged:
+        table = Table(title=Text(f"Sessions in {store}"), title_justify="left")
         name, *others = sessions.SUMMARY_COLUMNS
         table.add_column(name, no_wrap=True)
         for col in others:
             table.add_column(col, overflow="fold")
         for s in found:
-            table.add_row(*s.summary_row())
+            table.add_row(*(Text(cell) for cell in s.summary_row()))
+        for folder, reason in listing.damaged:  # listed, so nobody wonders where it went; the others stand
+            table.add_row(Text(folder), Text("damaged", style="red"), Text(reason, style="red"), "", "", "", "")
         console.print(table)
     if swept:
         by_name = {s.name: s for s in found}
-        table = Table(title=f"Sweeps in {store}", title_justify="left")
+        table = Table(title=Text(f"Sweeps in {store}"), title_justify="left")
         for col in ("sweep", "recipe", "grid", "progress"):
             table.add_column(col, overflow="fold", no_wrap=col == "sweep")
         for plan in swept:
             grid = "  ".join(f"{k}={','.join(f'{v:g}' for v in values)}" for k, values in plan.grid.items())
             trials = [by_name[n] for n in plan.trials if n in by_name]
-            table.add_row(plan.name, plan.recipe, grid, sweep_views.progress(plan, trials))
+            table.add_row(Text(plan.name), Text(plan.recipe), grid, sweep_views.progress(plan, trials))
         console.print(table)
     return 0
 

@@ -114,3 +114,64 @@ def test_a_dropped_connection_saves_the_epoch_and_marks_the_session_interrupted(
     finally:  # nothing left behind, whatever failed
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+
+
+def _ended(pid: int) -> bool:
+    """Whether process `pid` has ended (gone, or a zombie nobody reaped yet)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def test_the_workbench_ends_within_two_seconds_of_its_terminal_going_away(tmp_path):
+    """The terminal is killed at random moments (TensorFlow still loading, Ctrl+Q just pressed, a
+    run training) 21 times: each time the process ends within 2 s (a run first saves the epoch in
+    progress, a short one here), and never lingers on a dead terminal. The seed is printed."""
+    import random
+
+    seed = int(os.environ.get("AETUI_TEST_SEED", time.time()))
+    print(f"seed {seed}")
+    rng = random.Random(seed)
+    store = tmp_path / "store"
+    late: list[tuple[str, float, float]] = []
+    took_all: list[float] = []
+    for attempt in range(21):
+        moment = ("warm-up", "quit", "run")[attempt % 3]
+        name = f"aetui-end-{os.getpid()}-{attempt}"
+        command = f"cd {tmp_path} && exec {sys.executable} -m aetui --dataset digits --sessions {store}"
+        subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "80", "-y", "24", command], check=True)
+        pid = int(subprocess.run(["tmux", "display-message", "-p", "-t", name, "#{pane_pid}"],
+                                 capture_output=True, text=True, check=True).stdout)
+        term = Tmux(name)
+        wait = 0.0
+        try:
+            if moment == "warm-up":
+                wait = rng.uniform(0.0, 5.0)
+                time.sleep(wait)
+            elif moment == "quit":
+                time.sleep(rng.uniform(0.3, 4.0))
+                term.keys("C-q")
+                wait = rng.uniform(0.0, 1.0)
+                time.sleep(wait)
+            else:
+                term.wait_for("Device: CPU", 60)
+                term.keys("Down", "Down", "Enter")  # ae-32
+                term.wait_for("space start/pause")
+                term.keys("Space")
+                term.wait_for("running", 60)
+                wait = rng.uniform(0.0, 3.0)
+                time.sleep(wait)
+        finally:
+            subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+            gone = time.monotonic()
+            while not _ended(pid) and time.monotonic() - gone < 20:
+                time.sleep(0.02)
+            took = time.monotonic() - gone
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        took_all.append(took)
+        if took > 2.0:
+            late.append((moment, round(wait, 2), round(took, 2)))
+    print("seconds to end, sorted:", " ".join(f"{t:.2f}" for t in sorted(took_all)))
+    assert not late, f"(moment, seconds in, seconds to end) past 2 s: {late} (seed {seed})"

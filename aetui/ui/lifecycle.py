@@ -14,6 +14,7 @@ import signal
 import sys
 
 from rich.markup import escape
+from textual.message import Message
 
 from aetui.core.errors import AetuiError
 from aetui.terminal import detach
@@ -58,6 +59,16 @@ class Hangup:
         self.exit()
 
 
+class Warmed(Message):
+    """A warm-up worker is done: the data line, the device line, a note for the user. Posted (which
+    never blocks) rather than called on the app's thread: a worker that outlives the app must not
+    wait for it."""
+
+    def __init__(self, data: str | None = None, device: str | None = None, note: str = ""):
+        super().__init__()
+        self.data, self.device, self.note = data, device, note
+
+
 class WarmUp:
     """After the first frame: the data loads and TensorFlow starts, each in a thread worker."""
 
@@ -76,15 +87,15 @@ class WarmUp:
         import aetui.ui.screens.train  # noqa: F401
 
         self.start_loading()
+        note = ""
         try:
             d = self.workbench.data_ready()
             text = f"{escape(d.name)} ({len(d.x_train):,} train / {len(d.x_test):,} test, " \
                    f"{d.image_shape[0]}x{d.image_shape[1]})" + (" [yellow]offline fallback[/]" if d.note else "")
-            if d.note and not quiet:  # say once why, and how to get real MNIST
-                self.call_from_thread(self.notify, d.note, severity="warning", timeout=12, markup=False)
+            note = d.note if not quiet else ""  # say once why, and how to get real MNIST
         except AetuiError as err:
             text = f"[red]{escape(str(err))}[/]"
-        self.call_from_thread(self.set_info, data=text)
+        self.post_message(Warmed(data=text, note=note))
 
     def _start_backend(self, gpu: int | None) -> None:
         from aetui.core import backend
@@ -92,8 +103,13 @@ class WarmUp:
         try:
             device = backend.configure(gpu=gpu)
         except AetuiError as err:  # (a GPU that is not there)
-            self.call_from_thread(self.set_info, device=str(err))
+            self.post_message(Warmed(device=str(err)))
             return
         gc.collect()
         gc.freeze()  # TensorFlow's ~300k objects would otherwise make every full collection pause the UI
-        self.call_from_thread(self.set_info, device=device.name)
+        self.post_message(Warmed(device=device.name))
+
+    def on_warmed(self, message: Warmed) -> None:
+        self.set_info(data=message.data, device=message.device)
+        if message.note:
+            self.notify(message.note, severity="warning", timeout=12, markup=False)

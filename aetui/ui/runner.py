@@ -27,6 +27,9 @@ class Runner:
     """One training run at a time, started and stopped from the UI."""
 
     def __init__(self, app, trainer: Callable, store: Path):
+        self.finished = threading.Event()
+        """Set while no run is in progress (cleared from start until the worker's last event)."""
+        self.finished.set()
         self.app = app
         self.trainer = trainer
         self.store = store
@@ -59,6 +62,7 @@ class Runner:
             if previous is not None and previous.session == resume.name:  # its batches stay on the chart
                 self.state.batches = [b for b in previous.batches if b[0] <= resume.epochs_done]
         self.controls = Controls(recipe.tunables)
+        self.finished.clear()
         work = partial(self._work, recipe, params, epochs, batch_size, data_ready, self.controls,
                        None if resume is None else resume.path)
         self.worker = self.app.run_worker(work, thread=True, group="training", exclusive=True,
@@ -83,6 +87,8 @@ class Runner:
             self.inbox.put(events.TrainingFinished("failed", str(err), 0, 0))
         except Exception as err:  # the session records it as failed; the UI shows the reason
             self.inbox.put(events.TrainingFinished("failed", f"{type(err).__name__}: {err}", 0, 0))
+        finally:
+            self.finished.set()
 
     def drain(self) -> list:
         """Fold every queued event into the state; returns the events taken."""
