@@ -7,6 +7,7 @@ import contextlib
 import sys
 
 from rich.console import Console
+from rich.text import Text
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -35,10 +36,10 @@ class ConsoleReporter:
         self.recipe = recipe
         self.status = "running"
         if data.note:
-            self.console.print(f"[yellow]{data.note}[/]")
+            self.console.print(Text(data.note, style="yellow"))
         self.console.print(f"Data: {data.name} from {data.source}: {len(data.x_train)} training, "
                            f"{len(data.x_test)} test images of {data.image_shape[0]}x{data.image_shape[1]}; "
-                           f"class counts {data.class_counts()}")
+                           f"class counts {data.class_counts()}", markup=False)
         self.progress = Progress(TextColumn("epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
                                  TextColumn("loss {task.fields[loss]}"), TimeRemainingColumn(),
                                  console=self.console, disable=not self.console.is_terminal, transient=True)
@@ -46,7 +47,7 @@ class ConsoleReporter:
         self.session = ""
 
     def say(self, text: str) -> None:
-        """Print a line for the user."""
+        """Print a line for the user (rich markup: what it shows of a name or a path is escaped)."""
         self.console.print(text)
 
     def __call__(self, event) -> None:
@@ -62,14 +63,14 @@ class ConsoleReporter:
         if isinstance(event, events.TrainingResumed):
             self.console.print(f"Session {event.session}: resuming after epoch {event.epoch} of {event.epochs} "
                                f"(it was {event.previous}) on {event.device}; "
-                               + ", ".join(f"{k}={v:g}" for k, v in event.params.items()))
+                               + ", ".join(f"{k}={v:g}" for k, v in event.params.items()), markup=False)
             self.progress.start()
             self.task = self.progress.add_task("train", total=event.steps_per_epoch, epoch=event.epoch + 1,
                                                loss="-")
         elif isinstance(event, events.TrainingStarted):
             self.console.print(f"Session {event.session}: {event.recipe} for {event.epochs} epochs of "
                                f"{event.steps_per_epoch} batches on {event.device}; "
-                               + ", ".join(f"{k}={v:g}" for k, v in event.params.items()))
+                               + ", ".join(f"{k}={v:g}" for k, v in event.params.items()), markup=False)
             self.progress.start()
             self.task = self.progress.add_task("train", total=event.steps_per_epoch, epoch=1, loss="-")
         elif isinstance(event, events.BatchEnded) and self.task is not None:
@@ -83,21 +84,22 @@ class ConsoleReporter:
                 extra += f", active latents {stats['active_units']}"
             if "disc_acc" in stats:
                 extra += f", disc acc {stats['disc_acc']:.2f}"
-            self.console.print(f"epoch {event.epoch:3d}  loss {format_logs(event.logs)}  "
-                               f"val {format_logs(event.logs, 'val_')}  {extra}  "
-                               f"[dim]{event.seconds:.1f}s, {event.samples_per_s:,.0f} samples/s[/]")
+            self.console.print(Text.assemble(f"epoch {event.epoch:3d}  loss {format_logs(event.logs)}  "
+                                             f"val {format_logs(event.logs, 'val_')}  {extra}  ",
+                                             (f"{event.seconds:.1f}s, {event.samples_per_s:,.0f} samples/s", "dim")))
             if self.task is not None:
                 self.progress.reset(self.task, epoch=event.epoch + 1, loss="-")
         elif isinstance(event, events.HParamChanged):
-            self.console.print(f"{event.name}: {event.old:g} -> {event.new:g} from batch {event.step}")
+            self.console.print(f"{event.name}: {event.old:g} -> {event.new:g} from step {event.step} (epoch "
+                               f"{event.epoch})", markup=False)
         elif isinstance(event, events.TrainingFinished):
             self.close()
             self.status = event.status
             colour = {"finished": "green", "stopped": "yellow"}.get(event.status, "red")
-            self.console.print(f"[{colour}]{event.status}[/]: {event.reason}")
+            self.console.print(Text.assemble((event.status, colour), f": {event.reason}"))
             if event.status != "finished" and event.epochs and self.session:
                 self.console.print(f"Go on with `aetui resume {self.session}` (--set NAME=VALUE changes a value, "
-                                   "--epochs N the total).")
+                                   "--epochs N the total).", markup=False)
 
     def close(self) -> None:
         """Stop the progress bar."""
@@ -105,6 +107,7 @@ class ConsoleReporter:
 
 
 def say(console: Console, text: str) -> None:
-    """Print a line; a terminal that went away is no error (the sessions have everything)."""
+    """Print a line as it is (no markup: it names sessions and sweeps); a terminal that went away is
+    no error (the sessions have everything)."""
     with contextlib.suppress(OSError):
-        console.print(text)
+        console.print(text, markup=False)

@@ -9,12 +9,15 @@ screen (`aetui.figures`, through `aetui.show`'s layouts), at their native size.
 from __future__ import annotations
 
 import csv
+import errno
 from pathlib import Path
 
 import numpy as np
 
 from aetui import figures
+from aetui.core import arrays
 from aetui.core.errors import AetuiError
+from aetui.core.files import atomic
 from aetui.core.replay import Replay
 from aetui.core.sessions import Session
 from aetui.figures import tile
@@ -25,10 +28,15 @@ CAPTION_HEIGHT = 16
 SCATTER_PIXELS = 480
 
 
+INCOMPLETE = "EXPORT-INCOMPLETE"
+"""Written first into the export folder and removed last: while it is there, the export was cut
+short (a full disk, a kill) and the folder holds only part of it."""
+
+
 def _png(path: Path, array: np.ndarray) -> Path:
     from PIL import Image
 
-    Image.fromarray(array).save(path)
+    atomic(path, lambda tmp: Image.fromarray(array).save(tmp, format="png"))
     return path
 
 
@@ -36,14 +44,27 @@ def export(session: Session, folder: Path, skipped: list[str] | None = None) -> 
     """Write the session's images, history and TensorBoard events into `folder`; returns the files.
 
     Epochs whose snapshot is missing or damaged are left out; their reasons go into `skipped`.
+    Every file is written to a temporary name and renamed into place, so a link planted at one of
+    the names is replaced, never followed; a folder that cannot take it all is one line, and
+    `EXPORT-INCOMPLETE` stays in it to say so (as it does after a kill).
     """
     replay = Replay(session)
     if not replay.epochs:
         raise AetuiError(f"{session.name} has no completed epoch to export")
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        marker = folder / INCOMPLETE
+        atomic(marker, lambda tmp: tmp.write_text(f"aetui export of {session.name} was cut short: this folder "
+                                                  "holds only part of it; export again\n", encoding="utf-8"))
+        written = _export(session, replay, folder, skipped if skipped is not None else [])
+        marker.unlink()
     except OSError as err:
-        raise AetuiError(f"cannot create {folder}: {err}") from None
+        cut = " (the export is incomplete: EXPORT-INCOMPLETE in it says so)" if (folder / INCOMPLETE).exists() else ""
+        raise AetuiError(f"cannot write to {folder}: {err.strerror or err}{cut}") from None
+    return written
+
+
+def _export(session: Session, replay: Replay, folder: Path, skipped: list[str]) -> list[Path]:
     written: list[Path] = []
     shape = replay.image_shape
     fixed = replay.fixed
@@ -52,11 +73,10 @@ def export(session: Session, folder: Path, skipped: list[str] | None = None) -> 
     skipped = skipped if skipped is not None else []
     for epoch in replay.epochs:
         try:
-            snap = replay.snapshot(epoch)
+            recon = arrays.recon(replay.snapshot(epoch), fixed["panel"], replay.where(epoch)).reshape(-1, *shape)
         except AetuiError as err:  # a gap in the session: export the rest, and say what was left out
             skipped.append(str(err))
             continue
-        recon = snap["recon"].reshape(-1, *shape)
         written.append(_png(folder / f"recon-epoch-{epoch:04d}.png", tile(recon, len(recon))))
     last = max((e for e in replay.epochs if (session.path / "snapshots" / f"epoch-{e:04d}.npz").exists()),
                default=None)
@@ -94,22 +114,20 @@ def _history_csv(session: Session, path: Path) -> Path:
     epochs = session.epochs
     log_keys = sorted({k for e in epochs for k in e.logs})
     stat_keys = sorted({k for e in epochs for k, v in e.stats.items() if isinstance(v, (int, float))})
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["epoch", "step", "seconds", *log_keys, *stat_keys])
-        for e in epochs:
-            writer.writerow([e.epoch, e.step, f"{e.seconds:.4f}", *(e.logs.get(k, "") for k in log_keys),
-                             *(e.stats.get(k, "") for k in stat_keys)])
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["epoch", "step", "seconds", *log_keys, *stat_keys])
+            for e in epochs:
+                writer.writerow([e.epoch, e.step, f"{e.seconds:.4f}", *(e.logs.get(k, "") for k in log_keys),
+                                 *(e.stats.get(k, "") for k in stat_keys)])
+
+    atomic(path, write)
     return path
 
 
-def _tensorboard(replay: Replay, folder: Path, skipped: list[str]) -> Path:
-    """TensorBoard event files: scalars per epoch, reconstructions as images, changes as text."""
-    from aetui.core import backend
-
-    backend.configure()
-    import tensorflow as tf
-
+def _events(tf, replay: Replay, folder: Path) -> None:
+    """Write the event files with TensorFlow's summary writer."""
     shape = replay.image_shape
     writer = tf.summary.create_file_writer(str(folder))
     with writer.as_default():
@@ -120,7 +138,8 @@ def _tensorboard(replay: Replay, folder: Path, skipped: list[str]) -> Path:
                 if isinstance(value, (int, float)):
                     tf.summary.scalar(f"stats/{key}", value, step=e.epoch)
             try:
-                recon = replay.snapshot(e.epoch)["recon"].reshape(-1, *shape, 1)
+                recon = arrays.recon(replay.snapshot(e.epoch), replay.fixed["panel"],
+                                     replay.where(e.epoch)).reshape(-1, *shape, 1)
             except AetuiError:
                 continue  # already reported as skipped
             tf.summary.image("reconstructions", recon, step=e.epoch, max_outputs=len(recon))
@@ -129,4 +148,19 @@ def _tensorboard(replay: Replay, folder: Path, skipped: list[str]) -> Path:
                             step=c.epoch)
     writer.flush()
     writer.close()
+
+
+def _tensorboard(replay: Replay, folder: Path, skipped: list[str]) -> Path:
+    """TensorBoard event files: scalars per epoch, reconstructions as images, changes as text."""
+    from aetui.core import backend
+
+    if folder.is_symlink():  # a planted link: replaced by a folder of our own, its target left alone
+        folder.unlink()
+    backend.configure()
+    import tensorflow as tf
+
+    try:
+        _events(tf, replay, folder)
+    except tf.errors.OpError as err:  # (TensorFlow's own kind of a full disk)
+        raise OSError(errno.EIO, err.message.strip().splitlines()[0].split("; ")[-1]) from None
     return folder

@@ -93,7 +93,7 @@ def _headless(r, dataset, job) -> int:
 
     handlers = {signal.SIGINT: interrupt, signal.SIGTERM: terminate}
     if signal.getsignal(signal.SIGHUP) == signal.SIG_IGN:
-        reporter.say("[dim]Running under nohup: the run goes on if the connection drops.[/]")
+        reporter.say("[dim]Running under nohup: the run goes on if the connection drops.[/]")  # (no names in it)
     else:
         handlers[signal.SIGHUP] = hangup
         reporter.say("[dim]If the connection drops, the epoch in progress is saved and the run stops; "

@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from aetui import figures, formats
+from aetui.core import arrays
 from aetui.core.errors import AetuiError
 from aetui.core.replay import Replay
 from aetui.render import class_style, half_block_text
@@ -183,6 +184,46 @@ def figure(replay: Replay, view: str, epoch: int, columns: int, rows: int, pixel
     return scatter_figure(points, replay.codes(epoch)[1], f"epoch {epoch}: {how}", width, height, pixels)
 
 
+GAPS_SHOWN = 5
+"""The most gaps of a session listed one by one (the rest are counted)."""
+TABLE_ROWS = 40
+"""The most rows a table of epochs (or changes, or gaps) prints: a session of 100,000 epochs shows
+its first and last ones and the chosen one, and says how many it left out."""
+
+
+def shown_rows(count: int, chosen: int | None = None, limit: int = TABLE_ROWS) -> list[int | None]:
+    """Which of `count` rows a table shows, in order, None where rows are left out: all of them
+    when they fit, else the first few, the last ones and those around `chosen` (an index)."""
+    if count <= limit:
+        return list(range(count))
+    keep = set(range(5)) | set(range(count - (limit - 16), count))
+    if chosen is not None:
+        keep |= set(range(max(chosen - 5, 0), min(chosen + 6, count)))
+    rows: list[int | None] = []
+    for i in sorted(keep):
+        if rows and rows[-1] is not None and i != rows[-1] + 1:
+            rows.append(None)
+        rows.append(i)
+    return rows
+
+
+def add_rows(table: Table, count: int, row, chosen: int | None = None, what: str = "epochs") -> None:
+    """Add rows 0..count-1 to `table` (`row(i)` gives its cells and style), as many as
+    `shown_rows` keeps, with a row of `…` in place of each gap and a caption that counts them."""
+    rows = shown_rows(count, chosen)
+    for i in rows:
+        if i is None:
+            table.add_row(*[Text("…", style="dim")] * len(table.columns))
+            continue
+        cells, style = row(i)
+        table.add_row(*cells, style=style)
+    shown = sum(i is not None for i in rows)
+    if shown < count:
+        table.caption = f"{shown} of {count:,} {what} shown: the first, the last" + \
+            (" and those around the chosen one" if chosen is not None else "")
+        table.caption_justify = "left"
+
+
 def curves_table(replay: Replay, epoch: int | None = None) -> Table:
     """Per-epoch losses and parts, train and validation; the chosen epoch highlighted."""
     epochs = replay.session.epochs
@@ -192,9 +233,14 @@ def curves_table(replay: Replay, epoch: int | None = None) -> Table:
     for key in keys:
         table.add_column(escape(key), justify="right")
         table.add_column(escape(f"val_{key}"), justify="right")
-    for e in epochs:
+
+    def row(i: int):
+        e = epochs[i]
         cells = [formats.loss(e.logs.get(k)) for key in keys for k in (key, f"val_{key}")]
-        table.add_row(str(e.epoch), *cells, style="bold reverse" if e.epoch == epoch else None)
+        return [str(e.epoch), *cells], "bold reverse" if e.epoch == epoch else None
+
+    chosen = replay.epochs.index(epoch) if epoch in replay.epochs else None
+    add_rows(table, len(epochs), row, chosen)
     return table
 
 
@@ -205,9 +251,14 @@ def changes_table(replay: Replay) -> Table:
     table = Table(title="hyperparameter changes", title_justify="left")
     for col in ("epoch", "from batch", "step", "name", "old", "new"):
         table.add_column(col, justify="right" if col != "name" else "left")
-    for c in replay.session.changes:
-        table.add_row(str(c.epoch), str(c.step - (c.epoch - 1) * steps + 1), str(c.step), escape(c.name),
-                      formats.param(c.old), formats.param(c.new))
+    changes = replay.session.changes
+
+    def row(i: int):
+        c = changes[i]
+        return [str(c.epoch), str(c.step - (c.epoch - 1) * steps + 1), str(c.step), escape(c.name),
+                formats.param(c.old), formats.param(c.new)], None
+
+    add_rows(table, len(changes), row, what="changes")
     if not replay.session.changes:
         table.add_row("", "", "", "(none)", "", "")
     return table
@@ -226,7 +277,10 @@ def info_table(replay: Replay) -> Table:
             ("data", f"{data.get('name', '?')}: {data.get('train', '?')} train / {data.get('test', '?')} test"),
             ("epochs", f"{session.epochs_done}/{meta.epochs}, batch {meta.batch_size}"),
             ("device", meta.device or "?"), ("created", meta.created)]
-    rows += [("gap", Text(problem, style="yellow")) for problem in session.problems]
+    problems = session.problems
+    rows += [("gap", Text(problem, style="yellow")) for problem in problems[:GAPS_SHOWN]]
+    if len(problems) > GAPS_SHOWN:
+        rows.append(("gap", Text(f"… and {len(problems) - GAPS_SHOWN:,} more", style="yellow")))
     for key, value in rows:
         table.add_row(key, value if isinstance(value, Text) else Text(str(value)))
     return table
@@ -251,9 +305,11 @@ def sparsity_view(replay: Replay, epoch: int) -> Group:
     table.add_column("epoch", justify="right")
     for key in series:
         table.add_column(key.replace("_", " "), justify="right")
-    for i, e in enumerate(replay.epochs):
-        table.add_row(str(e), *[formats.stat(k, series[k][i]) for k in series],
-                      style="bold reverse" if e == epoch else None)
+    def row(i: int):
+        e = replay.epochs[i]
+        return [str(e), *[formats.stat(k, series[k][i]) for k in series]], "bold reverse" if e == epoch else None
+
+    add_rows(table, len(replay.epochs), row, replay.epochs.index(epoch) if epoch in replay.epochs else None)
     parts: list = [table]
     stats = replay.stats(epoch)
     try:
@@ -263,15 +319,16 @@ def sparsity_view(replay: Replay, epoch: int) -> Group:
     if "first_two_zero" in stats:
         parts.append(Text(f"At epoch {epoch}, for {formats.share(stats['first_two_zero'])} of the test digits at "
                           "least one of the first two code units is zero (|a| < 0.01)."))
-    means = np.asarray(snap.get("unit_means", []), np.float64)
-    if means.size:
+    means = arrays.vector(snap, "unit_means", replay.where(epoch))
+    kl = arrays.vector(snap, "kl_per_dim", replay.where(epoch))
+    if means is not None and means.size:
         order = np.argsort(means)[::-1]
         p = replay.session.meta.params.get("p")
         head = f"per-unit mean activation at epoch {epoch}" + (f" (target p = {p:g})" if p is not None else "")
         parts.append(Text(head + ", most active first: " + " ".join(f"{means[i]:.3g}" for i in order[:16]) +
                           (" …" if len(order) > 16 else "")))
-    if "kl_per_dim" in snap:
-        parts.append(Text("KL per latent dimension: " + "  ".join(f"{v:.3g}" for v in snap["kl_per_dim"])))
+    if kl is not None:
+        parts.append(Text("KL per latent dimension: " + "  ".join(f"{v:.3g}" for v in kl)))
     return Group(*parts)
 
 

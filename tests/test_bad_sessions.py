@@ -144,9 +144,10 @@ def test_snapshot_with_an_object_array_is_refused_never_unpickled(session, tmp_p
     arrays["recon"] = np.array([Trap(marker)], dtype=object)
     with open(snap, "wb") as fh:
         np.savez(fh, **arrays)
-    with pytest.raises(AetuiError, match="Object arrays cannot be loaded"):
+    with pytest.raises(AetuiError, match=r"recon holds Python objects \(a pickle\), which aetui never loads"):
         sessions.open_session(session).snapshot(2)
-    refused(tmp_path, "show", "run", "--view", "recon", "--epoch", "2", fragment="epoch-0002.npz is damaged")
+    refused(tmp_path, "show", "run", "--view", "recon", "--epoch", "2",
+            fragment="epoch-0002.npz: recon holds Python objects")
     assert not marker.exists()
 
 

@@ -72,7 +72,8 @@ class EpochEnded:
     epoch: int
     step: int
     logs: dict[str, float]
-    stats: dict[str, float]
+    stats: dict
+    """Figures by name (numbers), and how the sweep plane was chosen (`sweep`, in words)."""
     seconds: float
     samples_per_s: float
 
@@ -148,7 +149,8 @@ def from_record(record: dict):
 
 
 def _fits(value, annotation: str) -> bool:
-    """Whether a JSON value has the type a field declares (`int`, `float`, `str`, `dict[...]`)."""
+    """Whether a JSON value has the type a field declares (`int`, `float`, `str`, `dict`, and
+    `dict[str, float]`: a table of numbers, as losses and hyperparameters are)."""
     kind = annotation.split("[")[0]
     if kind == "int":
         return isinstance(value, int) and not isinstance(value, bool)
@@ -156,6 +158,9 @@ def _fits(value, annotation: str) -> bool:
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     if kind == "str":
         return isinstance(value, str)
+    if annotation == "dict[str, float]":
+        return isinstance(value, dict) and all(isinstance(k, str) and _fits(v, "float") for k, v in value.items())
     if kind == "dict":
-        return isinstance(value, dict)
+        return isinstance(value, dict) and all(isinstance(k, str) and (isinstance(v, str) or _fits(v, "float"))
+                                               for k, v in value.items())
     return True

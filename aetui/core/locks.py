@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import fcntl
 import os
+import stat
 from pathlib import Path
 
 
 def take(path: Path, mode: int = 0o644) -> int | None:
     """Take the lock at `path` (created if need be) for this process: its file descriptor, to be
-    closed to let go, or None where another process holds it."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, mode)
+    closed to let go, or None where another process holds it. A link at `path` is never followed
+    (an OSError): the lock file cannot be made to create or open a file elsewhere."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, mode)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(f"{path} is not a regular file")
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
@@ -22,10 +27,14 @@ def take(path: Path, mode: int = 0o644) -> int | None:
 
 
 def held(path: Path) -> bool:
-    """Whether some process holds the lock at `path`."""
+    """Whether some process holds the lock at `path` (never where it is a link, a FIFO or a device:
+    opening one could block or reach outside)."""
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
+        return False
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
         return False
     try:
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)

@@ -10,6 +10,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from aetui.core import arrays
 from aetui.core.analysis.area import area_shares
 from aetui.core.analysis.images import as_images
 from aetui.core.analysis.latent import SweepPlane, project
@@ -34,6 +35,7 @@ class Replay:
         self.state = RunState.from_events(session.history)
         self.state.status = session.status
         self.epochs = [e.epoch for e in session.epochs]
+        self._ended = {e.epoch: e for e in session.epochs}
         self._fixed: dict | None = None
         self._snapshot = lru_cache(maxsize=8)(session.snapshot)
 
@@ -56,9 +58,9 @@ class Replay:
 
     @property
     def fixed(self) -> dict:
-        """The fixed panel and subset."""
+        """The fixed panel and subset, checked (`arrays.fixed`)."""
         if self._fixed is None:
-            self._fixed = self.session.fixed()
+            self._fixed = arrays.fixed(self.session.fixed(), f"{self.session.name}/fixed.npz")
         return self._fixed
 
     @property
@@ -71,17 +73,25 @@ class Replay:
 
     def stats(self, epoch: int) -> dict:
         """The scalar statistics recorded at `epoch`."""
-        return self.session.epochs[self.epochs.index(self.check_epoch(epoch))].stats
+        return self._ended[self.check_epoch(epoch)].stats
+
+    def where(self, epoch: int) -> str:
+        """How errors name the snapshot of `epoch`."""
+        return f"{self.session.name}/snapshots/epoch-{epoch:04d}.npz"
 
     def reconstructions(self, epoch: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """(originals, reconstructions) as N x H x W in [0, 1], and their labels."""
-        shape = self.image_shape
-        return (as_images(self.fixed["panel"], shape), as_images(self.snapshot(epoch)["recon"], shape),
-                [str(int(v)) for v in self.fixed["panel_labels"]])
+        shape, panel = self.image_shape, self.fixed["panel"]
+        recon = arrays.recon(self.snapshot(epoch), panel, self.where(epoch))
+        labels = self.fixed.get("panel_labels", np.zeros(len(panel), np.int64))
+        return as_images(panel, shape), as_images(recon, shape), [str(int(v)) for v in labels]
 
     def codes(self, epoch: int) -> tuple[np.ndarray, np.ndarray]:
         """The labelled subset's codes at `epoch`, and the labels."""
-        return self.snapshot(epoch)["codes"].astype(np.float32), self.fixed["subset_labels"]
+        labels = self.fixed.get("subset_labels")
+        if labels is None:
+            raise AetuiError(f"{self.session.name}/fixed.npz has no subset_labels")
+        return arrays.codes(self.snapshot(epoch), len(labels), self.where(epoch)), labels
 
     def projection(self, epoch: int, method: str = "pca") -> tuple[np.ndarray, str]:
         """2-D positions of the subset's codes and how they were made (always shown with the view).
@@ -100,17 +110,19 @@ class Replay:
             return points, "t-SNE of the code (indirect: only neighbourhoods are meaningful)"
         raise AetuiError(f"unknown projection {method!r} (pca or tsne)")
 
+    def _sweep(self, epoch: int) -> dict:
+        return arrays.sweep(self.snapshot(epoch), int(self.fixed["panel"].shape[1]), self.where(epoch))
+
     def plane(self, epoch: int) -> SweepPlane:
         """The plane the epoch's sweep decoded."""
-        snap = self.snapshot(epoch)
+        found = self._sweep(epoch)
         how = str(self.stats(epoch).get("sweep", ""))
-        return SweepPlane(snap["sweep_centre"], snap["sweep_axes"], snap["sweep_xs"], snap["sweep_ys"], how)
+        return SweepPlane(found["centre"], found["axes"], found["xs"], found["ys"], how)
 
     def sweep(self, epoch: int) -> tuple[np.ndarray, int, str]:
         """The decoded sweep grid as N x H x W images in [0, 1], its number of columns, and its plane."""
-        snap = self.snapshot(epoch)
-        plane = self.plane(epoch)
-        return as_images(snap["sweep"], self.image_shape), len(plane.xs), plane.how
+        found = self._sweep(epoch)
+        return as_images(found["images"], self.image_shape), len(found["xs"]), self.plane(epoch).how
 
     def area(self, epoch: int, k: int = 5) -> dict:
         """Latent area share per class at `epoch` beside the class's share of the training set.
@@ -121,10 +133,13 @@ class Replay:
         if codes.shape[1] != 2:
             raise AetuiError("latent area shares need a 2-D code; this model's code has "
                              f"{codes.shape[1]} units (see the scatter's projection instead)")
-        counts = np.asarray(self.session.meta.dataset.get("class_counts") or
-                            np.bincount(labels), np.float64)
-        shares, cells = area_shares(self.plane(epoch).points(), codes, labels, len(counts), k)
+        counts = self.session.meta.dataset.get("class_counts")
+        if not (isinstance(counts, list) and counts and all(isinstance(c, int) and c >= 0 for c in counts)
+                and sum(counts) and len(counts) > labels.max()):
+            counts = np.bincount(labels).tolist()  # (a record without usable counts: the subset's)
+        counts = np.asarray(counts, np.float64)
         plane = self.plane(epoch)
+        shares, cells = area_shares(plane.points(), codes, labels, len(counts), k)
         return {"area": shares, "train": counts / counts.sum(), "cells": cells.reshape(len(plane.ys), len(plane.xs)),
                 "k": k, "plane": plane.how}
 
@@ -134,6 +149,6 @@ class Replay:
         out = {}
         for key in keys:
             values = [e.stats.get(key) for e in self.session.epochs]
-            if any(v is not None for v in values):
-                out[key] = [float("nan") if v is None else float(v) for v in values]
+            if any(isinstance(v, (int, float)) for v in values):
+                out[key] = [float(v) if isinstance(v, (int, float)) else float("nan") for v in values]
         return out

@@ -48,6 +48,21 @@ def refuse_links(folder: Path) -> None:
                              "session to a folder of its own")
 
 
+def _cut_short(folder: Path) -> bool:
+    """Whether `folder` is what a kill leaves while a session is being made: no record yet, nothing
+    but a lock, half-written temporary files and empty subfolders (it is taken over, not skipped)."""
+    if folder.is_symlink() or not folder.is_dir() or (folder / META).exists() or (folder / META).is_symlink():
+        return False
+    for entry in folder.iterdir():
+        if entry.is_symlink():
+            return False
+        if entry.name in (SNAPSHOTS, WEIGHTS) and entry.is_dir() and not any(entry.iterdir()):
+            continue
+        if not (entry.name == LOCK or entry.name.startswith(".tmp-")) or not entry.is_file():
+            return False
+    return True
+
+
 class SessionWriter:
     """Creates a session folder and records a run into it as it happens."""
 
@@ -58,7 +73,11 @@ class SessionWriter:
 
     def hold(self) -> None:
         """Take the session's lock for as long as this process writes it (the OS lets go if it dies)."""
-        fd = locks.take(self.path / LOCK, FILE_MODE)
+        try:
+            fd = locks.take(self.path / LOCK, FILE_MODE)
+        except OSError as err:  # a link or a FIFO planted as the lock
+            raise AetuiError(f"{self.path / LOCK} cannot be the session's lock ({err.strerror or err}): remove it") \
+                from None
         if fd is None:
             raise AetuiError(f"{self.name} is being trained by another process")
         self._lock = fd
@@ -71,32 +90,41 @@ class SessionWriter:
 
     @classmethod
     def create(cls, store: Path, name: str, fields: dict[str, Any]) -> SessionWriter:
-        """Make a new session folder in `store`; a taken name gets `-2`, `-3`, ... appended (an empty
-        folder, left by a kill the instant it was made, is taken over). The record is written at
-        once: a kill from then on leaves a session that reads `killed`."""
+        """Make a new session folder in `store`; a taken name gets `-2`, `-3`, ... appended (a folder
+        left by a kill while it was being made, with no record yet, is taken over). The lock is
+        taken and the record written before anything else: a kill from then on leaves a session
+        that reads `killed`, and two processes cannot take one name."""
         store.mkdir(parents=True, exist_ok=True)
         base = safe_name(name)
         for n in range(1, 10_000):
             candidate = inside(store, base if n == 1 else f"{base}-{n}")
             try:
                 candidate.mkdir()
-                break
             except FileExistsError:
-                if not candidate.is_symlink() and candidate.is_dir() and not any(candidate.iterdir()):
-                    break
+                if not _cut_short(candidate):
+                    continue
+            writer = cls(candidate, SessionMeta())
+            try:
+                writer.hold()
+            except AetuiError:
+                continue  # another process is making a session of this name at this instant
+            if (candidate / META).exists() or (candidate / META).is_symlink():
+                writer.close()  # it won the race for this name
+                continue
+            break
         else:
             raise AetuiError(f"too many sessions named {base!r} in {store}")
+        for leftover in candidate.glob(".tmp-*"):
+            leftover.unlink(missing_ok=True)
         sync_folder(store)
         values = {"name": candidate.name, "status": "running", "created": _now(), "updated": _now(),
                   "pid": os.getpid(), "host": socket.gethostname(), **fields}
         known = set(SessionMeta.__dataclass_fields__) - {"extra"}
-        meta = SessionMeta(**{k: v for k, v in values.items() if k in known},
-                           extra={k: v for k, v in values.items() if k not in known})
-        writer = cls(candidate, meta)
-        write_json(candidate / META, meta.to_json())
-        writer.hold()
-        (candidate / SNAPSHOTS).mkdir()
-        (candidate / WEIGHTS).mkdir()
+        writer.meta = SessionMeta(**{k: v for k, v in values.items() if k in known},
+                                  extra={k: v for k, v in values.items() if k not in known})
+        write_json(candidate / META, writer.meta.to_json())
+        (candidate / SNAPSHOTS).mkdir(exist_ok=True)
+        (candidate / WEIGHTS).mkdir(exist_ok=True)
         return writer
 
     @classmethod

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from aetui.core import events, locks
 from aetui.core.errors import AetuiError
-from aetui.core.files import MB, read_bytes
+from aetui.core.files import MB, Arrays, read_bytes
 from aetui.core.paths import inside
 from aetui.core.session_meta import FORMAT, SessionMeta
 
@@ -36,8 +36,11 @@ LOCK = ".lock"
 """Held (flock) by the process writing the session: `running` is true exactly while it is held."""
 SNAPSHOTS = "snapshots"
 WEIGHTS = "weights"
-LIMITS = {META: 1 * MB, HISTORY: 256 * MB, FIXED: 64 * MB, SNAPSHOTS: 64 * MB, WEIGHTS: 2048 * MB}
-"""The most bytes a file of each kind may have (a larger one is refused, not read)."""
+LIMITS = {META: 1 * MB, HISTORY: 64 * MB, FIXED: 64 * MB, SNAPSHOTS: 64 * MB, WEIGHTS: 2048 * MB}
+"""The most bytes a file of each kind may have (a larger one is refused, not read): a history of
+64 MB holds about 100,000 epochs."""
+ARRAY_LIMIT = 256 * MB
+"""The most bytes one array of a snapshot may take once inflated."""
 SUMMARY_COLUMNS = ("session", "status", "best val", "epochs", "model", "data", "date")
 STATUSES = ("running", "finished", "stopped", "diverged", "failed", "interrupted", "killed")
 __all__ = ["FORMAT", "Session", "SessionMeta", "find", "list_sessions", "open_session"]
@@ -124,12 +127,12 @@ class Session:
             problems.append("no saved weights: views that decode anew are unavailable")
         return problems
 
-    @property
+    @cached_property
     def epochs(self) -> list[events.EpochEnded]:
         """The completed epochs, in order."""
         return [e for e in self.history if isinstance(e, events.EpochEnded)]
 
-    @property
+    @cached_property
     def changes(self) -> list[events.HParamChanged]:
         """Every live hyperparameter change, in order."""
         return [e for e in self.history if isinstance(e, events.HParamChanged)]
@@ -177,23 +180,15 @@ class Session:
         return Recipe.from_dict(self.meta.recipe, name=self.meta.recipe_name, source=f"session {self.name}")
 
 
-def load_npz(path: Path, limit: int) -> dict:
-    """The arrays of an `.npz` (no pickles; a file over `limit`, a link or no file at all is an error)."""
-    import io
-
-    import numpy as np  # imported here: listing sessions (the home screen) needs no numpy
-
+def load_npz(path: Path, limit: int) -> Arrays:
+    """The arrays of an `.npz`, read as they are asked for (no pickles; a file over `limit`, an
+    array inflating past `ARRAY_LIMIT`, a link or no file at all is an error)."""
     label = f"{path.parent.name}/{path.name}"
     try:
         raw = read_bytes(path, limit, label)
     except FileNotFoundError:
         raise AetuiError(f"{label} is missing") from None
-    try:
-        buffer = io.BytesIO(raw)
-        with np.load(buffer, allow_pickle=False) as npz:
-            return {key: npz[key] for key in npz.files}
-    except Exception as err:
-        raise AetuiError(f"{label} is damaged ({type(err).__name__}: {err})") from None
+    return Arrays(raw, label, ARRAY_LIMIT)
 
 
 def read_meta(path: Path) -> SessionMeta:

@@ -68,13 +68,14 @@ def train(recipe: Recipe, data: Dataset, store: Path, *, params: dict[str, float
     called, when the loss stops being finite (status `diverged`, last good epoch kept), or after
     the last epoch.
     """
-    from aetui.core import backend
+    from aetui.core import backend, families
 
     params = {**recipe.params, **{k: hparams.spec(k, recipe.tunables).check(v) for k, v in (params or {}).items()}}
     epochs = epochs or recipe.train["epochs"]
     batch_size = batch_size or recipe.train["batch_size"]
     if epochs < 1 or batch_size < 1:
         raise AetuiError("epochs and batch size must be at least 1")
+    families.check_memory(recipe, data.input_dim, batch_size)
     device = backend.configure(gpu=gpu)
     distribution, how = backend.distribution(strategy)
     built = _build(recipe, data, params, distribution)
@@ -106,6 +107,9 @@ def resume(session_path: Path, data: Dataset, *, params: dict[str, float] | None
     changes = {k: hparams.spec(k, recipe.tunables).check(v) for k, v in (params or {}).items()}
     total = epochs or sessions.open_session(path).meta.epochs
     check_resumable(sessions.open_session(path), total)
+    from aetui.core import families
+
+    families.check_memory(recipe, data.input_dim, sessions.open_session(path).meta.batch_size or 1)
     writer, session = _writing(lambda: SessionWriter.lock(path, lambda s: check_resumable(s, total)), path)
     try:
         done, stored = session.epochs_done, session.meta.dataset

@@ -9,6 +9,47 @@ from aetui.core.recipe import Recipe
 _MODULES = {"ae": "dense", "sparse": "dense", "nonneg": "dense", "vae": "vae", "aae": "aae"}
 
 
+GB = 1 << 30
+
+
+def memory_needed(recipe: Recipe, input_dim: int, batch_size: int) -> int:
+    """Bytes training the recipe takes, roughly: each weight four times over (the weight, its
+    gradient, the optimizer's two moments) and the widest layer's activations for a batch, several
+    times over (forward, backward, the evaluation's large batches)."""
+    sizes = [input_dim, *recipe.net["hidden"], recipe.net["code"]]
+    weights = 2 * sum(a * b + b for a, b in zip(sizes, sizes[1:]))  # encoder and decoder
+    if recipe.kind == "vae":
+        weights += sizes[-2] * sizes[-1] + sizes[-1]  # the log-variance head
+    if recipe.kind == "aae":
+        width = recipe.net["hidden"][-1] if recipe.net["hidden"] else 64
+        weights += 3 * (recipe.net["code"] * width + width * width + width)  # discriminator, three optimizers
+    activations = max(batch_size, 1024) * max(sizes) * 4 * 8
+    return weights * 4 * 4 + activations
+
+
+def available_memory() -> int | None:
+    """Bytes of memory this machine has free (Linux's MemAvailable), or None where it cannot tell."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as info:
+            for line in info:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def check_memory(recipe: Recipe, input_dim: int, batch_size: int) -> None:
+    """An error, with the figures, if training the recipe would take more memory than is free."""
+    from aetui.core.errors import AetuiError
+
+    needed, free = memory_needed(recipe, input_dim, batch_size), available_memory()
+    if free is not None and needed > free:
+        raise AetuiError(f"{recipe.name}: its layers ({input_dim} in, hidden {recipe.net['hidden']}, code "
+                         f"{recipe.net['code']}) need about {needed / GB:.1f} GB to train at batch {batch_size}, "
+                         f"and this machine has {free / GB:.1f} GB free: make them smaller")
+
+
 def build(recipe: Recipe, input_dim: int, params: dict[str, float] | None = None, strategy=None):
     """Build the model a recipe describes, with `params` overriding the recipe's defaults, under
     a `tf.distribute` strategy if given (call this on the thread that will train).

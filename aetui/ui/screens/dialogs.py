@@ -47,9 +47,9 @@ class NameDialog(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.prompt)
+            yield Label(Text(self.prompt))
             yield Input(self.value, id="name")
-            yield Static(self.hint, classes="hint")
+            yield Static(Text(self.hint), classes="hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value.strip() or None)
@@ -86,7 +86,7 @@ class HelpDialog(ModalScreen[None]):
         for keys, what in self.keys:
             table.add_row(keys, what)
         with Vertical(classes="dialog help"):
-            yield Label(self.title_text, classes="title")
+            yield Label(Text(self.title_text), classes="title")
             yield Static(table)
             yield Static("Escape closes this help", classes="hint")
 

@@ -176,7 +176,7 @@ class HomeScreen(WorkbenchScreen):
     def action_resume(self) -> None:
         row = self.selected_row()
         if row and row.startswith("sweep:"):  # its trials run as processes of their own, not in here
-            self.notify(self.sweep_resume_hint(row.removeprefix("sweep:")), timeout=8)
+            self.notify(self.sweep_resume_hint(row.removeprefix("sweep:")), timeout=8, markup=False)
             return
         key = self.selected_session()
         if key:

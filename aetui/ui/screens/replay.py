@@ -199,7 +199,7 @@ class ReplayScreen(WorkbenchScreen):
             try:
                 self.move(self.replay.check_epoch(int(text)))
             except AetuiError as err:
-                self.notify(str(err), severity="warning")
+                self.notify(str(err), severity="warning", markup=False)
 
         self.app.push_screen(NameDialog(f"Go to epoch (1..{self.replay.last}):", str(self.epoch),
                                         hint="Enter to go, Escape to cancel"), go)
@@ -228,7 +228,10 @@ class ReplayScreen(WorkbenchScreen):
             return
         if not self.epoch:
             return
-        if self.replay.codes(self.epoch)[0].shape[1] <= 2:
+        codes = self.attempt(lambda: self.replay.codes(self.epoch)[0])
+        if codes is None:
+            return
+        if codes.shape[1] <= 2:
             self.notify("This code is 2-D: the scatter shows it directly, no projection needed.")
             return
         self.projection = "tsne"
@@ -236,8 +239,17 @@ class ReplayScreen(WorkbenchScreen):
 
     @work(thread=True, exclusive=True, group="tsne")
     def _tsne(self, epoch: int) -> None:
-        points, how = self.replay.projection(epoch, "tsne")
+        try:
+            points, how = self.replay.projection(epoch, "tsne")
+        except AetuiError as err:  # a damaged snapshot: said, the PCA stays
+            self.app.call_from_thread(self._tsne_failed, str(err))
+            return
         self.app.call_from_thread(self._tsne_done, epoch, points, how)
+
+    def _tsne_failed(self, reason: str) -> None:
+        self.projection = "pca"
+        self.notify(reason, severity="error", markup=False)
+        self.show()
 
     def _tsne_done(self, epoch: int, points, how: str) -> None:
         self.tsne_cache[epoch] = (points, how)
