@@ -6,7 +6,7 @@ RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 PIP := $(VENV)/bin/pip install --quiet --disable-pip-version-check
 
-.PHONY: run test bench clean
+.PHONY: run test bench reproduce clean
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "aetui needs Python 3.11 or newer"'
@@ -30,6 +30,9 @@ test: $(TEST_STAMP)
 
 bench: $(RUN_STAMP)
 	$(VENV)/bin/python bench/run.py
+
+reproduce: $(RUN_STAMP)
+	$(VENV)/bin/python bench/reproduce.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache dist

@@ -31,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="how images are drawn: auto (default; asks the terminal, or $AETUI_GRAPHICS), kitty or "
                              "sixel (real pixels), halfblock, ascii")
     parser.add_argument("--gpu", type=int, metavar="N", help="train on GPU N only")
+    parser.add_argument("--on-hangup", choices=("keep", "stop"), default="keep",
+                        help="when the terminal goes away during a run of the workbench: keep (default) saves "
+                             "the epoch in progress and goes on in a background process; stop ends the run there")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND",
                                 help="one of the commands below; without a command the workbench opens")
 
@@ -45,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
 
     train.add_argument("--strategy", choices=STRATEGIES,
                        help="mirrored: one session across all visible GPUs (tf.distribute.MirroredStrategy)")
+    _detach_arg(train)
     _run_args(train)
 
     from aetui.core.sweep import BACKENDS
@@ -71,7 +75,26 @@ def _parser() -> argparse.ArgumentParser:
     resume.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="change a hyperparameter from here on, e.g. --set learning_rate=1e-4")
     resume.add_argument("--epochs", type=int, help="the new total number of epochs (default: the session's)")
+    _detach_arg(resume)
     _run_args(resume, limit=False)
+    tune = sub.add_parser("tune", help="change hyperparameters of a running session (any process, any machine "
+                                       "sharing the store)")
+    tune.add_argument("session", help="session name (see `aetui ls`) or folder")
+    tune.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", required=True,
+                      help="the new value, e.g. --set beta=3 (repeatable: all apply from the same step)")
+    _sessions_arg(tune)
+    for name, what in (("pause", "pause a running session after its current batch"),
+                       ("continue", "go on with a paused session"),
+                       ("stop", "stop a running session after its current batch (completed epochs stay saved)")):
+        command = sub.add_parser(name, help=what)
+        command.add_argument("session", help="session name (see `aetui ls`) or folder")
+        _sessions_arg(command)
+    evaluate = sub.add_parser("eval", help="the figures papers report, on the whole test set, stored in the session")
+    evaluate.add_argument("session", help="session name (see `aetui ls`) or folder")
+    evaluate.add_argument("--epoch", type=int, help="the epoch (default: the last, whose weights are kept)")
+    evaluate.add_argument("--samples", type=int, default=100, metavar="K",
+                          help="VAE: draws per image of the importance-weighted bound (default: 100)")
+    _run_args(evaluate, limit=False)
     sub.add_parser("recipes", help="list the recipes")
     _sessions_arg(sub.add_parser("ls", help="list the saved sessions"))
 
@@ -99,6 +122,12 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--to", required=True, metavar="DIR", help="folder to write into (created if needed)")
     _sessions_arg(export)
     return parser
+
+
+def _detach_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--detach", action="store_true",
+                        help="train in a background process that outlives the terminal (its output goes to "
+                             "the session's console.log); returns once the session exists")
 
 
 def _run_args(parser: argparse.ArgumentParser, limit: bool = True, gpu: bool = True) -> None:
@@ -131,14 +160,18 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = _parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         from aetui.core.backend import require_tensorflow
 
         require_tensorflow()
-        if args.command in ("train", "resume", "sweep"):
+        if args.command in ("train", "resume", "sweep", "eval"):
             from aetui import headless, sweeping
 
-            return {"train": headless.train, "resume": headless.resume, "sweep": sweeping.sweep}[args.command](args)
+            return {"train": headless.train, "resume": headless.resume, "sweep": sweeping.sweep,
+                    "eval": headless.evaluate}[args.command](args)
+        if args.command in ("tune", "pause", "continue", "stop"):
+            return _control(args)
         if args.command == "recipes":
             return _recipes()
         if args.command == "ls":
@@ -149,14 +182,39 @@ def main(argv: list[str] | None = None) -> int:
             return _export(args)
         return _workbench(args)
     except AetuiError as err:
-        print(f"aetui: {err}", file=sys.stderr)
+        print(f"aetui: {_one_line(str(err))}", file=sys.stderr)
         return 2
+    except OSError as err:  # the machine's answer about a path the user gave (too long, no room, ...)
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"aetui: {_one_line(where + (err.strerror or str(err)))}", file=sys.stderr)
+        return 2
+
+
+def _one_line(text: str) -> str:
+    """An error as one line a terminal shows as written (names in it may come from anyone's files)."""
+    from aetui.core.text import printable
+
+    return printable(" ".join(text.splitlines()))
 
 
 def _session(args, name: str):
     from aetui.core import sessions
 
     return sessions.find(paths.session_store(args.sessions), name)
+
+
+def _control(args) -> int:
+    """`aetui tune|pause|continue|stop SESSION`: a command through the session's control channel,
+    waiting for the trainer's answer."""
+    from aetui.core import channel, hparams
+
+    session = _session(args, args.session)
+    values = hparams.parse_assignments(args.set, session.recipe().tunables) if args.command == "tune" else None
+    answer = channel.send(session.path, "set" if args.command == "tune" else args.command, values)
+    if not answer.ok:
+        raise AetuiError(f"{session.name}: {answer.message}")
+    print(f"{session.name}: {answer.message}" + (f" (epoch {answer.epoch})" if answer.epoch else ""))
+    return 0
 
 
 def _show(args) -> int:
@@ -194,6 +252,8 @@ def _export(args) -> int:
     from aetui.export import export
 
     skipped: list[str] = []
+    if not args.to.strip():
+        raise AetuiError("--to needs a folder to write into, e.g. --to exports/run")
     written = export(_session(args, args.session), Path(args.to), skipped)
     for path in written:
         print(path)
@@ -218,7 +278,7 @@ def _workbench(args) -> int:
 
     graphics = terminal.choose_graphics(args.graphics, args.ascii)
     app = AetuiApp(store, data.loader(args.dataset, args.data, args.limit), gpu=args.gpu, opening=opening,
-                   sweep=group, graphics=graphics)
+                   sweep=group, graphics=graphics, on_hangup=args.on_hangup)
     try:
         with _terminal_kept_from(log_path()):
             _run_app(app)
@@ -229,6 +289,14 @@ def _workbench(args) -> int:
         traceback.print_exc()
         code = 1
     app.runner.finished.wait()  # a run the app let go of (a hangup) saves its epoch first
+    app.runner.drain()
+    try:
+        said = app.runner.hand_over()  # (kept running: a background process goes on with it)
+    except Exception as err:  # (said where it can be; the session stays resumable)
+        said = f"aetui: the run could not go on in the background: {err}; resume it with `aetui resume`"
+    if said:
+        with contextlib.suppress(OSError, ValueError):
+            print(said, file=sys.stderr, flush=True)
     _end_now(code)
     return code
 
@@ -314,7 +382,7 @@ def _ls(args) -> int:
     store = paths.session_store(args.sessions)
     listing = sessions.list_store(store)
     found = listing.sessions
-    swept = sweep.list_sweeps(store)
+    swept = sweep.list_sweeps(store, listing.damaged)
     console = Console()
     if not found and not swept and not listing.damaged:
         console.print(f"No sessions in {store} yet: try `aetui train ae-32 --epochs 2`.", markup=False)

@@ -7,7 +7,6 @@ import contextlib
 import sys
 
 from rich.console import Console
-from rich.text import Text
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -15,10 +14,11 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
+from rich.text import Text
 
 from aetui.core import events
 from aetui.core.data import Dataset
-from aetui.core.recipe import Recipe
+from aetui.core.recipe import Recipe, conventions_line
 from aetui.formats import logs_line as format_logs
 
 
@@ -40,6 +40,7 @@ class ConsoleReporter:
         self.console.print(f"Data: {data.name} from {data.source}: {len(data.x_train)} training, "
                            f"{len(data.x_test)} test images of {data.image_shape[0]}x{data.image_shape[1]}; "
                            f"class counts {data.class_counts()}", markup=False)
+        self.console.print(conventions_line(recipe), markup=False, style="dim")
         self.progress = Progress(TextColumn("epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
                                  TextColumn("loss {task.fields[loss]}"), TimeRemainingColumn(),
                                  console=self.console, disable=not self.console.is_terminal, transient=True)
@@ -79,7 +80,7 @@ class ConsoleReporter:
         elif isinstance(event, events.EpochEnded):
             stats = event.stats
             extra = f"mean code {stats['mean_activation']:.3g}, near zero {stats['near_zero']:.0%}, " \
-                    f"dead {stats['dead_units']}/{stats['units']}"
+                    f"L0 {stats.get('l0', float('nan')):.3g}, dead {stats['dead_units']}/{stats['units']}"
             if "active_units" in stats:
                 extra += f", active latents {stats['active_units']}"
             if "disc_acc" in stats:

@@ -34,9 +34,12 @@ short (a full disk, a kill) and the folder holds only part of it."""
 
 
 def _png(path: Path, array: np.ndarray) -> Path:
+    """`array` (gray or RGB; bytes, or floats in [0, 1] from a session someone else wrote) as a PNG."""
     from PIL import Image
 
-    atomic(path, lambda tmp: Image.fromarray(array).save(tmp, format="png"))
+    from aetui.core.analysis.images import to_u8
+
+    atomic(path, lambda tmp: Image.fromarray(to_u8(array)).save(tmp, format="png"))
     return path
 
 
@@ -81,6 +84,10 @@ def _export(session: Session, replay: Replay, folder: Path, skipped: list[str]) 
     last = max((e for e in replay.epochs if (session.path / "snapshots" / f"epoch-{e:04d}.npz").exists()),
                default=None)
     written.append(_history_csv(session, folder / "history.csv"))
+    evaluations, problems = replay.evaluations
+    skipped += problems
+    if evaluations:
+        written.append(_metrics_csv(evaluations, folder / "metrics.csv"))
     written.append(_tensorboard(replay, folder / "tensorboard", skipped))
     if last is None:
         return written
@@ -107,6 +114,23 @@ def _figures(replay: Replay, folder: Path, epoch: int) -> list[Path]:
         written.append(_png(folder / f"area-epoch-{epoch:04d}.png", figures.with_caption(
             figures.area_map(area["cells"], 24), f"epoch {epoch}: cells by nearest digit ({area['plane']})")))
     return written
+
+
+def _metrics_csv(evaluations: dict, path: Path) -> Path:
+    """`aetui eval`'s figures: a row per evaluated epoch, a column per figure."""
+    keys = list(dict.fromkeys(k for e in evaluations.values() for k in e.metrics))
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["epoch", *keys, "iwae_samples", "data"])
+            for epoch in sorted(evaluations):
+                record = evaluations[epoch]
+                writer.writerow([epoch, *(record.metrics.get(k, "") for k in keys), record.samples or "",
+                                 record.data])
+
+    atomic(path, write)
+    return path
 
 
 def _history_csv(session: Session, path: Path) -> Path:

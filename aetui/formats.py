@@ -10,18 +10,23 @@ from __future__ import annotations
 
 import math
 
-SHARES = ("near_zero", "first_two_zero", "disc_acc")
-"""Per-epoch figures that are fractions of the test digits (shown as percentages)."""
-COUNTS = ("dead_units", "units", "active_units")
+SHARES = ("near_zero", "first_two_zero", "disc_acc", "knn_acc", "probe_acc")
+"""Figures that are fractions of the test digits (shown as percentages)."""
+COUNTS = ("dead_units", "units", "active_units", "always_on")
 """Per-epoch figures that count units."""
 HEADERS = {"mean_activation": "mean code", "near_zero": "near 0", "dead_units": "dead",
-           "first_two_zero": "unit 1|2 0", "active_units": "active", "disc_acc": "disc acc", "val_loss": "val loss"}
+           "first_two_zero": "unit 1|2 0", "active_units": "active", "disc_acc": "disc acc", "val_loss": "val loss", "l0": "L0",
+           "val_recon": "val recon"}
 """Short column headers for the per-epoch figures (tables of several sessions)."""
 
 
 def header(key: str) -> str:
-    """A figure's short column header."""
-    return HEADERS.get(key, key.replace("_", " "))
+    """A figure's short column header (`aetui eval`'s figures: their labels, declared with them)."""
+    if key in HEADERS:
+        return HEADERS[key]
+    from aetui.core.evaluation import METRICS
+
+    return METRICS[key][0] if key in METRICS else key.replace("_", " ")
 
 
 def loss(value: float | None) -> str:
@@ -44,8 +49,11 @@ def param(value: float) -> str:
 
 
 def stat(key: str, value) -> str:
-    """A per-epoch statistic by its kind: shares as percentages, counts whole, others as losses."""
+    """A figure by its kind: shares as percentages (accuracies to a tenth), counts whole, others as
+    losses."""
     if key in SHARES:
+        if key.endswith("_acc") and key != "disc_acc" and isinstance(value, (int, float)) and math.isfinite(value):
+            return f"{value:.1%}"
         return share(value)
     if key in COUNTS and isinstance(value, (int, float)) and math.isfinite(value):
         return str(int(value))

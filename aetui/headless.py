@@ -24,8 +24,11 @@ def train(args) -> int:
     if args.strategy and args.gpu is not None:
         raise AetuiError("--gpu and --strategy mirrored do not mix: mirrored uses every visible GPU "
                          "(limit them with CUDA_VISIBLE_DEVICES)")
+    if args.detach:
+        return _detach(args)
     dataset = data.loader(args.dataset, args.data, args.limit)()
-    return _headless(r, dataset, lambda reporter, controls: training.train(
+    store = paths.session_store(args.sessions)
+    return _headless(r, dataset, lambda name: store / name, lambda reporter, controls: training.train(
         r, dataset, paths.session_store(args.sessions), params=overrides, epochs=args.epochs,
         batch_size=args.batch_size, name=args.session, on_event=reporter, controls=controls, gpu=args.gpu,
         strategy=args.strategy))
@@ -41,10 +44,30 @@ def resume(args) -> int:
     epochs = args.epochs if args.epochs is not None else session.meta.epochs
     hparams.RUN_SETTINGS["epochs"].check(epochs)
     training.check_resumable(session, epochs)
+    if args.detach:
+        return _detach(args)
     dataset = training.resumed_data(session, _data_named(args))
-    return _headless(r, dataset, lambda reporter, controls: training.resume(
+    return _headless(r, dataset, lambda name: session.path, lambda reporter, controls: training.resume(
         session.path, dataset, params=overrides, epochs=epochs, on_event=reporter, controls=controls,
         gpu=args.gpu))
+
+
+def evaluate(args) -> int:
+    """`aetui eval`: compute, store and print the figures of a session's epoch."""
+    from aetui.console import output, say
+    from aetui.core import evaluation, sessions, training
+    from aetui.core.replay import Replay
+    from aetui.show import metrics_view
+
+    session = sessions.find(paths.session_store(args.sessions), args.session)
+    dataset = training.resumed_data(session, _data_named(args))
+    console = output()
+    record = evaluation.evaluate(session, dataset, args.epoch, args.samples, say=lambda line: say(console, line),
+                                 gpu=args.gpu)
+    say(console, f"Stored in {session.path / 'evals'} ({record.seconds:.0f} s); `aetui show {session.name} "
+                 "--view metrics` shows it again")
+    console.print(metrics_view(Replay(sessions.open_session(session.path)), record.epoch))
+    return 0
 
 
 def _data_named(args):
@@ -57,18 +80,44 @@ def _data_named(args):
     return data.loader(args.dataset, args.data, getattr(args, "limit", None))
 
 
-def _headless(r, dataset, job) -> int:
-    """Run `job(reporter, controls)` (a training) in a thread, printing its events.
+def _detach(args) -> int:
+    """`--detach`: the same command in a background process of its own, immune to the terminal
+    going away; returns once it has made its session, saying how to follow and steer it."""
+    from aetui.core import background
+
+    argv = [a for a in args.argv if a != "--detach"]
+    store = paths.session_store(args.sessions)
+    print("Starting in the background (TensorFlow starts and the data loads: a few seconds)…", flush=True)
+    started = background.start(argv, store)
+    if started.session is None:
+        print(f"Still starting (process {started.pid}); its output: {started.log}. `aetui ls` lists it once "
+              "it has begun.")
+        return 0
+    name = started.session
+    print(f"{name} trains in the background (process {started.pid}); its output: {started.log}\n"
+          f"  follow and steer it:  aetui open {name}\n"
+          f"  from a script:        aetui tune {name} --set KEY=VALUE · aetui pause|continue|stop {name}")
+    return 0
+
+
+def _headless(r, dataset, folder_of, job) -> int:
+    """Run `job(reporter, controls)` (a training) in a thread, printing its events; `folder_of(name)`
+    is the folder of the session it makes or goes on with.
 
     Ctrl-C stops after the current batch (twice: at once). SIGHUP (the connection dropped)
     finishes and saves the epoch in progress, then stops with status `interrupted`; SIGTERM stops
     after the current batch, also `interrupted`. Under nohup SIGHUP is ignored and the run goes on.
     """
-    from aetui.core import training
+    from aetui.core import background, events, training
 
-    reporter = ConsoleReporter(r, dataset)
+    console = ConsoleReporter(r, dataset)
     controls = training.Controls(r.tunables)
     outcome: dict = {}
+
+    def reporter(event) -> None:
+        if isinstance(event, (events.TrainingStarted, events.TrainingResumed)):
+            background.settle(folder_of(event.session))  # (a background run: its output into the session)
+        console(event)
 
     def work() -> None:
         try:
@@ -79,7 +128,7 @@ def _headless(r, dataset, job) -> int:
     def interrupt(signum, frame) -> None:
         if controls.stopping:
             raise KeyboardInterrupt
-        reporter.say("Stopping after this batch (completed epochs are saved); press Ctrl-C again to abort.")
+        console.say("Stopping after this batch (completed epochs are saved); press Ctrl-C again to abort.")
         controls.stop()
 
     terminal = [fd for fd in (0, 1, 2) if os.isatty(fd)]
@@ -92,12 +141,17 @@ def _headless(r, dataset, job) -> int:
         controls.interrupt("terminated (SIGTERM)")
 
     handlers = {signal.SIGINT: interrupt, signal.SIGTERM: terminate}
-    if signal.getsignal(signal.SIGHUP) == signal.SIG_IGN:
-        reporter.say("[dim]Running under nohup: the run goes on if the connection drops.[/]")  # (no names in it)
+    if os.environ.get(background.ENV):
+        console.say("[dim]Running in the background, in a process session of its own.[/]")
+    elif signal.getsignal(signal.SIGHUP) == signal.SIG_IGN:
+        console.say("[dim]Running under nohup: the run goes on if the connection drops.[/]")  # (no names in it)
     else:
+        console.say("[dim]If the connection drops, the epoch in progress is saved and the run stops; "
+                    "to keep it going after you log out, start it with --detach.[/]")
+    if signal.getsignal(signal.SIGHUP) != signal.SIG_IGN:
         handlers[signal.SIGHUP] = hangup
-        reporter.say("[dim]If the connection drops, the epoch in progress is saved and the run stops; "
-                     "to keep it going after you log out, start it with `nohup aetui ... > run.log 2>&1 &`.[/]")
+        console.say("[dim]If the connection drops, the epoch in progress is saved and the run stops; "
+                    "to keep it going after you log out, start it with --detach.[/]")
     previous = {signum: signal.signal(signum, handler) for signum, handler in handlers.items()}
     worker = threading.Thread(target=work, name="aetui-train", daemon=True)
     try:
@@ -107,7 +161,7 @@ def _headless(r, dataset, job) -> int:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-        reporter.close()
+        console.close()
     if "error" in outcome:
         raise outcome["error"]
-    return 0 if reporter.status in ("finished", "stopped") else 1
+    return 0 if console.status in ("finished", "stopped") else 1

@@ -18,10 +18,11 @@ from rich.text import Text
 from aetui import figures, formats
 from aetui.core import arrays
 from aetui.core.errors import AetuiError
+from aetui.core.recipe import conventions
 from aetui.core.replay import Replay
 from aetui.render import class_style, half_block_text
 
-VIEWS = ("curves", "recon", "scatter", "sweep", "area", "sparsity", "params")
+VIEWS = ("curves", "recon", "scatter", "sweep", "area", "sparsity", "params", "metrics")
 PICTURES = ("recon", "scatter", "sweep", "area")
 """The views that are pictures (`figure`); the others are tables (`render_view`)."""
 
@@ -264,6 +265,14 @@ def changes_table(replay: Replay) -> Table:
     return table
 
 
+def _recipe_or_none(session):
+    """The session's recipe, or None where its record holds none that validates (shown as a gap)."""
+    try:
+        return session.recipe()
+    except AetuiError:
+        return None
+
+
 def info_table(replay: Replay) -> Table:
     """The session's facts: status, recipe, data, epochs, device, and any gap found reading it."""
     session = replay.session
@@ -277,6 +286,9 @@ def info_table(replay: Replay) -> Table:
             ("data", f"{data.get('name', '?')}: {data.get('train', '?')} train / {data.get('test', '?')} test"),
             ("epochs", f"{session.epochs_done}/{meta.epochs}, batch {meta.batch_size}"),
             ("device", meta.device or "?"), ("created", meta.created)]
+    recipe_ = _recipe_or_none(session)
+    if recipe_ is not None:
+        rows += [(f"loss: {part}", text) for part, text in conventions(recipe_).items()]
     problems = session.problems
     rows += [("gap", Text(problem, style="yellow")) for problem in problems[:GAPS_SHOWN]]
     if len(problems) > GAPS_SHOWN:
@@ -296,6 +308,65 @@ def params_view(replay: Replay) -> Group:
     for key, value in meta.params.items():
         table.add_row(escape(str(key)), formats.param(start.get(key, value)), formats.param(value))
     return Group(info_table(replay), table, changes_table(replay))
+
+
+EPOCH_FIGURES = ("test_bce_pixel", "test_bce_image", "test_mse_pixel", "test_mse_image", "l0", "active_units")
+"""The cheap figures recorded every epoch while training (`engine`, `sparsity.code_stats`)."""
+
+
+def metrics_view(replay: Replay, epoch: int) -> Group:
+    """`aetui eval`'s figures of `epoch` (or how to get them), and the cheap ones of every epoch."""
+    from aetui.core.evaluation import METRICS
+
+    evaluations, problems = replay.evaluations
+    name = replay.session.name
+    parts: list[RenderableType] = []
+    record = evaluations.get(epoch)
+    if record is None:
+        done = ", ".join(str(e) for e in sorted(evaluations))
+        parts.append(Text(f"Epoch {epoch} has no evaluation on the whole test set: `aetui eval {name}` makes one "
+                          "(of the last epoch, whose weights are kept)" +
+                          (f"; evaluated epochs: {done}" if done else ""), style="dim"))
+    else:
+        table = Table(title=f"epoch {epoch} on {record.data} (aetui eval, {record.created[:16].replace('T', ' ')})",
+                      title_justify="left")
+        for col in ("figure", "value", "what it is"):
+            table.add_column(col, overflow="fold", justify="right" if col == "value" else "left")
+        for key, value in record.metrics.items():
+            label, what = METRICS.get(key, (key, ""))
+            if key == "iwae":
+                what += f" (K = {record.samples})"
+            table.add_row(Text(label), formats.stat(key, value), Text(what, style="dim"))
+        parts.append(table)
+        if record.kl_per_dim:
+            order = np.argsort(record.kl_per_dim)[::-1]
+            parts.append(Text("KL per latent dimension (nats, largest first): " +
+                              " ".join(f"{record.kl_per_dim[i]:.3g}" for i in order[:16]) +
+                              (" …" if len(order) > 16 else "")))
+        histogram = record.firing_histogram
+        if histogram.get("counts") and len(histogram.get("edges", [])) == len(histogram["counts"]) + 1:
+            bars = Table(title="units by firing rate (share of test images on which a unit is active)",
+                         title_justify="left", box=None, show_header=False)
+            most = max(max(histogram["counts"]), 1)
+            for count, low, high in zip(histogram["counts"], histogram["edges"], histogram["edges"][1:]):
+                bars.add_row(f"{low:.0%}-{high:.0%}", str(int(count)), "█" * round(30 * count / most))
+            parts.append(bars)
+    series = replay.per_epoch(EPOCH_FIGURES)
+    if series:
+        table = Table(title="recorded each epoch (test error from the validation pass over the whole test set; "
+                            "L0 and active units on the labelled subset)", title_justify="left")
+        table.add_column("epoch", justify="right")
+        for key in series:
+            table.add_column(formats.header(key).replace("test ", "").replace("_", " "), justify="right")
+
+        def row(i: int):
+            e = replay.epochs[i]
+            return [str(e), *[formats.stat(k, series[k][i]) for k in series]], "bold reverse" if e == epoch else None
+
+        add_rows(table, len(replay.epochs), row, replay.epochs.index(epoch) if epoch in replay.epochs else None)
+        parts.append(table)
+    parts += [Text(f"gap: {problem}", style="yellow") for problem in problems[:GAPS_SHOWN]]
+    return Group(*parts)
 
 
 def sparsity_view(replay: Replay, epoch: int) -> Group:
@@ -341,6 +412,8 @@ def render_view(replay: Replay, view: str, epoch: int, width: int = 100, height:
         return sparsity_view(replay, epoch)
     if view == "params":
         return params_view(replay)
+    if view == "metrics":
+        return metrics_view(replay, epoch)
     if view == "scatter" and ascii:
         points, how = replay.projection(epoch, projection)
         return scatter_text(points, replay.codes(epoch)[1], width, height, f"epoch {epoch}: {how}")

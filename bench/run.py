@@ -59,6 +59,32 @@ def throughput(reps: int, epochs: int) -> dict:
     return out
 
 
+def end_to_end(reps: int, epochs: int = 30) -> dict:
+    """Whole processes, alternating: `aetui train ae-32` against the seed's bare `fit` script that
+    validates on the test set every epoch (`bench/bare_fit.py`); median of `reps` each."""
+    import shutil
+    import tempfile
+
+    times: dict[str, list[float]] = {"aetui": [], "bare": []}
+    store = Path(tempfile.mkdtemp(prefix="aetui-bench-e2e-"))
+    try:
+        for rep in range(reps):
+            for mode in (("aetui", "bare") if rep % 2 == 0 else ("bare", "aetui")):
+                args = (["-m", "aetui", "--sessions", str(store), "train", "ae-32", "--data", str(MNIST), "--epochs",
+                         str(epochs), "--session", f"e2e-{rep}"] if mode == "aetui" else
+                        ["bench/bare_fit.py", str(MNIST), str(epochs)])
+                started = time.perf_counter()
+                out = subprocess.run([sys.executable, *args], capture_output=True, text=True, cwd=ROOT, timeout=900,
+                                     env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+                if out.returncode != 0:
+                    raise RuntimeError(f"{mode} failed:\n{out.stderr[-2000:]}")
+                times[mode].append(time.perf_counter() - started)
+    finally:
+        shutil.rmtree(store, ignore_errors=True)
+    med = {m: statistics.median(v) for m, v in times.items()}
+    return {"epochs": epochs, "seconds": times, "median_s": med, "ratio": med["aetui"] / med["bare"]}
+
+
 IMAGES = {"AETUI_BENCH_GRAPHICS": "sixel"}
 """The environment of a probe with images on: drawn as Sixel graphics (encoded as for a terminal)."""
 
@@ -79,6 +105,8 @@ FIGURES = {
     "footprint": lambda reps: probe("bench/probes.py", "footprint", str(MNIST)),
     "scaling": lambda reps: probe("bench/probes.py", "scaling", str(MNIST), "5000", "10000", "22699"),
     "throughput": lambda reps: throughput(reps, epochs=3),
+    "end_to_end": lambda reps: end_to_end(3),
+    "attach": lambda reps: probe("bench/attach.py", str(MNIST)),
 }
 """Every figure of the suite, by the name of its results file."""
 
@@ -155,6 +183,26 @@ def table(f: dict) -> list[str]:
         rows.append(f"| replay: step one epoch, curves / reconstructions ({how}) | {r['step_ms']:.1f} / "
                     f"{r.get('step_recon_ms', float('nan')):.1f} ms | <= 30 ms | "
                     f"{verdict(max(r['step_ms'], r.get('step_recon_ms', 0)) <= 30)} |")
+    if "end_to_end" in f:
+        e = f["end_to_end"]
+        rows.append(f"| end to end, `aetui train ae-32 --epochs {e['epochs']}` / bare `fit` validating every epoch "
+                    f"(whole processes) | {e['ratio']:.2f} ({e['median_s']['aetui']:.1f} / {e['median_s']['bare']:.1f} s)"
+                    f" | <= 1.00 | {verdict(e['ratio'] <= 1.0)} |")
+    if "attach" in f:
+        a = f["attach"]
+        rows.append(f"| a value sent to a detached run (`aetui tune`), answered, p50 / max | {a['tune_p50_ms']:.0f} / "
+                    f"{a['tune_max_ms']:.0f} ms (a batch: {a['batch_ms']:.1f} ms; in process: "
+                    f"{a['in_process_set_us']:.0f} µs, from the next batch) | <= a batch + 200 ms | "
+                    f"{verdict(a['tune_max_ms'] <= a['batch_ms'] + 200)} |")
+        rows.append(f"| an epoch's results in an attached workbench, after the trainer wrote them (max of 5) | "
+                    f"{a['epoch_seen_max_s']:.2f} s | <= 1 s | {verdict(a['epoch_seen_max_s'] <= 1)} |")
+        d = a["detached"]
+        rows.append(f"| training throughput, ae-32: `--detach` / foreground | {d['ratio']:.2f} | >= 0.95 | "
+                    f"{verdict(d['ratio'] >= 0.95)} |")
+        p = a["polling"]
+        rows.append(f"| control channel's cost to the trainer (beat {p['beat_us']:.1f} µs a batch, inbox look "
+                    f"{p['poll_us']:.0f} µs, progress record {p['progress_us']:.0f} µs) | {p['share']:.2%} of its time "
+                    f"| <= 1% | {verdict(p['share'] <= 0.01)} |")
     fp = f["footprint"]
     rows.append(f"| session bytes per epoch (vae-2d, default snapshots) | {fp['per_epoch_kb']:.0f} KB (+ weights "
                 f"{fp['weights_kb']:.0f} KB kept once) | <= 250 KB | {verdict(fp['per_epoch_kb'] <= 250)} |")

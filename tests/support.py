@@ -17,6 +17,7 @@ import signal
 import struct
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -213,6 +214,30 @@ class SliderApp(App):
 
     def on_param_slider_changed(self, event):
         self.changes.append((event.name, event.value))
+
+
+# --- a real terminal: tmux ---------------------------------------------------------------------------
+
+class Tmux:
+    """A tmux session: keys sent, the screen read."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def keys(self, *keys: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+
+    def screen(self) -> str:
+        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True).stdout
+
+    def wait_for(self, text: str, seconds: float = 60) -> str:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            time.sleep(0.2)
+        raise AssertionError(f"{text!r} never appeared; the screen was:\n{self.screen()}")
 
 
 # --- bad input: refused in one line, nothing on disk changed ----------------------------------------

@@ -163,6 +163,38 @@ def test_resume_writes_and_deletes_nothing_through_a_link(tmp_path, trained, pla
     assert not (away / "made-by-aetui").exists()
 
 
+@pytest.mark.parametrize("how", ["train", "resume"])
+def test_links_planted_while_a_run_goes_on_redirect_nothing(tmp_path, trained, spawn, how):
+    """Once the run has begun, its snapshots/ and weights/ folders are swapped for links to a
+    folder outside: every later epoch is still written inside the session (through the folders
+    it holds open), nothing lands outside."""
+    store = tmp_path / "sessions"
+    if how == "resume":
+        copied(trained, tmp_path)
+        argv = ["resume", "run", "--epochs", "12"]
+    else:
+        argv = ["train", "ae-32", "--dataset", "digits", "--limit", "256", "--epochs", "12",
+                               "--session", "run"]
+    away = outside(tmp_path)
+    child = spawn(command(store, *argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                  env=quiet_env())
+    path = store / "run"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        history = path / sessions.HISTORY
+        if history.exists() and (b"TrainingResumed" if how == "resume" else b"TrainingStarted") in \
+                history.read_bytes():
+            break
+        time.sleep(0.05)
+    for kind in (sessions.SNAPSHOTS, sessions.WEIGHTS):
+        (path / kind).rename(path / f"{kind}.real")
+        (path / kind).symlink_to(away)
+    out, err = child.communicate(timeout=300)
+    assert child.returncode == 0 and "Traceback" not in err, (argv, err[-2000:])
+    assert sorted(p.name for p in away.iterdir()) == ["precious.txt"]
+    assert len(list((path / "snapshots.real").iterdir())) >= 11  # (a resume keeps the first epoch's too)
+
+
 def test_a_lock_planted_as_a_link_or_fifo_never_blocks_or_reaches_out(tmp_path, synthetic):
     from aetui.core import locks
 
@@ -564,3 +596,72 @@ def test_files_are_renamed_into_place_and_their_folder_synced(tmp_path, monkeypa
     monkeypatch.setattr(os, "fsync", fsync)
     write_json(tmp_path / "x.json", {"a": 1})
     assert synced == ["file", "folder"]
+
+
+# --- the second round: files that others wrote, read anywhere -------------------------------------------
+
+def test_control_characters_and_huge_numbers_in_records_are_shown_safely(tmp_path, synthetic):
+    """An ESC sequence (which would retitle or clear the user's terminal) and a lone surrogate in
+    a record are shown as U+FFFD; a whole number beyond any float is damage, in one line."""
+    path = copied(synthetic, tmp_path)
+    meta = json.loads((path / sessions.META).read_text())
+    meta["recipe"]["name"] = "a\x1b]0;pwned\x07b\ud800"
+    (path / sessions.META).write_text(json.dumps(meta))
+    listing = shown(tmp_path, "ls")
+    assert "\x1b" not in listing and "\x07" not in listing and "a\ufffd]0;pwned\ufffdb\ufffd" in listing
+    huge = copied(synthetic, tmp_path, "huge")
+    text = (huge / sessions.META).read_text()
+    (huge / sessions.META).write_text(text.replace('"epochs": 3', '"epochs": ' + "9" * 400))
+    assert "huge" in shown(tmp_path, "ls")
+    refused(tmp_path, "show", "huge", fragment="epochs")
+
+
+def test_a_folder_named_with_control_characters_is_listed_as_damaged(tmp_path, synthetic):
+    copied(synthetic, tmp_path, "bad\x1bname")
+    listing = shown(tmp_path, "ls")
+    assert "\x1b" not in listing and "damaged" in listing
+
+
+def test_sweep_manifests_that_are_fifos_links_or_garbage_are_listed_as_damaged(tmp_path, synthetic):
+    from aetui.core import sweep
+
+    store = copied(synthetic, tmp_path).parent
+    os.mkfifo(store / ("fifo" + sweep.SUFFIX))
+    (store / ("zero" + sweep.SUFFIX)).symlink_to("/dev/zero")
+    (store / ("deep" + sweep.SUFFIX)).write_text("[" * 100_000)
+    started = time.monotonic()
+    listing = shown(tmp_path, "ls")
+    assert time.monotonic() - started < 30
+    for name in ("fifo", "zero", "deep"):
+        assert name + sweep.SUFFIX in listing
+    assert listing.count("damaged") >= 3 and "run" in listing
+
+
+def test_weights_that_are_a_fifo_are_one_line_on_resume(tmp_path, trained):
+    path = copied(trained, tmp_path)
+    weights = next((path / sessions.WEIGHTS).iterdir())
+    weights.unlink()
+    os.mkfifo(weights)
+    refused(tmp_path, "resume", "run", "--epochs", "2", fragment="is not a regular file")
+
+
+def test_recipes_that_are_fifos_or_nested_without_end_are_one_line_each(tmp_path, store):
+    models = tmp_path / "models"
+    models.mkdir()
+    os.mkfifo(models / "fifo.toml")
+    (models / "deep.toml").write_text("a = " + "[" * 100_000)
+    listed = aetui(store, "recipes", cwd=tmp_path, env={"COLUMNS": "200"})
+    assert listed.returncode == 0 and "Traceback" not in listed.stderr, listed.stderr[-2000:]
+    assert "ae-32" in listed.stdout
+    out = aetui(store, "train", "fifo", "--epochs", "1", "--dataset", "digits", cwd=tmp_path)
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1, out.stderr[-2000:]
+    out = aetui(store, "train", "deep", "--epochs", "1", "--dataset", "digits", cwd=tmp_path)
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1, out.stderr[-2000:]
+
+
+def test_a_store_that_is_a_file_and_an_empty_export_folder_are_one_line(tmp_path, synthetic):
+    copied(synthetic, tmp_path)
+    refused(tmp_path, "export", "run", "--to", "", fragment="--to")
+    (tmp_path / "file").write_text("x")
+    out = aetui(tmp_path / "file", "ls")
+    assert out.returncode == 2 and "is a file, not a folder" in out.stderr and "Traceback" not in out.stderr

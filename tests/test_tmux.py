@@ -11,27 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import Tmux
+
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")]
-
-
-class Tmux:
-    def __init__(self, name: str):
-        self.name = name
-
-    def keys(self, *keys: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
-
-    def screen(self) -> str:
-        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True).stdout
-
-    def wait_for(self, text: str, seconds: float = 60) -> str:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            screen = self.screen()
-            if text in screen:
-                return screen
-            time.sleep(0.2)
-        raise AssertionError(f"{text!r} never appeared; the screen was:\n{self.screen()}")
 
 
 def test_home_train_and_quit_at_80x24(tmp_path):
@@ -43,7 +25,7 @@ def test_home_train_and_quit_at_80x24(tmp_path):
     try:
         home = term.wait_for("Device: CPU", 60)
         assert "Data: digits" in home and "aae-gaussian" in home and "Sessions: Enter opens" in home
-        term.keys("Down", "Down", "Enter")  # the third recipe: ae-32
+        term.keys("Down", "Down", "Down", "Enter")  # the fourth recipe: ae-32
         train = term.wait_for("space start/pause")
         assert "ae-32" in train and "hyperparameters" in train
         term.keys("Space")
@@ -53,7 +35,7 @@ def test_home_train_and_quit_at_80x24(tmp_path):
         term.wait_for("Recipes: Enter trains", 10)  # (a separate key: Escape then q at once reads as Alt+q)
         term.keys("q")
         term.wait_for("Stop it", 10)
-        term.keys("y")
+        term.keys("s")
         term.wait_for("EXITED-0", 60)
     finally:
         subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
@@ -82,12 +64,12 @@ def test_a_dropped_connection_saves_the_epoch_and_marks_the_session_interrupted(
     recipe = (Path(__file__).parents[1] / "models" / "ae-32.toml").read_text()
     (tmp_path / "models" / "ae-32-long.toml").write_text(recipe.replace("epochs = 30", "epochs = 5000"))
     wrapper = f"{sys.executable} -c {shlex.quote(LEADER)} " if leader else ""
-    command = f"cd {tmp_path} && exec {wrapper}{sys.executable} -m aetui --dataset digits --sessions {store}"
+    command = f"cd {tmp_path} && exec {wrapper}{sys.executable} -m aetui --dataset digits --on-hangup stop --sessions {store}"
     subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "80", "-y", "24", command], check=True)
     term = Tmux(name)
     try:
         term.wait_for("Device: CPU", 60)
-        term.keys("Down", "Down", "Down", "Enter")  # ae-32-long
+        term.keys("Down", "Down", "Down", "Down", "Enter")  # ae-32-long
         term.wait_for("space start/pause")
         term.keys("Space")
         term.wait_for("last epoch", 120)
@@ -139,7 +121,7 @@ def test_the_workbench_ends_within_two_seconds_of_its_terminal_going_away(tmp_pa
     for attempt in range(21):
         moment = ("warm-up", "quit", "run")[attempt % 3]
         name = f"aetui-end-{os.getpid()}-{attempt}"
-        command = f"cd {tmp_path} && exec {sys.executable} -m aetui --dataset digits --sessions {store}"
+        command = f"cd {tmp_path} && exec {sys.executable} -m aetui --dataset digits --on-hangup stop --sessions {store}"
         subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "80", "-y", "24", command], check=True)
         pid = int(subprocess.run(["tmux", "display-message", "-p", "-t", name, "#{pane_pid}"],
                                  capture_output=True, text=True, check=True).stdout)
@@ -156,7 +138,7 @@ def test_the_workbench_ends_within_two_seconds_of_its_terminal_going_away(tmp_pa
                 time.sleep(wait)
             else:
                 term.wait_for("Device: CPU", 60)
-                term.keys("Down", "Down", "Enter")  # ae-32
+                term.keys("Down", "Down", "Down", "Enter")  # ae-32
                 term.wait_for("space start/pause")
                 term.keys("Space")
                 term.wait_for("running", 60)

@@ -12,6 +12,10 @@ from aetui.core.errors import AetuiError
 
 LARGEST_SIDE = 4096
 """The widest or tallest image a session may describe."""
+MOST_CELLS = 100 * 100
+"""The most cells a latent sweep may have (a recipe's `[snapshot] sweep` is at most 100 a side)."""
+MOST_CLASSES = 65_536
+"""Labels are class numbers below this (as `data.MAX_CLASSES`)."""
 
 
 def _need(arrays: Mapping, key: str, where: str) -> np.ndarray:
@@ -40,8 +44,10 @@ def fixed(arrays: Mapping, where: str = "fixed.npz") -> dict:
             continue
         values = _need(arrays, key, where)
         if values.ndim != 1 or (length is not None and len(values) != length) or not np.all(np.isfinite(values)) \
-                or not np.all(values == np.round(values)) or (len(values) and values.min() < 0):
+                or not np.all(values == np.round(values)) or (len(values) and values.min() < 0) or not len(values):
             raise AetuiError(f"{where}: {key} must be {'one whole number per image' if length else 'whole numbers'}")
+        if key.endswith("labels") and values.max() >= MOST_CLASSES:
+            raise AetuiError(f"{where}: {key} must be class numbers below {MOST_CLASSES}")
         out[key] = values.astype(np.int64)
     return out
 
@@ -71,6 +77,11 @@ def sweep(snapshot: Mapping, width: int, where: str) -> dict:
     images = _need(snapshot, "sweep", where)
     if xs.ndim != 1 or ys.ndim != 1 or not len(xs) or not len(ys):
         raise AetuiError(f"{where}: sweep_xs and sweep_ys must each list the grid's positions")
+    if len(xs) * len(ys) > MOST_CELLS:
+        raise AetuiError(f"{where}: the sweep grid has {len(xs) * len(ys):,} cells, over the {MOST_CELLS:,} a "
+                         "session may have")
+    if not (np.all(np.isfinite(xs)) and np.all(np.isfinite(ys))):
+        raise AetuiError(f"{where}: sweep_xs and sweep_ys are not all finite")
     if images.shape != (len(xs) * len(ys), width):
         raise AetuiError(f"{where}: sweep is {list(images.shape)}, not an image per cell of the "
                          f"{len(ys)}x{len(xs)} grid")

@@ -93,6 +93,11 @@ class Controls:
                 self._apply(name, number)
         return number
 
+    def step(self) -> int:
+        """The step the next batch is (0 before training starts)."""
+        with self._lock:
+            return self._step()
+
     def attach(self, knobs, step: Callable[[], int]) -> None:
         """Connect to a training model's knobs (with `values()` and `assign()`) and its step counter;
         values set before now apply at once."""

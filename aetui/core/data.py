@@ -14,9 +14,12 @@ import socket
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from aetui.core.errors import AetuiError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 NAMES = ("auto", "mnist", "fashion-mnist", "digits")
 # numpy is imported inside the functions that need it: naming and checking datasets (the CLI,
@@ -172,14 +175,31 @@ def _finish(name: str, source: str, x_train, y_train, x_test, y_test) -> Dataset
     return Dataset(name, source, shape, flat(x_train), labels(y_train), flat(x_test), labels(y_test))
 
 
+DATA_LIMIT = 2 << 30
+"""The most bytes a data file may have, and the most its images may take once unpacked."""
+
+
 def read_idx(path: Path, magic: int):
-    """Read one IDX file (optionally gzipped) of unsigned bytes, checking magic and size."""
+    """Read one IDX file (optionally gzipped) of unsigned bytes, checking magic and size: a regular
+    file (no FIFO, device or link that would never end), under `DATA_LIMIT`, and no more bytes
+    unpacked than its header promises."""
     import numpy as np
 
+    from aetui.core.files import check_regular
+
+    check_regular(path, DATA_LIMIT, str(path))
     opener: Callable = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as fh:
-            raw = fh.read()
+            head = fh.read(4)
+            ndim = head[3] if len(head) == 4 else 0
+            head += fh.read(4 * ndim)
+            promised = math.prod(int.from_bytes(head[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)) \
+                if len(head) == 4 + 4 * ndim else 0
+            if promised > DATA_LIMIT:
+                raise AetuiError(f"{path}: its header promises {promised / (1 << 30):.1f} GB of pixels, over the "
+                                 f"{DATA_LIMIT >> 30} GB aetui reads")
+            raw = head + fh.read(promised)
     except (OSError, EOFError, zlib.error) as err:  # gzip.BadGzipFile is an OSError
         raise AetuiError(f"{path}: cannot read (a damaged or unfinished download?): {err}") from None
     if len(raw) < 8:
@@ -226,19 +246,18 @@ def _idx_folder(folder: Path) -> Dataset:
 
 
 def _npz(path: Path) -> Dataset:
-    import numpy as np
+    from aetui.core.files import Arrays, read_bytes
 
     keys = ("x_train", "y_train", "x_test", "y_test")
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            missing = [k for k in keys if k not in npz.files]
-            if missing:
-                raise AetuiError(f"--data {path}: missing arrays {', '.join(missing)} (need {', '.join(keys)})")
-            arrays = [npz[k] for k in keys]
-    except AetuiError:
-        raise
-    except Exception as err:  # zipfile, ValueError for object arrays, EOF: all mean "unreadable"
-        raise AetuiError(f"--data {path}: not a readable .npz: {err}") from None
+        npz = Arrays(read_bytes(path, DATA_LIMIT, f"--data {path}"), f"--data {path}", DATA_LIMIT)
+        missing = [k for k in keys if k not in npz]
+        if missing:
+            raise AetuiError(f"--data {path}: missing arrays {', '.join(missing)} (need {', '.join(keys)})")
+        arrays = [npz[k] for k in keys]
+    except AetuiError as err:
+        raise AetuiError(str(err).replace(" holds Python objects (a pickle), which aetui never loads",
+                                          " holds Python objects (a pickle): not a readable .npz")) from None
     return _finish(path.stem, str(path), *arrays)
 
 

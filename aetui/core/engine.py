@@ -4,8 +4,9 @@
 
     Progress        counts the batches really run and reports them, at most every `interval`
     DivergenceStop  stops at the first non-finite batch loss (the last finite epoch stays)
-    LiveControls    records the live changes `Controls.set` assigned (from any thread, in force
-                    from the next batch), holds the loop while paused, and stops when asked
+    LiveControls    takes commands from other processes (`channel`), records the live changes
+                    `Controls.set` assigned (from any thread, in force from the next batch), holds
+                    the loop while paused, and stops when asked
     EpochRecorder   evaluates, snapshots and saves each completed epoch, then records it
 
 Imported only once training starts (it imports Keras).
@@ -23,7 +24,9 @@ import numpy as np
 from aetui.core import events
 from aetui.core.analysis.images import to_u8
 from aetui.core.analysis.latent import sweep_plane
+from aetui.core.analysis.metrics import test_errors
 from aetui.core.analysis.sparsity import code_stats, gaussian_stats
+from aetui.core.channel import Channel
 from aetui.core.controls import Controls
 from aetui.core.data import Dataset
 from aetui.core.events import EventSink
@@ -57,6 +60,22 @@ class Run:
     diverged: str | None = None
     write_error: str | None = None
     epoch_start: float = field(default_factory=time.perf_counter)
+    batch: int = 0
+    """Batches done in the epoch in progress."""
+    logs: dict = field(default_factory=dict)
+    """The epoch's running means so far."""
+    channel: Channel | None = None
+    """Commands from other processes, and the progress record attached views read."""
+
+    def where(self) -> dict:
+        """Where the run is, as the progress record says it."""
+        return {"epoch": self.epoch, "batch": self.batch, "steps": self.steps, "step": self.step,
+                "epochs": self.epochs, "logs": self.logs}
+
+    def beat(self, force: bool = False) -> None:
+        """A batch boundary: commands from other processes are taken, the progress record rewritten."""
+        if self.channel is not None:
+            self.channel.beat(self.where(), force)
 
     def send(self, event, durable: bool = True) -> None:
         """Report an event; a durable one is appended to the session's history first."""
@@ -94,6 +113,9 @@ class Run:
         """Record the end of the run and let go of the session; a write that fails now (a full
         disk) leaves it reading `killed` (resumable), and the event still reaches the user."""
         self.controls.detach()
+        if self.channel is not None:
+            self.channel.close(self.where())
+            self.channel = None
         event = events.TrainingFinished(status, reason, self.epochs_done, self.step)
         try:
             self.record_changes()
@@ -141,6 +163,7 @@ class Progress(keras.callbacks.Callback):
         run.step += ran
         last = {k: (n * v - self.done_in_epoch * self.means.get(k, 0.0)) / ran for k, v in logs.items()}
         self.means, self.done_in_epoch = logs, n
+        run.batch, run.logs = n, logs
         now = time.perf_counter()
         if math.isfinite(logs.get("loss", 0.0)) and (now - self.last_emit >= self.interval or n == run.steps):
             self.last_emit = now
@@ -170,8 +193,14 @@ class LiveControls(keras.callbacks.Callback):
         self.run = run
 
     def on_train_begin(self, logs=None):
-        self.run.controls.attach(self.run.built.knobs, self.run.built.knobs.step)
-        self.run.record_changes()
+        run = self.run
+        run.controls.attach(run.built.knobs, run.built.knobs.step)
+        try:
+            run.channel = Channel(run.writer.folder().fd, run.controls, run.controls.tunables)
+        except OSError:  # (`control` planted as a file or a link: the run goes on without; `tune` says so)
+            run.channel = None
+        run.beat(force=True)
+        run.record_changes()
 
     def on_epoch_begin(self, epoch, logs=None):
         self.run.record_changes()
@@ -180,17 +209,24 @@ class LiveControls(keras.callbacks.Callback):
         run, controls = self.run, self.run.controls
         if run.diverged:
             return
+        run.beat()
         run.record_changes()
         if controls.paused and not controls.stopping:
             run.send(events.Paused(run.step))
+            run.beat(force=True)
             while not controls.wait_resumed(0.1) and not controls.stopping:
+                run.beat()
                 run.record_changes()
             run.send(events.Resumed(run.step))
+            run.beat(force=True)
         if controls.stopping:
             run.stop()
 
     def on_epoch_end(self, epoch, logs=None):
         self.run.record_changes()
+
+
+VALIDATION_BATCH = 1024
 
 
 class EpochRecorder(keras.callbacks.Callback):
@@ -201,6 +237,12 @@ class EpochRecorder(keras.callbacks.Callback):
     def __init__(self, run: Run, data: Dataset, fixed: dict):
         super().__init__()
         self.run, self.data, self.fixed = run, data, fixed
+        meta = run.writer.meta
+        loss = meta.recipe.get("loss", {})
+        batch_penalty = loss.get("sparsity") == "l1" and loss.get("l1_reduction") == "batch"
+        self.validation_batch = meta.batch_size if batch_penalty and meta.batch_size else VALIDATION_BATCH
+        """Test images per validation batch: large, for speed, except where a penalty is summed over
+        the batch (Keras 2's L1): then the training batch size, so `val_l1` means what `l1` does."""
 
     def on_epoch_end(self, epoch, logs=None):
         run = self.run
@@ -220,7 +262,8 @@ class EpochRecorder(keras.callbacks.Callback):
         run.emit(events.Validating(run.epoch))
         seconds = time.perf_counter() - run.epoch_start
         model = run.built.model
-        val = model.evaluate(self.data.x_test, self.data.x_test, batch_size=1024, verbose=0, return_dict=True)
+        val = model.evaluate(self.data.x_test, self.data.x_test, batch_size=self.validation_batch, verbose=0,
+                             return_dict=True)
         logs = {**{k: float(v) for k, v in (logs or {}).items()}, **{f"val_{k}": float(v) for k, v in val.items()}}
         if not all(math.isfinite(v) for k, v in logs.items() if k in ("loss", "val_loss")):
             run.diverged = f"loss became non-finite in epoch {run.epoch}"
@@ -253,6 +296,9 @@ class EpochRecorder(keras.callbacks.Callback):
             stats.update(gauss)
         if "disc_acc" in logs:
             stats["disc_acc"] = logs["disc_acc"]
+        loss = self.run.writer.meta.recipe["loss"]
+        if "val_recon" in logs:  # the validation pass ran on the whole test set: its error, both ways
+            stats.update(test_errors(logs["val_recon"], loss["reconstruction"], loss["reduction"], x_test.shape[1]))
         plane = sweep_plane(codes, self.run.writer.meta.recipe["snapshot"]["sweep"], built.prior)
         arrays.update(sweep=to_u8(built.decode(plane.points().astype(np.float32))), sweep_xs=plane.xs,
                       sweep_ys=plane.ys, sweep_centre=plane.centre, sweep_axes=plane.axes)

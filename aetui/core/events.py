@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Callable
 
+from aetui.core.session_meta import BIGGEST_INT, number
+from aetui.core.text import printable_data
+
 EventSink = Callable[[object], None]
 """Where a run's events go: called with each event, on the training thread."""
 
@@ -135,6 +138,8 @@ def to_record(event) -> dict:
 def from_record(record: dict):
     """The event a record describes; raises `ValueError` if it is not one."""
     cls = EVENTS.get(record.get("event")) if isinstance(record, dict) else None
+    if cls is not None:
+        record = printable_data(record)  # (control characters and lone surrogates shown as U+FFFD)
     if cls is None:
         raise ValueError(f"unknown event record {str(record)[:60]!r}")
     names = {f.name for f in fields(cls)}
@@ -153,9 +158,9 @@ def _fits(value, annotation: str) -> bool:
     `dict[str, float]`: a table of numbers, as losses and hyperparameters are)."""
     kind = annotation.split("[")[0]
     if kind == "int":
-        return isinstance(value, int) and not isinstance(value, bool)
+        return isinstance(value, int) and not isinstance(value, bool) and abs(value) <= BIGGEST_INT
     if kind == "float":
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
+        return number(value)
     if kind == "str":
         return isinstance(value, str)
     if annotation == "dict[str, float]":

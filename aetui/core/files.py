@@ -8,6 +8,7 @@ Reads take regular files only, never follow a link, and stop at a size cap.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import stat
@@ -67,14 +68,116 @@ def write_json(path: Path, data: Any) -> None:
     atomic(path, lambda tmp: tmp.write_text(json.dumps(data, indent=1), encoding="utf-8"))
 
 
-def write_arrays(path: Path, arrays: dict) -> None:
-    """Write a compressed `.npz` atomically."""
+def npz_bytes(arrays: dict) -> bytes:
+    """A compressed `.npz` of `arrays`, made in memory."""
+    import io
+
     import numpy as np
 
-    def write(tmp: Path) -> None:
-        with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, **arrays)
-    atomic(path, write)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def write_arrays(path: Path, arrays: dict) -> None:
+    """Write a compressed `.npz` atomically."""
+    data = npz_bytes(arrays)
+    atomic(path, lambda tmp: tmp.write_bytes(data))
+
+
+class Folder:
+    """A folder held open and written through its handle (`openat` and friends): every name is
+    looked up in the folder the handle was opened on, never through a link, so a link planted at
+    the folder's path or in place of a subfolder after it was opened cannot send a write, or a
+    deletion, anywhere else. Files are written to a temporary name, synced, renamed into place,
+    and the folder synced after the rename."""
+
+    def __init__(self, path: Path, fd: int):
+        self.path, self.fd = path, fd
+
+    @classmethod
+    def open(cls, path: Path) -> Folder:
+        """Hold the folder at `path` (an OSError where it is a link or no folder)."""
+        return cls(path, os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW))
+
+    def sub(self, name: str) -> Folder:
+        """Hold the subfolder `name`, made if need be (an OSError where it is a link)."""
+        try:
+            os.mkdir(name, 0o777, dir_fd=self.fd)
+        except FileExistsError:
+            pass
+        return Folder(self.path / name, os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=self.fd))
+
+    def write(self, name: str, data: bytes) -> None:
+        """Replace the file `name` with `data`, atomically (a link at `name` is replaced, not followed)."""
+        import secrets
+
+        tmp = f".tmp-{secrets.token_hex(4)}-{name}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE, dir_fd=self.fd)
+        try:
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.rename(tmp, name, src_dir_fd=self.fd, dst_dir_fd=self.fd)
+        except BaseException:
+            self.unlink(tmp)
+            raise
+        self.sync()
+
+    def append(self, data: bytes, name: str) -> None:
+        """Append `data` to the file `name` in one write call, and sync it (never through a link)."""
+        fd = os.open(name, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, FILE_MODE, dir_fd=self.fd)
+        try:
+            written = os.write(fd, data)
+            if written != len(data):
+                raise OSError(f"only {written} of {len(data)} bytes of a line were written")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def unlink(self, name: str) -> None:
+        """Delete the file `name` here, if there (a link is deleted itself, its target left alone)."""
+        try:
+            os.unlink(name, dir_fd=self.fd)
+        except FileNotFoundError:
+            pass
+
+    def names(self) -> list[str]:
+        """The names in the folder."""
+        return os.listdir(self.fd)
+
+    def sync(self) -> None:
+        with contextlib.suppress(OSError):
+            os.fsync(self.fd)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def check_regular(path: Path, limit: int, label: str | None = None) -> None:
+    """An error unless `path` is a regular file (no link, FIFO or device) of at most `limit` bytes:
+    for files another library reads by path (HDF5 weights)."""
+    label = label or str(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as err:
+        raise AetuiError(f"{label} is a link; aetui reads no links in a session" if err.errno == 40 else
+                         f"{label} cannot be read: {err.strerror or err}") from None
+    try:
+        info = os.fstat(fd)
+    finally:
+        os.close(fd)
+    if not stat.S_ISREG(info.st_mode):
+        raise AetuiError(f"{label} is not a regular file")
+    if info.st_size > limit:
+        raise AetuiError(f"{label} is {info.st_size / MB:.0f} MB, over the {limit / MB:.0f} MB a file of its kind "
+                         "may be")
 
 
 def read_bytes(path: Path, limit: int, label: str | None = None) -> bytes:

@@ -10,11 +10,12 @@ import stat
 from pathlib import Path
 
 
-def take(path: Path, mode: int = 0o644) -> int | None:
+def take(path: Path | str, mode: int = 0o644, dir_fd: int | None = None) -> int | None:
     """Take the lock at `path` (created if need be) for this process: its file descriptor, to be
     closed to let go, or None where another process holds it. A link at `path` is never followed
-    (an OSError): the lock file cannot be made to create or open a file elsewhere."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, mode)
+    (an OSError): the lock file cannot be made to create or open a file elsewhere. With `dir_fd`,
+    `path` is a name in that folder."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, mode, dir_fd=dir_fd)
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
         raise OSError(f"{path} is not a regular file")

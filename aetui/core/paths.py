@@ -38,8 +38,14 @@ def recipe_dirs() -> list[Path]:
 
 
 def session_store(explicit: str | os.PathLike | None = None) -> Path:
-    """The session store: `--sessions DIR`, else `AETUI_SESSIONS`, else `./sessions`."""
-    return Path(explicit or os.environ.get("AETUI_SESSIONS") or Path.cwd() / "sessions")
+    """The session store: `--sessions DIR`, else `AETUI_SESSIONS`, else `./sessions` (an error
+    where that is a file, not a folder)."""
+    store = Path(explicit or os.environ.get("AETUI_SESSIONS") or Path.cwd() / "sessions")
+    if store.exists() and not store.is_dir():
+        from aetui.core.errors import AetuiError
+
+        raise AetuiError(f"the session store {store} is a file, not a folder: pass --sessions DIR with a folder")
+    return store
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

@@ -15,7 +15,10 @@ from typing import Any
 
 from aetui.core.errors import AetuiError
 from aetui.core.hparams import HPARAMS, RUN_SETTINGS, short_repr
+from aetui.core.text import printable
 
+RECIPE_LIMIT = 1 << 20
+"""The most bytes a recipe file may have."""
 MAX_UNITS = 65_536
 """The widest layer or code a recipe may ask for."""
 
@@ -46,6 +49,7 @@ FIELDS: dict[str, dict[str, Field]] = {
         "reduction": Field(str, "mean", ("mean", "sum")),
         "sparsity": Field(str, "none", ("none", "l1", "kl")),
         "kl_reduction": Field(str, "sum", ("sum", "mean")),
+        "l1_reduction": Field(str, "image", ("image", "batch")),
         "nonneg": Field(str, "hard", ("hard", "soft")),
         "prior": Field(str, "gaussian", ("gaussian", "mixture")),
     },
@@ -126,6 +130,7 @@ class Recipe:
         description = data.get("description", "")
         if not isinstance(description, str):
             raise fail("description", "must be a string")
+        description = printable(description)
         sections = {sec: _section(data.get(sec, {}), sec, fields, fail) for sec, fields in FIELDS.items()}
         _check_kind(kind, sections, fail)
         allowed = tunables(kind, sections["loss"])
@@ -145,8 +150,47 @@ class Recipe:
         missing = [key for key in allowed if key not in params]
         if missing:
             raise fail("[params]", f"give a default for {', '.join(missing)}")
-        return cls(name=str(data.get("name", name)), description=description, kind=kind,
+        return cls(name=printable(str(data.get("name", name))), description=description, kind=kind,
                    params={key: params[key] for key in allowed}, source=source, **sections)
+
+
+PART_OF = {"lam": "l1", "beta": ("kl", "sparsity"), "p": "sparsity", "weight_decay": "l2", "alpha": "nonneg"}
+"""The loss part each hyperparameter weighs (beta: the VAE's KL, or the KL sparsity)."""
+
+
+def conventions(recipe: Recipe) -> dict[str, str]:
+    """What each loss part of `recipe` sums and what it averages, by part name, in words: the
+    recipe's `[loss]` conventions made explicit (the formulas are `families.losses`'s; the
+    README's table sets them beside Keras 2's, Keras 3's and the papers'). Every part is averaged
+    over the images of a batch unless it says otherwise."""
+    loss, kind = recipe.loss, recipe.kind
+    pixels = "per-pixel mean" if loss["reduction"] == "mean" else \
+        ("per-image sum" if loss["reconstruction"] == "bce" else "half the per-image sum")
+    out = {"recon": f"{loss['reconstruction'].upper()}, {pixels}"}
+    if kind in ("ae", "sparse") and loss["sparsity"] == "l1":
+        out["l1"] = ("lam x sum |code| per image (as Keras 3.14+ and tf.keras divide activity penalties)"
+                     if loss["l1_reduction"] == "image" else
+                     "lam x sum |code| over the batch and units (as Keras 2.0-2.3 and Keras 3.0-3.13, the seed's)")
+    if kind in ("sparse", "nonneg") and loss["sparsity"] == "kl":
+        out["sparsity"] = "beta x KL(p || batch-mean activation), " + \
+            ("summed over units (Ng)" if loss["kl_reduction"] == "sum" else "mean over units")
+    if "weight_decay" in recipe.params:
+        out["l2"] = "weight_decay x sum w^2 over kernels (Keras l2)"
+    if kind == "nonneg":
+        out["nonneg"] = ("alpha/2 x sum min(w, 0)^2 over kernels" if loss["nonneg"] == "soft"
+                         else "hard constraint: weights clipped at 0 after each step")
+    if kind == "vae":
+        out["kl"] = "beta x KL(q(z|x) || N(0, I)) summed over latent dims"
+    if kind == "aae":
+        out["disc"] = "BCE of the discriminator on prior samples and codes, batch mean"
+        out["gen"] = "BCE of the discriminator fooled by the codes, batch mean"
+    return out
+
+
+def conventions_line(recipe: Recipe) -> str:
+    """`conventions` in one line: `Loss: recon BCE, per-pixel mean · l1 lam x ...`."""
+    return "Loss (each part per image, averaged over the batch unless said): " + \
+        " · ".join(f"{part} {text}" for part, text in conventions(recipe).items())
 
 
 def _key_name(key: Any) -> str:
@@ -197,11 +241,15 @@ def _check_kind(kind: str, sections: dict[str, dict[str, Any]], fail) -> None:
 
 
 def load_file(path: Path) -> Recipe:
-    """Read and validate one recipe file."""
+    """Read and validate one recipe file (a regular file of at most `RECIPE_LIMIT` bytes)."""
+    from aetui.core.files import read_bytes
+
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_bytes(path, RECIPE_LIMIT, str(path)).decode("utf-8"))
     except tomllib.TOMLDecodeError as err:
         raise AetuiError(f"{path}: not valid TOML: {err}") from None
+    except RecursionError:
+        raise AetuiError(f"{path}: not valid TOML: nested too deeply") from None
     except (OSError, UnicodeDecodeError) as err:
         raise AetuiError(f"{path}: cannot read: {err}") from None
     return Recipe.from_dict(data, name=path.stem, source=str(path))

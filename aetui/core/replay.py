@@ -6,7 +6,7 @@ The replay screen, `aetui show` and `aetui export` all read through this one cla
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -50,6 +50,28 @@ class Replay:
             span = f"1..{self.last}" if self.epochs else "none yet"
             raise AetuiError(f"{self.session.name} has no epoch {epoch} (epochs: {span})")
         return epoch
+
+    @cached_property
+    def evaluations(self) -> tuple[dict, list[str]]:
+        """`aetui eval`'s stored figures by epoch (`evaluation.Evaluation`), and the files that could
+        not be read."""
+        from aetui.core.evaluation import stored
+
+        return stored(self.session)
+
+    def evaluation(self, epoch: int):
+        """The stored evaluation of `epoch`, or None."""
+        return self.evaluations[0].get(epoch)
+
+    def per_epoch(self, keys: tuple[str, ...]) -> dict[str, list[float]]:
+        """Per-epoch figures recorded while training (`keys` among the epochs' stats), NaN where an
+        epoch has none; only those some epoch has."""
+        out = {}
+        for key in keys:
+            values = [e.stats.get(key) for e in self.session.epochs]
+            if any(isinstance(v, (int, float)) for v in values):
+                out[key] = [float(v) if isinstance(v, (int, float)) else float("nan") for v in values]
+        return out
 
     @property
     def start_params(self) -> dict[str, float]:
@@ -145,10 +167,4 @@ class Replay:
 
     def sparsity_series(self) -> dict[str, list[float]]:
         """Each figure that means something for this model family, over the epochs (missing as NaN)."""
-        keys = figure_keys(self.session.meta.kind)
-        out = {}
-        for key in keys:
-            values = [e.stats.get(key) for e in self.session.epochs]
-            if any(isinstance(v, (int, float)) for v in values):
-                out[key] = [float(v) if isinstance(v, (int, float)) else float("nan") for v in values]
-        return out
+        return self.per_epoch(figure_keys(self.session.meta.kind))

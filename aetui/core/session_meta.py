@@ -12,9 +12,11 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from aetui.core.errors import AetuiError
+from aetui.core.text import printable_data
 
 FORMAT = 1
 """The session format this version writes and reads."""
+STATUSES = ("running", "finished", "stopped", "diverged", "failed", "interrupted", "killed")
 
 
 @dataclass
@@ -65,6 +67,16 @@ class SessionMeta:
         return str(self.dataset.get("name", "?"))
 
     @property
+    def image_shape(self) -> tuple[int, int] | None:
+        """The images' height and width the session was trained on (None where the record does not
+        say, or says nonsense)."""
+        shape = self.dataset.get("image_shape")
+        if isinstance(shape, list) and len(shape) == 2 and all(
+                isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 1 << 16 for v in shape):
+            return (shape[0], shape[1])
+        return None
+
+    @property
     def train_images(self) -> int | None:
         """How many training images the run had (None where the record does not say)."""
         value = self.dataset.get("train")
@@ -80,6 +92,7 @@ class SessionMeta:
         """The record `data` (parsed JSON) holds; an error naming the first field of a wrong type."""
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise AetuiError(f"{where}: not an aetui session of format {FORMAT}")
+        data = printable_data(data)  # (control characters and lone surrogates shown as U+FFFD)
         known = {f.name for f in fields(cls)} - {"extra"}
         values = {}
         for f in fields(cls):
@@ -89,8 +102,10 @@ class SessionMeta:
             if not _fits(value, f.type):
                 raise AetuiError(f"{where}: {f.name} is {_kind(value)}, not {f.type.replace(' | None', ' or null')}")
             values[f.name] = value
-        if any(not isinstance(v, (int, float)) or isinstance(v, bool) for v in values.get("params", {}).values()):
+        if any(not _fits(v, "float") for v in values.get("params", {}).values()):
             raise AetuiError(f"{where}: params must map each hyperparameter to a number")
+        if values.get("status", "running") not in STATUSES:
+            raise AetuiError(f"{where}: status {values['status']!r} is none of {', '.join(STATUSES)}")
         for key in ("epochs", "epochs_done", "batch_size", "resumes"):
             if values.get(key, 0) < 0:
                 raise AetuiError(f"{where}: {key} is negative")
@@ -106,6 +121,22 @@ class SessionMeta:
         return out
 
 
+BIGGEST_INT = 2**53
+"""The largest whole number a record's counts may hold (any larger is no count of epochs or steps)."""
+
+
+def number(value: Any) -> bool:
+    """A JSON number a float holds (JSON's integers may be any size; NaN and infinities pass, as
+    the history writes them)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        float(value)
+    except OverflowError:
+        return False
+    return True
+
+
 def _kind(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
@@ -116,7 +147,7 @@ def _fits(value: Any, annotation: str) -> bool:
         return annotation.endswith("| None")
     kind = annotation.split(" |")[0]
     if kind == "int":
-        return isinstance(value, int) and not isinstance(value, bool)
+        return isinstance(value, int) and not isinstance(value, bool) and abs(value) <= BIGGEST_INT
     if kind == "float":
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
+        return number(value)
     return isinstance(value, {"str": str, "dict": dict, "list": list}[kind])

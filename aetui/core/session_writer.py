@@ -1,9 +1,10 @@
 """Writing a session as it trains: made, taken up again, appended to, always readable.
 
-The record is written first, the lock taken before anything else changes, history lines are one
+The lock is taken and the record written before anything else changes, history lines are one
 write call each (a kill leaves a line whole or absent), and every other file is written to a
-temporary name and renamed into place (`files.atomic`). Nothing is written or deleted through a
-link: a session folder holding one is refused.
+temporary name and renamed into place. Nothing is written or deleted through a link: a session
+folder holding one is refused, and every write goes through a handle on the session's folders
+opened once (`files.Folder`), so a link planted while the run goes on redirects nothing.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from typing import Any
 
 from aetui.core import events, locks
 from aetui.core.errors import AetuiError
-from aetui.core.files import FILE_MODE, atomic, sync_folder, write_arrays, write_json
+from aetui.core.files import FILE_MODE, Folder, npz_bytes, sync_folder
 from aetui.core.paths import inside, safe_name
 from aetui.core.session_meta import SessionMeta
 from aetui.core.sessions import (
+    EPOCH_FILE,
+    EVALS,
     HISTORY,
     LOCK,
     META,
@@ -33,6 +36,9 @@ from aetui.core.sessions import (
     weights_name,
 )
 
+EPOCH_KINDS = (SNAPSHOTS, WEIGHTS, EVALS)
+"""The folders of files per epoch."""
+
 
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
@@ -41,8 +47,8 @@ def _now() -> str:
 def refuse_links(folder: Path) -> None:
     """An error if the session `folder`, or anything aetui writes in it, is a link (writing through
     one could change files outside the store)."""
-    for path in (folder, folder / META, folder / HISTORY, folder / LOCK, folder / SNAPSHOTS, folder / WEIGHTS,
-                 *(p for kind in (SNAPSHOTS, WEIGHTS) for _, p in epoch_files(folder, kind))):
+    for path in (folder, folder / META, folder / HISTORY, folder / LOCK, *(folder / kind for kind in EPOCH_KINDS),
+                 *(p for kind in EPOCH_KINDS for _, p in epoch_files(folder, kind))):
         if path.is_symlink():
             raise AetuiError(f"{path} is a link: aetui writes no session through a link; remove it, or copy the "
                              "session to a folder of its own")
@@ -64,21 +70,34 @@ def _cut_short(folder: Path) -> bool:
 
 
 class SessionWriter:
-    """Creates a session folder and records a run into it as it happens."""
+    """Creates a session folder and records a run into it as it happens, through handles on the
+    session's folders (`files.Folder`): the folders are checked for links once, when they are
+    opened, and a link planted later cannot redirect a write."""
 
     def __init__(self, path: Path, meta: SessionMeta):
         self.path = path
         self.meta = meta
         self._lock: int | None = None
+        self._folders: dict[str, Folder] = {}
+
+    def folder(self, kind: str = ".") -> Folder:
+        """The session folder (`.`) or one of its subfolders, opened once and held."""
+        if kind not in self._folders:
+            if "." not in self._folders:
+                self._folders["."] = Folder.open(self.path)
+            if kind != ".":
+                self._folders[kind] = self._folders["."].sub(kind)
+        return self._folders[kind]
 
     def hold(self) -> None:
         """Take the session's lock for as long as this process writes it (the OS lets go if it dies)."""
         try:
-            fd = locks.take(self.path / LOCK, FILE_MODE)
-        except OSError as err:  # a link or a FIFO planted as the lock
+            fd = locks.take(LOCK, FILE_MODE, dir_fd=self.folder().fd)
+        except OSError as err:  # a link or a FIFO planted as the lock, or the folder itself a link
             raise AetuiError(f"{self.path / LOCK} cannot be the session's lock ({err.strerror or err}): remove it") \
                 from None
         if fd is None:
+            self._close_folders()
             raise AetuiError(f"{self.name} is being trained by another process")
         self._lock = fd
 
@@ -87,6 +106,12 @@ class SessionWriter:
         if self._lock is not None:
             os.close(self._lock)
             self._lock = None
+        self._close_folders()
+
+    def _close_folders(self) -> None:
+        for folder in self._folders.values():
+            folder.close()
+        self._folders = {}
 
     @classmethod
     def create(cls, store: Path, name: str, fields: dict[str, Any]) -> SessionWriter:
@@ -107,39 +132,45 @@ class SessionWriter:
             try:
                 writer.hold()
             except AetuiError:
+                writer.close()
                 continue  # another process is making a session of this name at this instant
-            if (candidate / META).exists() or (candidate / META).is_symlink():
+            if META in writer.folder().names():
                 writer.close()  # it won the race for this name
                 continue
             break
         else:
             raise AetuiError(f"too many sessions named {base!r} in {store}")
-        for leftover in candidate.glob(".tmp-*"):
-            leftover.unlink(missing_ok=True)
+        root = writer.folder()
+        for leftover in root.names():
+            if leftover.startswith(".tmp-"):
+                root.unlink(leftover)
         sync_folder(store)
         values = {"name": candidate.name, "status": "running", "created": _now(), "updated": _now(),
                   "pid": os.getpid(), "host": socket.gethostname(), **fields}
         known = set(SessionMeta.__dataclass_fields__) - {"extra"}
         writer.meta = SessionMeta(**{k: v for k, v in values.items() if k in known},
                                   extra={k: v for k, v in values.items() if k not in known})
-        write_json(candidate / META, writer.meta.to_json())
-        (candidate / SNAPSHOTS).mkdir(exist_ok=True)
-        (candidate / WEIGHTS).mkdir(exist_ok=True)
+        writer._write_meta()
+        writer.folder(SNAPSHOTS)
+        writer.folder(WEIGHTS)
         return writer
 
     @classmethod
     def lock(cls, path: Path, check=None) -> tuple[SessionWriter, Session]:
         """Take a stopped session's lock, then read it afresh and run `check(session)` (may it go
-        on?) under the lock: two resumes cannot both act on what they read before it. Nothing
-        changes yet (`take_up` does); on refusal the lock is let go."""
+        on?) under the lock: two resumes of one session cannot both act on what they read before it.
+        Nothing changes yet (`take_up` does); on refusal the lock is let go."""
         refuse_links(path)
         writer = cls(path, SessionMeta())
-        writer.hold()  # before anything is read: two resumes of one session cannot both go on
         try:
+            writer.hold()  # before anything is read: two resumes of one session cannot both go on
             session = open_session(path)
             session.locked_here = True  # (its status reads as it stood before this lock)
             if check is not None:
                 check(session)
+            for kind in EPOCH_KINDS:  # held from here on, as they are now (no link: checked above)
+                if (path / kind).is_dir():  # (one not made yet is made when first written)
+                    writer.folder(kind)
         except BaseException:
             writer.close()
             raise
@@ -148,9 +179,9 @@ class SessionWriter:
 
     def take_up(self, session: Session) -> None:
         """Go on at the session's last completed epoch: what came after it (the history of an
-        unfinished epoch, its snapshot and weights, half-written files) is dropped, so the folder
-        reads as if the run had stopped right after that epoch."""
-        path, done = self.path, session.epochs_done
+        unfinished epoch, its snapshot, weights and evaluation, half-written files) is dropped, so
+        the folder reads as if the run had stopped right after that epoch."""
+        done = session.epochs_done
         good = []
         for line in session.history_lines():
             try:
@@ -158,15 +189,16 @@ class SessionWriter:
             except (ValueError, AttributeError, RecursionError):
                 continue  # open_session skipped it too
         ends = [n for n, (kind, _) in enumerate(good, 1) if kind == "EpochEnded"]
-        kept = "".join(line.decode("utf-8") + "\n" for _, line in good[:ends[-1] if ends else 0])
-        atomic(path / HISTORY, lambda tmp: tmp.write_text(kept, encoding="utf-8"))
-        for leftover in path.rglob(".tmp-*"):
-            if not leftover.is_symlink():
-                leftover.unlink(missing_ok=True)
-        for kind in (SNAPSHOTS, WEIGHTS):
-            for epoch, file in epoch_files(path, kind):
-                if epoch > done:
-                    file.unlink(missing_ok=True)
+        kept = b"".join(line + b"\n" for _, line in good[:ends[-1] if ends else 0])
+        self.folder().write(HISTORY, kept)
+        for kind in (".", *EPOCH_KINDS):  # (an evaluation of a dropped epoch goes with it)
+            if kind != "." and kind not in self._folders:
+                continue  # (not there when the lock was taken: nothing to drop)
+            folder = self.folder(kind)
+            for name in folder.names():
+                match = EPOCH_FILE[kind].fullmatch(name) if kind != "." else None
+                if name.startswith(".tmp-") or (match and int(match.group(1)) > done):
+                    folder.unlink(name)
         self.update(status="running", reason="", epochs_done=done, pid=os.getpid(), host=socket.gethostname())
 
     @property
@@ -181,37 +213,36 @@ class SessionWriter:
                 setattr(self.meta, key, value)
             else:
                 self.meta.extra[key] = value
-        write_json(self.path / META, self.meta.to_json())
+        self._write_meta()
+
+    def _write_meta(self) -> None:
+        self.folder().write(META, json.dumps(self.meta.to_json(), indent=1).encode("utf-8"))
 
     def record(self, event) -> None:
-        """Append an event to the history and flush it to disk."""
+        """Append an event to the history and flush it to disk (one write call: a kill leaves the
+        line whole or absent)."""
         line = (json.dumps(events.to_record(event), allow_nan=True) + "\n").encode("utf-8")
-        fd = os.open(self.path / HISTORY, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, FILE_MODE)
-        try:  # one write call: a kill leaves the line whole or absent
-            written = os.write(fd, line)
-            if written != len(line):
-                raise OSError(f"only {written} of {len(line)} bytes of a history line were written")
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        self.folder().append(line, HISTORY)
 
     def save_fixed(self, arrays: dict) -> None:
         """Store the fixed panel and subset that snapshots refer to."""
         from aetui.core.sessions import FIXED
 
-        write_arrays(self.path / FIXED, arrays)
+        self.folder().write(FIXED, npz_bytes(arrays))
 
     def save_snapshot(self, epoch: int, arrays: dict) -> None:
         """Store an epoch's snapshot arrays."""
-        write_arrays(self.path / SNAPSHOTS / snapshot_name(epoch), arrays)
+        self.folder(SNAPSHOTS).write(snapshot_name(epoch), npz_bytes(arrays))
 
     def save_weights(self, data: bytes, epoch: int) -> None:
         """Store `epoch`'s `.weights.h5` file (`Built.weights_file()`: weights and optimizer state,
         for resuming). Older epochs' weights stay until `prune_weights`, once the epoch is in the history."""
-        atomic(self.path / WEIGHTS / weights_name(epoch), lambda tmp: tmp.write_bytes(data))
+        self.folder(WEIGHTS).write(weights_name(epoch), data)
 
     def prune_weights(self, epoch: int) -> None:
         """Drop the weights of epochs before `epoch` (call once `epoch` is recorded as done)."""
-        for old, path in epoch_files(self.path, WEIGHTS):
-            if old < epoch:
-                path.unlink(missing_ok=True)
+        folder = self.folder(WEIGHTS)
+        for name in folder.names():
+            match = EPOCH_FILE[WEIGHTS].fullmatch(name)
+            if match and int(match.group(1)) < epoch:
+                folder.unlink(name)

@@ -28,6 +28,7 @@ from aetui.core.errors import AetuiError
 from aetui.core.files import MB, Arrays, read_bytes
 from aetui.core.paths import inside
 from aetui.core.session_meta import FORMAT, SessionMeta
+from aetui.core.text import printable
 
 META = "session.json"
 HISTORY = "history.jsonl"
@@ -36,13 +37,14 @@ LOCK = ".lock"
 """Held (flock) by the process writing the session: `running` is true exactly while it is held."""
 SNAPSHOTS = "snapshots"
 WEIGHTS = "weights"
-LIMITS = {META: 1 * MB, HISTORY: 64 * MB, FIXED: 64 * MB, SNAPSHOTS: 64 * MB, WEIGHTS: 2048 * MB}
+EVALS = "evals"
+"""`aetui eval`'s figures, one JSON file per evaluated epoch (`aetui.core.evaluation`)."""
+LIMITS = {META: 1 * MB, HISTORY: 64 * MB, FIXED: 64 * MB, SNAPSHOTS: 64 * MB, WEIGHTS: 2048 * MB, EVALS: 1 * MB}
 """The most bytes a file of each kind may have (a larger one is refused, not read): a history of
 64 MB holds about 100,000 epochs."""
 ARRAY_LIMIT = 256 * MB
 """The most bytes one array of a snapshot may take once inflated."""
 SUMMARY_COLUMNS = ("session", "status", "best val", "epochs", "model", "data", "date")
-STATUSES = ("running", "finished", "stopped", "diverged", "failed", "interrupted", "killed")
 __all__ = ["FORMAT", "Session", "SessionMeta", "find", "list_sessions", "open_session"]
 
 
@@ -56,7 +58,13 @@ def weights_name(epoch: int) -> str:
     return f"epoch-{epoch:04d}.weights.h5"
 
 
-EPOCH_FILE = {SNAPSHOTS: re.compile(r"epoch-(\d+)\.npz"), WEIGHTS: re.compile(r"epoch-(\d+)\.weights\.h5")}
+def eval_name(epoch: int) -> str:
+    """File name of an epoch's evaluation."""
+    return f"epoch-{epoch:04d}.json"
+
+
+EPOCH_FILE = {SNAPSHOTS: re.compile(r"epoch-(\d+)\.npz"), WEIGHTS: re.compile(r"epoch-(\d+)\.weights\.h5"),
+              EVALS: re.compile(r"epoch-(\d+)\.json")}
 
 
 def epoch_files(folder: Path, kind: str) -> list[tuple[int, Path]]:
@@ -237,6 +245,9 @@ def list_store(store: Path) -> Listing:
     for folder in store.iterdir():
         if folder.is_symlink() or not folder.is_dir() or not (folder / META).exists() and not \
                 (folder / META).is_symlink():
+            continue
+        if printable(folder.name) != folder.name:
+            found.damaged.append((printable(folder.name), "its name holds control characters: rename the folder"))
             continue
         try:
             found.sessions.append(Session(folder, read_meta(folder)))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -201,8 +202,11 @@ def unfinished(store: Path, sweep: Sweep) -> list[Trial]:
 
 def read(path: Path) -> Sweep:
     """A sweep manifest, checked: names are plain names inside the store, values are numbers."""
+    from aetui.core.files import MB, read_bytes
+    from aetui.core.text import printable_data
+
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = printable_data(json.loads(read_bytes(path, MB, path.name).decode("utf-8")))
         sweep = Sweep(**{k: raw[k] for k in ("name", "recipe", "grid", "trials", "backend", "created")},
                       **{k: raw.get(k) for k in ("epochs", "batch_size", "spec", "data", "strategy")})
         ok = (all(isinstance(v, str) for v in (sweep.name, sweep.recipe, sweep.backend, sweep.created))
@@ -212,15 +216,27 @@ def read(path: Path) -> Sweep:
               and all(v is None or isinstance(v, dict) for v in (sweep.spec, sweep.data))
               and (sweep.data is None or _data_ok(sweep.data))
               and isinstance(sweep.grid, dict) and isinstance(sweep.trials, list)
-              and all(isinstance(v, list) and all(isinstance(x, (int, float)) for x in v) for v in sweep.grid.values())
+              and all(isinstance(v, list) and all(_finite(x) for x in v) for v in sweep.grid.values())
               and all(isinstance(t, str) for t in sweep.trials))
         if not ok:
             raise TypeError("a field has the wrong type")
         for name in sweep.trials:
             inside(path.parent, name)
         return sweep
-    except (OSError, ValueError, KeyError, TypeError, AetuiError) as err:
+    except AetuiError as err:
+        raise AetuiError(f"{path.name} is not a readable sweep ({err})") from None
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as err:
         raise AetuiError(f"{path.name} is not a readable sweep ({type(err).__name__})") from None
+
+
+def _finite(value) -> bool:
+    """A number a float holds (a JSON integer may be any size)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 def _data_ok(where: dict) -> bool:
@@ -229,15 +245,17 @@ def _data_ok(where: dict) -> bool:
             and (where.get("limit") is None or (isinstance(where["limit"], int) and not isinstance(where["limit"], bool))))
 
 
-def list_sweeps(store: Path) -> list[Sweep]:
-    """Every readable sweep manifest in `store`, newest first."""
+def list_sweeps(store: Path, damaged: list[tuple[str, str]] | None = None) -> list[Sweep]:
+    """Every readable sweep manifest in `store`, newest first; those that cannot be read go into
+    `damaged` as (file name, reason)."""
     found = []
     if store.is_dir():
         for path in store.glob("*" + SUFFIX):
             try:
                 found.append(read(path))
-            except AetuiError:
-                continue
+            except AetuiError as err:
+                if damaged is not None:
+                    damaged.append((path.name, str(err)))
     return sorted(found, key=lambda s: s.created, reverse=True)
 
 

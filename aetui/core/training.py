@@ -112,10 +112,14 @@ def resume(session_path: Path, data: Dataset, *, params: dict[str, float] | None
     families.check_memory(recipe, data.input_dim, sessions.open_session(path).meta.batch_size or 1)
     writer, session = _writing(lambda: SessionWriter.lock(path, lambda s: check_resumable(s, total)), path)
     try:
-        done, stored = session.epochs_done, session.meta.dataset
-        if list(data.image_shape) != list(stored.get("image_shape", data.image_shape)):
-            raise AetuiError(f"{session.name} was trained on {stored.get('name')} images of "
-                             f"{'x'.join(map(str, stored['image_shape']))}; pass the same data (--data or --dataset)")
+        done = session.epochs_done
+        shape = session.meta.image_shape
+        if shape is None:
+            raise AetuiError(f"{session.name}/session.json: dataset.image_shape must be the images' height and "
+                             "width; the record is damaged")
+        if tuple(data.image_shape) != shape:
+            raise AetuiError(f"{session.name} was trained on {session.meta.dataset_name} images of "
+                             f"{shape[0]}x{shape[1]}; pass the same data (--data or --dataset)")
         device = backend.configure(gpu=gpu)
         distribution, how = backend.distribution(session.meta.strategy)
         start = params_at_end(session)
@@ -143,6 +147,10 @@ def _load_weights(session, built, epoch: int) -> None:
     found = session.weights()
     if found is None or found[0] != epoch:
         raise AetuiError(f"{session.name}: the weights of epoch {epoch} are missing, so it cannot go on")
+    from aetui.core.files import check_regular
+    from aetui.core.sessions import LIMITS, WEIGHTS
+
+    check_regular(found[1], LIMITS[WEIGHTS], f"{session.name}/{WEIGHTS}/{found[1].name}")
     with warnings.catch_warnings(record=True) as caught:  # Keras warns where it skips a part
         warnings.simplefilter("always")
         try:

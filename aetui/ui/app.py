@@ -31,7 +31,7 @@ class AetuiApp(Hangup, WarmUp, App):
 
     def __init__(self, store: Path, load_data: Callable, trainer: Callable | None = None, warm_up: bool = True,
                  gpu: int | None = None, opening: list[Path] | None = None, sweep: str | None = None,
-                 graphics: Graphics | None = None):
+                 graphics: Graphics | None = None, on_hangup: str = "keep"):
         super().__init__()
         if trainer is None:
             from aetui.core.training import train as trainer
@@ -41,6 +41,8 @@ class AetuiApp(Hangup, WarmUp, App):
         self.opening, self.opening_sweep = opening or [], sweep
         """Sessions to open at start (one: its replay, several: side by side), or a sweep."""
         self.warm_up, self.gpu = warm_up, gpu
+        self.on_hangup = on_hangup
+        """`keep`: a run of its own goes on in the background when the terminal goes away; `stop`: it stops."""
 
     @property
     def runner(self) -> Runner:
@@ -67,7 +69,15 @@ class AetuiApp(Hangup, WarmUp, App):
         self._refresh_home(sessions_too=False)
 
     def _drain(self) -> None:
+        from aetui.ui.runner import Answered
+
         for event in self.runner.drain():
+            if isinstance(event, Answered):
+                values = ", ".join(f"{k}={v:g}" for k, v in event.values.items())
+                what = f"{event.op} {values}".strip()
+                self.notify(f"{what}: {event.message}", severity="information" if event.ok else "error",
+                            markup=False)
+                continue
             if isinstance(event, (TrainingStarted, TrainingFinished)) or (
                     isinstance(event, EpochEnded) and isinstance(self.screen, HomeScreen)):
                 self._refresh_home()
@@ -99,11 +109,37 @@ class AetuiApp(Hangup, WarmUp, App):
             self.push_screen(TrainScreen(recipe, self.workbench))
 
     def on_open_session(self, message: messages.OpenSession) -> None:
+        """A saved session opens in its replay; one another process is training opens in the train
+        screen, attached to that run."""
         from aetui.ui.screens.replay import ReplayScreen
 
-        screen = self._read(lambda: ReplayScreen(sessions.open_session(message.path), self.workbench))
+        session = self._read(lambda: sessions.open_session(message.path))
+        if session is None:
+            return
+        if session.status == "running" and not message.replay:
+            self.attach(session)
+            return
+        screen = self._read(lambda: ReplayScreen(session, self.workbench))
         if screen is not None:
             self.push_screen(screen)
+
+    def attach(self, session: sessions.Session) -> None:
+        """Follow and steer the run another process trains in `session`."""
+        from aetui.ui.screens.train import TrainScreen
+
+        runner = self.runner
+        if runner.active and runner.state is not None and runner.state.session == session.name:
+            self.on_show_run(messages.ShowRun())  # (this workbench's own run, or the one it follows)
+            return
+        if runner.active:
+            self.notify(f"{session.name} is running elsewhere; this workbench is busy with {runner.recipe.name}: "
+                        "stop or leave it first", severity="warning", markup=False)
+            return
+        self._read(lambda: runner.attach(session))
+        if runner.attached == session.path and runner.active:
+            self.push_screen(TrainScreen(runner.recipe, self.workbench))
+            self.notify(f"Attached to {session.name}: the sliders, space and s act on it; Escape leaves it "
+                        "running.", markup=False)
 
     def on_resume_session(self, message: messages.ResumeSession) -> None:
         from aetui.ui.screens.train import TrainScreen
@@ -157,22 +193,28 @@ class AetuiApp(Hangup, WarmUp, App):
         await self.action_quit_app()
 
     async def action_quit_app(self) -> None:
-        """Quit; if a run is in progress, ask first, then stop it cleanly."""
-        if not self.runner.active:
+        """Quit; if a run of this workbench is in progress, ask first: stop it, keep it running in
+        the background, or cancel. A run it is only attached to goes on."""
+        if not self.runner.active or self.runner.attached is not None:
+            self.runner.detach()
             self.exit()
             return
-        from aetui.ui.screens.dialogs import ConfirmDialog
+        from aetui.ui.screens.dialogs import ChoiceDialog
 
-        async def answer(stop: bool | None) -> None:
-            if stop:
+        async def answer(choice: str | None) -> None:
+            if choice == "stop":
                 self.notify("Stopping the run; completed epochs are saved…")
                 self.runner.stop()
                 await self.runner.wait()
                 self.runner.drain()
                 self.exit()
+            elif choice == "keep" and self.runner.keep_in_background():
+                self.notify("Saving the epoch in progress, then the run goes on in the background…")
+                self.exit()  # (the process hands the run over once its epoch is saved: cli)
 
-        self.push_screen(ConfirmDialog(f"A run of {self.runner.recipe.name} is in progress. "
-                                       "Stop it (completed epochs stay saved) and quit?"), answer)
+        self.push_screen(ChoiceDialog(f"A run of {self.runner.recipe.name} is in progress.", [
+            ("stop", "Stop it; completed epochs stay saved (s)", "s"),
+            ("keep", "Keep it running in the background (k)", "k"), ("cancel", "Cancel (Esc)", "escape")]), answer)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Command palette entries: every key of the current screen, as `area: action`."""

@@ -21,8 +21,9 @@ from aetui.terminal import detach
 
 
 class Hangup:
-    """A dropped connection finishes the epoch in progress, saves it and ends the app (the run is
-    `interrupted`, resumable); SIGTERM stops the run after its batch."""
+    """A dropped connection finishes the epoch in progress, saves it and ends the app; the run goes
+    on in a background process (`--on-hangup stop`: it stays `interrupted`, resumable). SIGTERM
+    stops the run after its batch."""
 
     def watch_terminal(self) -> None:
         """Take SIGHUP and SIGTERM, and look once a second whether the terminal is still one: where
@@ -37,12 +38,13 @@ class Hangup:
             self.set_interval(1.0, self._check_terminal)
 
     def hang_up(self, reason: str = "SIGHUP") -> None:
-        """Nobody is watching any more: the run finishes and saves its epoch, then the app ends."""
+        """Nobody is watching any more: the run finishes and saves its epoch, then the app ends (and
+        the process hands the run over to a background one: `cli`)."""
         if self._hung_up:
             return
         self._hung_up = True
         detach(self._terminal)
-        self.workbench.runner.hang_up(reason)
+        self.workbench.runner.hang_up(reason, keep=self.on_hangup == "keep")
         self.exit()
 
     def _check_terminal(self) -> None:

@@ -16,11 +16,13 @@ class OpenRecipe(Message):
 
 
 class OpenSession(Message):
-    """Open a saved session's replay."""
+    """Open a saved session's replay; one that another process is training is attached to
+    instead, unless `replay`."""
 
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, replay: bool = False):
         super().__init__()
         self.path = Path(path)
+        self.replay = replay
 
 
 class ResumeSession(Message):

@@ -1,21 +1,25 @@
 """The live run behind the UI: owns the training worker, its controls, its inbox and its state.
 
-The engine calls `inbox.put` on the training thread (cheap, never blocks); the App drains the
-inbox on a timer into a `RunState`, and screens redraw from that state at a bounded rate, so
-the UI thread stays mostly idle while training runs.
+The run is the workbench's own (a training worker in this process) or one it is attached to (a
+run another process trains: a follower worker reads its events from the session folder, and its
+controls are commands sent through the session's control channel). Either way the events reach
+`inbox`; the App drains the inbox on a timer into a `RunState`, and screens redraw from that state
+at a bounded rate, so the UI thread stays mostly idle while training runs.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
+import time
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Callable
 
 from textual.worker import Worker
 
-from aetui.core import events
+from aetui.core import events, hparams
 from aetui.core.controls import Controls
 from aetui.core.errors import AetuiError
 from aetui.core.recipe import Recipe
@@ -40,11 +44,18 @@ class Runner:
         self.worker: Worker | None = None
         self.settings: dict[str, int] = {}
         """Epochs and batch size of the current run."""
+        self.attached: Path | None = None
+        """The session of the run another process trains, while attached to it."""
+        self.handover = False
+        """The run goes on in a background process once this one ends (quit: keep it running, or
+        a hangup)."""
 
     @property
     def active(self) -> bool:
-        """True while a training worker is alive."""
-        return self.worker is not None and not self.worker.is_finished
+        """True while a training worker is alive (or, attached, the run followed and not left)."""
+        if self.worker is None or self.worker.is_finished:
+            return False
+        return self.attached is None or not self.worker.is_cancelled
 
     def start(self, recipe: Recipe, params: dict[str, float], epochs: int, batch_size: int, data_ready,
               resume: Session | None = None) -> None:
@@ -52,6 +63,7 @@ class Runner:
         With `resume`, that session goes on from its last completed epoch instead."""
         if self.active:
             raise AetuiError(f"a run of {self.recipe.name} is in progress: stop it first")
+        self.attached = None
         self.recipe = recipe
         self.settings = {"epochs": epochs, "batch_size": batch_size}
         previous = self.state
@@ -90,6 +102,44 @@ class Runner:
         finally:
             self.finished.set()
 
+    def attach(self, session: Session) -> None:
+        """Follow the run another process trains in `session`, live; the controls act on it through
+        its control channel. Detaching (or the run ending) leaves it as it is."""
+        from aetui.core.follow import Follower
+
+        if self.active:
+            raise AetuiError(f"a run of {self.recipe.name} is in progress here: stop it first")
+        follower = Follower(session.path)
+        state = RunState.from_events(follower.poll())
+        state.session = state.session or session.name
+        state.recipe, state.epochs_total = session.meta.recipe_name, session.meta.epochs
+        self.recipe, self.state, self.attached = session.recipe(), state, session.path
+        self.settings = {"epochs": session.meta.epochs, "batch_size": session.meta.batch_size or 1}
+        self.controls = RemoteControls(session.path, self.recipe.tunables, self.inbox.put,
+                                       lambda: self.state is not None and self.state.status == "paused")
+        self.finished.clear()
+        self.worker = self.app.run_worker(partial(self._follow, follower), thread=True, group="training",
+                                          exclusive=True, exit_on_error=False, name="following")
+
+    def _follow(self, follower) -> None:
+        from textual.worker import get_current_worker
+
+        worker = get_current_worker()
+        try:
+            while not worker.is_cancelled:
+                for event in follower.poll():
+                    self.inbox.put(event)
+                if follower.ended:
+                    return
+                time.sleep(FOLLOW_EVERY)
+        finally:
+            self.finished.set()
+
+    def detach(self) -> None:
+        """Stop following the attached run (it goes on)."""
+        if self.attached is not None and self.worker is not None:
+            self.worker.cancel()
+
     def drain(self) -> list:
         """Fold every queued event into the state; returns the events taken."""
         taken = []
@@ -98,7 +148,7 @@ class Runner:
                 event = self.inbox.get_nowait()
             except queue.Empty:
                 return taken
-            if self.state is not None:
+            if self.state is not None and not isinstance(event, Answered):
                 self.state.apply(event)
             taken.append(event)
 
@@ -116,20 +166,122 @@ class Runner:
         else:
             self.controls.pause()
 
+    def keep_in_background(self) -> bool:
+        """This process is ending (quit, or the terminal went away): its own run saves the epoch in
+        progress and a background process goes on with it (`aetui resume`). False where there is
+        no run of its own to keep."""
+        if self.controls is None or not self.active or self.attached is not None:
+            return False
+        self.handover = True
+        self.controls.interrupt("handed over to a background process", finish_epoch=True)
+        return True
+
+    def hand_over(self) -> str | None:
+        """Once the run has ended (`finished` set): go on with it in a background process, where it
+        was interrupted to be handed over. Returns what to tell the user, if anything."""
+        if not self.handover or self.state is None or self.state.status != "interrupted" or not self.state.session:
+            return None
+        from aetui.core.background import start_resume
+
+        return start_resume(self.store / self.state.session, self.store)
+
     def stop(self) -> None:
         """Ask the run to stop after the current batch (completed epochs stay saved)."""
         if self.controls is not None:
             self.controls.stop()
 
-    def hang_up(self, how: str = "SIGHUP") -> None:
-        """The terminal went away: finish and save the epoch in progress, then stop (`interrupted`)."""
-        if self.controls is not None and self.active:
-            self.controls.interrupt(f"the connection dropped ({how})", finish_epoch=True)
+    def hang_up(self, how: str = "SIGHUP", keep: bool = True) -> None:
+        """The terminal went away: finish and save the epoch in progress, then stop (`interrupted`);
+        with `keep`, a background process goes on with it."""
+        if self.controls is not None and self.active and self.attached is None:
+            self.handover = keep
+            self.controls.interrupt(f"the connection dropped ({how})" + ("; handed over to a background process"
+                                                                         if keep else ""), finish_epoch=True)
 
     async def wait(self) -> None:
         """Wait until the worker has finished."""
         if self.worker is not None and not self.worker.is_finished:
             await self.worker.wait()
+
+
+FOLLOW_EVERY = 0.1
+"""Seconds between looks at an attached run's folder."""
+
+
+@dataclass
+class Answered:
+    """The trainer's answer to a command sent to an attached run (or why none came)."""
+
+    op: str
+    values: dict[str, float]
+    ok: bool
+    message: str
+
+
+@dataclass
+class RemoteControls:
+    """The controls of a run another process trains: each action is a command through the
+    session's control channel, sent from a thread of its own (a command waits for its answer);
+    values set in quick succession go as one. `pending` holds values sent and not yet answered."""
+
+    path: Path
+    tunables: tuple[str, ...]
+    post: Callable
+    """Where answers go (`Answered`)."""
+    is_paused: Callable[[], bool]
+    pending: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.stopping = False
+        threading.Thread(target=self._send_all, name="aetui-commands", daemon=True).start()
+
+    @property
+    def paused(self) -> bool:
+        return self.is_paused()
+
+    def set(self, name: str, value: object) -> float:
+        number = hparams.spec(name, self.tunables).check(value)
+        self.pending[name] = number
+        self._queue.put(("set", {name: number}))
+        return number
+
+    def pause(self) -> None:
+        self._queue.put(("pause", None))
+
+    def resume(self) -> None:
+        self._queue.put(("continue", None))
+
+    def stop(self) -> None:
+        self.stopping = True
+        self._queue.put(("stop", None))
+
+    def _send_all(self) -> None:
+        from aetui.core import channel
+
+        ahead: list = []
+        while True:
+            op, values = ahead.pop() if ahead else self._queue.get()
+            while op == "set" and not ahead:  # values set in a row go as one command, the latest of each
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt[0] == "set":
+                    values = {**values, **nxt[1]}
+                else:
+                    ahead.append(nxt)  # (sent next)
+            try:
+                answer = channel.send(self.path, op, values)
+                said = Answered(op, values or {}, answer.ok, answer.message)
+            except AetuiError as err:
+                said = Answered(op, values or {}, False, str(err))
+            except Exception as err:  # a defect: said, and the controls keep working
+                said = Answered(op, values or {}, False, f"{type(err).__name__}: {err}")
+            for name in values or {}:
+                if self.pending.get(name) == values[name]:
+                    del self.pending[name]
+            self.post(said)
 
 
 def data_loader(load: Callable) -> tuple[Callable, Callable]:

@@ -47,6 +47,8 @@ def test_kl_sparsity_is_zero_at_target():
 
 def test_l1_and_weights():
     close(losses.l1_activity(CODE), np.abs(CODE).sum(axis=1).mean())
+    close(losses.l1_activity(CODE, "image"), np.abs(CODE).sum(axis=1).mean())
+    close(losses.l1_activity(CODE, "batch"), np.abs(CODE).sum())  # Keras 2: batch-size times the above
     w = [rng.normal(size=(5, 4)).astype(np.float32), rng.normal(size=(4, 3)).astype(np.float32)]
     close(losses.l2_weights(w), sum((k ** 2).sum() for k in w))
     close(losses.negative_weights(w), 0.5 * sum((np.minimum(k, 0) ** 2).sum() for k in w))

@@ -87,7 +87,7 @@ def test_sweep_and_sparsity_series(trained):
     images, columns, how = replay.sweep(3)
     assert images.shape == (100, 8, 8) and columns == 10 and "principal" in how
     series = replay.sparsity_series()
-    assert set(series) == {"mean_activation", "near_zero", "dead_units", "first_two_zero"}
+    assert set(series) == {"mean_activation", "near_zero", "l0", "dead_units", "first_two_zero"}
     assert series["mean_activation"] == [e.stats["mean_activation"] for e in replay.session.epochs]
     assert list(Replay(sessions.open_session(trained["vae-2d"])).sparsity_series()) == ["active_units"]
 

@@ -24,8 +24,8 @@ def run(recipe, digits, store, **kwargs):
     return sessions.open_session(path), seen
 
 
-@pytest.mark.parametrize("name", ["ae-32", "sparse-l1", "sparse-kl", "sparse-kl-mean", "sparse-kl-wd", "nonneg",
-                                  "vae-2d", "aae-gaussian", "aae-mixture"])
+@pytest.mark.parametrize("name", ["ae-32", "sparse-l1", "sparse-l1-seed", "sparse-kl", "sparse-kl-mean", "sparse-kl-wd",
+                                  "nonneg", "vae-2d", "aae-gaussian", "aae-mixture", "aae-paper"])
 def test_every_recipe_trains_an_epoch_and_reopens(name, recipes, digits, store):
     r = recipes[name]
     session, seen = run(r, digits, store)

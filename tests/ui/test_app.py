@@ -5,7 +5,7 @@ from pathlib import Path
 from textual.widgets import DataTable
 
 from aetui.core import recipe as recipes
-from aetui.ui.screens.dialogs import ConfirmDialog, HelpDialog
+from aetui.ui.screens.dialogs import ChoiceDialog, HelpDialog
 from aetui.ui.screens.replay import ReplayScreen
 from aetui.ui.screens.train import TrainScreen
 from aetui.ui.widgets.loss_chart import LossChart
@@ -93,10 +93,10 @@ async def test_quit_mid_run_asks_then_stops(make_app):
     async with app.run_test(size=(100, 32)) as pilot:
         await started(pilot, app, "ae-32")
         await pilot.press("escape", "q")
-        assert isinstance(app.screen, ConfirmDialog)
-        await pilot.press("n")
-        assert app.runner.active
-        await pilot.press("q", "y")
+        assert isinstance(app.screen, ChoiceDialog)
+        await pilot.press("escape")  # cancel
+        assert app.runner.active and not isinstance(app.screen, ChoiceDialog)
+        await pilot.press("q", "s")  # stop it
         trainer.release.set()
         await until(pilot, lambda: ended(app))
     assert app.runner.state.status == "stopped"

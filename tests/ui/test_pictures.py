@@ -61,6 +61,8 @@ async def test_sixel_writes_the_digits_as_sixel_data_in_their_own_pixels(make_ap
     app, pilot, context, panel = await trained(make_app, Graphics("sixel", "forced", CELL))
     try:
         picture = panel.picture
+        await until(pilot, lambda: picture.children[0].children and picture.children[0].children[0].region.area)
+        # (its lines are mounted and laid out a frame or two later)
         child = picture.children[0]
         assert type(child).__name__ == "SixelPicture" and child.image.size == (
             picture.styles.width.value * CELL[0], picture.styles.height.value * CELL[1])

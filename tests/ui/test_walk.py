@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable
+from textual.widgets import Button, DataTable
 
 from aetui import formats
 from aetui.core import sessions
 from aetui.core.hparams import HPARAMS, RUN_SETTINGS
-from aetui.ui.screens.dialogs import ConfirmDialog, HelpDialog
+from aetui.ui.screens.dialogs import ChoiceDialog, ConfirmDialog, HelpDialog
 from aetui.ui.screens.train import parts_table
 from aetui.ui.widgets.digit_panel import DigitPanel
 from aetui.ui.widgets.loss_chart import LossChart, linear_ticks
@@ -74,12 +74,16 @@ async def test_the_quit_question_shows_whole_at_80x24(make_app):
     async with app.run_test(size=(80, 24)) as pilot:
         await started(pilot, app, "ae-32")
         await pilot.press("q")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await until(pilot, lambda: isinstance(app.screen, ChoiceDialog))
         await pilot.pause()
         question = app.screen.query_one(".question")
         shown = "".join(strip.text for strip in question.render_lines(question.region.reset_offset))
-        assert "and quit?" in shown
-        await pilot.press("n")
+        assert "is in progress." in shown
+        screen = app.screen.region
+        for button in app.screen.query(Button):  # every answer whole on the screen, its label too
+            assert screen.contains_region(button.region), button.label
+            assert button.region.width >= len(str(button.label)) + 2
+        await pilot.press("escape")
         trainer.release.set()
         await until(pilot, lambda: ended(app))
 

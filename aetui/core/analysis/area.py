@@ -9,13 +9,24 @@ from __future__ import annotations
 
 import numpy as np
 
+BLOCK = 4_000_000
+"""Most distances held at once (32 MB): a large grid against many codes is worked through in blocks."""
+
 
 def nearest_labels(points: np.ndarray, codes: np.ndarray, labels: np.ndarray, k: int = 5) -> np.ndarray:
     """The majority label among the `k` codes nearest to each point (ties go to the nearest code)."""
     points, codes = np.asarray(points, np.float64), np.asarray(codes, np.float64)
     k = max(1, min(k, len(codes)))
-    d2 = ((points[:, None, :] - codes[None, :, :]) ** 2).sum(axis=2)
-    nearest = np.argsort(d2, axis=1)[:, :k]
+    codes_sq = (codes * codes).sum(axis=1)
+    rows = max(1, BLOCK // max(len(codes), 1))  # points at a time: the distances stay within BLOCK entries
+    nearest = np.empty((len(points), k), np.int64)
+    for start in range(0, len(points), rows):
+        block = points[start:start + rows]
+        d2 = (block * block).sum(axis=1)[:, None] - 2.0 * block @ codes.T + codes_sq[None, :]
+        part = np.argpartition(d2, k - 1, axis=1)[:, :k] if k < len(codes) else np.tile(np.arange(len(codes)),
+                                                                                            (len(block), 1))
+        order = np.lexsort((part, np.take_along_axis(d2, part, axis=1)), axis=1)  # by distance, then index
+        nearest[start:start + rows] = np.take_along_axis(part, order, axis=1)
     out = np.empty(len(points), np.int64)
     for i, idx in enumerate(nearest):
         votes = np.bincount(labels[idx])

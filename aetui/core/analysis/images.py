@@ -10,14 +10,17 @@ def to_u8(images: np.ndarray) -> np.ndarray:
     images = np.asarray(images)
     if images.dtype == np.uint8:
         return images
-    return np.round(np.clip(images, 0.0, 1.0) * 255).astype(np.uint8)
+    with np.errstate(invalid="ignore"):  # (NaN, from a damaged file, reads as black)
+        return np.round(np.nan_to_num(np.clip(images.astype(np.float64), 0.0, 1.0)) * 255).astype(np.uint8)
 
 
 def as_images(flat: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """Flat vectors (N x D, uint8 0..255 or float 0..1) as N x H x W floats in [0, 1]."""
     flat = np.asarray(flat)
-    scale = 255.0 if flat.dtype == np.uint8 else 1.0
-    return flat.reshape(len(flat), *shape).astype(np.float32) / scale
+    if flat.dtype == np.uint8:
+        return flat.reshape(len(flat), *shape).astype(np.float32) / 255.0
+    with np.errstate(invalid="ignore"):  # (NaN, from a damaged file, reads as black)
+        return np.nan_to_num(np.clip(flat.reshape(len(flat), *shape).astype(np.float32), 0.0, 1.0))
 
 
 def crop(images: np.ndarray, border: int) -> np.ndarray:

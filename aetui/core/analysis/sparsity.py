@@ -15,11 +15,12 @@ def figure_keys(kind: str) -> tuple[str, ...]:
         return ("active_units",)
     if kind == "aae":
         return ("disc_acc",)
-    return ("mean_activation", "near_zero", "dead_units", "first_two_zero")
+    return ("mean_activation", "near_zero", "l0", "dead_units", "first_two_zero")
 
 
 def code_stats(codes: np.ndarray) -> dict:
-    """Figures for a batch of codes (N x K): mean activation, share near zero, per-unit means, dead units.
+    """Figures for a batch of codes (N x K): mean activation, share near zero, L0 (the mean number
+    of units not near zero per image), per-unit means, dead units.
 
     A unit is dead when it is near zero for every image in the batch. `first_two_zero` is the
     share of images for which at least one of the first two units is near zero (a seed observation).
@@ -30,6 +31,7 @@ def code_stats(codes: np.ndarray) -> dict:
     stats = {
         "mean_activation": float(codes.mean()),
         "near_zero": float(near.mean()),
+        "l0": float((~near).sum(axis=1).mean()),
         "dead_units": int(near.all(axis=0).sum()),
         "units": int(codes.shape[1]),
         "unit_means": unit_means.astype(np.float32),

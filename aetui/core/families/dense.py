@@ -32,7 +32,7 @@ class DenseAutoencoder(PartsModel):
         loss, k = self.recipe.loss, self.knobs
         parts = {"recon": losses.reconstruction(x, outputs["recon"], loss["reconstruction"], loss["reduction"])}
         if loss["sparsity"] == "l1":
-            parts["l1"] = k.lam * losses.l1_activity(outputs["code"])
+            parts["l1"] = k.lam * losses.l1_activity(outputs["code"], loss["l1_reduction"])
         elif loss["sparsity"] == "kl":
             parts["sparsity"] = k.beta * losses.kl_sparsity(outputs["code"], k.p, loss["kl_reduction"])
         if "weight_decay" in self.recipe.params:

@@ -34,9 +34,13 @@ def kl_sparsity(code, p, reduction: str):
     return ops.sum(kl) if reduction == "sum" else ops.mean(kl)
 
 
-def l1_activity(code):
-    """Sum of absolute code activations per image, averaged over the batch (Keras's l1 activity)."""
-    return ops.mean(ops.sum(ops.abs(code), axis=-1))
+def l1_activity(code, reduction: str = "image"):
+    """Sum of absolute code activations per image, averaged over the batch (`image`: as Keras 3.14+
+    and tf.keras apply an l1 activity regularizer, divided by the batch size), or summed over the
+    batch too (`batch`: as standalone Keras 2.0-2.3, the seed's, and Keras 3.0-3.13 apply it: `lam`
+    weighs batch-size times more)."""
+    per_image = ops.sum(ops.abs(code), axis=-1)
+    return ops.sum(per_image) if reduction == "batch" else ops.mean(per_image)
 
 
 def l2_weights(kernels):

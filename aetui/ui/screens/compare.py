@@ -19,7 +19,14 @@ from aetui.core.analysis.sparsity import figure_keys
 from aetui.core.replay import Replay, step_epoch
 from aetui.core.sessions import Session
 from aetui.core.sweep import Sweep
-from aetui.core.sweep_views import progress, ranking
+from aetui.core.sweep_views import (
+    SORT_DEFAULT,
+    figures_at,
+    ordered,
+    progress,
+    ranking,
+    sort_choices,
+)
 from aetui.figures import class_rgb
 from aetui.show import recon_figure
 from aetui.ui.screens.base import WorkbenchScreen
@@ -71,36 +78,39 @@ def settings_diff(replays: list[Replay], names: list[str], only_differences: boo
     return table
 
 
-def figures_table(replays: list[Replay], names: list[str], epoch: int) -> Table:
-    """Losses and sparsity figures of each session at `epoch`, best validation loss first; every
+def figures_table(replays: list[Replay], names: list[str], epoch: int, sort: str = SORT_DEFAULT) -> Table:
+    """Losses, sparsity and evaluated figures of each session at `epoch`, best `sort` first; every
     figure written whole (headers wrap where the screen is narrow, a number never does)."""
+    from aetui.core.evaluation import METRICS
+
     kinds = [r.session.meta.kind for r in replays]
-    keys = list(dict.fromkeys(k for kind in kinds for k in figure_keys(kind)))
-    rows = []
-    for r, name in zip(replays, names):
-        e = r.session.epochs[r.epochs.index(epoch)] if epoch in r.epochs else None
-        logs, stats = (e.logs, e.stats) if e else ({}, {})
-        cells = [formats.loss(logs.get("val_loss")), formats.loss(logs.get("loss")),
-                 *[formats.stat(k, stats.get(k)) for k in keys]]
-        rows.append((logs.get("val_loss", math.inf), name, cells))
-    rows.sort(key=lambda row: row[0])
-    table = Table(title=f"at epoch {epoch}", title_justify="left", box=box.SIMPLE_HEAD)
+    figures = [figures_at(r.session, epoch) for r in replays]
+    known = set().union(*figures)
+    stats = list(dict.fromkeys(k for kind in kinds for k in figure_keys(kind)))
+    keys = ["val_recon", "val_loss", "loss", *stats, *[k for k in METRICS if k in known and k not in stats]]
+    rows = [(name, [formats.stat(k, f.get(k)) if k not in ("val_recon", "val_loss", "loss") else formats.loss(f.get(k))
+                    for k in keys]) for name, f in zip(names, figures)]
+    rows = ordered(rows, figures, sort)
+    table = Table(title=f"at epoch {epoch}, best {formats.header(sort)} first (o: order by another figure)",
+                  title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("session", min_width=min(12, max(len(n) for n in names)), overflow="fold")
-    for i, key in enumerate(("val_loss", "loss", *keys)):
-        table.add_column(formats.header(key), overflow="fold", min_width=max(len(row[2][i]) for row in rows))
-    for _, name, cells in rows:
+    for i, key in enumerate(keys):
+        table.add_column(formats.header(key), overflow="fold", min_width=max(len(row[1][i]) for row in rows))
+    for name, cells in rows:
         table.add_row(Text(name), *cells)
     return table
 
 
-def sweep_table(sweep: Sweep, trials: list[Session]) -> Table:
-    """Each trial's final losses and figures by its hyperparameter values, best first."""
-    columns, rows = ranking(trials, list(sweep.grid))
+def sweep_table(sweep: Sweep, trials: list[Session], sort: str = SORT_DEFAULT) -> Table:
+    """Each trial's final losses and figures by its hyperparameter values, best `sort` first."""
+    columns, rows = ranking(trials, list(sweep.grid), sort)
     table = Table(*[formats.header(c) for c in columns], title=f"sweep {sweep.name}: final epoch of each "
-                  "trial, best validation loss first", title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1))
+                  f"trial, best {formats.header(sort)} first (o: order by another figure)", title_justify="left",
+                  box=box.SIMPLE_HEAD, padding=(0, 1))
     for i, row in enumerate(rows):
         cells = [formats.param(v) if c in sweep.grid and v is not None else str(v) if c in ("status", "epochs")
-                 else formats.stat(c, v) for c, v in zip(columns, row)]
+                 else formats.loss(v) if c in ("val_recon", "val_loss", "loss") else formats.stat(c, v)
+                 for c, v in zip(columns, row)]
         table.add_row(*cells, style="bold" if i == 0 else None)
     return table
 
@@ -118,6 +128,8 @@ class CompareScreen(WorkbenchScreen):
                                                                                "figures"))],
         Binding("l", "log_scale", "log y", tooltip="curves: log axis on or off (kept while aetui runs)"),
         Binding("d", "differences", "differences", tooltip="settings: only those that differ, or all"),
+        Binding("o", "order", "order by", tooltip="figures: rank by the next figure (validation reconstruction "
+                                                  "error first)"),
     ]
     HELP = [("1 … 4", "switch view: 1 curves, 2 settings, 3 reconstructions, 4 figures (a sweep: its table)")]
 
@@ -132,6 +144,8 @@ class CompareScreen(WorkbenchScreen):
         self.epoch = self.shared[-1]
         self.log_scale: bool | None = None
         self.only_differences = False
+        self.sort = SORT_DEFAULT
+        """The figure the figures tab ranks by."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="status")
@@ -216,9 +230,22 @@ class CompareScreen(WorkbenchScreen):
 
             pane.show(make)
         if self.sweep is not None:
-            self.query_one("#compare-figures", Static).update(sweep_table(self.sweep, [r.session for r in self.replays]))
+            self.query_one("#compare-figures", Static).update(
+                sweep_table(self.sweep, [r.session for r in self.replays], self.sort))
         else:
-            self.query_one("#compare-figures", Static).update(figures_table(self.replays, self.names, self.epoch))
+            self.query_one("#compare-figures", Static).update(
+                figures_table(self.replays, self.names, self.epoch, self.sort))
+
+    def action_order(self) -> None:
+        """Rank the figures tab by the next figure the sessions have."""
+        epoch = None if self.sweep is not None else self.epoch
+        choices = sort_choices([figures_at(r.session, epoch) for r in self.replays])
+        if not choices:
+            return
+        self.sort = choices[(choices.index(self.sort) + 1) % len(choices)] if self.sort in choices else choices[0]
+        self.query_one(TabbedContent).active = "tab-figures"
+        self.notify(f"ranked by {formats.header(self.sort)}, best first", timeout=3, markup=False)
+        self.show()
 
     def action_step(self, delta: int) -> None:
         self.epoch = step_epoch(self.shared, self.epoch, delta)

@@ -34,6 +34,31 @@ class ConfirmDialog(ModalScreen[bool]):
         self.dismiss(answer)
 
 
+class ChoiceDialog(ModalScreen[str | None]):
+    """Asks to choose one of a few answers, each a button and a key; returns the answer's value."""
+
+    def __init__(self, question: str, answers: list[tuple[str, str, str]]):
+        """`answers`: (value, button label, key) each."""
+        super().__init__()
+        self.question, self.answers = question, answers
+        self.keys = {key: value for value, _, key in answers}
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Text(self.question), classes="question")
+            with Vertical(classes="buttons choices"):
+                for n, (value, label, _) in enumerate(self.answers):
+                    yield Button(label, id=f"answer-{value}", variant="error" if n == 0 else "primary")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id.removeprefix("answer-"))
+
+    def on_key(self, event) -> None:
+        if event.key in self.keys:
+            event.stop()
+            self.dismiss(self.keys[event.key])
+
+
 class NameDialog(ModalScreen[str | None]):
     """Asks for a name; returns it, or None if cancelled."""
 

@@ -34,7 +34,8 @@ class HomeScreen(WorkbenchScreen):
         Binding("c", "compare", "compare marked", tooltip="compare the marked sessions"),
         Binding("r", "reload", "reload", tooltip="reload recipes and sessions"),
     ]
-    HELP = [("enter", "open the recipe (train), the session (replay) or the sweep (compare)"),
+    HELP = [("enter", "open the recipe (train), the session (replay; one running elsewhere: attach to it, live) "
+                      "or the sweep (compare)"),
             ("tab", "switch between the two lists"), ("home, end", "first or last row"),
             ("ctrl+p", "command palette")]
     """Keys that are not bindings of the screen, for the help."""
@@ -45,6 +46,8 @@ class HomeScreen(WorkbenchScreen):
         super().__init__(workbench)
         self.marked: list[str] = []
         """Session folders marked for comparison, in the order marked."""
+        self.told_running: set[str] = set()
+        """Sessions running elsewhere the user was told of."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="info")
@@ -96,6 +99,7 @@ class HomeScreen(WorkbenchScreen):
         store = self.workbench.store
         self.seen = self.store_signature()  # before reading: a change made meanwhile is seen next time
         found = sessions.list_sessions(store)
+        self.tell_running(found)
         by_name = {s.name: s for s in found}
         groups = [(sw, [by_name[n] for n in sw.trials if n in by_name]) for sw in sweep.list_sweeps(store)]
         grouped = {t.name for _, trials in groups for t in trials}
@@ -128,6 +132,22 @@ class HomeScreen(WorkbenchScreen):
             with contextlib.suppress(Exception):
                 table.move_cursor(row=table.get_row_index(cursor))
 
+    def tell_running(self, found: list) -> None:
+        """Say once which sessions other processes are training (a run kept in the background, a
+        detached one) and how to attach."""
+        runner = self.workbench.runner
+        own = runner.state.session if runner.active and runner.state is not None else None
+        new = [s.name for s in found if s.status == "running" and s.name != own and s.name not in self.told_running]
+        if new:
+            self.set_timer(1.0, lambda: self._tell_running(new))
+
+    def _tell_running(self, new: list[str]) -> None:
+        new = [name for name in new if name not in self.told_running]
+        if self.is_current and new:  # (not while a screen opened at start is shown)
+            self.told_running.update(new)
+            self.notify(f"Running in the background: {', '.join(new[:3])}{' …' if len(new) > 3 else ''}. "
+                        "Enter on its row attaches to it.", timeout=8, markup=False)
+
     def on_resize(self) -> None:
         self.reload_sessions()
 
@@ -147,6 +167,8 @@ class HomeScreen(WorkbenchScreen):
         return tuple(sorted(marks))
 
     def on_screen_resume(self) -> None:
+        self.show_info()
+        self.refresh_bindings()
         self.poll()  # back from another screen: catch up with what changed meanwhile
 
     def poll(self) -> None:

@@ -23,7 +23,7 @@ from aetui.ui.widgets.view_pane import ViewPane
 from aetui.ui.workbench import Workbench
 
 TABS = [("curves", "1 curves"), ("recon", "2 reconstructions"), ("scatter", "3 scatter"), ("sweep", "4 sweep"),
-        ("area", "5 area"), ("sparsity", "6 sparsity"), ("params", "7 session")]
+        ("area", "5 area"), ("sparsity", "6 sparsity"), ("params", "7 session"), ("metrics", "8 metrics")]
 
 
 class ReplayScreen(WorkbenchScreen):
@@ -43,7 +43,7 @@ class ReplayScreen(WorkbenchScreen):
         Binding("l", "log_scale", "log y", show=False, tooltip="curves: log axis on or off (kept while aetui runs)"),
         *[Binding(str(i + 1), f"tab('{tab}')", show=False) for i, (tab, _) in enumerate(TABS)],
     ]
-    HELP = [("1 … 7", "switch view: " + ", ".join(title for _, title in TABS)),
+    HELP = [(f"1 … {len(TABS)}", "switch view: " + ", ".join(title for _, title in TABS)),
             ("up/down, page up/down", "scroll a view taller than the screen")]
     """Keys that are not bindings with a description, for the help."""
 

@@ -36,6 +36,8 @@ figures beside the chart; below it they share the lower row with the figures."""
 CHART_ROWS = {True: 12, False: 8}
 """Rows the chart keeps at least (wide, narrow) before the digits take the rest."""
 FIGURES_WIDTH = {True: (34, 46), False: (18, 20)}
+ECHO_SECONDS = 1.0
+"""A change the run reports within this long of the user moving that slider is taken as its echo."""
 """Columns of the figures panel (without, with a 2-D scatter) when wide and narrow."""
 
 
@@ -60,11 +62,23 @@ def parts_table(logs: dict[str, float], kl_sparsity: bool = False, width: int = 
     return table
 
 
+def part_convention(recipe, name: str) -> str:
+    """The convention of the loss part the hyperparameter `name` weighs, as `part: what it sums`."""
+    from aetui.core.recipe import PART_OF, conventions
+
+    found = conventions(recipe)
+    parts = PART_OF.get(name, ())
+    for part in (parts,) if isinstance(parts, str) else parts:
+        if part in found:
+            return f"{part}: {found[part]}"
+    return ""
+
+
 class TrainScreen(TrainActions, WorkbenchScreen):
     """Tunes and trains one recipe; every view follows the live run state."""
 
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "home", tooltip="back to home (the run goes on)"),
+        Binding("escape", "leave", "home", tooltip="back to home (the run goes on; an attached run is left running)"),
         Binding("question_mark,f1", "help", "help", tooltip="this help"),
         Binding("space", "toggle", "start/pause", tooltip="start; pause or resume a run"),
         Binding("s", "stop", "stop", tooltip="stop (completed epochs stay saved)"),
@@ -96,6 +110,10 @@ class TrainScreen(TrainActions, WorkbenchScreen):
         self.wide: bool | None = None
         self.stopping = False
         """`s` was pressed: the header says so until the run has ended."""
+        self.synced = 0
+        """Changes of the run (`state.changes`) the sliders show."""
+        self.touched: dict[str, float] = {}
+        """When the user last moved each slider (a change coming back from the run then is its echo)."""
         runner = self.workbench.runner
         if runner.state is not None and runner.recipe is recipe:  # coming back to this recipe's run
             self.params.update(runner.state.params)
@@ -194,6 +212,8 @@ class TrainScreen(TrainActions, WorkbenchScreen):
         if version == self.drawn_version:
             return
         self.drawn_version = version
+        if state is not None:
+            self.follow_changes(state)
         running = state is not None and self.workbench.runner.active
         for slider in self.query(".setting").results(ParamSlider):  # a resumed run keeps its batch size
             slider.locked = running or (self.resume_from is not None and slider.spec.name == "batch_size")
@@ -229,9 +249,30 @@ class TrainScreen(TrainActions, WorkbenchScreen):
             if self.two_d:
                 self.query_one(ScatterPane).clear()
 
+    def follow_changes(self, state: RunState) -> None:
+        """Move the sliders to values changed by others (`aetui tune`, another attached workbench)."""
+        fresh, self.synced = state.changes[self.synced:], len(state.changes)
+        now = time.monotonic()
+        for change in fresh:
+            if change.name not in self.params or now - self.touched.get(change.name, 0.0) < ECHO_SECONDS:
+                continue
+            self.params[change.name] = change.new
+            for slider in self.query(ParamSlider):
+                if slider.spec.name == change.name:
+                    slider.set_value(change.new, announce=False)
+
+    def action_leave(self) -> None:
+        """Back to home; an attached run is left to go on by itself."""
+        runner = self.workbench.runner
+        if runner.attached is not None and runner.active and self.state is not None:
+            runner.detach()
+            self.notify(f"Left {self.state.session} running; Enter on its row attaches again.", markup=False)
+        self.app.pop_screen()
+
     def forget(self) -> None:
         """Make the next redraw draw every view."""
         self.drawn_version = self.drawn_epochs = -1
+        self.synced = 0
         self.chart_drawn_at = 0.0
         self.drawn_status: tuple = ()
 
@@ -255,7 +296,12 @@ class TrainScreen(TrainActions, WorkbenchScreen):
         else:
             where = f"{len(state.epochs)}/{state.epochs_total} epochs saved"
         status = "stopping…" if self.stopping and active else state.status
+        if runner.attached is not None:
+            line.append(" · ").append("attached", "bold magenta")
         line.append(" · ").append(status, "bold").append(f" · {where}")
+        pending = getattr(runner.controls, "pending", None)
+        if pending and active:
+            line.append(" · pending: " + ", ".join(f"{k}={v:g}" for k, v in pending.items()), "yellow")
         if state.status in ("diverged", "failed"):
             line.append(f" · {state.reason}")
         if self.resumable() is not None:
@@ -282,12 +328,15 @@ class TrainScreen(TrainActions, WorkbenchScreen):
         if slider is not None:
             valid = slider.spec.describe_range()
             gap = " " if len(valid) + 7 <= PARAMS_WIDTH[self.size.width >= 140] - 4 else "\n"
-            self.query_one("#param-help", Static).update(Text(f"{slider.spec.help}\nvalid:{gap}{valid}"))
+            part = part_convention(self.recipe, slider.spec.name)
+            self.query_one("#param-help", Static).update(Text(f"{slider.spec.help}\nvalid:{gap}{valid}" +
+                                                              (f"\n{part}" if part else "")))
 
     def on_param_slider_changed(self, event: ParamSlider.Changed) -> None:
         if event.name in self.settings:
             self.settings[event.name] = int(event.value)
             return
         self.params[event.name] = event.value
+        self.touched[event.name] = time.monotonic()
         if self.state is not None and self.workbench.runner.active:
             self.workbench.runner.set(event.name, event.value)

@@ -51,6 +51,7 @@ class SparsityPanel(Static):
             self.update(Text("Sparsity figures appear after the first epoch.", style="dim"))
             return
         labels = {"mean_activation": ("mean code", "{:.4g}"), "near_zero": ("near zero", "{:.0%}"),
+                  "l0": ("L0 (units > 0.01)", "{:.1f}"),
                   "dead_units": ("dead units", "{}/" + str(stats.get("units", "?"))),
                   "first_two_zero": ("unit 1 or 2 zero", "{:.0%}"),
                   "active_units": ("active latents", "{}/" + str(stats.get("units", "?"))),

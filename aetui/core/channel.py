@@ -1,0 +1,392 @@
+"""A running session's control channel: commands from other processes, through files in its folder.
+
+It works wherever the store is shared, one machine or a cluster on a shared filesystem:
+
+    control/            made by the trainer, owner only (0700): nobody else can put a command in
+      in/ID.json        a command, written whole by a sender (a temporary name, then a rename)
+      acks/ID.json      the trainer's answer to it
+    progress.json       where the run is: rewritten a few times a second, for attached views
+    control.log         every command taken or refused, one line each (bounded)
+
+The trainer looks at `in/` at batch boundaries, at most every `POLL_EVERY` seconds (one listing of
+a small folder), validates each command exactly as a slider's value is (`hparams`), applies it to
+the run's `Controls` (in force from the next batch, recorded in the history with its step, as a
+slider's change is) and answers. A malformed, oversized, foreign or linked command is refused,
+logged and removed; nothing a sender writes can stop the run.
+
+Plain Python: no Keras, no UI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import socket
+import stat
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from aetui.core import hparams
+from aetui.core.errors import AetuiError
+from aetui.core.text import printable
+
+CONTROL = "control"
+INBOX = "in"
+ACKS = "acks"
+PROGRESS = "progress.json"
+LOG = "control.log"
+OPS = ("set", "pause", "continue", "stop")
+COMMAND_LIMIT = 4096
+"""Bytes a command may have; a longer one is refused unread."""
+LOG_LIMIT = 256 * 1024
+"""The log stops growing here (a flood of garbage cannot fill the disk)."""
+PROGRESS_LIMIT = 64 * 1024
+POLL_EVERY = 0.1
+"""Seconds between looks at the inbox while training (a listing costs microseconds)."""
+PROGRESS_EVERY = 0.25
+"""Seconds between rewrites of the progress record."""
+ANSWER_WAIT = 15.0
+"""Seconds a sender waits for the trainer's answer (a batch of a big net can take a few)."""
+_ID = re.compile(r"[0-9a-f]{8,32}")
+
+
+@dataclass
+class Answer:
+    """The trainer's answer to one command."""
+
+    id: str
+    ok: bool
+    message: str
+    step: int = 0
+    """The first step the command is in force for."""
+    epoch: int = 0
+    applied: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: object) -> Answer:
+        if not isinstance(data, dict):
+            raise AetuiError("the trainer's answer is not a record")
+        applied = data.get("applied", {})
+        if not isinstance(applied, dict) or not all(isinstance(v, (int, float)) for v in applied.values()):
+            applied = {}
+        return cls(id=str(data.get("id", "")), ok=data.get("ok") is True,
+                   message=printable(str(data.get("message", "")))[:500],
+                   step=_int(data.get("step")), epoch=_int(data.get("epoch")),
+                   applied={printable(str(k))[:40]: float(v) for k, v in applied.items()})
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**53 else 0
+
+
+def _open_dir(name: str, dir_fd: int | None) -> int:
+    return os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dir_fd)
+
+
+def _own_folder(name: str, parent_fd: int) -> int:
+    """Hold the owner-only subfolder `name` of `parent_fd`, made if need be; an OSError where it is a
+    link, or a PermissionError where someone else owns it."""
+    try:
+        os.mkdir(name, 0o700, dir_fd=parent_fd)
+    except FileExistsError:
+        pass
+    fd = _open_dir(name, parent_fd)
+    info = os.fstat(fd)
+    if info.st_uid != os.getuid():
+        os.close(fd)
+        raise PermissionError(f"{name} belongs to another user")
+    os.fchmod(fd, 0o700)
+    return fd
+
+
+def _write(dir_fd: int, name: str, data: bytes, mode: int = 0o600) -> None:
+    """Write the file `name` whole (a temporary name, then a rename; no sync: none of these needs
+    to outlive a power loss)."""
+    tmp = f".tmp-{secrets.token_hex(4)}-{name}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode, dir_fd=dir_fd)
+    try:
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+        os.rename(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+    except BaseException:
+        _unlink(dir_fd, tmp)
+        raise
+
+
+def _unlink(dir_fd: int, name: str) -> None:
+    try:
+        os.unlink(name, dir_fd=dir_fd)
+    except OSError:
+        pass
+
+
+def _read(dir_fd: int, name: str, limit: int) -> bytes:
+    """The bytes of the regular file `name` (never through a link), at most `limit`; a ValueError
+    saying why not."""
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
+    except OSError as err:
+        raise ValueError("a link" if err.errno == 40 else f"unreadable ({err.strerror})") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("not a regular file")
+        if info.st_uid != os.getuid():
+            raise ValueError(f"written by another user (uid {info.st_uid})")
+        if info.st_mode & 0o022:
+            raise ValueError("writable by others")
+        if info.st_size > limit:
+            raise ValueError(f"{info.st_size} bytes, over the {limit} a command may have")
+        return os.read(fd, limit + 1)
+    finally:
+        os.close(fd)
+
+
+class Channel:
+    """The trainer's end, for one run: made when the run starts, closed when it ends."""
+
+    def __init__(self, session_fd: int, controls, tunables: tuple[str, ...]):
+        self.controls, self.tunables = controls, tunables
+        self.session_fd = os.dup(session_fd)
+        self.control_fd = _own_folder(CONTROL, self.session_fd)
+        self.inbox_fd = _own_folder(INBOX, self.control_fd)
+        self.acks_fd = _own_folder(ACKS, self.control_fd)
+        self.polled = self.progressed = 0.0
+        self.logged = 0
+        for name in os.listdir(self.acks_fd):  # answers nobody collected: their senders are gone
+            _unlink(self.acks_fd, name)
+
+    def beat(self, where: dict, force: bool = False) -> None:
+        """At a batch boundary: take the commands waiting, and rewrite the progress record, each at
+        most as often as it should be (`force`: both now)."""
+        now = time.monotonic()
+        if force or now - self.polled >= POLL_EVERY:
+            self.polled = now
+            self.poll(where)
+        if force or now - self.progressed >= PROGRESS_EVERY:
+            self.progressed = now
+            self.progress(where)
+
+    def progress(self, where: dict) -> None:
+        """Rewrite `progress.json` (epoch, batch, step, running means, paused) for attached views."""
+        record = {**where, "paused": self.controls.paused, "time": time.time(), "pid": os.getpid()}
+        try:
+            _write(self.session_fd, PROGRESS, json.dumps(record, allow_nan=True).encode(), 0o644)
+        except OSError:
+            pass  # (a full disk: the history write will say so)
+
+    def poll(self, where: dict) -> None:
+        """Take every command waiting in the inbox, oldest first; never raises."""
+        try:
+            names = os.listdir(self.inbox_fd)
+        except OSError:
+            return
+        if not names:
+            return
+        found = []
+        for name in names:
+            if name.startswith(".tmp-"):
+                continue  # (a sender's write in progress)
+            try:
+                found.append((os.stat(name, dir_fd=self.inbox_fd, follow_symlinks=False).st_mtime_ns, name))
+            except OSError:
+                continue
+        for _, name in sorted(found):
+            try:
+                self._take(name, where)
+            except Exception as err:  # whatever a command holds, the run goes on
+                self.log(f"refused {printable(name)[:60]!r}: {type(err).__name__}")
+            finally:
+                _unlink(self.inbox_fd, name)
+
+    def _take(self, name: str, where: dict) -> None:
+        stem = name.removesuffix(".json")
+        if not name.endswith(".json") or not _ID.fullmatch(stem):
+            self.log(f"refused {printable(name)[:60]!r}: not a command's name")
+            return
+        try:
+            raw = _read(self.inbox_fd, name, COMMAND_LIMIT)
+            command = json.loads(raw)
+            if not isinstance(command, dict):
+                raise ValueError("not a JSON object")
+        except (ValueError, RecursionError) as err:
+            self.answer(Answer(stem, False, f"refused: the command is {err}"[:300]), where)
+            return
+        self.answer(self.apply(stem, command, where), where, printable(str(command.get("from", "?")))[:80])
+
+    def apply(self, id: str, command: dict, where: dict) -> Answer:
+        """Carry out one command, or say why not."""
+        op, step, epoch = command.get("op"), where.get("step", 0), where.get("epoch", 0)
+        if op == "set":
+            values = command.get("values")
+            if not isinstance(values, dict) or not values or len(values) > len(hparams.HPARAMS):
+                return Answer(id, False, "refused: `set` needs values, e.g. {\"beta\": 3}")
+            try:  # all or nothing: every value checked before any is applied
+                checked = {hparams.spec(str(k), self.tunables).name: hparams.spec(str(k), self.tunables).check(v)
+                           for k, v in values.items()}
+            except AetuiError as err:
+                return Answer(id, False, f"refused: {err}")
+            for key, value in checked.items():
+                self.controls.set(key, value)
+            step = self.controls.step()
+            said = ", ".join(f"{k}={v:g}" for k, v in checked.items())
+            return Answer(id, True, f"{said} from step {step}", step, epoch, checked)
+        if op == "pause":
+            self.controls.pause()
+            return Answer(id, True, f"paused after step {step}", step, epoch)
+        if op == "continue":
+            was = self.controls.paused
+            self.controls.resume()
+            return Answer(id, True, f"continues from step {step}" if was else "was not paused", step, epoch)
+        if op == "stop":
+            self.controls.stop()
+            return Answer(id, True, f"stops after step {step}; completed epochs stay saved", step, epoch)
+        return Answer(id, False, f"refused: unknown command {printable(str(op))[:40]!r} "
+                                 f"(known: {', '.join(OPS)})")
+
+    def answer(self, answer: Answer, where: dict, sender: str = "?") -> None:
+        self.log(f"{'took' if answer.ok else 'refused'} {answer.id} from {sender}: {answer.message}")
+        try:
+            _write(self.acks_fd, answer.id + ".json", json.dumps(asdict(answer)).encode())
+        except OSError:
+            pass
+
+    def log(self, line: str) -> None:
+        """One line in `control.log`, while it is under its cap."""
+        if self.logged > LOG_LIMIT:
+            return
+        text = f"{time.strftime('%Y-%m-%d %H:%M:%S')} {printable(line)}\n".encode()
+        try:
+            fd = os.open(LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o600, dir_fd=self.session_fd)
+            try:
+                if os.fstat(fd).st_size < LOG_LIMIT:
+                    os.write(fd, text)
+                else:
+                    self.logged = LOG_LIMIT + 1
+            finally:
+                os.close(fd)
+        except OSError:
+            pass
+
+    def close(self, where: dict) -> None:
+        """The run ended: the last progress, and commands that came too late answered as such."""
+        self.progress({**where, "ended": True})
+        try:
+            names = [n for n in os.listdir(self.inbox_fd) if n.endswith(".json") and _ID.fullmatch(n[:-5])]
+        except OSError:
+            names = []
+        for name in names:
+            self.answer(Answer(name[:-5], False, "the run has ended"), where)
+            _unlink(self.inbox_fd, name)
+        for fd in (self.inbox_fd, self.acks_fd, self.control_fd, self.session_fd):
+            os.close(fd)
+
+
+# --- the sender's end ------------------------------------------------------------------------------
+
+def send(session_path: Path, op: str, values: dict[str, float] | None = None,
+         wait: float = ANSWER_WAIT) -> Answer:
+    """Send one command to the run training `session_path` and wait for its answer. An
+    `AetuiError` saying why where the session is not running, the sender may not write to it, or
+    no answer came within `wait` seconds."""
+    from aetui.core import sessions
+
+    session = sessions.open_session(session_path)
+    if session.status != "running":
+        raise AetuiError(f"{session.name} is not running ({session.status}); "
+                         f"`aetui resume {session.name}` goes on with it")
+    command = {"op": op, "from": f"{_user()}@{socket.gethostname()} pid {os.getpid()}"}
+    if values is not None:
+        command["values"] = dict(values)
+    id = secrets.token_hex(8)
+    try:
+        session_fd = _open_dir(str(session_path), None)
+    except OSError as err:
+        raise AetuiError(f"{session.name} cannot be reached: {err.strerror or err}") from None
+    try:
+        try:
+            control_fd = _open_dir(CONTROL, session_fd)
+        except OSError:
+            raise AetuiError(f"{session.name} has no control channel yet (its first batch has not run, or an "
+                             "older aetui trains it): try again in a moment") from None
+        try:
+            if os.fstat(control_fd).st_uid != os.getuid():
+                raise AetuiError(f"{session.name} belongs to another user: only its owner can tune it")
+            inbox, acks = _open_dir(INBOX, control_fd), _open_dir(ACKS, control_fd)
+        except OSError as err:
+            raise AetuiError(f"{session.name}'s control channel cannot be used: {err.strerror or err}") from None
+        finally:
+            os.close(control_fd)
+        try:
+            _write(inbox, id + ".json", json.dumps(command).encode())
+            return _wait(session, inbox, acks, id, wait)
+        finally:
+            os.close(inbox)
+            os.close(acks)
+    finally:
+        os.close(session_fd)
+
+
+def _user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.getuid())
+
+
+def _wait(session, inbox: int, acks: int, id: str, wait: float) -> Answer:
+    from aetui.core import locks
+    from aetui.core.sessions import LOCK
+
+    deadline, checked = time.monotonic() + wait, time.monotonic()
+    while time.monotonic() < deadline:
+        try:
+            raw = _read(acks, id + ".json", COMMAND_LIMIT)
+        except ValueError:
+            raw = None
+        if raw is not None:
+            _unlink(acks, id + ".json")
+            try:
+                return Answer.from_json(json.loads(raw))
+            except (ValueError, RecursionError):
+                raise AetuiError(f"{session.name}: the trainer's answer cannot be read") from None
+        if time.monotonic() - checked > 1.0:  # the trainer gone meanwhile: no answer will come
+            checked = time.monotonic()
+            if not locks.held(session.path / LOCK):
+                _unlink(inbox, id + ".json")
+                raise AetuiError(f"{session.name} stopped running before it took the command")
+        time.sleep(0.02)
+    _unlink(inbox, id + ".json")
+    raise AetuiError(f"{session.name} did not answer in {wait:.0f} s (paused in a long batch, or its process "
+                     "hangs); the command was withdrawn")
+
+
+def read_progress(session_path: Path) -> dict | None:
+    """The run's progress record, or None where there is none or it cannot be read."""
+    try:
+        fd = _open_dir(str(session_path), None)
+    except OSError:
+        return None
+    try:
+        fh = os.open(PROGRESS, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=fd)
+    except OSError:
+        os.close(fd)
+        return None
+    try:
+        info = os.fstat(fh)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > PROGRESS_LIMIT:
+            return None
+        data = json.loads(os.read(fh, PROGRESS_LIMIT))
+        return data if isinstance(data, dict) else None
+    except (ValueError, RecursionError, OSError):
+        return None
+    finally:
+        os.close(fh)
+        os.close(fd)

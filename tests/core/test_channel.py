@@ -1,0 +1,152 @@
+"""The control channel and the follower against a real run in this process (a training thread):
+commands land at the stated step, in the history, with an answer; garbage never stops the run."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from aetui.core import channel, data, events, sessions, training
+from aetui.core.controls import Controls
+from aetui.core.errors import AetuiError
+from aetui.core.follow import Follower
+
+
+def wait_for(condition, seconds=60.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.02)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.fixture
+def running(tmp_path, recipes):
+    """A sparse-kl run on the digits in a thread, many small batches, paused by the test as it
+    needs; stopped at the end whatever happened. Yields (session path, controls, thread)."""
+    controls = Controls(recipes["sparse-kl"].tunables)
+    box: dict = {}
+
+    def work():
+        try:
+            box["path"] = training.train(recipes["sparse-kl"], data.load("digits").limited(512), tmp_path, epochs=40,
+                                         batch_size=8, name="run", controls=controls)
+        except BaseException as err:  # (seen by the test)
+            box["error"] = err
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    path = tmp_path / "run"
+    wait_for(lambda: (path / channel.CONTROL / channel.INBOX).is_dir() and channel.read_progress(path))
+    try:
+        yield path, controls, thread
+    finally:
+        controls.stop()
+        thread.join(60)
+        assert "error" not in box, box.get("error")
+
+
+def changes(path: Path) -> list[events.HParamChanged]:
+    return sessions.open_session(path).changes
+
+
+def test_a_value_sent_applies_from_the_step_it_names_and_is_recorded(running):
+    path, _, _ = running
+    answer = channel.send(path, "set", {"beta": 5.0, "p": 0.1})
+    assert answer.ok and answer.applied == {"beta": 5.0, "p": 0.1}, answer
+    assert f"from step {answer.step}" in answer.message
+    wait_for(lambda: len(changes(path)) == 2)
+    recorded = {c.name: c for c in changes(path)}
+    assert recorded["beta"].new == 5.0 and recorded["beta"].old == 3.0 and recorded["beta"].step == answer.step
+    assert recorded["p"].step == answer.step
+    log = (path / channel.LOG).read_text()
+    assert "took" in log and "beta=5, p=0.1" in log
+
+
+def test_pause_continue_and_stop_from_another_process_s_point_of_view(running):
+    path, _, thread = running
+    paused = channel.send(path, "pause")
+    assert paused.ok and "paused" in paused.message
+    wait_for(lambda: (channel.read_progress(path) or {}).get("paused") is True)
+    step = channel.read_progress(path)["step"]
+    time.sleep(0.5)
+    assert channel.read_progress(path)["step"] == step  # held
+    tuned = channel.send(path, "set", {"beta": 2.0})  # (taken while paused: from the next batch)
+    assert tuned.ok and tuned.step == step
+    assert channel.send(path, "continue").ok
+    wait_for(lambda: channel.read_progress(path)["step"] > step)
+    stopped = channel.send(path, "stop")
+    assert stopped.ok
+    thread.join(60)
+    session = sessions.open_session(path)
+    assert session.status == "stopped"
+    kinds = [type(e).__name__ for e in session.history]
+    assert "Paused" in kinds and "Resumed" in kinds
+    with pytest.raises(AetuiError, match="not running"):
+        channel.send(path, "set", {"beta": 1.0})
+
+
+def test_refused_values_change_nothing_and_say_why(running):
+    path, _, thread = running
+    for values, why in (({"beta": -1}, "out of range"), ({"lam": 1.0}, "unknown hyperparameter"),
+                        ({"beta": 1.0, "p": 2.0}, "out of range"), ({"beta": "x"}, "must be a number"),
+                        ({}, "needs values")):
+        answer = channel.send(path, "set", values)
+        assert not answer.ok and why in answer.message, (values, answer)
+    assert not channel.send(path, "explode").ok
+    assert changes(path) == []  # (all or nothing: beta=1 was not applied without p)
+    assert thread.is_alive()
+
+
+def test_hostile_and_garbage_commands_are_refused_logged_and_never_stop_the_run(running, tmp_path):
+    path, _, thread = running
+    inbox = path / channel.CONTROL / channel.INBOX
+    assert (path / channel.CONTROL).stat().st_mode & 0o777 == 0o700  # nobody else can put a command there
+    secret = tmp_path / "secret.txt"
+    secret.write_text("keep")
+    planted = {
+        "0123456789abcdef.json": b"{not json",
+        "1123456789abcdef.json": b"[" * 50_000,
+        "2123456789abcdef.json": b" " * (channel.COMMAND_LIMIT + 10),
+        "3123456789abcdef.json": json.dumps({"op": "set", "values": {"beta": 1e400}}).encode(),
+        "4123456789abcdef.json": json.dumps(["op", "stop"]).encode(),
+        "../escape.json": None,
+        "evil name.json": b"{}",
+    }
+    for name, content in planted.items():
+        if content is not None:
+            (inbox / name).write_bytes(content)
+            os.chmod(inbox / name, 0o600)
+    (inbox / "5123456789abcdef.json").symlink_to(secret)
+    os.mkfifo(inbox / "6123456789abcdef.json")
+    (inbox / "7123456789abcdef.json").write_text(json.dumps({"op": "stop"}))
+    os.chmod(inbox / "7123456789abcdef.json", 0o666)  # writable by others: not trusted
+    wait_for(lambda: not [n for n in os.listdir(inbox)])
+    log = (path / channel.LOG).read_text()
+    assert log.count("refused") >= 8, log
+    assert "a link" in log and "not a regular file" in log and "writable by others" in log
+    assert secret.read_text() == "keep"
+    acks = path / channel.CONTROL / channel.ACKS
+    assert all(not json.loads((acks / n).read_text())["ok"] for n in os.listdir(acks))
+    assert thread.is_alive() and sessions.open_session(path).status == "running"
+    assert channel.send(path, "set", {"beta": 4.0}).ok  # and it still takes good ones
+
+
+def test_a_follower_sees_epochs_snapshots_batches_and_the_end(running):
+    path, _, _ = running
+    follower = Follower(path)
+    seen: list = []
+    wait_for(lambda: seen.extend(follower.poll()) or any(isinstance(e, events.SnapshotTaken) for e in seen))
+    assert any(isinstance(e, events.TrainingStarted) for e in seen)
+    assert any(isinstance(e, events.BatchEnded) for e in seen)
+    channel.send(path, "set", {"beta": 2.5})
+    wait_for(lambda: seen.extend(follower.poll()) or any(isinstance(e, events.HParamChanged) for e in seen))
+    channel.send(path, "stop")
+    wait_for(lambda: seen.extend(follower.poll()) or follower.ended)
+    assert isinstance(seen[-1], events.TrainingFinished) and seen[-1].status == "stopped"
