@@ -74,7 +74,7 @@ def _export(session: Session, replay: Replay, folder: Path, skipped: list[str]) 
     panel = fixed["panel"].reshape(-1, *shape)
     written.append(_png(folder / "panel.png", tile(panel, len(panel))))
     skipped = skipped if skipped is not None else []
-    for epoch in replay.epochs:
+    for epoch in replay.pictured:  # (epochs faster than the snapshots have none of their own)
         try:
             recon = arrays.recon(replay.snapshot(epoch), fixed["panel"], replay.where(epoch)).reshape(-1, *shape)
         except AetuiError as err:  # a gap in the session: export the rest, and say what was left out
@@ -161,6 +161,8 @@ def _events(tf, replay: Replay, folder: Path) -> None:
             for key, value in e.stats.items():
                 if isinstance(value, (int, float)):
                     tf.summary.scalar(f"stats/{key}", value, step=e.epoch)
+            if not e.pictured:
+                continue
             try:
                 recon = arrays.recon(replay.snapshot(e.epoch), replay.fixed["panel"],
                                      replay.where(e.epoch)).reshape(-1, *shape, 1)

@@ -150,8 +150,6 @@ def _headless(r, dataset, folder_of, job) -> int:
                     "to keep it going after you log out, start it with --detach.[/]")
     if signal.getsignal(signal.SIGHUP) != signal.SIG_IGN:
         handlers[signal.SIGHUP] = hangup
-        console.say("[dim]If the connection drops, the epoch in progress is saved and the run stops; "
-                    "to keep it going after you log out, start it with --detach.[/]")
     previous = {signum: signal.signal(signum, handler) for signum, handler in handlers.items()}
     worker = threading.Thread(target=work, name="aetui-train", daemon=True)
     try:

@@ -79,7 +79,7 @@ def recon_figure(replay: Replay, epoch: int, width: int, height: int, pixels: bo
     """The fixed test digits over their reconstructions at `epoch`."""
     originals, recon, labels = replay.reconstructions(epoch)
     return digits_figure(originals, recon, labels, width, height, pixels,
-                         f"epoch {epoch}: test digits over their reconstructions")
+                         f"{replay.label(epoch)}: test digits over their reconstructions")
 
 
 def sweep_figure(replay: Replay, epoch: int, width: int, height: int | None = None, pixels: bool = False) -> Figure:
@@ -87,7 +87,7 @@ def sweep_figure(replay: Replay, epoch: int, width: int, height: int | None = No
     images, columns, how = replay.sweep(epoch)
     image, every = figures.sweep_sheet(images, columns, width, height, upscale=pixels)
     note = f", every {every} cells" if every > 1 else ""
-    return Figure(f"epoch {epoch}: sweep over {how}{note}", image)
+    return Figure(f"{replay.label(epoch)}: sweep over {how}{note}", image)
 
 
 def area_figure(replay: Replay, epoch: int, width: int, height: int, pixels: bool = False) -> Figure:
@@ -95,7 +95,7 @@ def area_figure(replay: Replay, epoch: int, width: int, height: int, pixels: boo
     coloured squares in pixels, or cells of text with the winning digit in half blocks."""
     area = replay.area(epoch)
     rows, columns = area["cells"].shape
-    table = Table(title=f"latent area share, epoch {epoch} ({area['k']} nearest test codes per cell)",
+    table = Table(title=f"latent area share, {replay.label(epoch)} ({area['k']} nearest test codes per cell)",
                   title_justify="left")
     for col in ("class", "area share", "training share", "ratio"):
         table.add_column(col, justify="right")
@@ -182,7 +182,7 @@ def figure(replay: Replay, view: str, epoch: int, columns: int, rows: int, pixel
     if view == "area":
         return area_figure(replay, epoch, width, height, pixels)
     points, how = replay.projection(epoch, projection)
-    return scatter_figure(points, replay.codes(epoch)[1], f"epoch {epoch}: {how}", width, height, pixels)
+    return scatter_figure(points, replay.codes(epoch)[1], f"{replay.label(epoch)}: {how}", width, height, pixels)
 
 
 GAPS_SHOWN = 5
@@ -395,7 +395,7 @@ def sparsity_view(replay: Replay, epoch: int) -> Group:
     if means is not None and means.size:
         order = np.argsort(means)[::-1]
         p = replay.session.meta.params.get("p")
-        head = f"per-unit mean activation at epoch {epoch}" + (f" (target p = {p:g})" if p is not None else "")
+        head = f"per-unit mean activation at {replay.label(epoch)}" + (f" (target p = {p:g})" if p is not None else "")
         parts.append(Text(head + ", most active first: " + " ".join(f"{means[i]:.3g}" for i in order[:16]) +
                           (" …" if len(order) > 16 else "")))
     if kl is not None:
@@ -416,5 +416,5 @@ def render_view(replay: Replay, view: str, epoch: int, width: int = 100, height:
         return metrics_view(replay, epoch)
     if view == "scatter" and ascii:
         points, how = replay.projection(epoch, projection)
-        return scatter_text(points, replay.codes(epoch)[1], width, height, f"epoch {epoch}: {how}")
+        return scatter_text(points, replay.codes(epoch)[1], width, height, f"{replay.label(epoch)}: {how}")
     return figure(replay, view, epoch, width, height, projection=projection).text(ascii)

@@ -106,6 +106,7 @@ FIGURES = {
     "scaling": lambda reps: probe("bench/probes.py", "scaling", str(MNIST), "5000", "10000", "22699"),
     "throughput": lambda reps: throughput(reps, epochs=3),
     "end_to_end": lambda reps: end_to_end(3),
+    "breakdown": lambda reps: probe("bench/probes.py", "breakdown", str(MNIST)),
     "attach": lambda reps: probe("bench/attach.py", str(MNIST)),
 }
 """Every figure of the suite, by the name of its results file."""
@@ -188,6 +189,15 @@ def table(f: dict) -> list[str]:
         rows.append(f"| end to end, `aetui train ae-32 --epochs {e['epochs']}` / bare `fit` validating every epoch "
                     f"(whole processes) | {e['ratio']:.2f} ({e['median_s']['aetui']:.1f} / {e['median_s']['bare']:.1f} s)"
                     f" | <= 1.00 | {verdict(e['ratio'] <= 1.0)} |")
+    if "breakdown" in f:
+        for label, what in (("mnist", "ae-32 on MNIST"), ("fast", "ae-32, a GPU's pace simulated (2,048 images)")):
+            b = f["breakdown"][label]
+            parts = ", ".join(f"{k} {v * 1000:.1f}" for k, v in b["mean_s"].items())
+            goal = "< 10%" if label == "fast" else ""
+            rows.append(f"| an epoch's wall time, {what}: {b['epoch_s'] * 1000:.0f} ms, in ms: {parts} | bookkeeping "
+                        f"(not training, not validation) {b['bookkeeping_share']:.1%}; {b['pictured']} of "
+                        f"{b['epochs']} epochs pictured | {goal} | "
+                        f"{verdict(b['bookkeeping_share'] < 0.10) if goal else ''} |")
     if "attach" in f:
         a = f["attach"]
         rows.append(f"| a value sent to a detached run (`aetui tune`), answered, p50 / max | {a['tune_p50_ms']:.0f} / "

@@ -9,6 +9,9 @@ import pytest
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("AETUI_SNAPSHOT_EVERY", "0")
+"""Every epoch pictured, in this process and the commands the tests start: the tests of the views
+read each epoch's pictures; the snapshot cadence of fast epochs has its own (test_bookkeeping.py)."""
 
 ROOT = Path(__file__).resolve().parents[1]
 MNIST = Path(os.environ.get("AETUI_TEST_MNIST", ROOT.parent / "shared" / "data" / "mnist"))

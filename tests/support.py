@@ -239,6 +239,37 @@ class Tmux:
             time.sleep(0.2)
         raise AssertionError(f"{text!r} never appeared; the screen was:\n{self.screen()}")
 
+    def train_long(self) -> None:
+        """On home: open `ae-32-long` (`long_recipe`), start it, and wait for its first epoch."""
+        self.wait_for("Device: CPU", 60)
+        self.keys("Down", "Down", "Down", "Down", "Enter")  # ae-32-long
+        self.wait_for("space start/pause")
+        self.keys("Space")
+        self.wait_for("last epoch", 120)
+
+
+@contextlib.contextmanager
+def local_ray(cpus: int = 2):
+    """A private local Ray for the test (skipped where Ray is not installed), shut down after it."""
+    import pytest
+
+    ray = pytest.importorskip("ray")
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    ray.init(num_cpus=cpus, include_dashboard=False, logging_level="ERROR", log_to_driver=False,
+             object_store_memory=100 * 2**20)
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+
+
+def long_recipe(folder: Path, epochs: int) -> None:
+    """A user recipe in `folder/models` (the workbench started in `folder` finds it): ae-32 as
+    `ae-32-long`, with `epochs` epochs."""
+    (folder / "models").mkdir()
+    recipe = (Path(__file__).parents[1] / "models" / "ae-32.toml").read_text()
+    (folder / "models" / "ae-32-long.toml").write_text(recipe.replace("epochs = 30", f"epochs = {epochs}"))
+
 
 # --- bad input: refused in one line, nothing on disk changed ----------------------------------------
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from aetui.core import channel, data, sessions
-from tests.support import Tmux, aetui, command, quiet_env, until
+from tests.support import Tmux, aetui, command, local_ray, long_recipe, quiet_env, until
 
 pytestmark = pytest.mark.slow
 needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
@@ -121,26 +121,26 @@ async def test_two_attached_workbenches_follow_one_run_and_see_every_change(tmp_
     one, two = app(), app()
     async with one.run_test(size=(160, 48)) as p1, two.run_test(size=(120, 36)) as p2:
         for a, p in ((one, p1), (two, p2)):
-            await until(p, lambda a=a: isinstance(a.screen, TrainScreen) and a.runner.attached == path, 30)
-            await until(p, lambda a=a: a.runner.state.snapshot is not None and a.runner.state.batches, 30)
+            await until(p, lambda a=a: isinstance(a.screen, TrainScreen) and a.runner.attached == path, 60)
+            await until(p, lambda a=a: a.runner.state.snapshot is not None and a.runner.state.batches, 60)
         done = len(one.runner.state.epochs)
-        await until(p1, lambda: len(one.runner.state.epochs) > done, 30)  # epochs follow, live
+        await until(p1, lambda: len(one.runner.state.epochs) > done, 60)  # epochs follow, live
         one.screen.query_one("#slider-beta", ParamSlider).set_value(4.5)
-        await until(p1, lambda: any(c.name == "beta" and c.new == 4.5 for c in one.runner.state.changes), 20)
+        await until(p1, lambda: any(c.name == "beta" and c.new == 4.5 for c in one.runner.state.changes), 60)
         change = next(c for c in sessions.open_session(path).changes if c.name == "beta")
         assert change.new == 4.5 and change.step > 0
-        await until(p2, lambda: slider(two, "beta") == 4.5, 20)  # the other workbench sees it
+        await until(p2, lambda: slider(two, "beta") == 4.5, 60)  # the other workbench sees it
         tuned = await asyncio_run(lambda: aetui(store, "tune", "shared", "--set", "p=0.1"))
         assert tuned.returncode == 0, tuned.stderr
         for a, p in ((one, p1), (two, p2)):  # and a change from a shell, both of them
-            await until(p, lambda a=a: slider(a, "p") == 0.1, 20)
+            await until(p, lambda a=a: slider(a, "p") == 0.1, 60)
         await p1.press("escape")  # leaves the run going
-        await until(p1, lambda: not one.runner.active, 10)
+        await until(p1, lambda: not one.runner.active, 60)
         assert status(path) == "running"
         await p2.press("space")  # pauses it, through the channel
-        await until(p2, lambda: two.runner.state.status == "paused", 20)
+        await until(p2, lambda: two.runner.state.status == "paused", 60)
         await p2.press("s")
-        await until(p2, lambda: two.runner.state.status == "stopped", 30)
+        await until(p2, lambda: two.runner.state.status == "stopped", 60)
     wait_for(lambda: status(path) == "stopped", 30, "stopped")
 
 
@@ -167,13 +167,9 @@ def test_a_local_sweep_trial_is_tuned_and_stopped_through_its_channel(tmp_path, 
 
 
 def test_a_ray_sweep_trial_is_tuned_through_its_channel(tmp_path, digits, recipes):
-    ray = pytest.importorskip("ray")
     from aetui.core import sweep, sweep_backends
 
-    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-    ray.init(num_cpus=1, include_dashboard=False, logging_level="ERROR", log_to_driver=False,
-             object_store_memory=100 * 2**20)
-    try:
+    with local_ray(cpus=1):
         plan, trials = sweep.plan(recipes["sparse-kl"], {"beta": [3.0]}, tmp_path, "rs", {"dataset": "digits"},
                                   epochs=3000, batch_size=16, backend="ray")
         outcomes: list = []
@@ -187,8 +183,6 @@ def test_a_ray_sweep_trial_is_tuned_through_its_channel(tmp_path, digits, recipe
         assert channel.send(trial, "stop").ok
         runner.join(120)
         assert outcomes and outcomes[0]["status"] == "stopped", outcomes
-    finally:
-        ray.shutdown()
     change = sessions.open_session(trial).changes[0]
     assert (change.name, change.new, change.step) == ("beta", 0.5, answer.step)
 
@@ -203,20 +197,14 @@ def test_the_workbench_s_run_goes_on_in_the_background_and_finishes(tmp_path, ho
     background process takes the run over, the history says so, and the session ends `finished`."""
     store = tmp_path / "store"
     name = f"aetui-keep-{os.getpid()}-{how[0]}"
-    (tmp_path / "models").mkdir()
-    recipe = (Path(__file__).parents[1] / "models" / "ae-32.toml").read_text()
-    (tmp_path / "models" / "ae-32-long.toml").write_text(recipe.replace("epochs = 30", "epochs = 25"))
+    long_recipe(tmp_path, 25)
     cmd = f"cd {tmp_path} && exec {shlex.quote(sys.executable)} -m aetui --dataset digits --sessions {store}"
     subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "100", "-y", "30", cmd], check=True)
     pid = int(subprocess.run(["tmux", "display-message", "-p", "-t", name, "#{pane_pid}"],
                              capture_output=True, text=True, check=True).stdout)
     term = Tmux(name)
     try:
-        term.wait_for("Device: CPU", 60)
-        term.keys("Down", "Down", "Down", "Down", "Enter")  # ae-32-long
-        term.wait_for("space start/pause")
-        term.keys("Space")
-        term.wait_for("last epoch", 120)
+        term.train_long()
         if how == "quit keeping it":
             term.keys("q")
             term.wait_for("Keep it running in the background")

@@ -19,7 +19,7 @@ from aetui.core import (
     training,
 )
 from aetui.core.errors import AetuiError
-from tests.support import SWEEP_GRID, aetui, command, quiet_env
+from tests.support import SWEEP_GRID, aetui, command, local_ray, quiet_env
 
 pytestmark = pytest.mark.slow
 
@@ -50,16 +50,10 @@ def test_local_backend_runs_every_combination_as_a_session(tmp_path):
 
 
 def test_ray_backend_in_local_mode(tmp_path, digits, recipes):
-    ray = pytest.importorskip("ray")
-    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-    ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR", log_to_driver=False,
-             object_store_memory=100 * 2**20)
-    try:
+    with local_ray():
         plan, trials = sweep.plan(recipes["sparse-kl"], GRID, tmp_path, "ray", {"dataset": "digits", "limit": 256},
                                   epochs=1, backend="ray")
         outcomes = list(sweep_backends.run_ray(trials))
-    finally:
-        ray.shutdown()
     assert sorted(o["name"] for o in outcomes) == sorted(plan.trials)
     assert all(o["status"] == "finished" for o in outcomes), outcomes
     check_trials(tmp_path, "ray")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import Tmux
+from tests.support import Tmux, long_recipe
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")]
 
@@ -60,19 +60,13 @@ def test_a_dropped_connection_saves_the_epoch_and_marks_the_session_interrupted(
 
     name = f"aetui-hup-{os.getpid()}"
     store = tmp_path / "store"
-    (tmp_path / "models").mkdir()  # a user recipe (./models): ae-32 with epochs enough to be mid-run
-    recipe = (Path(__file__).parents[1] / "models" / "ae-32.toml").read_text()
-    (tmp_path / "models" / "ae-32-long.toml").write_text(recipe.replace("epochs = 30", "epochs = 5000"))
+    long_recipe(tmp_path, 5000)  # epochs enough to be mid-run
     wrapper = f"{sys.executable} -c {shlex.quote(LEADER)} " if leader else ""
     command = f"cd {tmp_path} && exec {wrapper}{sys.executable} -m aetui --dataset digits --on-hangup stop --sessions {store}"
     subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "80", "-y", "24", command], check=True)
     term = Tmux(name)
     try:
-        term.wait_for("Device: CPU", 60)
-        term.keys("Down", "Down", "Down", "Down", "Enter")  # ae-32-long
-        term.wait_for("space start/pause")
-        term.keys("Space")
-        term.wait_for("last epoch", 120)
+        term.train_long()
     finally:
         subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
     folder = next(store.iterdir())

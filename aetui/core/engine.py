@@ -14,8 +14,11 @@ Imported only once training starts (it imports Keras).
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 import keras
@@ -60,12 +63,46 @@ class Run:
     diverged: str | None = None
     write_error: str | None = None
     epoch_start: float = field(default_factory=time.perf_counter)
+    spent_at_begin: dict = field(default_factory=dict)
+    trained_at: float = 0.0
+    """When the epoch's last batch ended (then `fit` validates on the test set)."""
+    unsaved: tuple | None = None
+    """(epoch, weights state) of the last completed epoch, while its weights are not on disk."""
+    weights_at: float = -math.inf
+    weights_saved: int = 0
+    """The epoch whose weights are on disk."""
     batch: int = 0
     """Batches done in the epoch in progress."""
     logs: dict = field(default_factory=dict)
     """The epoch's running means so far."""
     channel: Channel | None = None
     """Commands from other processes, and the progress record attached views read."""
+    spent: defaultdict = field(default_factory=lambda: defaultdict(float))
+    """Seconds spent on each kind of bookkeeping since the last epoch was recorded (`PARTS`)."""
+
+    def write_weights(self) -> None:
+        """Write the weights and optimizer state of the last completed epoch, if not written yet."""
+        if self.unsaved is not None:
+            epoch, state = self.unsaved
+            self.writer.save_weights(self.built.weights_bytes(state), epoch)
+            self.unsaved, self.weights_at, self.weights_saved = None, time.perf_counter(), epoch
+
+    @contextlib.contextmanager
+    def timed(self, part: str):
+        """Count the time of the block as `part` of the epoch's wall time."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.spent[part] += time.perf_counter() - started
+
+    def take_timing(self, seconds: float, in_loop: dict[str, float]) -> dict[str, float]:
+        """Where the epoch's wall time went: `train` (its batches, `seconds` long, less the
+        bookkeeping done between them, `in_loop`), then each part since the last epoch was recorded."""
+        timing = {"train": max(seconds - sum(in_loop.values()), 0.0)}
+        timing.update({part: self.spent.get(part, 0.0) for part in PARTS})
+        self.spent.clear()
+        return timing
 
     def where(self) -> dict:
         """Where the run is, as the progress record says it."""
@@ -75,13 +112,16 @@ class Run:
     def beat(self, force: bool = False) -> None:
         """A batch boundary: commands from other processes are taken, the progress record rewritten."""
         if self.channel is not None:
-            self.channel.beat(self.where(), force)
+            with self.timed("control"):
+                self.channel.beat(self.where(), force)
 
     def send(self, event, durable: bool = True) -> None:
         """Report an event; a durable one is appended to the session's history first."""
         if durable:
-            self.writer.record(event)
-        self.emit(event)
+            with self.timed("history"):
+                self.writer.record(event)
+        with self.timed("reporting"):
+            self.emit(event)
 
     def record_changes(self) -> None:
         """Record the changes `Controls.set` applied since the last callback, with their step."""
@@ -118,6 +158,8 @@ class Run:
             self.channel = None
         event = events.TrainingFinished(status, reason, self.epochs_done, self.step)
         try:
+            self.write_weights()  # (the last completed epoch's, kept since its end: a stop loses no epoch)
+            self.writer.prune_weights(self.weights_saved)
             self.record_changes()
             self.writer.record(event)
             self.writer.update(status=status, reason=reason, epochs_done=self.epochs_done)
@@ -154,6 +196,8 @@ class Progress(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self.run.epoch, self.run.epoch_start = epoch + 1, time.perf_counter()
+        self.run.spent_at_begin = dict(self.run.spent)
+        self.run.trained_at = 0.0
         self.done_in_epoch, self.means = 0, {}
 
     def on_train_batch_end(self, batch, logs=None):
@@ -221,12 +265,49 @@ class LiveControls(keras.callbacks.Callback):
             run.beat(force=True)
         if controls.stopping:
             run.stop()
+        elif run.batch == run.steps:  # the epoch's batches are done: `fit` validates next
+            run.send(events.Validating(run.epoch), durable=False)
+            run.trained_at = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
         self.run.record_changes()
 
 
 VALIDATION_BATCH = 1024
+
+
+def _seconds(name: str, default: float) -> float:
+    """Seconds from the environment variable `name` (a number >= 0), else `default`."""
+    try:
+        value = float(os.environ.get(name, default))
+    except ValueError:
+        return default
+    return value if math.isfinite(value) and value >= 0 else default
+
+
+SNAPSHOT_EVERY = _seconds("AETUI_SNAPSHOT_EVERY", 0.25)
+"""Seconds between snapshots at least: every epoch while epochs are slower, a few a second when
+they are fast (a GPU's epochs of these nets take tens of milliseconds); always the last epoch.
+`AETUI_SNAPSHOT_EVERY=0` pictures every epoch."""
+WEIGHTS_EVERY = 2.0
+"""Seconds between writes of the weights and optimizer state at least; always at the last epoch,
+on a stop and on a hangup (they are copied at every epoch's end, which costs about a
+millisecond). A kill (SIGKILL, a crash) can lose the epochs trained since the last write."""
+
+
+def validation_batch(meta) -> int:
+    """Test images per validation batch: large, for speed, except where a penalty is summed over
+    the batch (Keras 2's L1): then the training batch size, so `val_l1` means what `l1` does."""
+    loss = meta.recipe.get("loss", {})
+    batch_penalty = loss.get("sparsity") == "l1" and loss.get("l1_reduction") == "batch"
+    return meta.batch_size if batch_penalty and meta.batch_size else VALIDATION_BATCH
+
+
+PARTS = ("validation", "snapshot", "weights", "history", "reporting", "control")
+"""Where an epoch's wall time goes besides training its batches (`EpochEnded.timing`): the test
+set's pass, the snapshot (codes, reconstructions, sweep; computed and written), the weights and
+optimizer state, the history and the record, the events to the UI or the console, and the
+control channel."""
 
 
 class EpochRecorder(keras.callbacks.Callback):
@@ -237,12 +318,7 @@ class EpochRecorder(keras.callbacks.Callback):
     def __init__(self, run: Run, data: Dataset, fixed: dict):
         super().__init__()
         self.run, self.data, self.fixed = run, data, fixed
-        meta = run.writer.meta
-        loss = meta.recipe.get("loss", {})
-        batch_penalty = loss.get("sparsity") == "l1" and loss.get("l1_reduction") == "batch"
-        self.validation_batch = meta.batch_size if batch_penalty and meta.batch_size else VALIDATION_BATCH
-        """Test images per validation batch: large, for speed, except where a penalty is summed over
-        the batch (Keras 2's L1): then the training batch size, so `val_l1` means what `l1` does."""
+        self.pictured_at = -math.inf
 
     def on_epoch_end(self, epoch, logs=None):
         run = self.run
@@ -259,36 +335,47 @@ class EpochRecorder(keras.callbacks.Callback):
         run = self.run
         if run.diverged or run.controls.stopping:
             return  # an interrupted epoch is not saved; the last completed one stays
-        run.emit(events.Validating(run.epoch))
-        seconds = time.perf_counter() - run.epoch_start
-        model = run.built.model
-        val = model.evaluate(self.data.x_test, self.data.x_test, batch_size=self.validation_batch, verbose=0,
-                             return_dict=True)
-        logs = {**{k: float(v) for k, v in (logs or {}).items()}, **{f"val_{k}": float(v) for k, v in val.items()}}
+        trained = run.trained_at or time.perf_counter()
+        seconds = trained - run.epoch_start
+        run.spent["validation"] += time.perf_counter() - trained  # (fit's pass over the test set, just run)
+        in_loop = {k: v - run.spent_at_begin.get(k, 0.0) for k, v in run.spent.items() if k != "validation"}
+        logs = {k: float(v) for k, v in (logs or {}).items()}
         if not all(math.isfinite(v) for k, v in logs.items() if k in ("loss", "val_loss")):
             run.diverged = f"loss became non-finite in epoch {run.epoch}"
             run.stop()
             return
-        stats, arrays = self.snapshot(logs)
-        run.writer.save_snapshot(run.epoch, arrays)
-        run.writer.save_weights(run.built.weights_file(), run.epoch)
-        run.send(events.EpochEnded(run.epoch, run.step, logs, stats, seconds, len(self.data.x_train) / seconds))
+        last = run.epoch >= run.epochs or run.controls.at_epoch_end.is_set()
+        with run.timed("snapshot"):
+            pictured = last or time.perf_counter() - self.pictured_at >= SNAPSHOT_EVERY
+            stats, arrays = self.snapshot(logs, pictured)
+            if pictured:
+                run.writer.save_snapshot(run.epoch, arrays)
+                self.pictured_at = time.perf_counter()
+        with run.timed("weights"):
+            run.unsaved = (run.epoch, run.built.weights_state())  # (kept: a stop or a hangup writes it)
+            if last or time.perf_counter() - run.weights_at >= WEIGHTS_EVERY:
+                run.write_weights()
+        timing = run.take_timing(seconds, in_loop)
+        run.send(events.EpochEnded(run.epoch, run.step, logs, stats, seconds, len(self.data.x_train) / seconds,
+                                   timing, pictured))
         run.epochs_done = run.epoch
-        run.writer.prune_weights(run.epoch)
-        run.send(events.SnapshotTaken(run.epoch, arrays, self.fixed), durable=False)
+        with run.timed("weights"):
+            run.writer.prune_weights(run.weights_saved)
+        if pictured:
+            run.send(events.SnapshotTaken(run.epoch, arrays, self.fixed), durable=False)
         best = run.writer.meta.best_val_loss
-        run.writer.update(epochs_done=run.epoch, params=run.built.knobs.values(),
-                          best_val_loss=logs["val_loss"] if best is None else min(best, logs["val_loss"]))
+        with run.timed("history"):
+            run.writer.update(epochs_done=run.epoch, params=run.built.knobs.values(),
+                              best_val_loss=logs["val_loss"] if best is None else min(best, logs["val_loss"]))
 
-    def snapshot(self, logs: dict) -> tuple[dict, dict]:
-        """Per-epoch figures (scalars, for the history) and arrays (for the snapshot file)."""
+    def snapshot(self, logs: dict, pictured: bool = True) -> tuple[dict, dict]:
+        """Per-epoch figures (scalars, for the history: every epoch) and arrays (for the snapshot
+        file: where `pictured`, with the reconstructions and the latent sweep)."""
         built, fixed, x_test = self.run.built, self.fixed, self.data.x_test
         encoded = built.encode(x_test[fixed["subset_index"]])
         codes = encoded["code"]
-        panel_code = built.encode(x_test[fixed["panel_index"]])["code"]
         stats = code_stats(codes)
-        arrays = {"recon": to_u8(built.decode(panel_code)), "codes": codes.astype(np.float16),
-                  "unit_means": stats.pop("unit_means")}
+        arrays = {"codes": codes.astype(np.float16), "unit_means": stats.pop("unit_means")}
         if "log_var" in encoded:
             gauss = gaussian_stats(codes, encoded["log_var"])
             arrays["kl_per_dim"] = gauss.pop("kl_per_dim")
@@ -299,6 +386,9 @@ class EpochRecorder(keras.callbacks.Callback):
         loss = self.run.writer.meta.recipe["loss"]
         if "val_recon" in logs:  # the validation pass ran on the whole test set: its error, both ways
             stats.update(test_errors(logs["val_recon"], loss["reconstruction"], loss["reduction"], x_test.shape[1]))
+        if not pictured:
+            return stats, {}
+        arrays["recon"] = to_u8(built.decode(built.encode(x_test[fixed["panel_index"]])["code"]))
         plane = sweep_plane(codes, self.run.writer.meta.recipe["snapshot"]["sweep"], built.prior)
         arrays.update(sweep=to_u8(built.decode(plane.points().astype(np.float32))), sweep_xs=plane.xs,
                       sweep_ys=plane.ys, sweep_centre=plane.centre, sweep_axes=plane.axes)

@@ -79,6 +79,12 @@ class EpochEnded:
     """Figures by name (numbers), and how the sweep plane was chosen (`sweep`, in words)."""
     seconds: float
     samples_per_s: float
+    timing: dict[str, float] = field(default_factory=dict)
+    """Where the epoch's wall time went, in seconds: `train` (its batches) and the bookkeeping
+    parts (`engine.PARTS`), each counted since the previous epoch was recorded."""
+    pictured: bool = True
+    """Whether the epoch has a snapshot (reconstructions, codes, sweep): every epoch while epochs
+    are slow, a few a second when they are fast (`engine.SNAPSHOT_EVERY`)."""
 
 
 @dataclass(frozen=True)
@@ -163,6 +169,8 @@ def _fits(value, annotation: str) -> bool:
         return number(value)
     if kind == "str":
         return isinstance(value, str)
+    if kind == "bool":
+        return isinstance(value, bool)
     if annotation == "dict[str, float]":
         return isinstance(value, dict) and all(isinstance(k, str) and _fits(v, "float") for k, v in value.items())
     if kind == "dict":

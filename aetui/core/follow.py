@@ -44,7 +44,7 @@ class Follower:
         if self.ended:
             return []
         found = self._history()
-        ends = [e for e in found if isinstance(e, events.EpochEnded)]
+        ends = [e for e in found if isinstance(e, events.EpochEnded) and e.pictured]
         if ends:
             snapshot = self._snapshot(ends[-1].epoch)
             if snapshot is not None:

@@ -59,6 +59,7 @@ FIELDS: dict[str, dict[str, Field]] = {
         "epochs": Field(int, 10, minimum=1, maximum=int(RUN_SETTINGS["epochs"].high)),
         "seed": Field(int, 0, minimum=0, maximum=2**32 - 1),
         "steps_per_execution": Field(int, 8, minimum=1, maximum=100_000),
+        "jit_compile": Field(bool, False),
     },
     "snapshot": {
         "panel": Field(int, 10, minimum=1, maximum=1000),
@@ -212,6 +213,8 @@ def _section(raw: Any, sec: str, fields: dict[str, Field], fail) -> dict[str, An
             raise fail(label, f"must be a whole number, got {short_repr(value)}")
         if spec.type is str and not isinstance(value, str):
             raise fail(label, f"must be a string, got {short_repr(value)}")
+        if spec.type is bool and not isinstance(value, bool):
+            raise fail(label, f"must be true or false, got {short_repr(value)}")
         if spec.type is list:
             if not isinstance(value, list) or not all(
                     isinstance(v, int) and not isinstance(v, bool) and 0 < v <= spec.maximum for v in value):

@@ -36,6 +36,8 @@ class Replay:
         self.state.status = session.status
         self.epochs = [e.epoch for e in session.epochs]
         self._ended = {e.epoch: e for e in session.epochs}
+        self.pictured = [e.epoch for e in session.epochs if e.pictured]
+        """Epochs with a snapshot: every one while epochs were slow, a few a second when fast."""
         self._fixed: dict | None = None
         self._snapshot = lru_cache(maxsize=8)(session.snapshot)
 
@@ -89,9 +91,26 @@ class Replay:
     def image_shape(self) -> tuple[int, int]:
         return tuple(int(v) for v in self.fixed["image_shape"])
 
+    def pictures_of(self, epoch: int) -> int:
+        """The epoch whose snapshot shows `epoch`: itself, or, where epochs came faster than the
+        snapshots were taken, the last one before it that has one."""
+        self.check_epoch(epoch)
+        if self._ended[epoch].pictured:
+            return epoch
+        earlier = [e for e in self.pictured if e < epoch]
+        if not earlier:
+            raise AetuiError(f"{self.session.name}: epoch {epoch} and those before it have no snapshot")
+        return earlier[-1]
+
+    def label(self, epoch: int) -> str:
+        """How a picture of `epoch` is titled: `epoch 37`, or `epoch 37 (pictures of epoch 35)`."""
+        shown = self.pictures_of(epoch)
+        return f"epoch {epoch}" if shown == epoch else f"epoch {epoch} (pictures of epoch {shown})"
+
     def snapshot(self, epoch: int) -> dict:
-        """The arrays saved at `epoch` (an error if that snapshot is missing or damaged)."""
-        return self._snapshot(self.check_epoch(epoch))
+        """The arrays saved at `epoch`, or at the epoch whose pictures show it (`pictures_of`; an
+        error if that snapshot is missing or damaged)."""
+        return self._snapshot(self.pictures_of(epoch))
 
     def stats(self, epoch: int) -> dict:
         """The scalar statistics recorded at `epoch`."""
@@ -99,7 +118,7 @@ class Replay:
 
     def where(self, epoch: int) -> str:
         """How errors name the snapshot of `epoch`."""
-        return f"{self.session.name}/snapshots/epoch-{epoch:04d}.npz"
+        return f"{self.session.name}/snapshots/epoch-{self.pictures_of(epoch):04d}.npz"
 
     def reconstructions(self, epoch: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """(originals, reconstructions) as N x H x W in [0, 1], and their labels."""

@@ -102,12 +102,13 @@ class RunState:
         ends = [i for i, e in enumerate(session.history) if isinstance(e, events.EpochEnded)]
         state = cls.from_events(session.history[:ends[-1] + 1 if ends else 0])
         state.status = "starting"
-        if ends:  # (the arrays checked as the replay checks them: a damaged file is an AetuiError)
+        pictured = [e.epoch for e in session.epochs if e.pictured]
+        if pictured:  # (the arrays checked as the replay checks them: a damaged file is an AetuiError)
             from aetui.core import arrays
 
             fixed = arrays.fixed(session.fixed(), f"{session.name}/fixed.npz")
-            where = f"{session.name}/snapshots/epoch-{session.epochs_done:04d}.npz"
-            snapshot = dict(session.snapshot(session.epochs_done))
+            where = f"{session.name}/snapshots/epoch-{pictured[-1]:04d}.npz"
+            snapshot = dict(session.snapshot(pictured[-1]))
             snapshot["recon"] = arrays.recon(snapshot, fixed["panel"], where)
             if "subset_labels" in fixed:
                 snapshot["codes"] = arrays.codes(snapshot, len(fixed["subset_labels"]), where)

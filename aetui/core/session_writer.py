@@ -177,19 +177,22 @@ class SessionWriter:
         writer.meta = session.meta
         return writer, session
 
-    def take_up(self, session: Session) -> None:
-        """Go on at the session's last completed epoch: what came after it (the history of an
-        unfinished epoch, its snapshot, weights and evaluation, half-written files) is dropped, so
-        the folder reads as if the run had stopped right after that epoch."""
-        done = session.epochs_done
+    def take_up(self, session: Session, done: int | None = None) -> None:
+        """Go on at the session's last completed epoch (or at epoch `done`, before it): what came
+        after it (the history of an unfinished epoch, its snapshot, weights and evaluation,
+        half-written files) is dropped, so the folder reads as if the run had stopped right after
+        that epoch."""
+        done = session.epochs_done if done is None else done
         good = []
         for line in session.history_lines():
             try:
-                good.append((json.loads(line).get("event"), line))
+                record = json.loads(line)
+                good.append((record.get("event"), record.get("epoch"), line))
             except (ValueError, AttributeError, RecursionError):
                 continue  # open_session skipped it too
-        ends = [n for n, (kind, _) in enumerate(good, 1) if kind == "EpochEnded"]
-        kept = b"".join(line + b"\n" for _, line in good[:ends[-1] if ends else 0])
+        ends = [n for n, (kind, epoch, _) in enumerate(good, 1)
+                if kind == "EpochEnded" and isinstance(epoch, int) and epoch <= done]
+        kept = b"".join(line + b"\n" for _, _, line in good[:ends[-1] if ends else 0])
         self.folder().write(HISTORY, kept)
         for kind in (".", *EPOCH_KINDS):  # (an evaluation of a dropped epoch goes with it)
             if kind != "." and kind not in self._folders:

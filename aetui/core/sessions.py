@@ -130,7 +130,7 @@ class Session:
         """Gaps found while reading (a truncated line, a missing snapshot), in words."""
         problems = list(self._read[1])
         saved = {e for e, _ in epoch_files(self.path, SNAPSHOTS)}
-        problems += [f"snapshot of epoch {e.epoch} is missing" for e in self.epochs if e.epoch not in saved]
+        problems += [f"snapshot of epoch {e.epoch} is missing" for e in self.epochs if e.pictured and e.epoch not in saved]
         if self.epochs and self.weights() is None:
             problems.append("no saved weights: views that decode anew are unavailable")
         return problems

@@ -112,7 +112,7 @@ def resume(session_path: Path, data: Dataset, *, params: dict[str, float] | None
     families.check_memory(recipe, data.input_dim, sessions.open_session(path).meta.batch_size or 1)
     writer, session = _writing(lambda: SessionWriter.lock(path, lambda s: check_resumable(s, total)), path)
     try:
-        done = session.epochs_done
+        done = kept_epoch(session)
         shape = session.meta.image_shape
         if shape is None:
             raise AetuiError(f"{session.name}/session.json: dataset.image_shape must be the images' height and "
@@ -128,7 +128,10 @@ def resume(session_path: Path, data: Dataset, *, params: dict[str, float] | None
             _load_weights(session, built, done)
         fixed = session.fixed()
         previous = f"{session.status}: {session.meta.reason}".rstrip(": ")
-        _writing(lambda: writer.take_up(session), path, writer)
+        if done < session.epochs_done:  # killed before the weights of its last epochs were written
+            previous += (f"; epochs {done + 1}-{session.epochs_done} are trained again (their weights were not "
+                         "written before it stopped)")
+        _writing(lambda: writer.take_up(session, done), path, writer)
         _writing(lambda: writer.update(epochs=total, device=device.name + (f"; {how}" if how else ""),
                                        resumes=writer.meta.resumes + 1), path, writer)
     except BaseException:
@@ -140,6 +143,15 @@ def resume(session_path: Path, data: Dataset, *, params: dict[str, float] | None
             controls.set(name, value)
     return _fit(built, data, writer, fixed, controls, on_event, batch_interval, initial_epoch=done,
                 previous=previous if done else None)
+
+
+def kept_epoch(session) -> int:
+    """The epoch a stopped session goes on from: its last completed one, or, where it was killed
+    before that epoch's weights were written (they are written every few seconds: engine.WEIGHTS_EVERY),
+    the last epoch whose weights are there."""
+    found = session.weights()
+    done = session.epochs_done
+    return found[0] if found is not None and found[0] < done else done
 
 
 def _load_weights(session, built, epoch: int) -> None:
@@ -231,6 +243,7 @@ def _fit(built, data: Dataset, writer: SessionWriter, fixed: dict, controls: Con
         LiveControls,
         Progress,
         Run,
+        validation_batch,
         write_failure,
     )
 
@@ -242,12 +255,13 @@ def _fit(built, data: Dataset, writer: SessionWriter, fixed: dict, controls: Con
         data = dataclasses.replace(data, x_train=data.x_train[:keep], y_train=data.y_train[:keep])
     steps = math.ceil(len(data.x_train) / batch_size)
     run = Run(built, writer, on_event or (lambda e: None), controls, steps, epochs, epochs_done=initial_epoch,
-              step=initial_epoch * steps, epoch=initial_epoch)
+              step=initial_epoch * steps, epoch=initial_epoch, weights_saved=initial_epoch)
     callbacks = [Progress(run, data, batch_interval, previous), DivergenceStop(run), LiveControls(run),
                  EpochRecorder(run, data, fixed)]
     try:
         built.model.fit(data.x_train, data.x_train, batch_size=batch_size, epochs=epochs, verbose=0,
-                        shuffle=True, callbacks=callbacks, initial_epoch=initial_epoch)
+                        shuffle=True, callbacks=callbacks, initial_epoch=initial_epoch,
+                        validation_data=(data.x_test, data.x_test), validation_batch_size=validation_batch(writer.meta))
     except OSError as err:  # a history line could not be written: the disk is full or read-only
         run.finish("failed", write_failure(writer.path, err, run.epochs_done))
         return writer.path

@@ -118,10 +118,10 @@ class Runner:
         self.controls = RemoteControls(session.path, self.recipe.tunables, self.inbox.put,
                                        lambda: self.state is not None and self.state.status == "paused")
         self.finished.clear()
-        self.worker = self.app.run_worker(partial(self._follow, follower), thread=True, group="training",
+        self.worker = self.app.run_worker(partial(self._follow, follower, self.controls), thread=True, group="training",
                                           exclusive=True, exit_on_error=False, name="following")
 
-    def _follow(self, follower) -> None:
+    def _follow(self, follower, controls: RemoteControls) -> None:
         from textual.worker import get_current_worker
 
         worker = get_current_worker()
@@ -133,6 +133,7 @@ class Runner:
                     return
                 time.sleep(FOLLOW_EVERY)
         finally:
+            controls.close()
             self.finished.set()
 
     def detach(self) -> None:
@@ -256,12 +257,18 @@ class RemoteControls:
         self.stopping = True
         self._queue.put(("stop", None))
 
+    def close(self) -> None:
+        """No more commands: the sending thread ends once those queued are sent."""
+        self._queue.put(("close", None))
+
     def _send_all(self) -> None:
         from aetui.core import channel
 
         ahead: list = []
         while True:
             op, values = ahead.pop() if ahead else self._queue.get()
+            if op == "close":
+                return
             while op == "set" and not ahead:  # values set in a row go as one command, the latest of each
                 try:
                     nxt = self._queue.get_nowait()

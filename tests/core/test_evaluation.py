@@ -134,10 +134,10 @@ def test_l1_in_keras_2s_convention_is_batch_size_times_keras_3s(recipes, digits)
     from aetui.core import families
 
     x = digits.x_train[:64]
-    parts = {}
+    parts, first = {}, None
     for name in ("sparse-l1", "sparse-l1-seed"):
         built = families.build(recipes[name], digits.input_dim, {"lam": 1e-3})
-        if parts:
+        if first is not None:
             built.model.set_weights(first)
         else:
             first = built.model.get_weights()

@@ -124,5 +124,6 @@ def build(recipe: Recipe, input_dim: int, knobs: Knobs) -> Built:
     discriminator = keras.Model(d_in, logit, name="discriminator")
     model = AdversarialAutoencoder(encoder, decoder, discriminator, knobs, recipe, name="aae")
     kind = recipe.train["optimizer"]
-    model.compile(*(knobs.make_optimizer(kind) for _ in range(3)), steps_per_execution=recipe.train["steps_per_execution"])
+    model.compile(*(knobs.make_optimizer(kind) for _ in range(3)), steps_per_execution=recipe.train["steps_per_execution"],
+                  jit_compile=recipe.train["jit_compile"])
     return Built(model, encoder, decoder, knobs, PARTS, prior=recipe.loss["prior"])

@@ -67,6 +67,7 @@ def build(recipe: Recipe, input_dim: int, knobs: Knobs) -> Built:
     parts = part_names(recipe)
     model = DenseAutoencoder(encoder, decoder, knobs, recipe, parts, name=recipe.kind)
     model.compile(optimizer=knobs.make_optimizer(recipe.train["optimizer"]),
-                  steps_per_execution=recipe.train["steps_per_execution"])
+                  steps_per_execution=recipe.train["steps_per_execution"],
+                  jit_compile=recipe.train["jit_compile"])
     model.optimizer.build(encoder.trainable_variables + decoder.trainable_variables)
     return Built(model, encoder, decoder, knobs, parts)
