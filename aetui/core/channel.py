@@ -8,8 +8,8 @@ It works wherever the store is shared, one machine or a cluster on a shared file
     progress.json       where the run is: rewritten a few times a second, for attached views
     control.log         every command taken or refused, one line each (bounded)
 
-The trainer looks at `in/` at batch boundaries, at most every `POLL_EVERY` seconds (one listing of
-a small folder), validates each command exactly as a slider's value is (`hparams`), applies it to
+The trainer looks at `in/` at batch boundaries (of training and of validation), at most every
+`POLL_EVERY` seconds (one listing of a small folder), validates each command exactly as a slider's value is (`hparams`), applies it to
 the run's `Controls` (in force from the next batch, recorded in the history with its step, as a
 slider's change is) and answers. A malformed, oversized, foreign or linked command is refused,
 logged and removed; nothing a sender writes can stop the run.
@@ -44,8 +44,8 @@ COMMAND_LIMIT = 4096
 LOG_LIMIT = 256 * 1024
 """The log stops growing here (a flood of garbage cannot fill the disk)."""
 PROGRESS_LIMIT = 64 * 1024
-POLL_EVERY = 0.1
-"""Seconds between looks at the inbox while training (a listing costs microseconds)."""
+POLL_EVERY = 0.02
+"""Seconds between looks at the inbox while training or validating (a listing costs microseconds)."""
 PROGRESS_EVERY = 0.25
 """Seconds between rewrites of the progress record."""
 ANSWER_WAIT = 15.0

@@ -30,6 +30,7 @@ class Controls:
         self._knobs = None
         self._step: Callable[[], int] = lambda: 0
         self._queued: list[tuple[str, float]] = []
+        self._held = False
         self._applied: list[tuple[str, float, float, int]] = []
         self.interrupted: str | None = None
         """Why the run was interrupted (a signal, the app closing), if it was."""
@@ -87,11 +88,26 @@ class Controls:
         """Validate a new hyperparameter value and apply it (or keep it for the start of training)."""
         number = hparams.spec(name, self.tunables).check(value)
         with self._lock:
-            if self._knobs is None:
+            if self._knobs is None or self._held:
                 self._queued.append((name, number))
             else:
                 self._apply(name, number)
         return number
+
+    def hold(self) -> None:
+        """Keep values set from now on for `release` (while an epoch is validated and saved: its
+        figures are all of one setting); they are in force from the next batch either way."""
+        with self._lock:
+            self._held = True
+
+    def release(self) -> None:
+        """Apply the values kept since `hold`."""
+        with self._lock:
+            self._held = False
+            if self._knobs is not None:
+                for name, number in self._queued:
+                    self._apply(name, number)
+                self._queued = []
 
     def step(self) -> int:
         """The step the next batch is (0 before training starts)."""
@@ -102,7 +118,7 @@ class Controls:
         """Connect to a training model's knobs (with `values()` and `assign()`) and its step counter;
         values set before now apply at once."""
         with self._lock:
-            self._knobs, self._step = knobs, step
+            self._knobs, self._step, self._held = knobs, step, False
             for name, number in self._queued:
                 self._apply(name, number)
             self._queued = []

@@ -71,6 +71,8 @@ class Run:
     weights_at: float = -math.inf
     weights_saved: int = 0
     """The epoch whose weights are on disk."""
+    best_val_loss: float | None = None
+    """The lowest validation loss of this run's epochs and those before (`session.json` keeps it)."""
     batch: int = 0
     """Batches done in the epoch in progress."""
     logs: dict = field(default_factory=dict)
@@ -79,6 +81,13 @@ class Run:
     """Commands from other processes, and the progress record attached views read."""
     spent: defaultdict = field(default_factory=lambda: defaultdict(float))
     """Seconds spent on each kind of bookkeeping since the last epoch was recorded (`PARTS`)."""
+
+    def update_record(self, **more) -> None:
+        """Rewrite `session.json` with the epochs done, the values in force and the best validation
+        loss (and `more`): after an epoch while epochs are slow, at the snapshots' pace when fast,
+        and at the end (the history, read for everything else, is written every epoch)."""
+        best = {"best_val_loss": self.best_val_loss} if self.best_val_loss is not None else {}
+        self.writer.update(epochs_done=self.epochs_done, params=self.built.knobs.values(), **best, **more)
 
     def write_weights(self) -> None:
         """Write the weights and optimizer state of the last completed epoch, if not written yet."""
@@ -162,7 +171,7 @@ class Run:
             self.writer.prune_weights(self.weights_saved)
             self.record_changes()
             self.writer.record(event)
-            self.writer.update(status=status, reason=reason, epochs_done=self.epochs_done)
+            self.update_record(status=status, reason=reason)
         except OSError:
             pass
         self.writer.close()  # no longer running (read as `killed` if the status could not be written)
@@ -246,9 +255,6 @@ class LiveControls(keras.callbacks.Callback):
         run.beat(force=True)
         run.record_changes()
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self.run.record_changes()
-
     def on_train_batch_end(self, batch, logs=None):
         run, controls = self.run, self.run.controls
         if run.diverged:
@@ -266,8 +272,16 @@ class LiveControls(keras.callbacks.Callback):
         if controls.stopping:
             run.stop()
         elif run.batch == run.steps:  # the epoch's batches are done: `fit` validates next
+            run.controls.hold()  # (a value sent now is taken, and in force from the next batch)
             run.send(events.Validating(run.epoch), durable=False)
             run.trained_at = time.perf_counter()
+
+    def on_test_batch_end(self, batch, logs=None):
+        self.run.beat()  # commands are taken while the epoch validates too
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.run.controls.release()
+        self.run.record_changes()
 
     def on_epoch_end(self, epoch, logs=None):
         self.run.record_changes()
@@ -345,12 +359,14 @@ class EpochRecorder(keras.callbacks.Callback):
             run.stop()
             return
         last = run.epoch >= run.epochs or run.controls.at_epoch_end.is_set()
+        run.beat()  # (commands are taken between the parts of an epoch's bookkeeping too)
         with run.timed("snapshot"):
             pictured = last or time.perf_counter() - self.pictured_at >= SNAPSHOT_EVERY
             stats, arrays = self.snapshot(logs, pictured)
             if pictured:
                 run.writer.save_snapshot(run.epoch, arrays)
                 self.pictured_at = time.perf_counter()
+        run.beat()
         with run.timed("weights"):
             run.unsaved = (run.epoch, run.built.weights_state())  # (kept: a stop or a hangup writes it)
             if last or time.perf_counter() - run.weights_at >= WEIGHTS_EVERY:
@@ -363,10 +379,11 @@ class EpochRecorder(keras.callbacks.Callback):
             run.writer.prune_weights(run.weights_saved)
         if pictured:
             run.send(events.SnapshotTaken(run.epoch, arrays, self.fixed), durable=False)
-        best = run.writer.meta.best_val_loss
-        with run.timed("history"):
-            run.writer.update(epochs_done=run.epoch, params=run.built.knobs.values(),
-                              best_val_loss=logs["val_loss"] if best is None else min(best, logs["val_loss"]))
+        best = run.best_val_loss if run.best_val_loss is not None else run.writer.meta.best_val_loss
+        run.best_val_loss = logs["val_loss"] if best is None else min(best, logs["val_loss"])
+        if pictured or run.unsaved is None:  # (the record's summary, for listings: at the snapshots' pace)
+            with run.timed("history"):
+                run.update_record()
 
     def snapshot(self, logs: dict, pictured: bool = True) -> tuple[dict, dict]:
         """Per-epoch figures (scalars, for the history: every epoch) and arrays (for the snapshot

@@ -150,3 +150,19 @@ def test_a_follower_sees_epochs_snapshots_batches_and_the_end(running):
     channel.send(path, "stop")
     wait_for(lambda: seen.extend(follower.poll()) or follower.ended)
     assert isinstance(seen[-1], events.TrainingFinished) and seen[-1].status == "stopped"
+
+
+def test_a_value_set_while_an_epoch_validates_applies_from_the_next_epoch(tmp_path, recipes, digits):
+    """The epoch being validated keeps one setting for all its figures: a value set meanwhile (a
+    slider, a command taken at a validation batch) is in force from the next epoch's first batch."""
+    controls = Controls(recipes["sparse-kl"].tunables)
+
+    def on_event(event):
+        if isinstance(event, events.Validating) and event.epoch == 1:
+            controls.set("beta", 5.0)
+
+    path = training.train(recipes["sparse-kl"], digits, tmp_path, epochs=2, batch_size=32, name="run",
+                          controls=controls, on_event=on_event)
+    session = sessions.open_session(path)
+    (change,) = session.changes
+    assert (change.new, change.step, change.epoch) == (5.0, session.epochs[0].step, 2)
