@@ -202,7 +202,9 @@ class AetuiApp(Hangup, WarmUp, App):
         from aetui.ui.screens.dialogs import ChoiceDialog
 
         async def answer(choice: str | None) -> None:
-            if choice == "stop":
+            if choice in ("stop", "keep") and not self.runner.active:
+                self.exit()  # (the run ended while the question was shown)
+            elif choice == "stop":
                 self.notify("Stopping the run; completed epochs are saved…")
                 self.runner.stop()
                 await self.runner.wait()
