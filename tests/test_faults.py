@@ -33,7 +33,13 @@ def start(store: Path, *args: str, nohup: bool = False, spawn=support.start) -> 
     `spawn` is the test's fixture, which ends it when the test ends."""
     argv = support.command(store, *args)
     return spawn(["nohup", *argv] if nohup else argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                 env=support.quiet_env())
+                 env=support.quiet_env(), preexec_fn=_hangup_default)
+
+
+def _hangup_default() -> None:
+    """In the child: SIGHUP as a terminal's process gets it, even where the tests were started
+    with it ignored (under nohup), which the child would inherit."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 def wait_for_epoch(child: subprocess.Popen, lines: list[str]) -> int:
