@@ -198,7 +198,7 @@ def breakdown(data_dir: str) -> dict:
     a GPU's pace simulated: the first 2,048 training images, so an epoch trains in about 50 ms
     here. Means over the epochs after the first (which holds tracing)."""
     from aetui.core import data as datasets
-    from aetui.core import engine, events, paths, training
+    from aetui.core import events, paths, run, training
     from aetui.core import recipe as recipes
 
     full = datasets.load(path=data_dir)
@@ -212,7 +212,7 @@ def breakdown(data_dir: str) -> dict:
                            on_event=lambda e: ends.append(e) if isinstance(e, events.EpochEnded) else None)
         wall = time.perf_counter() - started
         timed = [e.timing for e in ends[1:]]
-        mean = {k: sum(t[k] for t in timed) / len(timed) for k in ("train", *engine.PARTS)}
+        mean = {k: sum(t[k] for t in timed) / len(timed) for k in ("train", *run.PARTS)}
         total = sum(mean.values())
         bookkeeping = sum(v for k, v in mean.items() if k not in ("train", "validation"))
         out[label] = {"train_images": len(data.x_train), "epochs": epochs, "wall_s": wall, "mean_s": mean,

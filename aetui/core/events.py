@@ -81,7 +81,7 @@ class EpochEnded:
     samples_per_s: float
     timing: dict[str, float] = field(default_factory=dict)
     """Where the epoch's wall time went, in seconds: `train` (its batches) and the bookkeeping
-    parts (`engine.PARTS`), each counted since the previous epoch was recorded."""
+    parts (`run.PARTS`), each counted since the previous epoch was recorded."""
     pictured: bool = True
     """Whether the epoch has a snapshot (reconstructions, codes, sweep): every epoch while epochs
     are slow, a few a second when they are fast (`engine.SNAPSHOT_EVERY`)."""

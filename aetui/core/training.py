@@ -242,10 +242,9 @@ def _fit(built, data: Dataset, writer: SessionWriter, fixed: dict, controls: Con
         EpochRecorder,
         LiveControls,
         Progress,
-        Run,
         validation_batch,
-        write_failure,
     )
+    from aetui.core.run import Run, write_failure
 
     epochs, batch_size = writer.meta.epochs, writer.meta.batch_size
     replicas = built.model.distribute_strategy.num_replicas_in_sync

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from aetui.core import data, engine, events, sessions, training
+from aetui.core import data, engine, events, run, sessions, training
 from aetui.core.controls import Controls
 from aetui.core.replay import Replay
 
@@ -53,7 +53,7 @@ def test_each_epoch_records_where_its_wall_time_went(tmp_path, recipes, digits):
     wall = time.perf_counter() - started
     ends = [e for e in seen if isinstance(e, events.EpochEnded)]
     for end in ends:
-        assert set(end.timing) == {"train", *engine.PARTS}
+        assert set(end.timing) == {"train", *run.PARTS}
         assert all(v >= 0 for v in end.timing.values())
         assert end.timing["train"] <= end.seconds + 1e-6 and end.timing["validation"] > 0
     assert sum(sum(e.timing.values()) for e in ends) < wall
