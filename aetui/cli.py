@@ -107,7 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--ascii", action="store_true", default=argparse.SUPPRESS, help="ASCII images")
     _sessions_arg(show)
 
-    open_ = sub.add_parser("open", help="open a saved session in the workbench's replay screen")
+    open_ = sub.add_parser("open", help="open a saved session in the workbench's replay screen (a running one: attach to it)")
     open_.add_argument("session", help="session name or folder")
     _sessions_arg(open_)
 
