@@ -370,23 +370,12 @@ def _wait(session, inbox: int, acks: int, id: str, wait: float) -> Answer:
 
 def read_progress(session_path: Path) -> dict | None:
     """The run's progress record, or None where there is none or it cannot be read."""
-    try:
-        fd = _open_dir(str(session_path), None)
-    except OSError:
+    from aetui.core.files import read_bytes
+
+    if Path(session_path).is_symlink():
         return None
     try:
-        fh = os.open(PROGRESS, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=fd)
-    except OSError:
-        os.close(fd)
+        data = json.loads(read_bytes(Path(session_path) / PROGRESS, PROGRESS_LIMIT))
+    except (AetuiError, ValueError, RecursionError, OSError):
         return None
-    try:
-        info = os.fstat(fh)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > PROGRESS_LIMIT:
-            return None
-        data = json.loads(os.read(fh, PROGRESS_LIMIT))
-        return data if isinstance(data, dict) else None
-    except (ValueError, RecursionError, OSError):
-        return None
-    finally:
-        os.close(fh)
-        os.close(fd)
+    return data if isinstance(data, dict) else None

@@ -109,17 +109,10 @@ class Follower:
 
     def _snapshot(self, epoch: int):
         """The arrays of `epoch` as the engine reports them, or None where they cannot be read."""
-        from aetui.core import arrays
+        from aetui.core.runstate import checked_snapshot
 
         try:
-            session = open_session(self.path)
-            if self.fixed is None:
-                self.fixed = arrays.fixed(session.fixed(), f"{session.name}/fixed.npz")
-            snapshot = dict(session.snapshot(epoch))
-            where = f"{session.name}/snapshots/epoch-{epoch:04d}.npz"
-            snapshot["recon"] = arrays.recon(snapshot, self.fixed["panel"], where)
-            if "subset_labels" in self.fixed:
-                snapshot["codes"] = arrays.codes(snapshot, len(self.fixed["subset_labels"]), where)
+            snapshot, self.fixed = checked_snapshot(open_session(self.path), epoch, self.fixed)
         except AetuiError:
             return None
         return events.SnapshotTaken(epoch, snapshot, self.fixed)

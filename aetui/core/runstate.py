@@ -103,16 +103,8 @@ class RunState:
         state = cls.from_events(session.history[:ends[-1] + 1 if ends else 0])
         state.status = "starting"
         pictured = [e.epoch for e in session.epochs if e.pictured]
-        if pictured:  # (the arrays checked as the replay checks them: a damaged file is an AetuiError)
-            from aetui.core import arrays
-
-            fixed = arrays.fixed(session.fixed(), f"{session.name}/fixed.npz")
-            where = f"{session.name}/snapshots/epoch-{pictured[-1]:04d}.npz"
-            snapshot = dict(session.snapshot(pictured[-1]))
-            snapshot["recon"] = arrays.recon(snapshot, fixed["panel"], where)
-            if "subset_labels" in fixed:
-                snapshot["codes"] = arrays.codes(snapshot, len(fixed["subset_labels"]), where)
-            state.snapshot, state.fixed = snapshot, fixed
+        if pictured:
+            state.snapshot, state.fixed = checked_snapshot(session, pictured[-1])
         return state
 
     @classmethod
@@ -122,3 +114,18 @@ class RunState:
         for event in history:
             state.apply(event)
         return state
+
+
+def checked_snapshot(session, epoch: int, fixed: dict | None = None) -> tuple[dict, dict]:
+    """`epoch`'s arrays as the engine hands them to live views, and the fixed panel (`fixed`
+    where already read), checked as the replay checks them: a damaged file is an AetuiError."""
+    from aetui.core import arrays
+
+    if fixed is None:
+        fixed = arrays.fixed(session.fixed(), f"{session.name}/fixed.npz")
+    where = f"{session.name}/snapshots/epoch-{epoch:04d}.npz"
+    snapshot = dict(session.snapshot(epoch))
+    snapshot["recon"] = arrays.recon(snapshot, fixed["panel"], where)
+    if "subset_labels" in fixed:
+        snapshot["codes"] = arrays.codes(snapshot, len(fixed["subset_labels"]), where)
+    return snapshot, fixed
