@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from aetui import terminal
 from aetui.core import paths
 from aetui.core.errors import AetuiError
+from aetui.reading import session_named
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -170,14 +170,10 @@ def main(argv: list[str] | None = None) -> int:
                     "eval": headless.evaluate}[args.command](args)
         if args.command in ("tune", "pause", "continue", "stop"):
             return _control(args)
-        if args.command == "recipes":
-            return _recipes()
-        if args.command == "ls":
-            return _ls(args)
-        if args.command == "show":
-            return _show(args)
-        if args.command == "export":
-            return _export(args)
+        if args.command in ("recipes", "ls", "show", "export"):
+            from aetui import reading
+
+            return getattr(reading, args.command)(args)
         return _workbench(args)
     except AetuiError as err:
         print(f"aetui: {_one_line(str(err))}", file=sys.stderr)
@@ -195,68 +191,17 @@ def _one_line(text: str) -> str:
     return printable(" ".join(text.splitlines()))
 
 
-def _session(args, name: str):
-    from aetui.core import sessions
-
-    return sessions.find(paths.session_store(args.sessions), name)
-
-
 def _control(args) -> int:
     """`aetui tune|pause|continue|stop SESSION`: a command through the session's control channel,
     waiting for the trainer's answer."""
-    from aetui.core import channel, hparams
+    from aetui.core import hparams, remote
 
-    session = _session(args, args.session)
+    session = session_named(args, args.session)
     values = hparams.parse_assignments(args.set, session.recipe().tunables) if args.command == "tune" else None
-    answer = channel.send(session.path, "set" if args.command == "tune" else args.command, values)
+    answer = remote.send(session.path, "set" if args.command == "tune" else args.command, values)
     if not answer.ok:
         raise AetuiError(f"{session.name}: {answer.message}")
     print(f"{session.name}: {answer.message}" + (f" (epoch {answer.epoch})" if answer.epoch else ""))
-    return 0
-
-
-def _show(args) -> int:
-    from rich.console import Console
-    from rich.markup import escape
-
-    from aetui.core.replay import Replay
-    from aetui.show import render_view
-
-    session = _session(args, args.session)
-    replay = Replay(session)
-    console = Console()
-    if not replay.epochs and args.view != "params":  # (and why, where the history could not be read)
-        raise AetuiError("; ".join([f"{session.name} has no completed epoch yet", *session.problems[:1]]))
-    epoch = replay.check_epoch(args.epoch) if args.epoch is not None else replay.last
-    if args.view == "scatter" and args.projection == "tsne" and replay.codes(epoch)[0].shape[1] <= 2:
-        console.print("[dim]This code is 2-D: the scatter shows it directly; --projection does not apply.[/]")
-    from aetui.show import GAPS_SHOWN
-
-    problems = session.problems
-    for problem in problems[:GAPS_SHOWN]:
-        console.print(f"gap: {problem}", style="yellow", markup=False)
-    if len(problems) > GAPS_SHOWN:
-        console.print(f"gap: … and {len(problems) - GAPS_SHOWN:,} more (aetui show {session.name} --view params "
-                      "lists the first ones)", style="yellow", markup=False)
-    console.print(f"[b]{escape(session.name)}[/b] · {escape(session.meta.recipe_name)} · "
-                  f"{session.status} · epoch {epoch}/{replay.last}")
-    console.print(render_view(replay, args.view, epoch, console.width, max(console.height - 4, 20),
-                              ascii=args.ascii or not terminal.colour_available() or not console.is_terminal,
-                              projection=args.projection))
-    return 0
-
-
-def _export(args) -> int:
-    from aetui.export import export
-
-    skipped: list[str] = []
-    if not args.to.strip():
-        raise AetuiError("--to needs a folder to write into, e.g. --to exports/run")
-    written = export(_session(args, args.session), Path(args.to), skipped)
-    for path in written:
-        print(path)
-    for reason in skipped:
-        print(f"aetui: left out: {reason}", file=sys.stderr)
     return 0
 
 
@@ -271,73 +216,13 @@ def _workbench(args) -> int:
         if len(names) == 1 and sweep.find(store, names[0]) is not None:  # a whole sweep
             group = names[0]
         else:
-            opening = [_session(args, name).path for name in names]
+            opening = [session_named(args, name).path for name in names]
     from aetui.core import data
 
     graphics = terminal.choose_graphics(args.graphics, args.ascii)
     app = AetuiApp(store, data.loader(args.dataset, args.data, args.limit), gpu=args.gpu, opening=opening,
                    sweep=group, graphics=graphics, on_hangup=args.on_hangup)
     return run_in_this_process(app)
-
-
-def _recipes() -> int:
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    from aetui.core import recipe
-
-    table = Table(title="Recipes", title_justify="left")
-    for col in ("name", "kind", "code", "tunes", "description"):
-        table.add_column(col, overflow="fold")
-    for name, path in sorted(recipe.discover(paths.recipe_dirs()).items()):
-        try:
-            r = recipe.load_file(path)
-        except AetuiError as err:
-            table.add_row(Text(name), Text("broken", style="red"), "", "", Text(str(err), style="red"))
-            continue
-        table.add_row(Text(name), r.kind, str(r.net["code"]), " ".join(r.tunables), Text(r.description))
-    Console().print(table)
-    return 0
-
-
-def _ls(args) -> int:
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    from aetui.core import sessions, sweep, sweep_views
-
-    store = paths.session_store(args.sessions)
-    listing = sessions.list_store(store)
-    found = listing.sessions
-    swept = sweep.list_sweeps(store, listing.damaged)
-    console = Console()
-    if not found and not swept and not listing.damaged:
-        console.print(f"No sessions in {store} yet: try `aetui train ae-32 --epochs 2`.", markup=False)
-        return 0
-    if found or listing.damaged:
-        table = Table(title=Text(f"Sessions in {store}"), title_justify="left")
-        name, *others = sessions.SUMMARY_COLUMNS
-        table.add_column(name, no_wrap=True)
-        for col in others:
-            table.add_column(col, overflow="fold")
-        for s in found:
-            table.add_row(*(Text(cell) for cell in s.summary_row()))
-        for folder, reason in listing.damaged:  # listed, so nobody wonders where it went; the others stand
-            table.add_row(Text(folder), Text("damaged", style="red"), Text(reason, style="red"), "", "", "", "")
-        console.print(table)
-    if swept:
-        by_name = {s.name: s for s in found}
-        table = Table(title=Text(f"Sweeps in {store}"), title_justify="left")
-        for col in ("sweep", "recipe", "grid", "progress"):
-            table.add_column(col, overflow="fold", no_wrap=col == "sweep")
-        for plan in swept:
-            grid = "  ".join(f"{k}={','.join(f'{v:g}' for v in values)}" for k, values in plan.grid.items())
-            trials = [by_name[n] for n in plan.trials if n in by_name]
-            table.add_row(Text(plan.name), Text(plan.recipe), grid, sweep_views.progress(plan, trials))
-        console.print(table)
-    return 0
 
 
 if __name__ == "__main__":

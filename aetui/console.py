@@ -16,9 +16,9 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from aetui.core import events
+from aetui.core import conventions, events
 from aetui.core.data import Dataset
-from aetui.core.recipe import Recipe, conventions_line
+from aetui.core.recipe import Recipe
 from aetui.formats import logs_line as format_logs
 
 
@@ -40,7 +40,7 @@ class ConsoleReporter:
         self.console.print(f"Data: {data.name} from {data.source}: {len(data.x_train)} training, "
                            f"{len(data.x_test)} test images of {data.image_shape[0]}x{data.image_shape[1]}; "
                            f"class counts {data.class_counts()}", markup=False)
-        self.console.print(conventions_line(recipe), markup=False, style="dim")
+        self.console.print(conventions.line(recipe), markup=False, style="dim")
         self.progress = Progress(TextColumn("epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
                                  TextColumn("loss {task.fields[loss]}"), TimeRemainingColumn(),
                                  console=self.console, disable=not self.console.is_terminal, transient=True)

@@ -57,7 +57,7 @@ def evaluate(args) -> int:
     from aetui.console import output, say
     from aetui.core import evaluation, sessions, training
     from aetui.core.replay import Replay
-    from aetui.show import metrics_view
+    from aetui.tables import metrics_view
 
     session = sessions.find(paths.session_store(args.sessions), args.session)
     dataset = training.resumed_data(session, _data_named(args))

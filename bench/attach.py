@@ -3,7 +3,7 @@ a detached run and the channel cost. Prints one JSON line (bench/run.py runs it 
 
     python bench/attach.py MNIST_DIR
 
-- tune: `channel.send` to a detached `sparse-kl` run on MNIST, 10 times, against its batch time
+- tune: `remote.send` to a detached `sparse-kl` run on MNIST, 10 times, against its batch time
   (goal: applied within one batch + 200 ms); beside it the in-process figure (a slider of the
   workbench's own run: `Controls.set` assigns the variable at once, in force from the next batch).
 - epoch to view: a `Follower` polling as the attached workbench does sees each new epoch line how
@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from aetui.core import channel, events, sessions  # noqa: E402
+from aetui.core import channel, events, remote, sessions  # noqa: E402
 from aetui.core.follow import Follower  # noqa: E402
 
 
@@ -75,7 +75,7 @@ def tune_and_follow(store: Path, mnist: str) -> dict:
         pauses = random.Random(0)
         for value in values:  # at moments spread over the epoch: batches, validation, the snapshot
             started = time.perf_counter()
-            answer = channel.send(path, "set", {"beta": value})
+            answer = remote.send(path, "set", {"beta": value})
             latencies.append((time.perf_counter() - started) * 1000)
             assert answer.ok, answer
             time.sleep(pauses.uniform(0.1, 0.6))

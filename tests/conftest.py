@@ -73,3 +73,23 @@ def spawn():
     finally:
         for child in children:
             support.end(child)
+
+
+# --- sessions for the store attacks (tests/test_store_attacks.py, tests/test_crafted_files.py) ---------
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, recipes) -> Path:
+    """A real one-epoch ae-32 session on 256 digits, with its weights: resumable."""
+    from aetui.core import data, training
+
+    store = tmp_path_factory.mktemp("trained")
+    return training.train(recipes["ae-32"], data.load("digits").limited(256), store, epochs=1, name="run")
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory) -> Path:
+    """A three-epoch session written by the real writer (no training)."""
+    from tests.support import synthetic_session
+
+    return synthetic_session(tmp_path_factory.mktemp("synthetic"), "run", epochs=3, code=2, kind="ae")

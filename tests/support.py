@@ -13,6 +13,7 @@ import gzip
 import hashlib
 import json
 import os
+import shutil
 import signal
 import struct
 import subprocess
@@ -318,3 +319,8 @@ class Trap:
 
     def __reduce__(self):
         return (open, (str(self.marker), "w"))
+
+
+def copied(session: Path, root: Path, name: str = "run") -> Path:
+    """A copy of `session` as `name` in the store `root/sessions`."""
+    return Path(shutil.copytree(session, root / "sessions" / name))

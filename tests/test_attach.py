@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from aetui.core import channel, data, sessions
+from aetui.core import data, remote, sessions
 from tests.support import Tmux, aetui, command, local_ray, long_recipe, quiet_env, until
 
 pytestmark = pytest.mark.slow
@@ -82,7 +82,7 @@ def test_a_detached_run_on_real_data_is_tuned_paused_and_stopped_from_a_shell(tm
     assert refused.returncode == 2 and refused.stderr.strip().count("\n") == 0 and "out of range" in refused.stderr
     paused = aetui(store, "pause", "far")
     assert paused.returncode == 0 and "paused after step" in paused.stdout
-    wait_for(lambda: (channel.read_progress(path) or {}).get("paused"), 30, "the pause")
+    wait_for(lambda: (remote.read_progress(path) or {}).get("paused"), 30, "the pause")
     assert aetui(store, "continue", "far").returncode == 0
     stopped = aetui(store, "stop", "far")
     assert stopped.returncode == 0 and "stops after step" in stopped.stdout
@@ -177,10 +177,10 @@ def test_a_ray_sweep_trial_is_tuned_through_its_channel(tmp_path, digits, recipe
         runner.start()
         trial = tmp_path / plan.trials[0]
         wait_for(lambda: (trial / sessions.META).exists() and epochs_done(trial) >= 1, 180, "the Ray trial's epoch")
-        answer = channel.send(trial, "set", {"beta": 0.5})
+        answer = remote.send(trial, "set", {"beta": 0.5})
         assert answer.ok, answer
         wait_for(lambda: sessions.open_session(trial).changes, 30, "the change recorded")
-        assert channel.send(trial, "stop").ok
+        assert remote.send(trial, "stop").ok
         runner.join(120)
         assert outcomes and outcomes[0]["status"] == "stopped", outcomes
     change = sessions.open_session(trial).changes[0]

@@ -1,6 +1,7 @@
 """The walls hold: the layer contracts (import-linter, `pyproject.toml`) are kept, no module imports
-itself back through others, every core module imports no UI (and only the model families and the
-engine load Keras), and the command line starts without TensorFlow."""
+itself back through others, no module grows past 300 lines (the App past 200), every core module
+imports no UI (and only the model families and the engine load Keras), and the command line
+starts without TensorFlow."""
 
 import pkgutil
 import subprocess
@@ -64,3 +65,12 @@ def test_core_imports_no_ui_and_keras_only_where_declared(module):
 def test_cli_start_does_not_load_tensorflow():
     mods = loaded_after("import aetui.cli")
     assert "tensorflow" not in mods and "keras" not in mods
+
+
+def test_every_module_stays_small_and_the_app_is_its_screens_and_messages():
+    sizes = {path.relative_to(ROOT): len(path.read_text().splitlines()) for path in (ROOT / "aetui").rglob("*.py")}
+    assert len(sizes) > 60
+    assert not {path: n for path, n in sizes.items() if n > 300}, "modules over 300 lines"
+    app = (ROOT / "aetui" / "ui" / "app.py").read_text().splitlines()
+    start = next(i for i, line in enumerate(app) if line.startswith("class AetuiApp("))
+    assert len(app) - start < 200

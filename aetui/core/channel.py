@@ -9,10 +9,11 @@ It works wherever the store is shared, one machine or a cluster on a shared file
     control.log         every command taken or refused, one line each (bounded)
 
 The trainer looks at `in/` at batch boundaries (of training and of validation), at most every
-`POLL_EVERY` seconds (one listing of a small folder), validates each command exactly as a slider's value is (`hparams`), applies it to
-the run's `Controls` (in force from the next batch, recorded in the history with its step, as a
-slider's change is) and answers. A malformed, oversized, foreign or linked command is refused,
-logged and removed; nothing a sender writes can stop the run.
+`POLL_EVERY` seconds (one listing of a small folder), validates each command exactly as a
+slider's value is (`hparams`), applies it to the run's `Controls` (in force from the next batch,
+recorded in the history with its step, as a slider's change is) and answers. A malformed, oversized, foreign or linked command is refused,
+logged and removed; nothing a sender writes can stop the run. The sender's end is
+`aetui.core.remote`.
 
 Plain Python: no Keras, no UI.
 """
@@ -23,11 +24,9 @@ import json
 import os
 import re
 import secrets
-import socket
 import stat
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 from aetui.core import hparams
 from aetui.core.errors import AetuiError
@@ -48,8 +47,6 @@ POLL_EVERY = 0.02
 """Seconds between looks at the inbox while training or validating (a listing costs microseconds)."""
 PROGRESS_EVERY = 0.25
 """Seconds between rewrites of the progress record."""
-ANSWER_WAIT = 15.0
-"""Seconds a sender waits for the trainer's answer (a batch of a big net can take a few)."""
 _ID = re.compile(r"[0-9a-f]{8,32}")
 
 
@@ -82,7 +79,7 @@ def _int(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**53 else 0
 
 
-def _open_dir(name: str, dir_fd: int | None) -> int:
+def open_folder(name: str, dir_fd: int | None) -> int:
     return os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dir_fd)
 
 
@@ -93,7 +90,7 @@ def _own_folder(name: str, parent_fd: int) -> int:
         os.mkdir(name, 0o700, dir_fd=parent_fd)
     except FileExistsError:
         pass
-    fd = _open_dir(name, parent_fd)
+    fd = open_folder(name, parent_fd)
     info = os.fstat(fd)
     if info.st_uid != os.getuid():
         os.close(fd)
@@ -102,7 +99,7 @@ def _own_folder(name: str, parent_fd: int) -> int:
     return fd
 
 
-def _write(dir_fd: int, name: str, data: bytes, mode: int = 0o600) -> None:
+def write_whole(dir_fd: int, name: str, data: bytes, mode: int = 0o600) -> None:
     """Write the file `name` whole (a temporary name, then a rename; no sync: none of these needs
     to outlive a power loss)."""
     tmp = f".tmp-{secrets.token_hex(4)}-{name}"
@@ -114,18 +111,18 @@ def _write(dir_fd: int, name: str, data: bytes, mode: int = 0o600) -> None:
             os.close(fd)
         os.rename(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     except BaseException:
-        _unlink(dir_fd, tmp)
+        remove(dir_fd, tmp)
         raise
 
 
-def _unlink(dir_fd: int, name: str) -> None:
+def remove(dir_fd: int, name: str) -> None:
     try:
         os.unlink(name, dir_fd=dir_fd)
     except OSError:
         pass
 
 
-def _read(dir_fd: int, name: str, limit: int) -> bytes:
+def read_command(dir_fd: int, name: str, limit: int) -> bytes:
     """The bytes of the regular file `name` (never through a link), at most `limit`; a ValueError
     saying why not."""
     try:
@@ -159,7 +156,7 @@ class Channel:
         self.polled = self.progressed = 0.0
         self.logged = 0
         for name in os.listdir(self.acks_fd):  # answers nobody collected: their senders are gone
-            _unlink(self.acks_fd, name)
+            remove(self.acks_fd, name)
 
     def beat(self, where: dict, force: bool = False) -> None:
         """At a batch boundary: take the commands waiting, and rewrite the progress record, each at
@@ -176,7 +173,7 @@ class Channel:
         """Rewrite `progress.json` (epoch, batch, step, running means, paused) for attached views."""
         record = {**where, "paused": self.controls.paused, "time": time.time(), "pid": os.getpid()}
         try:
-            _write(self.session_fd, PROGRESS, json.dumps(record, allow_nan=True).encode(), 0o644)
+            write_whole(self.session_fd, PROGRESS, json.dumps(record, allow_nan=True).encode(), 0o644)
         except OSError:
             pass  # (a full disk: the history write will say so)
 
@@ -202,7 +199,7 @@ class Channel:
             except Exception as err:  # whatever a command holds, the run goes on
                 self.log(f"refused {printable(name)[:60]!r}: {type(err).__name__}")
             finally:
-                _unlink(self.inbox_fd, name)
+                remove(self.inbox_fd, name)
 
     def _take(self, name: str, where: dict) -> None:
         stem = name.removesuffix(".json")
@@ -210,7 +207,7 @@ class Channel:
             self.log(f"refused {printable(name)[:60]!r}: not a command's name")
             return
         try:
-            raw = _read(self.inbox_fd, name, COMMAND_LIMIT)
+            raw = read_command(self.inbox_fd, name, COMMAND_LIMIT)
             command = json.loads(raw)
             if not isinstance(command, dict):
                 raise ValueError("not a JSON object")
@@ -252,7 +249,7 @@ class Channel:
     def answer(self, answer: Answer, where: dict, sender: str = "?") -> None:
         self.log(f"{'took' if answer.ok else 'refused'} {answer.id} from {sender}: {answer.message}")
         try:
-            _write(self.acks_fd, answer.id + ".json", json.dumps(asdict(answer)).encode())
+            write_whole(self.acks_fd, answer.id + ".json", json.dumps(asdict(answer)).encode())
         except OSError:
             pass
 
@@ -282,100 +279,6 @@ class Channel:
             names = []
         for name in names:
             self.answer(Answer(name[:-5], False, "the run has ended"), where)
-            _unlink(self.inbox_fd, name)
+            remove(self.inbox_fd, name)
         for fd in (self.inbox_fd, self.acks_fd, self.control_fd, self.session_fd):
             os.close(fd)
-
-
-# --- the sender's end ------------------------------------------------------------------------------
-
-def send(session_path: Path, op: str, values: dict[str, float] | None = None,
-         wait: float = ANSWER_WAIT) -> Answer:
-    """Send one command to the run training `session_path` and wait for its answer. An
-    `AetuiError` saying why where the session is not running, the sender may not write to it, or
-    no answer came within `wait` seconds."""
-    from aetui.core import sessions
-
-    session = sessions.open_session(session_path)
-    if session.status != "running":
-        raise AetuiError(f"{session.name} is not running ({session.status}); "
-                         f"`aetui resume {session.name}` goes on with it")
-    command = {"op": op, "from": f"{_user()}@{socket.gethostname()} pid {os.getpid()}"}
-    if values is not None:
-        command["values"] = dict(values)
-    id = secrets.token_hex(8)
-    try:
-        session_fd = _open_dir(str(session_path), None)
-    except OSError as err:
-        raise AetuiError(f"{session.name} cannot be reached: {err.strerror or err}") from None
-    try:
-        try:
-            control_fd = _open_dir(CONTROL, session_fd)
-        except OSError:
-            raise AetuiError(f"{session.name} has no control channel yet (its first batch has not run, or an "
-                             "older aetui trains it): try again in a moment") from None
-        try:
-            if os.fstat(control_fd).st_uid != os.getuid():
-                raise AetuiError(f"{session.name} belongs to another user: only its owner can tune it")
-            inbox, acks = _open_dir(INBOX, control_fd), _open_dir(ACKS, control_fd)
-        except OSError as err:
-            raise AetuiError(f"{session.name}'s control channel cannot be used: {err.strerror or err}") from None
-        finally:
-            os.close(control_fd)
-        try:
-            _write(inbox, id + ".json", json.dumps(command).encode())
-            return _wait(session, inbox, acks, id, wait)
-        finally:
-            os.close(inbox)
-            os.close(acks)
-    finally:
-        os.close(session_fd)
-
-
-def _user() -> str:
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return str(os.getuid())
-
-
-def _wait(session, inbox: int, acks: int, id: str, wait: float) -> Answer:
-    from aetui.core import locks
-    from aetui.core.sessions import LOCK
-
-    deadline, checked = time.monotonic() + wait, time.monotonic()
-    while time.monotonic() < deadline:
-        try:
-            raw = _read(acks, id + ".json", COMMAND_LIMIT)
-        except ValueError:
-            raw = None
-        if raw is not None:
-            _unlink(acks, id + ".json")
-            try:
-                return Answer.from_json(json.loads(raw))
-            except (ValueError, RecursionError):
-                raise AetuiError(f"{session.name}: the trainer's answer cannot be read") from None
-        if time.monotonic() - checked > 1.0:  # the trainer gone meanwhile: no answer will come
-            checked = time.monotonic()
-            if not locks.held(session.path / LOCK):
-                _unlink(inbox, id + ".json")
-                raise AetuiError(f"{session.name} stopped running before it took the command")
-        time.sleep(0.02)
-    _unlink(inbox, id + ".json")
-    raise AetuiError(f"{session.name} did not answer in {wait:.0f} s (paused in a long batch, or its process "
-                     "hangs); the command was withdrawn")
-
-
-def read_progress(session_path: Path) -> dict | None:
-    """The run's progress record, or None where there is none or it cannot be read."""
-    from aetui.core.files import read_bytes
-
-    if Path(session_path).is_symlink():
-        return None
-    try:
-        data = json.loads(read_bytes(Path(session_path) / PROGRESS, PROGRESS_LIMIT))
-    except (AetuiError, ValueError, RecursionError, OSError):
-        return None
-    return data if isinstance(data, dict) else None

@@ -17,7 +17,9 @@ class Controls:
     While a model trains, `set` assigns the new value to its live variable at once (from any
     thread: it takes effect at the next batch, also with several steps per execution) and notes
     the step it applied from, read from the optimizer's step counter; the engine records the
-    change at its next callback. Values set before training starts apply at step 0.
+    change at its next callback. Values set before training starts apply at step 0; values set
+    while the engine holds them (`hold`: an epoch being validated and saved) are assigned at
+    `release`, before the next epoch's first batch.
     """
 
     def __init__(self, tunables: tuple[str, ...]):

@@ -7,30 +7,25 @@ Sources: `mnist` and `fashion-mnist` through `keras.datasets`, the embedded `dig
 
 from __future__ import annotations
 
-import gzip
-import math
 import os
 import socket
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from aetui.core import idx
 from aetui.core.errors import AetuiError
 
 if TYPE_CHECKING:
     import numpy as np
 
-NAMES = ("auto", "mnist", "fashion-mnist", "digits")
 # numpy is imported inside the functions that need it: naming and checking datasets (the CLI,
 # before the first frame) costs no numpy import.
+NAMES = ("auto", "mnist", "fashion-mnist", "digits")
 """The dataset names `--dataset` accepts; `--data PATH` reads a folder or `.npz` instead."""
 
 MAX_CLASSES = 65_536
 """Labels are class numbers below this (per-class counts are kept for every number up to the largest)."""
-
-IMAGES_MAGIC = 0x00000803
-LABELS_MAGIC = 0x00000801
 
 
 @dataclass
@@ -175,53 +170,6 @@ def _finish(name: str, source: str, x_train, y_train, x_test, y_test) -> Dataset
     return Dataset(name, source, shape, flat(x_train), labels(y_train), flat(x_test), labels(y_test))
 
 
-DATA_LIMIT = 2 << 30
-"""The most bytes a data file may have, and the most its images may take once unpacked."""
-
-
-def read_idx(path: Path, magic: int):
-    """Read one IDX file (optionally gzipped) of unsigned bytes, checking magic and size: a regular
-    file (no FIFO, device or link that would never end), under `DATA_LIMIT`, and no more bytes
-    unpacked than its header promises."""
-    import numpy as np
-
-    from aetui.core.files import check_regular
-
-    check_regular(path, DATA_LIMIT, str(path))
-    opener: Callable = gzip.open if path.suffix == ".gz" else open
-    try:
-        with opener(path, "rb") as fh:
-            head = fh.read(4)
-            ndim = head[3] if len(head) == 4 else 0
-            head += fh.read(4 * ndim)
-            promised = math.prod(int.from_bytes(head[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)) \
-                if len(head) == 4 + 4 * ndim else 0
-            if promised > DATA_LIMIT:
-                raise AetuiError(f"{path}: its header promises {promised / (1 << 30):.1f} GB of pixels, over the "
-                                 f"{DATA_LIMIT >> 30} GB aetui reads")
-            raw = head + fh.read(promised)
-    except (OSError, EOFError, zlib.error) as err:  # gzip.BadGzipFile is an OSError
-        raise AetuiError(f"{path}: cannot read (a damaged or unfinished download?): {err}") from None
-    if len(raw) < 8:
-        raise AetuiError(f"{path}: too short to be an IDX file")
-    found = int.from_bytes(raw[:4], "big")
-    if found != magic:
-        raise AetuiError(f"{path}: not an IDX {'image' if magic == IMAGES_MAGIC else 'label'} file "
-                         f"(magic number {found:#010x}, expected {magic:#010x})")
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise AetuiError(f"{path}: truncated header")
-    dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
-    expected = math.prod(dims)  # exact: np.prod would wrap around for absurd headers
-    if len(raw) - header < expected:
-        raise AetuiError(f"{path}: truncated: header promises {expected} bytes, file has {len(raw) - header}")
-    try:
-        return np.frombuffer(raw, np.uint8, count=expected, offset=header).reshape(dims)
-    except ValueError:  # e.g. 0 x 2**32-1 x 2**32-1: no bytes, but no such array either
-        raise AetuiError(f"{path}: damaged header: impossible dimensions {' x '.join(map(str, dims))}") from None
-
-
 def _idx_folder(folder: Path) -> Dataset:
     try:
         entries = sorted(folder.iterdir())
@@ -239,8 +187,8 @@ def _idx_folder(folder: Path) -> Dataset:
 
     arrays = {}
     for split, words in (("train", ("train",)), ("test", ("t10k", "test"))):
-        arrays[f"x_{split}"] = read_idx(pick(words, "idx3"), IMAGES_MAGIC)
-        arrays[f"y_{split}"] = read_idx(pick(words, "idx1"), LABELS_MAGIC)
+        arrays[f"x_{split}"] = idx.read(pick(words, "idx3"), idx.IMAGES_MAGIC)
+        arrays[f"y_{split}"] = idx.read(pick(words, "idx1"), idx.LABELS_MAGIC)
     name = "fashion-mnist" if "fashion" in str(folder.resolve()).lower() else "mnist"
     return _finish(name, str(folder), arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"])
 
@@ -250,7 +198,7 @@ def _npz(path: Path) -> Dataset:
 
     keys = ("x_train", "y_train", "x_test", "y_test")
     try:
-        npz = Arrays(read_bytes(path, DATA_LIMIT, f"--data {path}"), f"--data {path}", DATA_LIMIT)
+        npz = Arrays(read_bytes(path, idx.DATA_LIMIT, f"--data {path}"), f"--data {path}", idx.DATA_LIMIT)
         missing = [k for k in keys if k not in npz]
         if missing:
             raise AetuiError(f"--data {path}: missing arrays {', '.join(missing)} (need {', '.join(keys)})")

@@ -2,7 +2,8 @@
 
 `training._fit` hands `model.fit` these callbacks, in this order (Keras calls them in order):
 
-    Progress        counts the batches really run and reports them, at most every `interval`
+    Progress        reports the run's start (or resumption) and counts the batches really run,
+                    reporting them at most every `interval` s
     DivergenceStop  stops at the first non-finite batch loss (the last finite epoch stays)
     LiveControls    takes commands from other processes (`channel`), records the live changes
                     `Controls.set` assigned (from any thread, in force from the next batch), holds
@@ -33,7 +34,8 @@ from aetui.core.run import Run, write_failure
 
 
 class Progress(keras.callbacks.Callback):
-    """Counts the batches really run and reports them (`BatchEnded`) at most every `interval` s.
+    """Reports the run's start (`TrainingStarted`, or `TrainingResumed`), then counts the batches
+    really run and reports them (`BatchEnded`) at most every `interval` s.
 
     With several steps per execution Keras reports every few batches, and its index runs past
     the epoch's end on the last, partial execution: only the batches there are are counted, and
@@ -166,15 +168,16 @@ millisecond). A kill (SIGKILL, a crash) can lose the epochs trained since the la
 def validation_batch(meta) -> int:
     """Test images per validation batch: large, for speed, except where a penalty is summed over
     the batch (Keras 2's L1): then the training batch size, so `val_l1` means what `l1` does."""
-    loss = meta.recipe.get("loss", {})
+    loss = meta.recipe_section("loss")
     batch_penalty = loss.get("sparsity") == "l1" and loss.get("l1_reduction") == "batch"
     return meta.batch_size if batch_penalty and meta.batch_size else VALIDATION_BATCH
 
 
 class EpochRecorder(keras.callbacks.Callback):
-    """Evaluates each completed epoch on the test set, takes its snapshot (codes, reconstructions,
-    the latent sweep, the statistics), saves it and the weights, then records `EpochEnded`: an
-    epoch counts once its line is in the history. A full disk stops the run, keeping what is saved."""
+    """Takes each completed epoch's snapshot (codes, reconstructions, the latent sweep, the
+    statistics; `fit` has just validated it on the test set), saves it and the weights, then records
+    `EpochEnded`: an epoch counts once its line is in the history. A full disk stops the run,
+    keeping what is saved."""
 
     def __init__(self, run: Run, data: Dataset, fixed: dict):
         super().__init__()
@@ -192,7 +195,7 @@ class EpochRecorder(keras.callbacks.Callback):
             run.stop()
 
     def save(self, logs) -> None:
-        """Evaluate, snapshot and save the epoch just trained, and record it."""
+        """Snapshot and save the epoch just trained and validated, and record it."""
         run = self.run
         if run.diverged or run.controls.stopping:
             return  # an interrupted epoch is not saved; the last completed one stays
@@ -247,13 +250,13 @@ class EpochRecorder(keras.callbacks.Callback):
             stats.update(gauss)
         if "disc_acc" in logs:
             stats["disc_acc"] = logs["disc_acc"]
-        loss = self.run.writer.meta.recipe["loss"]
+        loss = self.run.writer.meta.recipe_section("loss")
         if "val_recon" in logs:  # the validation pass ran on the whole test set: its error, both ways
             stats.update(test_errors(logs["val_recon"], loss["reconstruction"], loss["reduction"], x_test.shape[1]))
         if not pictured:
             return stats, {}
         arrays["recon"] = to_u8(built.decode(built.encode(x_test[fixed["panel_index"]])["code"]))
-        plane = sweep_plane(codes, self.run.writer.meta.recipe["snapshot"]["sweep"], built.prior)
+        plane = sweep_plane(codes, self.run.writer.meta.recipe_section("snapshot")["sweep"], built.prior)
         arrays.update(sweep=to_u8(built.decode(plane.points().astype(np.float32))), sweep_xs=plane.xs,
                       sweep_ys=plane.ys, sweep_centre=plane.centre, sweep_axes=plane.axes)
         stats["sweep"] = plane.how

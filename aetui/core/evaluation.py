@@ -24,6 +24,7 @@ from typing import Callable
 
 import numpy as np
 
+from aetui.core.analysis import sparsity
 from aetui.core.analysis.sparsity import NEAR_ZERO
 from aetui.core.errors import AetuiError
 from aetui.core.files import read_bytes
@@ -214,9 +215,9 @@ def evaluate(session: Session, data, epoch: int | None = None, samples: int = 10
     else:
         out["mean_activation"] = float(codes.astype(np.float64).mean())
         out["near_zero"] = float((np.abs(codes) < NEAR_ZERO).mean())
-        out["l0"] = m.l0(codes)
-        out["dead_units"], out["always_on"] = m.dead_and_always_on(codes)
-        counts, edges = m.firing_rate_histogram(m.unit_firing_rates(codes))
+        out["l0"] = sparsity.l0(codes)
+        out["dead_units"], out["always_on"] = sparsity.dead_and_always_on(codes)
+        counts, edges = sparsity.firing_rate_histogram(sparsity.unit_firing_rates(codes))
         record.firing_histogram = {"counts": [float(c) for c in counts], "edges": [float(e) for e in edges]}
     record.seconds = time.perf_counter() - started
     record.created = time.strftime("%Y-%m-%dT%H:%M:%S%z")

@@ -123,7 +123,8 @@ class Resumed:
 
 @dataclass(frozen=True)
 class TrainingFinished:
-    """The run ended: `finished`, `stopped`, `diverged` or `failed`, with the reason in words."""
+    """The run ended: `finished`, `stopped`, `interrupted` (its terminal or process went away),
+    `diverged` or `failed`, with the reason in words."""
 
     status: str
     reason: str

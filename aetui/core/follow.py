@@ -16,7 +16,7 @@ import stat
 import time
 from pathlib import Path
 
-from aetui.core import channel, events, locks
+from aetui.core import events, locks, remote
 from aetui.core.errors import AetuiError
 from aetui.core.sessions import HISTORY, LIMITS, LOCK, open_session
 
@@ -119,7 +119,7 @@ class Follower:
 
     def _progress(self):
         """The batch progress, if the trainer wrote a new record since the last poll."""
-        record = channel.read_progress(self.path)
+        record = remote.read_progress(self.path)
         if record is None or record.get("time") == self.progress_time or record.get("ended"):
             return None
         self.progress_time = record.get("time")

@@ -155,45 +155,6 @@ class Recipe:
                    params={key: params[key] for key in allowed}, source=source, **sections)
 
 
-PART_OF = {"lam": "l1", "beta": ("kl", "sparsity"), "p": "sparsity", "weight_decay": "l2", "alpha": "nonneg"}
-"""The loss part each hyperparameter weighs (beta: the VAE's KL, or the KL sparsity)."""
-
-
-def conventions(recipe: Recipe) -> dict[str, str]:
-    """What each loss part of `recipe` sums and what it averages, by part name, in words: the
-    recipe's `[loss]` conventions made explicit (the formulas are `families.losses`'s; the
-    README's table sets them beside Keras 2's, Keras 3's and the papers'). Every part is averaged
-    over the images of a batch unless it says otherwise."""
-    loss, kind = recipe.loss, recipe.kind
-    pixels = "per-pixel mean" if loss["reduction"] == "mean" else \
-        ("per-image sum" if loss["reconstruction"] == "bce" else "half the per-image sum")
-    out = {"recon": f"{loss['reconstruction'].upper()}, {pixels}"}
-    if kind in ("ae", "sparse") and loss["sparsity"] == "l1":
-        out["l1"] = ("lam x sum |code| per image (as Keras 3.14+ and tf.keras divide activity penalties)"
-                     if loss["l1_reduction"] == "image" else
-                     "lam x sum |code| over the batch and units (as Keras 2.0-2.3 and Keras 3.0-3.13, the seed's)")
-    if kind in ("sparse", "nonneg") and loss["sparsity"] == "kl":
-        out["sparsity"] = "beta x KL(p || batch-mean activation), " + \
-            ("summed over units (Ng)" if loss["kl_reduction"] == "sum" else "mean over units")
-    if "weight_decay" in recipe.params:
-        out["l2"] = "weight_decay x sum w^2 over kernels (Keras l2)"
-    if kind == "nonneg":
-        out["nonneg"] = ("alpha/2 x sum min(w, 0)^2 over kernels" if loss["nonneg"] == "soft"
-                         else "hard constraint: weights clipped at 0 after each step")
-    if kind == "vae":
-        out["kl"] = "beta x KL(q(z|x) || N(0, I)) summed over latent dims"
-    if kind == "aae":
-        out["disc"] = "BCE of the discriminator on prior samples and codes, batch mean"
-        out["gen"] = "BCE of the discriminator fooled by the codes, batch mean"
-    return out
-
-
-def conventions_line(recipe: Recipe) -> str:
-    """`conventions` in one line: `Loss: recon BCE, per-pixel mean · l1 lam x ...`."""
-    return "Loss (each part per image, averaged over the batch unless said): " + \
-        " · ".join(f"{part} {text}" for part, text in conventions(recipe).items())
-
-
 def _key_name(key: Any) -> str:
     """A key as a message shows it: as written when it is a plain TOML key, else quoted (one line, short)."""
     return key if isinstance(key, str) and re.fullmatch(r"[A-Za-z0-9_-]{1,40}", key) else short_repr(key)

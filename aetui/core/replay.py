@@ -174,9 +174,8 @@ class Replay:
         if codes.shape[1] != 2:
             raise AetuiError("latent area shares need a 2-D code; this model's code has "
                              f"{codes.shape[1]} units (see the scatter's projection instead)")
-        counts = self.session.meta.dataset.get("class_counts")
-        if not (isinstance(counts, list) and counts and all(isinstance(c, int) and c >= 0 for c in counts)
-                and sum(counts) and len(counts) > labels.max()):
+        counts = self.session.meta.class_counts
+        if counts is None or len(counts) <= labels.max():
             counts = np.bincount(labels).tolist()  # (a record without usable counts: the subset's)
         counts = np.asarray(counts, np.float64)
         plane = self.plane(epoch)

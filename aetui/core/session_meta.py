@@ -63,8 +63,27 @@ class SessionMeta:
         return str(self.recipe.get("kind", "ae"))
 
     @property
+    def description(self) -> str:
+        return str(self.recipe.get("description", ""))
+
+    def recipe_section(self, name: str) -> dict:
+        """One `[section]` of the recipe's data (`net`, `loss`, `train`, `snapshot`); {} where the
+        record has none."""
+        section = self.recipe.get(name)
+        return section if isinstance(section, dict) else {}
+
+    @property
     def dataset_name(self) -> str:
         return str(self.dataset.get("name", "?"))
+
+    @property
+    def class_counts(self) -> list[int] | None:
+        """Training images per class (None where the record does not say, or says nonsense)."""
+        counts = self.dataset.get("class_counts")
+        if isinstance(counts, list) and counts and all(
+                isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in counts) and sum(counts):
+            return counts
+        return None
 
     @property
     def image_shape(self) -> tuple[int, int] | None:
@@ -80,6 +99,11 @@ class SessionMeta:
     def train_images(self) -> int | None:
         """How many training images the run had (None where the record does not say)."""
         value = self.dataset.get("train")
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    @property
+    def test_images(self) -> int | None:
+        value = self.dataset.get("test")
         return value if isinstance(value, int) and not isinstance(value, bool) else None
 
     @property

@@ -2,7 +2,7 @@
 
 A sweep is a manifest, `STORE/NAME.sweep.json` (the recipe, the grid, the trials' session names),
 beside the sessions it groups; each trial's `session.json` names its sweep under `sweep`. A trial
-is `run_trial(Trial)`: plain data in, a session on disk out, so any backend
+is `sweep_worker.run_trial(Trial)`: plain data in, a session on disk out, so any backend
 (`aetui.core.sweep_backends`: a local process pool, or Ray) can run it in any process that sees
 the session store.
 """

@@ -2,8 +2,9 @@
 
 Both block (call them from a worker thread) and report plain events to `on_event`. `Controls` is
 the run's thread-safe handle: stop, pause, resume, and live hyperparameter changes, which
-`Controls.set` assigns to the model's variables at once, from any thread, so each is in force
-from the next batch; the engine's callbacks (`aetui.core.engine`) record it with that step.
+`Controls.set` assigns to the model's variables from any thread, so each is in force from the next
+batch (one set while an epoch is validated and saved waits for the next epoch's first batch); the
+engine's callbacks (`aetui.core.engine`) record it with that step.
 """
 
 from __future__ import annotations
@@ -177,7 +178,8 @@ def resumed_data(session, given: Callable[[], Dataset] | None = None) -> Dataset
     """The data to go on training `session` with, limited to as many training images as it had:
     `given` (data named anew, e.g. where the files have moved), else the data its record names,
     found again (the same files, or the same embedded set). The one place that decides it, for
-    `aetui resume`, the workbench and sweeps."""
+    `aetui resume` and the workbench (a sweep's trials go on with the data its manifest names, resolved
+    once for the whole sweep)."""
     from aetui.core import data
 
     stored, limit = session.meta.dataset, session.meta.train_images

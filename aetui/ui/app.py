@@ -1,5 +1,5 @@
 """The aetui Textual app: it opens the screens the others ask for (`messages`), owns the one training
-run (`Runner`), and lives as long as its terminal (`lifecycle`)."""
+run (`Runner`), and lives as long as its terminal, or until quitting is answered (`lifecycle`)."""
 
 from __future__ import annotations
 
@@ -12,17 +12,17 @@ from textual.screen import Screen
 
 from aetui.core import recipe as recipes
 from aetui.core import sessions
-from aetui.core.errors import AetuiError
 from aetui.core.events import EpochEnded, TrainingFinished, TrainingStarted
 from aetui.terminal import Graphics
 from aetui.ui import messages
-from aetui.ui.lifecycle import Hangup, WarmUp
+from aetui.ui.lifecycle import Hangup, Quitting, WarmUp
 from aetui.ui.runner import Runner, data_loader
+from aetui.ui.screens.base import attempt
 from aetui.ui.screens.home import HomeScreen
 from aetui.ui.workbench import Workbench
 
 
-class AetuiApp(Hangup, WarmUp, App):
+class AetuiApp(Hangup, Quitting, WarmUp, App):
     """Trains autoencoders with live charts; lists and opens saved sessions."""
 
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so subclasses elsewhere find it too
@@ -69,7 +69,7 @@ class AetuiApp(Hangup, WarmUp, App):
         self._refresh_home(sessions_too=False)
 
     def _drain(self) -> None:
-        from aetui.ui.runner import Answered
+        from aetui.core.remote import Answered
 
         for event in self.runner.drain():
             if isinstance(event, Answered):
@@ -93,11 +93,7 @@ class AetuiApp(Hangup, WarmUp, App):
 
     def _read(self, read: Callable):
         """`read()`, or None after telling the user in one line why it failed."""
-        try:
-            return read()
-        except AetuiError as err:
-            self.notify(str(err), severity="error", markup=False)
-            return None
+        return attempt(self.notify, read)
 
     def on_open_recipe(self, message: messages.OpenRecipe) -> None:
         from aetui.ui.screens.train import TrainScreen
@@ -187,36 +183,6 @@ class AetuiApp(Hangup, WarmUp, App):
             self.push_screen(TrainScreen(self.runner.recipe, self.workbench))
         else:
             self.notify("No run in progress.")
-
-    async def action_quit(self) -> None:
-        """Textual's quit (the command palette's Quit) asks too while a run is in progress."""
-        await self.action_quit_app()
-
-    async def action_quit_app(self) -> None:
-        """Quit; if a run of this workbench is in progress, ask first: stop it, keep it running in
-        the background, or cancel. A run it is only attached to goes on."""
-        if not self.runner.active or self.runner.attached is not None:
-            self.runner.detach()
-            self.exit()
-            return
-        from aetui.ui.screens.dialogs import ChoiceDialog
-
-        async def answer(choice: str | None) -> None:
-            if choice in ("stop", "keep") and not self.runner.active:
-                self.exit()  # (the run ended while the question was shown)
-            elif choice == "stop":
-                self.notify("Stopping the run; completed epochs are saved…")
-                self.runner.stop()
-                await self.runner.wait()
-                self.runner.drain()
-                self.exit()
-            elif choice == "keep" and self.runner.keep_in_background():
-                self.notify("Saving the epoch in progress, then the run goes on in the background…")
-                self.exit()  # (the process hands the run over once its epoch is saved: cli)
-
-        self.push_screen(ChoiceDialog(f"A run of {self.runner.recipe.name} is in progress.", [
-            ("stop", "Stop it; completed epochs stay saved (s)", "s"),
-            ("keep", "Keep it running in the background (k)", "k"), ("cancel", "Cancel (Esc)", "escape")]), answer)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Command palette entries: every key of the current screen, as `area: action`."""

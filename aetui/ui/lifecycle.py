@@ -1,5 +1,6 @@
-"""The app's life around its screens: warming up after the first frame, and ending cleanly when
-the terminal goes away (SIGHUP, a terminal that is no terminal any more) or on SIGTERM.
+"""The app's life around its screens: warming up after the first frame, quitting (asking first
+during a run), and ending cleanly when the terminal goes away (SIGHUP, a terminal that is no
+terminal any more) or on SIGTERM.
 
 Mixins of `AetuiApp`, kept apart so the app itself is its screens and messages.
 """
@@ -115,3 +116,37 @@ class WarmUp:
         self.set_info(data=message.data, device=message.device)
         if message.note:
             self.notify(message.note, severity="warning", timeout=12, markup=False)
+
+
+class Quitting:
+    """Quitting asks first while a run of this workbench is in progress."""
+
+    async def action_quit(self) -> None:
+        """Textual's quit (the command palette's Quit) asks too while a run is in progress."""
+        await self.action_quit_app()
+
+    async def action_quit_app(self) -> None:
+        """Quit; if a run of this workbench is in progress, ask first: stop it, keep it running in
+        the background, or cancel. A run it is only attached to goes on."""
+        if not self.runner.active or self.runner.attached is not None:
+            self.runner.detach()
+            self.exit()
+            return
+        from aetui.ui.screens.dialogs import ChoiceDialog
+
+        async def answer(choice: str | None) -> None:
+            if choice in ("stop", "keep") and not self.runner.active:
+                self.exit()  # (the run ended while the question was shown)
+            elif choice == "stop":
+                self.notify("Stopping the run; completed epochs are saved…")
+                self.runner.stop()
+                await self.runner.wait()
+                self.runner.drain()
+                self.exit()
+            elif choice == "keep" and self.runner.keep_in_background():
+                self.notify("Saving the epoch in progress, then the run goes on in the background…")
+                self.exit()  # (the process hands the run over once its epoch is saved: cli)
+
+        self.push_screen(ChoiceDialog(f"A run of {self.runner.recipe.name} is in progress.", [
+            ("stop", "Stop it; completed epochs stay saved (s)", "s"),
+            ("keep", "Keep it running in the background (k)", "k"), ("cancel", "Cancel (Esc)", "escape")]), answer)

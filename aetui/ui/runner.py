@@ -12,17 +12,17 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Callable
 
 from textual.worker import Worker
 
-from aetui.core import events, hparams
+from aetui.core import events
 from aetui.core.controls import Controls
 from aetui.core.errors import AetuiError
 from aetui.core.recipe import Recipe
+from aetui.core.remote import Answered, RemoteControls
 from aetui.core.runstate import RunState
 from aetui.core.sessions import Session
 
@@ -207,88 +207,6 @@ class Runner:
 
 FOLLOW_EVERY = 0.1
 """Seconds between looks at an attached run's folder."""
-
-
-@dataclass
-class Answered:
-    """The trainer's answer to a command sent to an attached run (or why none came)."""
-
-    op: str
-    values: dict[str, float]
-    ok: bool
-    message: str
-
-
-@dataclass
-class RemoteControls:
-    """The controls of a run another process trains: each action is a command through the
-    session's control channel, sent from a thread of its own (a command waits for its answer);
-    values set in quick succession go as one. `pending` holds values sent and not yet answered."""
-
-    path: Path
-    tunables: tuple[str, ...]
-    post: Callable
-    """Where answers go (`Answered`)."""
-    is_paused: Callable[[], bool]
-    pending: dict[str, float] = field(default_factory=dict)
-
-    def __post_init__(self):
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self.stopping = False
-        threading.Thread(target=self._send_all, name="aetui-commands", daemon=True).start()
-
-    @property
-    def paused(self) -> bool:
-        return self.is_paused()
-
-    def set(self, name: str, value: object) -> float:
-        number = hparams.spec(name, self.tunables).check(value)
-        self.pending[name] = number
-        self._queue.put(("set", {name: number}))
-        return number
-
-    def pause(self) -> None:
-        self._queue.put(("pause", None))
-
-    def resume(self) -> None:
-        self._queue.put(("continue", None))
-
-    def stop(self) -> None:
-        self.stopping = True
-        self._queue.put(("stop", None))
-
-    def close(self) -> None:
-        """No more commands: the sending thread ends once those queued are sent."""
-        self._queue.put(("close", None))
-
-    def _send_all(self) -> None:
-        from aetui.core import channel
-
-        ahead: list = []
-        while True:
-            op, values = ahead.pop() if ahead else self._queue.get()
-            if op == "close":
-                return
-            while op == "set" and not ahead:  # values set in a row go as one command, the latest of each
-                try:
-                    nxt = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt[0] == "set":
-                    values = {**values, **nxt[1]}
-                else:
-                    ahead.append(nxt)  # (sent next)
-            try:
-                answer = channel.send(self.path, op, values)
-                said = Answered(op, values or {}, answer.ok, answer.message)
-            except AetuiError as err:
-                said = Answered(op, values or {}, False, str(err))
-            except Exception as err:  # a defect: said, and the controls keep working
-                said = Answered(op, values or {}, False, f"{type(err).__name__}: {err}")
-            for name in values or {}:
-                if self.pending.get(name) == values[name]:
-                    del self.pending[name]
-            self.post(said)
 
 
 def data_loader(load: Callable) -> tuple[Callable, Callable]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from aetui.core import channel, data, events, sessions, training
+from aetui.core import channel, data, events, remote, sessions, training
 from aetui.core.controls import Controls
 from aetui.core.errors import AetuiError
 from aetui.core.follow import Follower
@@ -43,7 +43,7 @@ def running(tmp_path, recipes):
     thread = threading.Thread(target=work, daemon=True)
     thread.start()
     path = tmp_path / "run"
-    wait_for(lambda: (path / channel.CONTROL / channel.INBOX).is_dir() and channel.read_progress(path))
+    wait_for(lambda: (path / channel.CONTROL / channel.INBOX).is_dir() and remote.read_progress(path))
     try:
         yield path, controls, thread
     finally:
@@ -58,7 +58,7 @@ def changes(path: Path) -> list[events.HParamChanged]:
 
 def test_a_value_sent_applies_from_the_step_it_names_and_is_recorded(running):
     path, _, _ = running
-    answer = channel.send(path, "set", {"beta": 5.0, "p": 0.1})
+    answer = remote.send(path, "set", {"beta": 5.0, "p": 0.1})
     assert answer.ok and answer.applied == {"beta": 5.0, "p": 0.1}, answer
     assert f"from step {answer.step}" in answer.message
     wait_for(lambda: len(changes(path)) == 2)
@@ -71,17 +71,17 @@ def test_a_value_sent_applies_from_the_step_it_names_and_is_recorded(running):
 
 def test_pause_continue_and_stop_from_another_process_s_point_of_view(running):
     path, _, thread = running
-    paused = channel.send(path, "pause")
+    paused = remote.send(path, "pause")
     assert paused.ok and "paused" in paused.message
-    wait_for(lambda: (channel.read_progress(path) or {}).get("paused") is True)
-    step = channel.read_progress(path)["step"]
+    wait_for(lambda: (remote.read_progress(path) or {}).get("paused") is True)
+    step = remote.read_progress(path)["step"]
     time.sleep(0.5)
-    assert channel.read_progress(path)["step"] == step  # held
-    tuned = channel.send(path, "set", {"beta": 2.0})  # (taken while paused: from the next batch)
+    assert remote.read_progress(path)["step"] == step  # held
+    tuned = remote.send(path, "set", {"beta": 2.0})  # (taken while paused: from the next batch)
     assert tuned.ok and tuned.step == step
-    assert channel.send(path, "continue").ok
-    wait_for(lambda: channel.read_progress(path)["step"] > step)
-    stopped = channel.send(path, "stop")
+    assert remote.send(path, "continue").ok
+    wait_for(lambda: remote.read_progress(path)["step"] > step)
+    stopped = remote.send(path, "stop")
     assert stopped.ok
     thread.join(60)
     session = sessions.open_session(path)
@@ -89,7 +89,7 @@ def test_pause_continue_and_stop_from_another_process_s_point_of_view(running):
     kinds = [type(e).__name__ for e in session.history]
     assert "Paused" in kinds and "Resumed" in kinds
     with pytest.raises(AetuiError, match="not running"):
-        channel.send(path, "set", {"beta": 1.0})
+        remote.send(path, "set", {"beta": 1.0})
 
 
 def test_refused_values_change_nothing_and_say_why(running):
@@ -97,9 +97,9 @@ def test_refused_values_change_nothing_and_say_why(running):
     for values, why in (({"beta": -1}, "out of range"), ({"lam": 1.0}, "unknown hyperparameter"),
                         ({"beta": 1.0, "p": 2.0}, "out of range"), ({"beta": "x"}, "must be a number"),
                         ({}, "needs values")):
-        answer = channel.send(path, "set", values)
+        answer = remote.send(path, "set", values)
         assert not answer.ok and why in answer.message, (values, answer)
-    assert not channel.send(path, "explode").ok
+    assert not remote.send(path, "explode").ok
     assert changes(path) == []  # (all or nothing: beta=1 was not applied without p)
     assert thread.is_alive()
 
@@ -135,7 +135,7 @@ def test_hostile_and_garbage_commands_are_refused_logged_and_never_stop_the_run(
     acks = path / channel.CONTROL / channel.ACKS
     assert all(not json.loads((acks / n).read_text())["ok"] for n in os.listdir(acks))
     assert thread.is_alive() and sessions.open_session(path).status == "running"
-    assert channel.send(path, "set", {"beta": 4.0}).ok  # and it still takes good ones
+    assert remote.send(path, "set", {"beta": 4.0}).ok  # and it still takes good ones
 
 
 def test_a_follower_sees_epochs_snapshots_batches_and_the_end(running):
@@ -145,9 +145,9 @@ def test_a_follower_sees_epochs_snapshots_batches_and_the_end(running):
     wait_for(lambda: seen.extend(follower.poll()) or any(isinstance(e, events.SnapshotTaken) for e in seen))
     assert any(isinstance(e, events.TrainingStarted) for e in seen)
     assert any(isinstance(e, events.BatchEnded) for e in seen)
-    channel.send(path, "set", {"beta": 2.5})
+    remote.send(path, "set", {"beta": 2.5})
     wait_for(lambda: seen.extend(follower.poll()) or any(isinstance(e, events.HParamChanged) for e in seen))
-    channel.send(path, "stop")
+    remote.send(path, "stop")
     wait_for(lambda: seen.extend(follower.poll()) or follower.ended)
     assert isinstance(seen[-1], events.TrainingFinished) and seen[-1].status == "stopped"
 

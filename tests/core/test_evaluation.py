@@ -10,10 +10,9 @@ import json
 import numpy as np
 import pytest
 
-from aetui.core import evaluation, sessions, training
-from aetui.core.analysis import metrics
+from aetui.core import conventions, evaluation, sessions, training
+from aetui.core.analysis import metrics, sparsity
 from aetui.core.errors import AetuiError
-from aetui.core.recipe import conventions
 from tests.support import aetui
 
 
@@ -67,7 +66,7 @@ def test_eval_stores_the_figures_of_each_family(name, trained, digits):
     if name in ("ae-32", "sparse-l1-seed"):
         histogram = record.firing_histogram
         assert sum(histogram["counts"]) == session.recipe().net["code"] and len(histogram["edges"]) == 11
-        assert record.metrics["l0"] == pytest.approx(metrics.l0(codes))
+        assert record.metrics["l0"] == pytest.approx(sparsity.l0(codes))
 
 
 def test_eval_refuses_an_epoch_whose_weights_are_gone(trained, digits):
@@ -149,11 +148,11 @@ def test_every_recipe_states_the_convention_of_each_loss_part(recipes):
     from aetui.core.families import dense
 
     for name, r in recipes.items():
-        said = conventions(r)
+        said = conventions.of_parts(r)
         parts = {"vae": ("recon", "kl"), "aae": ("recon", "disc", "gen")}.get(r.kind) or dense.part_names(r)
         assert set(parts) <= set(said), (name, said)
-    assert "over the batch and units" in conventions(recipes["sparse-l1-seed"])["l1"]
-    assert "per image" in conventions(recipes["sparse-l1"])["l1"]
+    assert "over the batch and units" in conventions.of_parts(recipes["sparse-l1-seed"])["l1"]
+    assert "per image" in conventions.of_parts(recipes["sparse-l1"])["l1"]
 
 
 def test_eval_records_read_back_only_what_they_should(tmp_path):

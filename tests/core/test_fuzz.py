@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from aetui.core import data, paths, recipe, sessions
+from aetui.core import data, idx, paths, recipe, sessions
 from aetui.core.errors import AetuiError
 from tests.support import make_idx_folder, synthetic_session
 
@@ -80,9 +80,9 @@ def damaged(draw, raw: bytes, flips: int = 4) -> bytes:
 def idx_file(draw) -> tuple[int, bytes]:
     """A valid IDX image or label file (its magic number and bytes), small."""
     if draw(st.booleans()):
-        magic, dims = data.IMAGES_MAGIC, (draw(st.integers(0, 4)), draw(st.integers(0, 5)), draw(st.integers(0, 5)))
+        magic, dims = idx.IMAGES_MAGIC, (draw(st.integers(0, 4)), draw(st.integers(0, 5)), draw(st.integers(0, 5)))
     else:
-        magic, dims = data.LABELS_MAGIC, (draw(st.integers(0, 6)),)
+        magic, dims = idx.LABELS_MAGIC, (draw(st.integers(0, 6)),)
     payload = draw(st.binary(min_size=math.prod(dims), max_size=math.prod(dims)))
     return magic, struct.pack(">I", magic) + b"".join(struct.pack(">I", n) for n in dims) + payload
 
@@ -108,7 +108,7 @@ def test_idx_reader_loads_or_refuses(draw, original, packing, how):
     if how == "redim":
         broken = draw.draw(redimensioned(raw))
     elif how == "wrong-magic":
-        broken, magic = raw, data.LABELS_MAGIC if magic == data.IMAGES_MAGIC else data.IMAGES_MAGIC
+        broken, magic = raw, idx.LABELS_MAGIC if magic == idx.IMAGES_MAGIC else idx.IMAGES_MAGIC
     elif packing == "gz-then-damage":
         broken = draw.draw(damaged(gzip.compress(raw, mtime=0)))
     else:
@@ -118,23 +118,23 @@ def test_idx_reader_loads_or_refuses(draw, original, packing, how):
     with scratch() as folder:
         path = folder / ("file-idx-ubyte.gz" if packing != "plain" else "file-idx-ubyte")
         path.write_bytes(broken)
-        array = loads_or_refuses(data.read_idx, path, magic)
+        array = loads_or_refuses(idx.read, path, magic)
     if array is not None:
-        assert array.dtype == np.uint8 and array.ndim == (3 if magic == data.IMAGES_MAGIC else 1)
+        assert array.dtype == np.uint8 and array.ndim == (3 if magic == idx.IMAGES_MAGIC else 1)
 
 
 @FUZZ
-@given(st.sampled_from((data.IMAGES_MAGIC, data.LABELS_MAGIC)), st.lists(DIMENSION, min_size=3, max_size=3),
+@given(st.sampled_from((idx.IMAGES_MAGIC, idx.LABELS_MAGIC)), st.lists(DIMENSION, min_size=3, max_size=3),
        st.integers(0, 100))
-@example(data.IMAGES_MAGIC, [2**22, 2**21, 2**21], 0)  # 2**64 bytes: np.prod wrapped it to 0
-@example(data.IMAGES_MAGIC, [0, 2**32 - 1, 2**32 - 1], 0)  # no bytes, yet no such array
-@example(data.IMAGES_MAGIC, [2**32 - 1, 2**32 - 1, 0], 0)
+@example(idx.IMAGES_MAGIC, [2**22, 2**21, 2**21], 0)  # 2**64 bytes: np.prod wrapped it to 0
+@example(idx.IMAGES_MAGIC, [0, 2**32 - 1, 2**32 - 1], 0)  # no bytes, yet no such array
+@example(idx.IMAGES_MAGIC, [2**32 - 1, 2**32 - 1, 0], 0)
 def test_idx_header_with_any_dimensions(magic, dims, payload):
-    ndim = 3 if magic == data.IMAGES_MAGIC else 1
+    ndim = 3 if magic == idx.IMAGES_MAGIC else 1
     raw = struct.pack(">I", magic) + b"".join(struct.pack(">I", n) for n in dims[:ndim]) + bytes(payload)
     with scratch() as folder:
         (folder / "file-idx-ubyte").write_bytes(raw)
-        array = loads_or_refuses(data.read_idx, folder / "file-idx-ubyte", magic)
+        array = loads_or_refuses(idx.read, folder / "file-idx-ubyte", magic)
     if array is not None:
         assert list(array.shape) == dims[:ndim] and math.prod(dims[:ndim]) <= payload
 

@@ -297,17 +297,17 @@ CODES = np.array([[0.0, 0.5, 0.005, -0.3],
 
 
 def test_sparse_code_statistics():
-    assert metrics.l0(CODES) == pytest.approx((2 + 3 + 2) / 3)
-    close(metrics.unit_firing_rates(CODES), [0.0, 1.0, 1 / 3, 1.0])
-    assert metrics.dead_and_always_on(CODES) == (1, 2)
-    assert metrics.dead_and_always_on(CODES, threshold=0.001) == (1, 2)
-    assert metrics.l0(CODES, threshold=0.6) == pytest.approx(2 / 3)
-    assert metrics.dead_and_always_on(CODES)[0] == sparsity.code_stats(CODES)["dead_units"]
-    assert metrics.l0(CODES) == pytest.approx(4 * (1 - sparsity.code_stats(CODES)["near_zero"]))
+    assert sparsity.l0(CODES) == pytest.approx((2 + 3 + 2) / 3)
+    close(sparsity.unit_firing_rates(CODES), [0.0, 1.0, 1 / 3, 1.0])
+    assert sparsity.dead_and_always_on(CODES) == (1, 2)
+    assert sparsity.dead_and_always_on(CODES, threshold=0.001) == (1, 2)
+    assert sparsity.l0(CODES, threshold=0.6) == pytest.approx(2 / 3)
+    assert sparsity.dead_and_always_on(CODES)[0] == sparsity.code_stats(CODES)["dead_units"]
+    assert sparsity.l0(CODES) == pytest.approx(4 * (1 - sparsity.code_stats(CODES)["near_zero"]))
 
 
 def test_firing_rate_histogram():
-    counts, edges = metrics.firing_rate_histogram([0.0, 0.05, 0.5, 1.0, 1.0], bins=4)
+    counts, edges = sparsity.firing_rate_histogram([0.0, 0.05, 0.5, 1.0, 1.0], bins=4)
     close(edges, [0.0, 0.25, 0.5, 0.75, 1.0])
     assert counts.tolist() == [2, 0, 1, 2]
 

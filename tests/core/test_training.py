@@ -232,3 +232,22 @@ def test_weights_are_made_in_memory_with_kerass_own_store(recipes, digits):
     in_memory_weights(built.model, buffer)  # ImportError or TypeError here: Keras moved it
     with h5py.File(io.BytesIO(buffer.getvalue()), "r") as made:
         assert made.keys() and made.keys() == h5py.File(io.BytesIO(built.weights_file()), "r").keys()
+
+
+def test_weights_are_copied_each_epoch_with_kerass_own_walk(recipes, digits):
+    """`Built.weights_state` walks the model as Keras's `save_weights` does (its internal
+    `_save_state` and `H5IOStore`): this fails loudly where Keras moves them (the fallback, the
+    whole file made every epoch, keeps working meanwhile but costs a GPU's epoch)."""
+    import io
+
+    import h5py
+
+    from aetui.core import families
+    from aetui.core.families.base import captured_weights
+
+    built = families.build(recipes["ae-32"], digits.input_dim)
+    assert captured_weights(built.model)  # ImportError or TypeError here: Keras moved it
+    state = built.weights_state()
+    assert not isinstance(state, bytes), "weights_state fell back to making the file"
+    with h5py.File(io.BytesIO(built.weights_bytes(state)), "r") as made:
+        assert made.keys() == h5py.File(io.BytesIO(built.weights_file()), "r").keys()

@@ -11,8 +11,8 @@ from textual.widgets import Button, DataTable
 from aetui import formats
 from aetui.core import sessions
 from aetui.core.hparams import HPARAMS, RUN_SETTINGS
+from aetui.tables import parts_table
 from aetui.ui.screens.dialogs import ChoiceDialog, ConfirmDialog, HelpDialog
-from aetui.ui.screens.train import parts_table
 from aetui.ui.widgets.digit_panel import DigitPanel
 from aetui.ui.widgets.loss_chart import LossChart, linear_ticks
 from aetui.ui.widgets.param_slider import ParamSlider, ticks
@@ -180,7 +180,7 @@ async def test_home_end_jump_to_the_first_and_last_rows_and_help_is_a_table(make
 async def test_the_change_table_says_the_batch_within_its_epoch(make_app):
     from aetui.core import sessions
     from aetui.core.replay import Replay
-    from aetui.show import changes_table
+    from aetui.tables import changes_table
 
     path = synthetic_session(Path("sessions"))
     table = changes_table(Replay(sessions.open_session(path)))

@@ -3,7 +3,7 @@
 Reconstruction error; k-nearest-neighbour and linear-probe accuracy of codes; the VAE's ELBO and
 importance-weighted bound (Burda et al. 2015) under a Bernoulli decoder, and its active units; the
 MMD between codes and a prior sample and the Gaussian Parzen-window log-likelihood (Goodfellow et
-al. 2014, Makhzani et al. 2015) for the AAE; firing statistics of sparse codes.
+al. 2014, Makhzani et al. 2015) for the AAE. (Firing statistics of sparse codes: `sparsity`.)
 
 A decoder is any callable from an (N, K) array of codes to (N, D) pixel probabilities in (0, 1),
 so nothing here imports Keras. Log-likelihoods are in nats. Images are (N, D) floats in [0, 1]
@@ -16,8 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
-
-from aetui.core.analysis.sparsity import NEAR_ZERO
 
 EPS = 1e-7
 """Probabilities are clipped to [EPS, 1 - EPS] before a log, as in `families.losses`."""
@@ -276,29 +274,3 @@ def choose_parzen_sigma(samples, validation, sigmas: Sequence[float] = PARZEN_SI
     (mean over validation points), the legacy protocol of Goodfellow et al. / Makhzani et al."""
     scores = _parzen(samples, validation, sigmas, batch).mean(axis=1)
     return float(np.asarray(sigmas, np.float64)[int(np.argmax(scores))])
-
-
-def _active(codes, threshold: float) -> np.ndarray:
-    return np.abs(_flat(codes).astype(np.float64)) >= threshold  # the complement of sparsity's near-zero
-
-
-def l0(codes, threshold: float = NEAR_ZERO) -> float:
-    """Active units per image, averaged over images: a unit is active when |a| >= threshold."""
-    return float(_active(codes, threshold).sum(axis=1).mean())
-
-
-def unit_firing_rates(codes, threshold: float = NEAR_ZERO) -> np.ndarray:
-    """Per unit (K,): the share of images on which |a| >= threshold."""
-    return _active(codes, threshold).mean(axis=0)
-
-
-def dead_and_always_on(codes, threshold: float = NEAR_ZERO) -> tuple[int, int]:
-    """(dead, always_on): units active on no image, and units active on every image."""
-    active = _active(codes, threshold)
-    return int((~active.any(axis=0)).sum()), int(active.all(axis=0).sum())
-
-
-def firing_rate_histogram(rates, bins: int = 10) -> tuple[np.ndarray, np.ndarray]:
-    """(counts, edges): how many units fall in each of `bins` equal bins over [0, 1] of firing rate
-    (the last bin includes 1)."""
-    return np.histogram(np.asarray(rates, np.float64), bins=bins, range=(0.0, 1.0))

@@ -51,3 +51,29 @@ def gaussian_stats(mean: np.ndarray, log_var: np.ndarray) -> dict:
     kl = 0.5 * (mean**2 + np.exp(log_var) - log_var - 1.0)
     return {"kl_per_dim": kl.mean(axis=0).astype(np.float32),
             "active_units": int((mean.var(axis=0) > 0.01).sum())}
+
+
+def _active(codes, threshold: float) -> np.ndarray:
+    return np.abs(np.asarray(codes, np.float64).reshape(len(codes), -1)) >= threshold  # the complement of near-zero
+
+
+def l0(codes, threshold: float = NEAR_ZERO) -> float:
+    """Active units per image, averaged over images: a unit is active when |a| >= threshold."""
+    return float(_active(codes, threshold).sum(axis=1).mean())
+
+
+def unit_firing_rates(codes, threshold: float = NEAR_ZERO) -> np.ndarray:
+    """Per unit (K,): the share of images on which |a| >= threshold."""
+    return _active(codes, threshold).mean(axis=0)
+
+
+def dead_and_always_on(codes, threshold: float = NEAR_ZERO) -> tuple[int, int]:
+    """(dead, always_on): units active on no image, and units active on every image."""
+    active = _active(codes, threshold)
+    return int((~active.any(axis=0)).sum()), int(active.all(axis=0).sum())
+
+
+def firing_rate_histogram(rates, bins: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """(counts, edges): how many units fall in each of `bins` equal bins over [0, 1] of firing rate
+    (the last bin includes 1)."""
+    return np.histogram(np.asarray(rates, np.float64), bins=bins, range=(0.0, 1.0))

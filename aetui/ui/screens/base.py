@@ -12,6 +12,17 @@ from aetui.ui.workbench import Workbench
 T = TypeVar("T")
 
 
+def attempt(notify: Callable, action: Callable[[], T], severity: str = "error") -> T | None:
+    """`action()`, or None after saying through `notify` in one line why it could not be done: the
+    workbench's one error policy (a user's mistake or a damaged file is a notification, never a
+    crash), for its screens and its app alike."""
+    try:
+        return action()
+    except AetuiError as err:
+        notify(str(err), severity=severity, markup=False)
+        return None
+
+
 class WorkbenchScreen(Screen):
     """A screen of the workbench. A user's mistake or a damaged file met while it works is one
     notification (`attempt`), never a crash; its help is made from its bindings (and `HELP`)."""
@@ -24,13 +35,9 @@ class WorkbenchScreen(Screen):
         super().__init__()
         self.workbench = workbench
 
-    def attempt(self, action: Callable[[], T]) -> T | None:
+    def attempt(self, action: Callable[[], T], severity: str = "error") -> T | None:
         """`action()`, or None after saying in one line why it could not be done."""
-        try:
-            return action()
-        except AetuiError as err:
-            self.notify(str(err), severity="error", markup=False)
-            return None
+        return attempt(self.notify, action, severity)
 
     def action_help(self) -> None:
         from aetui.ui.screens.dialogs import HelpDialog

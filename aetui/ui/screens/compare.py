@@ -49,11 +49,10 @@ def short_names(names: list[str]) -> list[str]:
 def flat_settings(replay: Replay) -> dict[str, str]:
     """A session's settings as `section.key` -> text: recipe, starting and final hyperparameters, data."""
     meta = replay.session.meta
-    recipe = meta.recipe
-    out = {"recipe": str(recipe.get("name", "?")), "kind": str(recipe.get("kind", "?")),
+    out = {"recipe": meta.recipe_name, "kind": meta.kind,
            "data": meta.dataset_name, "epochs": str(meta.epochs), "batch_size": str(meta.batch_size)}
     for section in ("net", "loss"):
-        out.update({f"{section}.{k}": str(v) for k, v in recipe.get(section, {}).items()})
+        out.update({f"{section}.{k}": str(v) for k, v in meta.recipe_section(section).items()})
     start = replay.start_params
     for key, value in meta.params.items():
         first = start.get(key, value)

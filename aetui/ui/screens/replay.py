@@ -196,10 +196,7 @@ class ReplayScreen(WorkbenchScreen):
             if not text.strip().isdigit():
                 self.notify(f"type an epoch number, 1..{self.replay.last}", severity="warning")
                 return
-            try:
-                self.move(self.replay.check_epoch(int(text)))
-            except AetuiError as err:
-                self.notify(str(err), severity="warning", markup=False)
+            self.attempt(lambda: self.move(self.replay.check_epoch(int(text))), severity="warning")
 
         self.app.push_screen(NameDialog(f"Go to epoch (1..{self.replay.last}):", str(self.epoch),
                                         hint="Enter to go, Escape to cancel"), go)

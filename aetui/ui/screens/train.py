@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Static
 
-from aetui import formats
+from aetui import tables
+from aetui.core import conventions
 from aetui.core.hparams import HPARAMS, RUN_SETTINGS
 from aetui.core.recipe import Recipe
 from aetui.core.runstate import RunState
@@ -36,42 +35,9 @@ figures beside the chart; below it they share the lower row with the figures."""
 CHART_ROWS = {True: 12, False: 8}
 """Rows the chart keeps at least (wide, narrow) before the digits take the rest."""
 FIGURES_WIDTH = {True: (34, 46), False: (18, 20)}
+"""Columns of the figures panel (without, with a 2-D scatter) when wide and narrow."""
 ECHO_SECONDS = 1.0
 """A change the run reports within this long of the user moving that slider is taken as its echo."""
-"""Columns of the figures panel (without, with a 2-D scatter) when wide and narrow."""
-
-
-def parts_table(logs: dict[str, float], kl_sparsity: bool = False, width: int = 28) -> Table:
-    """The latest epoch's loss parts: train and validation values and each part's share of the loss,
-    in `width` columns (numbers are written shorter to fit, never cut)."""
-    total = logs.get("loss") or float("nan")
-    keys = ["loss", *sorted(k for k in logs if "_" not in k.replace("disc_acc", "") and k != "loss")]
-    number = max(5, (width - max(len(k) for k in keys) - 4 - 4) // 2)
-    table = Table("part", box=None, padding=(0, 1, 0, 0), title="last epoch", title_justify="left",
-                  caption_style="dim")
-    for header, least in (("train", number), ("val", number), ("%", 4)):
-        table.add_column(header, min_width=least, no_wrap=True)  # the part's name gives way, not a number
-    train = formats.fit_column([formats.loss(logs[k]) for k in keys], number)
-    val = formats.fit_column([formats.loss(logs.get("val_" + k)) for k in keys], number)
-    for key, t, v in zip(keys, train, val):
-        share = "" if key in ("loss", "disc_acc") else formats.share(logs[key] / total) if total else ""
-        table.add_row(Text(key), t, v, share)
-    if kl_sparsity and "val_sparsity" in logs and logs["val_sparsity"] > 2 * logs.get("sparsity", 0):
-        table.caption = "val sparsity: test digits sit farther from p (no overfit: recon agrees)"
-        table.caption_justify = "left"
-    return table
-
-
-def part_convention(recipe, name: str) -> str:
-    """The convention of the loss part the hyperparameter `name` weighs, as `part: what it sums`."""
-    from aetui.core.recipe import PART_OF, conventions
-
-    found = conventions(recipe)
-    parts = PART_OF.get(name, ())
-    for part in (parts,) if isinstance(parts, str) else parts:
-        if part in found:
-            return f"{part}: {found[part]}"
-    return ""
 
 
 class TrainScreen(TrainActions, WorkbenchScreen):
@@ -232,7 +198,7 @@ class TrainScreen(TrainActions, WorkbenchScreen):
             return  # the panels below change once an epoch
         self.drawn_epochs = len(state.epochs)
         last = state.epochs[-1] if state.epochs else None
-        self.query_one("#parts", Static).update(parts_table(
+        self.query_one("#parts", Static).update(tables.parts_table(
             last.logs, self.recipe.loss["sparsity"] == "kl", PARAMS_WIDTH[self.size.width >= 140] - 4) if last else "")
         self.query_one(SparsityPanel).show(last.stats if last else None, state.snapshot, state.params,
                                            self.recipe.kind)
@@ -260,14 +226,6 @@ class TrainScreen(TrainActions, WorkbenchScreen):
             for slider in self.query(ParamSlider):
                 if slider.spec.name == change.name:
                     slider.set_value(change.new, announce=False)
-
-    def action_leave(self) -> None:
-        """Back to home; an attached run is left to go on by itself."""
-        runner = self.workbench.runner
-        if runner.attached is not None and runner.active and self.state is not None:
-            runner.detach()
-            self.notify(f"Left {self.state.session} running; Enter on its row attaches again.", markup=False)
-        self.app.pop_screen()
 
     def forget(self) -> None:
         """Make the next redraw draw every view."""
@@ -308,27 +266,12 @@ class TrainScreen(TrainActions, WorkbenchScreen):
             line.append(" · ").append("u", "bold").append(" resumes")
         return line.append(f" · {state.session}")
 
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
-        """Show `u` only when there is a run to resume."""
-        if action == "resume":
-            return self.resume_from is not None or self.resumable() is not None
-        return True
-
-    def resumable(self) -> Path | None:
-        """The session this screen's last run left unfinished, if it can go on."""
-        state = self.state
-        if state is None or self.workbench.runner.active or not state.session or not state.epochs:
-            return None
-        if state.status in ("stopped", "interrupted", "diverged", "failed"):
-            return self.workbench.store / state.session
-        return None
-
     def on_descendant_focus(self, event) -> None:
         slider = event.widget if isinstance(event.widget, ParamSlider) else None
         if slider is not None:
             valid = slider.spec.describe_range()
             gap = " " if len(valid) + 7 <= PARAMS_WIDTH[self.size.width >= 140] - 4 else "\n"
-            part = part_convention(self.recipe, slider.spec.name)
+            part = conventions.of_hparam(self.recipe, slider.spec.name)
             self.query_one("#param-help", Static).update(Text(f"{slider.spec.help}\nvalid:{gap}{valid}" +
                                                               (f"\n{part}" if part else "")))
 

@@ -1,8 +1,10 @@
-"""The train screen's keys: start, pause, stop, resume, restart, the log axis, saving a recipe.
+"""The train screen's keys: start, pause, stop, resume, restart, leave, the log axis, saving a recipe.
 
 A mixin of `TrainScreen` (it uses the screen's workbench, sliders and state)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from textual.widgets import Static
 
@@ -15,6 +17,29 @@ from aetui.ui.widgets.param_slider import ParamSlider
 
 class TrainActions:
     """What the keys of the train screen do."""
+
+    def action_leave(self) -> None:
+        """Back to home; an attached run is left to go on by itself."""
+        runner = self.workbench.runner
+        if runner.attached is not None and runner.active and self.state is not None:
+            runner.detach()
+            self.notify(f"Left {self.state.session} running; Enter on its row attaches again.", markup=False)
+        self.app.pop_screen()
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """Show `u` only when there is a run to resume."""
+        if action == "resume":
+            return self.resume_from is not None or self.resumable() is not None
+        return True
+
+    def resumable(self) -> Path | None:
+        """The session this screen's last run left unfinished, if it can go on."""
+        state = self.state
+        if state is None or self.workbench.runner.active or not state.session or not state.epochs:
+            return None
+        if state.status in ("stopped", "interrupted", "diverged", "failed"):
+            return self.workbench.store / state.session
+        return None
 
     def action_toggle(self) -> None:
         runner = self.workbench.runner

@@ -1,0 +1,122 @@
+"""The commands that read the store and the recipes: `aetui show`, `export`, `recipes` and `ls`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from aetui import terminal
+from aetui.core import paths
+from aetui.core.errors import AetuiError
+
+
+def session_named(args, name: str):
+    """The session `name` (or path) in the store `args` name."""
+    from aetui.core import sessions
+
+    return sessions.find(paths.session_store(args.sessions), name)
+
+
+def show(args) -> int:
+    from rich.console import Console
+    from rich.markup import escape
+
+    from aetui.core.replay import Replay
+    from aetui.show import render_view
+
+    session = session_named(args, args.session)
+    replay = Replay(session)
+    console = Console()
+    if not replay.epochs and args.view != "params":  # (and why, where the history could not be read)
+        raise AetuiError("; ".join([f"{session.name} has no completed epoch yet", *session.problems[:1]]))
+    epoch = replay.check_epoch(args.epoch) if args.epoch is not None else replay.last
+    if args.view == "scatter" and args.projection == "tsne" and replay.codes(epoch)[0].shape[1] <= 2:
+        console.print("[dim]This code is 2-D: the scatter shows it directly; --projection does not apply.[/]")
+    from aetui.tables import GAPS_SHOWN
+
+    problems = session.problems
+    for problem in problems[:GAPS_SHOWN]:
+        console.print(f"gap: {problem}", style="yellow", markup=False)
+    if len(problems) > GAPS_SHOWN:
+        console.print(f"gap: … and {len(problems) - GAPS_SHOWN:,} more (aetui show {session.name} --view params "
+                      "lists the first ones)", style="yellow", markup=False)
+    console.print(f"[b]{escape(session.name)}[/b] · {escape(session.meta.recipe_name)} · "
+                  f"{session.status} · epoch {epoch}/{replay.last}")
+    console.print(render_view(replay, args.view, epoch, console.width, max(console.height - 4, 20),
+                              ascii=args.ascii or not terminal.colour_available() or not console.is_terminal,
+                              projection=args.projection))
+    return 0
+
+
+def export(args) -> int:
+    from aetui.export import export as write
+
+    skipped: list[str] = []
+    if not args.to.strip():
+        raise AetuiError("--to needs a folder to write into, e.g. --to exports/run")
+    written = write(session_named(args, args.session), Path(args.to), skipped)
+    for path in written:
+        print(path)
+    for reason in skipped:
+        print(f"aetui: left out: {reason}", file=sys.stderr)
+    return 0
+
+
+def recipes(args) -> int:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from aetui.core import recipe
+
+    table = Table(title="Recipes", title_justify="left")
+    for col in ("name", "kind", "code", "tunes", "description"):
+        table.add_column(col, overflow="fold")
+    for name, path in sorted(recipe.discover(paths.recipe_dirs()).items()):
+        try:
+            r = recipe.load_file(path)
+        except AetuiError as err:
+            table.add_row(Text(name), Text("broken", style="red"), "", "", Text(str(err), style="red"))
+            continue
+        table.add_row(Text(name), r.kind, str(r.net["code"]), " ".join(r.tunables), Text(r.description))
+    Console().print(table)
+    return 0
+
+
+def ls(args) -> int:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from aetui.core import sessions, sweep, sweep_views
+
+    store = paths.session_store(args.sessions)
+    listing = sessions.list_store(store)
+    found = listing.sessions
+    swept = sweep.list_sweeps(store, listing.damaged)
+    console = Console()
+    if not found and not swept and not listing.damaged:
+        console.print(f"No sessions in {store} yet: try `aetui train ae-32 --epochs 2`.", markup=False)
+        return 0
+    if found or listing.damaged:
+        table = Table(title=Text(f"Sessions in {store}"), title_justify="left")
+        name, *others = sessions.SUMMARY_COLUMNS
+        table.add_column(name, no_wrap=True)
+        for col in others:
+            table.add_column(col, overflow="fold")
+        for s in found:
+            table.add_row(*(Text(cell) for cell in s.summary_row()))
+        for folder, reason in listing.damaged:  # listed, so nobody wonders where it went; the others stand
+            table.add_row(Text(folder), Text("damaged", style="red"), Text(reason, style="red"), "", "", "", "")
+        console.print(table)
+    if swept:
+        by_name = {s.name: s for s in found}
+        table = Table(title=Text(f"Sweeps in {store}"), title_justify="left")
+        for col in ("sweep", "recipe", "grid", "progress"):
+            table.add_column(col, overflow="fold", no_wrap=col == "sweep")
+        for plan in swept:
+            grid = "  ".join(f"{k}={','.join(f'{v:g}' for v in values)}" for k, values in plan.grid.items())
+            trials = [by_name[n] for n in plan.trials if n in by_name]
+            table.add_row(Text(plan.name), Text(plan.recipe), grid, sweep_views.progress(plan, trials))
+        console.print(table)
+    return 0
