@@ -25,6 +25,20 @@ def tensorflow_configured():
     return backend.configure()
 
 
+@pytest.fixture(autouse=True)
+def no_run_outlives_its_test(request):
+    """A run the test's processes left behind is killed when the test ends, passed or failed: one
+    handed over to the background when a workbench's terminal went away, or started with --detach
+    (those lead process sessions of their own, which killing a test's children does not reach). They
+    are found by the pid their session records, in the test's temporary folder."""
+    folder = request.getfixturevalue("tmp_path") if "tmp_path" in request.fixturenames else None
+    yield
+    if folder is not None:
+        from tests.support import end_recorded_runs
+
+        end_recorded_runs(folder)
+
+
 @pytest.fixture(scope="session")
 def digits():
     """The embedded 8x8 digits, first 256 training images: small enough for one-epoch trainings."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -56,6 +57,26 @@ def end(child: subprocess.Popen) -> None:
         if stream is not None:
             with contextlib.suppress(OSError):
                 stream.close()
+
+
+def end_recorded_runs(root: Path) -> None:
+    """Kill every aetui process a session under `root` records as its trainer (with its process
+    group where it leads one), other than this process."""
+    from aetui.core.errors import AetuiError
+    from aetui.core.files import read_bytes
+
+    found = (Path(folder) / "session.json" for folder, _, files in os.walk(root) if "session.json" in files)
+    for meta in itertools.islice(found, 1000):  # (os.walk follows no link)
+        try:  # (bounded, no links: some tests plant a /dev/zero there)
+            pid = json.loads(read_bytes(meta, 1 << 20)).get("pid")
+            command_line = Path(f"/proc/{pid}/cmdline").read_bytes() if isinstance(pid, int) and pid > 1 else b""
+        except (AetuiError, OSError, ValueError, AttributeError):
+            continue
+        is_aetui = any(arg == b"aetui" or arg.endswith(b"/aetui") for arg in command_line.split(b"\0"))
+        if not is_aetui or pid in (os.getpid(), os.getppid()):
+            continue
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL) if os.getpgid(pid) == pid else os.kill(pid, signal.SIGKILL)
 
 
 def run(argv: list[str], env: dict | None = None, timeout: float = 300, whole_env: dict | None = None,
@@ -169,6 +190,16 @@ def synthetic_session(store: Path, name: str = "synthetic-vae", epochs: int = 4,
     writer.record(events.TrainingFinished("finished", f"{epochs} epoch(s)", epochs, epochs * 10))
     writer.update(status="finished", reason=f"{epochs} epoch(s)", created="2026-11-03T08:00:00+0000")
     return writer.path
+
+
+def wait_for(condition, seconds: float = 60.0, what: str = "condition") -> None:
+    """Return once `condition()` holds, looking every 20 ms; fail after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"{what}: not met in {seconds:.0f} s")
 
 
 # --- driving the workbench ------------------------------------------------------------------------

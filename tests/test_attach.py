@@ -5,12 +5,10 @@ Every process a test starts is ended when it ends, passed or failed."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shlex
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -20,39 +18,28 @@ from pathlib import Path
 import pytest
 
 from aetui.core import data, remote, sessions
-from tests.support import Tmux, aetui, command, local_ray, long_recipe, quiet_env, until
+from tests.support import (
+    Tmux,
+    aetui,
+    command,
+    local_ray,
+    long_recipe,
+    quiet_env,
+    until,
+    wait_for,
+)
 
 pytestmark = pytest.mark.slow
 needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 
-def wait_for(condition, seconds=120.0, what="condition"):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"{what}: not met in {seconds:.0f} s")
-
-
-@pytest.fixture
-def background():
-    """`keep(pid)`: a background process (a process session of its own) killed, with its group,
-    when the test ends."""
-    pids: list[int] = []
-    yield pids.append
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, signal.SIGKILL)
-
-
-def detached(store: Path, keep, *args: str) -> tuple[Path, int]:
-    """`aetui train ARGS --detach`: the session it made and the background process's pid."""
+def detached(store: Path, *args: str) -> tuple[Path, int]:
+    """`aetui train ARGS --detach`: the session it made and the background process's pid (killed
+    when the test ends: conftest.no_run_outlives_its_test)."""
     started = time.monotonic()
     out = aetui(store, "train", *args, "--detach")
     found = re.search(r"^(\S+) trains in the background \(process (\d+)\)", out.stdout, re.MULTILINE)
     assert out.returncode == 0 and found, out.stdout + out.stderr
-    keep(int(found.group(2)))
     assert time.monotonic() - started < 90
     return store / found.group(1), int(found.group(2))
 
@@ -65,9 +52,9 @@ def status(path: Path) -> str:
     return sessions.open_session(path).status
 
 
-def test_a_detached_run_on_real_data_is_tuned_paused_and_stopped_from_a_shell(tmp_path, mnist_dir, background):
+def test_a_detached_run_on_real_data_is_tuned_paused_and_stopped_from_a_shell(tmp_path, mnist_dir):
     store = tmp_path / "s"
-    path, pid = detached(store, background, "sparse-kl", "--data", str(mnist_dir), "--limit", "4096",
+    path, pid = detached(store, "sparse-kl", "--data", str(mnist_dir), "--limit", "4096",
                          "--epochs", "500", "--session", "far")
     assert os.getsid(pid) == pid  # its own process session: no terminal's hangup reaches it
     wait_for(lambda: epochs_done(path) >= 1, what="a first epoch")
@@ -102,13 +89,13 @@ def test_detach_says_in_one_line_why_a_run_could_not_start(tmp_path):
     assert not list((tmp_path / "s").glob(".detached-*")) if (tmp_path / "s").exists() else True
 
 
-async def test_two_attached_workbenches_follow_one_run_and_see_every_change(tmp_path, background):
+async def test_two_attached_workbenches_follow_one_run_and_see_every_change(tmp_path):
     from aetui.ui.app import AetuiApp
     from aetui.ui.screens.train import TrainScreen
     from aetui.ui.widgets.param_slider import ParamSlider
 
     store = tmp_path / "s"
-    path, _ = detached(store, background, "sparse-kl", "--dataset", "digits", "--epochs", "3000",
+    path, _ = detached(store, "sparse-kl", "--dataset", "digits", "--epochs", "3000",
                          "--batch-size", "16", "--session", "shared")
     wait_for(lambda: epochs_done(path) >= 1, what="a first epoch")
 
@@ -191,7 +178,7 @@ def test_a_ray_sweep_trial_is_tuned_through_its_channel(tmp_path, digits, recipe
 
 @needs_tmux
 @pytest.mark.parametrize("how", ["terminal killed", "quit keeping it"])
-def test_the_workbench_s_run_goes_on_in_the_background_and_finishes(tmp_path, how, background):
+def test_the_workbench_s_run_goes_on_in_the_background_and_finishes(tmp_path, how):
     """The workbench trains ae-32 for 25 epochs on the digits; its terminal is killed (a dropped SSH
     connection), or the user quits choosing to keep the run: the epoch in progress is saved, a
     background process takes the run over, the history says so, and the session ends `finished`."""
@@ -213,13 +200,8 @@ def test_the_workbench_s_run_goes_on_in_the_background_and_finishes(tmp_path, ho
     finally:
         subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
     folder = next(p for p in store.iterdir() if p.is_dir())
-    try:
-        wait_for(lambda: sessions.open_session(folder).meta.resumes >= 1, 60, "the background process taking over")
-        background(sessions.open_session(folder).meta.pid)
-        wait_for(lambda: status(folder) == "finished", 180, "the run to finish in the background")
-    finally:
-        with contextlib.suppress(Exception):
-            background(sessions.open_session(folder).meta.pid)
+    wait_for(lambda: sessions.open_session(folder).meta.resumes >= 1, 60, "the background process taking over")
+    wait_for(lambda: status(folder) == "finished", 180, "the run to finish in the background")
     session = sessions.open_session(folder)
     assert session.epochs_done == 25
     resumed = [e for e in session.history if type(e).__name__ == "TrainingResumed"]

@@ -117,11 +117,11 @@ def test_the_workbench_ends_within_two_seconds_of_its_terminal_going_away(tmp_pa
         name = f"aetui-end-{os.getpid()}-{attempt}"
         command = f"cd {tmp_path} && exec {sys.executable} -m aetui --dataset digits --on-hangup stop --sessions {store}"
         subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "80", "-y", "24", command], check=True)
-        pid = int(subprocess.run(["tmux", "display-message", "-p", "-t", name, "#{pane_pid}"],
-                                 capture_output=True, text=True, check=True).stdout)
         term = Tmux(name)
-        wait = 0.0
+        wait, pid = 0.0, 0
         try:
+            pid = int(subprocess.run(["tmux", "display-message", "-p", "-t", name, "#{pane_pid}"],
+                                     capture_output=True, text=True, check=True).stdout)
             if moment == "warm-up":
                 wait = rng.uniform(0.0, 5.0)
                 time.sleep(wait)
@@ -141,11 +141,12 @@ def test_the_workbench_ends_within_two_seconds_of_its_terminal_going_away(tmp_pa
         finally:
             subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
             gone = time.monotonic()
-            while not _ended(pid) and time.monotonic() - gone < 20:
+            while pid and not _ended(pid) and time.monotonic() - gone < 20:
                 time.sleep(0.02)
             took = time.monotonic() - gone
             with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+                if pid:
+                    os.kill(pid, signal.SIGKILL)
         took_all.append(took)
         if took > 2.0:
             late.append((moment, round(wait, 2), round(took, 2)))

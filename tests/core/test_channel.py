@@ -15,15 +15,7 @@ from aetui.core import channel, data, events, remote, sessions, training
 from aetui.core.controls import Controls
 from aetui.core.errors import AetuiError
 from aetui.core.follow import Follower
-
-
-def wait_for(condition, seconds=60.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
+from tests.support import wait_for
 
 
 @pytest.fixture

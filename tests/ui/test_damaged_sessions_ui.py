@@ -14,6 +14,7 @@ from aetui.ui.messages import Compare, OpenSession
 from aetui.ui.screens.compare import CompareScreen
 from aetui.ui.screens.dialogs import HelpDialog
 from aetui.ui.screens.replay import ReplayScreen
+from aetui.ui.widgets.figure_pane import FigurePane
 from tests.support import synthetic_session, until
 
 
@@ -43,12 +44,15 @@ async def test_replay_of_damaged_snapshots_says_so_and_goes_on(make_app):
         await pilot.press("3")  # the scatter of NaN codes: said where the picture would be
         await pilot.press("t")  # t-SNE of them: one notification, no crash
         await until(pilot, lambda: any("codes are not all finite" in m for m in _errors(app)))
-        await pilot.press("left", "2")  # a snapshot without reconstructions
-        await pilot.pause(0.3)
-        assert screen.epoch == 2 and app.is_running and isinstance(app.screen, ReplayScreen)
+        await pilot.press("left", "2")  # a snapshot without reconstructions: said where they would be
+        await until(pilot, lambda: screen.epoch == 2 and any(
+            pane.figure is not None and pane.figure.image is None and "recon" in pane.figure.caption
+            for pane in screen.query(FigurePane)))
+        assert app.is_running and isinstance(app.screen, ReplayScreen)
         await pilot.press("left", "t")
-        await pilot.pause(0.3)
-        assert app.is_running
+        await until(pilot, lambda: screen.epoch == 1)
+        await pilot.pause()
+        assert app.is_running and isinstance(app.screen, ReplayScreen)
 
 
 async def test_compare_with_a_damaged_session_opens(make_app):
@@ -63,10 +67,12 @@ async def test_compare_with_a_damaged_session_opens(make_app):
         screen = app.screen
         for tab in "1234":
             await pilot.press(tab)
-            await pilot.pause(0.2)
+            await pilot.pause()
+            assert app.is_running and app.screen is screen
         await pilot.press("left")
-        await pilot.pause(0.3)
-        assert app.is_running and screen.epoch == 2
+        await until(pilot, lambda: screen.epoch == 2)
+        await pilot.pause()
+        assert app.is_running and app.screen is screen
 
 
 async def test_home_lists_damaged_sessions_and_markup_as_written(make_app):
