@@ -28,6 +28,12 @@ def output() -> Console:
     return Console(highlight=False, soft_wrap=not sys.stdout.isatty())
 
 
+def table_output() -> Console:
+    """Where listings print: the terminal's width, or, written to a file or a pipe, as wide as a
+    table needs (up to 240 columns) so that no number is broken over two lines."""
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 240)
+
+
 class ConsoleReporter:
     """Turns training events into console output; call it with each event."""
 

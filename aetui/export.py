@@ -98,7 +98,7 @@ def _figures(replay: Replay, folder: Path, epoch: int) -> list[Path]:
     """The pictures the workbench shows, as PNGs, at `epoch`: digits over their reconstructions,
     the latent sweep, the scatter with its key, and (2-D codes) the area map."""
     originals, recons, _ = replay.reconstructions(epoch)
-    native = figures.crop_border(originals[:1]).shape[1]
+    native = figures.cropped_side(originals)
     sheet = figures.digit_sheet(originals, recons, figures.DigitLayout(native, len(originals), 1))
     images, columns, _ = replay.sweep(epoch)
     sweep, _ = figures.sweep_sheet(images, columns, columns * native)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from aetui.core.analysis.images import crop, shrink, to_u8
+from aetui.core.analysis.images import crop, empty_border, shrink, to_u8
 
 CLASS_RGB = [(255, 85, 85), (246, 150, 0), (248, 255, 69), (81, 238, 48), (0, 200, 160), (48, 214, 253),
              (133, 136, 209), (228, 85, 255), (255, 101, 180), (236, 229, 206)]
@@ -21,8 +21,7 @@ CLASS_RGB = [(255, 85, 85), (246, 150, 0), (248, 255, 69), (81, 238, 48), (0, 20
 distance over 40, also in the 256-colour palette terminals fall back to) and bright on a dark
 background (CIE lightness over 55); tests/test_figures.py checks both."""
 BACKGROUND = (0, 0, 0)
-BORDER = 4
-"""MNIST digits sit inside an empty 4-pixel frame; views may crop it (`crop_border`)."""
+
 SMALLEST = 14
 """No digit is drawn smaller than this many pixels a side (fewer digits beat illegible ones)."""
 COMFORTABLE = 3
@@ -39,9 +38,14 @@ def class_rgb(cls: int) -> tuple[int, int, int]:
     return CLASS_RGB[int(cls) % len(CLASS_RGB)]
 
 
-def crop_border(images: np.ndarray) -> np.ndarray:
-    """N x H x W images without MNIST's empty frame (28-pixel images lose 4 pixels a side)."""
-    return crop(images, BORDER if images.shape[1] >= 28 else 0)
+def crop_border(images: np.ndarray, border: int | None = None) -> np.ndarray:
+    """N x H x W images without their empty frame (`empty_border`, or `border` pixels a side)."""
+    return crop(images, empty_border(images) if border is None else border)
+
+
+def cropped_side(images: np.ndarray) -> int:
+    """The side in pixels of `images` once `crop_border` has cropped them."""
+    return np.asarray(images).shape[1] - 2 * empty_border(images)
 
 
 def resize(images: np.ndarray, pixels: int) -> np.ndarray:
@@ -107,7 +111,7 @@ def digit_layout(count: int, native: int, width: int, height: int, *, gap: int =
     one), as many as fit; with `upscale` (graphics, where pixels are plentiful) they grow by whole
     factors: as many as fit at `COMFORTABLE` times their size or more, else as large as they can
     be once `MOST_SHOWN_LARGE` of them fit. Where two do not fit at native size, the largest
-    size that shows one, never under `SMALLEST` pixels. Both arrangements are tried: stacked rows
+    size that shows two (one where not even two fit), never under `SMALLEST` pixels. Both arrangements are tried: stacked rows
     (digits over reconstructions) and pairs side by side.
     """
     smallest = min(SMALLEST, native)
@@ -134,16 +138,18 @@ def digit_layout(count: int, native: int, width: int, height: int, *, gap: int =
         return max(full, key=lambda o: (min(o.shown, count, MOST_SHOWN_LARGE), o.pixels, min(o.shown, count),
                                         not o.paired))
     if options:
-        return max(options, key=lambda o: (o.pixels, min(o.shown, count), not o.paired))
+        return max(options, key=lambda o: (min(o.shown, count, wanted), o.pixels, min(o.shown, count), not o.paired))
     return DigitLayout(smallest, 1, 1, False, gap, label)
 
 
 def digit_sheet(originals: np.ndarray, recons: np.ndarray, layout: DigitLayout) -> np.ndarray:
     """Digits over (or beside) their reconstructions as one gray image laid out by `layout`: the
-    first `layout.shown` of the N x H x W images (floats in [0, 1] or bytes), frame cropped."""
+    first `layout.shown` of the N x H x W images (floats in [0, 1] or bytes), their frame cropped
+    as far as all of `originals` leave it empty (the reconstructions by as much)."""
     n = min(len(originals), layout.shown)
-    a = resize(to_u8(crop_border(np.asarray(originals[:n]))), layout.pixels)
-    b = resize(to_u8(crop_border(np.asarray(recons[:n]))), layout.pixels)
+    border = empty_border(originals)
+    a = resize(to_u8(crop_border(np.asarray(originals[:n]), border)), layout.pixels)
+    b = resize(to_u8(crop_border(np.asarray(recons[:n]), border)), layout.pixels)
     s, g = layout.pixels, layout.gap
     width, height = layout.size()
     out = np.zeros((height, width), np.uint8)

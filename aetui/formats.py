@@ -86,6 +86,17 @@ def fit_column(texts: list[str], width: int) -> list[str]:
     return [fit(t, width) for t in bare]
 
 
+VAL_SPARSITY_NOTE = "val sparsity: test digits sit farther from p (no overfit: recon agrees)"
+"""Said wherever the KL sparsity penalty on the test digits is far above the training one (the
+README's "Training statistics" explains why)."""
+
+
+def val_sparsity_note(logs: dict[str, float], kl_sparsity: bool) -> str:
+    """`VAL_SPARSITY_NOTE` where it applies to `logs` (an epoch's), else ""."""
+    high = kl_sparsity and "val_sparsity" in logs and logs["val_sparsity"] > 2 * logs.get("sparsity", 0)
+    return VAL_SPARSITY_NOTE if high else ""
+
+
 def logs_line(logs: dict[str, float], prefix: str = "") -> str:
     """`0.123 (recon 0.1, kl 0.02)`: the loss and its parts, for one line."""
     keys = [k for k in logs if k.startswith(prefix) and "_" not in k[len(prefix):].replace("disc_acc", "")]

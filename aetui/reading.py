@@ -63,10 +63,10 @@ def export(args) -> int:
 
 
 def recipes(args) -> int:
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
+    from aetui.console import table_output
     from aetui.core import recipe
 
     table = Table(title="Recipes", title_justify="left")
@@ -79,22 +79,22 @@ def recipes(args) -> int:
             table.add_row(Text(name), Text("broken", style="red"), "", "", Text(str(err), style="red"))
             continue
         table.add_row(Text(name), r.kind, str(r.net["code"]), " ".join(r.tunables), Text(r.description))
-    Console().print(table)
+    table_output().print(table)
     return 0
 
 
 def ls(args) -> int:
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
+    from aetui.console import table_output
     from aetui.core import sessions, sweep, sweep_views
 
     store = paths.session_store(args.sessions)
     listing = sessions.list_store(store)
     found = listing.sessions
     swept = sweep.list_sweeps(store, listing.damaged)
-    console = Console()
+    console = table_output()
     if not found and not swept and not listing.damaged:
         console.print(f"No sessions in {store} yet: try `aetui train ae-32 --epochs 2`.", markup=False)
         return 0

@@ -57,7 +57,7 @@ def digits_figure(originals: np.ndarray, recons: np.ndarray, labels: list[str], 
                   pixels: bool = False, caption: str = "") -> Figure:
     """Digits over their reconstructions in `width` x `height` pixels: full size wherever two fit,
     never under 14 pixels; labelled in half blocks (one text row over each row of digits)."""
-    native = figures.crop_border(originals[:1]).shape[1]
+    native = figures.cropped_side(originals)
     label = 0 if pixels else 2
     layout = figures.digit_layout(len(originals), native * (1 if pixels or native >= 16 else 2), width, height,
                                   label=label, upscale=pixels)

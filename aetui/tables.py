@@ -248,7 +248,7 @@ def parts_table(logs: dict[str, float], kl_sparsity: bool = False, width: int = 
     for key, t, v in zip(keys, train, val):
         share = "" if key in ("loss", "disc_acc") else formats.share(logs[key] / total) if total else ""
         table.add_row(Text(key), t, v, share)
-    if kl_sparsity and "val_sparsity" in logs and logs["val_sparsity"] > 2 * logs.get("sparsity", 0):
-        table.caption = "val sparsity: test digits sit farther from p (no overfit: recon agrees)"
+    if formats.val_sparsity_note(logs, kl_sparsity):
+        table.caption = formats.VAL_SPARSITY_NOTE
         table.caption_justify = "left"
     return table

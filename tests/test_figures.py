@@ -7,6 +7,7 @@ import pytest
 from rich.color import Color, ColorSystem
 
 from aetui import figures
+from aetui.core.analysis.images import EMPTY
 
 
 def cielab(rgb) -> np.ndarray:
@@ -60,7 +61,8 @@ def test_digit_layout_keeps_full_size_where_two_fit_and_shows_every_digit_it_can
 
 def test_digit_sheet_puts_each_reconstruction_under_its_digit_at_one_pixel_per_pixel():
     rng = np.random.default_rng(0)
-    originals = (rng.random((10, 28, 28)) * 255).astype(np.uint8)
+    originals = np.zeros((10, 28, 28), np.uint8)
+    originals[:, 4:-4, 4:-4] = (rng.random((10, 20, 20)) * 255).astype(np.uint8)  # MNIST's empty frame
     recons = 255 - originals
     layout = figures.DigitLayout(20, 5, 2, gap=1, label=2)
     sheet = figures.digit_sheet(originals, recons, layout)
@@ -70,6 +72,19 @@ def test_digit_sheet_puts_each_reconstruction_under_its_digit_at_one_pixel_per_p
     np.testing.assert_array_equal(sheet[top + 20:top + 40, 21:41], recons[6, 4:-4, 4:-4])
     paired = figures.digit_sheet(originals, recons, figures.DigitLayout(20, 2, 1, paired=True))
     np.testing.assert_array_equal(paired[:, 21:41], recons[0, 4:-4, 4:-4])
+
+
+def test_only_the_empty_part_of_the_frame_is_cropped():
+    digits = np.zeros((10, 28, 28), np.uint8)
+    digits[:, 4:-4, 4:-4] = 200
+    assert figures.empty_border(digits) == 4 and figures.cropped_side(digits) == 20
+    digits[3, 2, 14] = 90  # one digit's stroke reaches into the frame: it stays
+    assert figures.empty_border(digits) == 2 and figures.crop_border(digits).shape == (10, 24, 24)
+    digits[7, 27, 0] = EMPTY - 1  # (a faint pixel counts as empty)
+    assert figures.empty_border(digits) == 2
+    sheet = figures.digit_sheet(digits, digits, figures.DigitLayout(24, 10, 1, gap=1))
+    assert sheet[0, 3 * 25 + 12] == 90  # the stroke, drawn
+    assert figures.empty_border(np.ones((5, 8, 8), np.uint8) * 0) == 0  # 8x8 digits have no frame
 
 
 def test_resize_repeats_pixels_up_and_averages_them_down():

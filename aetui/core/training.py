@@ -20,7 +20,7 @@ from typing import Callable
 import numpy as np
 
 from aetui.core import hparams
-from aetui.core.analysis.images import to_u8
+from aetui.core.analysis.images import empty_borders, to_u8
 from aetui.core.controls import Controls
 from aetui.core.data import Dataset
 from aetui.core.errors import AetuiError
@@ -30,9 +30,17 @@ from aetui.core.session_writer import SessionWriter
 
 
 def fixed_panel(data: Dataset, recipe: Recipe) -> dict[str, np.ndarray]:
-    """The fixed test images every snapshot shows: a panel (one per class first) and a labelled subset."""
+    """The fixed test images every snapshot shows: a panel (one per class first: the first of its
+    class with the widest empty frame, so views crop the frame and cut no stroke) and a labelled
+    subset."""
     wanted = recipe.snapshot["panel"]
-    firsts = [int(np.flatnonzero(data.y_test == c)[0]) for c in range(data.classes) if (data.y_test == c).any()]
+    images = data.x_test.reshape(len(data.x_test), *data.image_shape)
+    firsts = []
+    for c in range(data.classes):
+        members = np.flatnonzero(data.y_test == c)
+        if len(members):
+            head = members[:500]
+            firsts.append(int(head[np.argmax(empty_borders(images[head]))]))  # (the first of the emptiest)
     rest = [i for i in range(len(data.y_test)) if i not in set(firsts)]
     panel = np.array((firsts + rest)[:wanted])
     rng = np.random.default_rng(recipe.train["seed"])

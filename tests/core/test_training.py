@@ -5,7 +5,7 @@ import threading
 import numpy as np
 import pytest
 
-from aetui.core import events, sessions, training
+from aetui.core import data, events, sessions, training
 from aetui.core.errors import AetuiError
 
 
@@ -251,3 +251,13 @@ def test_weights_are_copied_each_epoch_with_kerass_own_walk(recipes, digits):
     assert not isinstance(state, bytes), "weights_state fell back to making the file"
     with h5py.File(io.BytesIO(built.weights_bytes(state)), "r") as made:
         assert made.keys() == h5py.File(io.BytesIO(built.weights_file()), "r").keys()
+
+
+def test_the_panel_shows_a_digit_of_each_class_whose_frame_views_can_crop(mnist_dir, recipes):
+    """MNIST's 4-pixel frame holds strokes of about half its 7s and 9s: the panel takes, per class,
+    the first digit with an empty frame, so views crop it (20-pixel digits) and cut no stroke."""
+    from aetui.core.analysis.images import empty_borders
+
+    fixed = training.fixed_panel(data.load("mnist", mnist_dir), recipes["ae-32"])
+    assert list(fixed["panel_labels"][:10]) == list(range(10))
+    assert (empty_borders(fixed["panel"][:10].reshape(10, 28, 28)) == 4).all()

@@ -15,10 +15,10 @@ def make_app(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("AETUI_MODELS", str(tmp_path / "user-models"))
 
-    def make(trainer=None, warm_up=False, store: Path | None = None):
+    def make(trainer=None, warm_up=False, store: Path | None = None, load=None):
         from aetui.ui.app import AetuiApp
 
-        return AetuiApp(store or Path("sessions"), lambda: data.load("digits").limited(256), trainer=trainer,
-                        warm_up=warm_up)
+        return AetuiApp(store or Path("sessions"), load or (lambda: data.load("digits").limited(256)),
+                        trainer=trainer, warm_up=warm_up)
 
     return make

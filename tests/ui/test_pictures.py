@@ -20,7 +20,7 @@ import pytest
 from PIL import Image
 
 from aetui import figures
-from aetui.core import sessions
+from aetui.core import data, sessions
 from aetui.core.replay import Replay
 from aetui.export import export
 from aetui.show import digits_figure
@@ -33,9 +33,25 @@ from tests.ui.scripted import ScriptedTrainer
 CELL = (10, 20)
 
 
-async def trained(make_app, graphics: Graphics, size=(160, 48)):
+def mnist_sized():
+    """The embedded digits as MNIST's 28-pixel images: each 8x8 digit doubled to 20 pixels (its
+    pixels 2 x 2, one empty pixel around) inside MNIST's empty 4-pixel frame."""
+    from aetui.core.data import Dataset
+
+    small = data.load("digits").limited(256)
+
+    def grown(x):
+        images = np.pad(x.reshape(len(x), 8, 8), ((0, 0), (1, 1), (1, 1)))
+        images = np.pad(np.repeat(np.repeat(images, 2, axis=1), 2, axis=2), ((0, 0), (4, 4), (4, 4)))
+        return images.reshape(len(x), 28 * 28)
+
+    return Dataset("mnist-sized", "tests", (28, 28), grown(small.x_train), small.y_train, grown(small.x_test),
+                   small.y_test)
+
+
+async def trained(make_app, graphics: Graphics, size=(160, 48), load=None):
     """An app that trained vae-2d for two scripted epochs with `graphics`, and its pilot."""
-    app = make_app(ScriptedTrainer())
+    app = make_app(ScriptedTrainer(), load=load)
     app.workbench.graphics = graphics
     context = app.run_test(size=size)
     pilot = await context.__aenter__()
@@ -101,15 +117,17 @@ async def test_kitty_sends_the_image_and_places_it_with_unicode_placeholders(mak
 
 
 async def test_half_blocks_draw_full_size_digits_at_160x48(make_app):
-    app, pilot, context, panel = await trained(make_app, Graphics("halfblock", "forced"))
+    app, pilot, context, panel = await trained(make_app, Graphics("halfblock", "forced"), load=mnist_sized)
     try:
-        figure = panel.figure
-        assert "(9 of 10)" in figure.caption or "(10 of 10)" not in figure.caption
+        assert panel.native == 20  # the empty frame cropped
+        shown = int(panel.figure.caption.rsplit("(", 1)[1].split(" of ")[0])
+        assert shown >= 5, panel.figure.caption
         text = panel.picture.render()
         assert "▀" in text.plain and panel.picture.image.ndim == 2
-        # The 8-pixel digits are drawn at twice their size (16 pixels) in half blocks: 16 columns each.
+        # Full size: 20 columns and 10 rows a digit (its reconstruction 10 more rows under it)
+        assert panel.picture.image.shape[1] >= shown * 20 and panel.picture.image.shape[0] >= 2 * 20
         first_row = text.plain.splitlines()[1]
-        assert first_row.count("▀") >= 5 * 16
+        assert first_row.count("▀") >= shown * 20
     finally:
         await context.__aexit__(None, None, None)
 
@@ -142,7 +160,7 @@ async def test_the_screen_and_the_export_show_the_same_picture(make_app, tmp_pat
         np.testing.assert_array_equal(pane.picture.image, again.image)
     export(sessions.open_session(path), tmp_path / "out")
     png = np.asarray(Image.open(tmp_path / "out" / "digits-epoch-0004.png"))
-    native = figures.crop_border(originals[:1]).shape[1]
+    native = figures.cropped_side(originals)
     sheet = figures.digit_sheet(originals, recons, figures.DigitLayout(native, len(originals), 1))
     np.testing.assert_array_equal(png, sheet)
     assert (png[:native, :native] == figures.to_u8(originals[0])).all()

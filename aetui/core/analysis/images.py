@@ -23,8 +23,36 @@ def as_images(flat: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
         return np.nan_to_num(np.clip(flat.reshape(len(flat), *shape).astype(np.float32), 0.0, 1.0))
 
 
+FRAME = 4
+"""MNIST digits sit inside a 4-pixel frame (each a 20-pixel box centred by its mass in 28): mostly
+empty, though a stroke reaches into it now and then."""
+EMPTY = 32
+"""A pixel under this (of 255) is empty: a frame is cropped only as far as every pixel in it is."""
+
+
+def empty_borders(images: np.ndarray) -> np.ndarray:
+    """Per image of the N x H x W `images`: how many pixels a side are empty, up to `FRAME` (0 for
+    images under 28 pixels, which have no frame)."""
+    images = np.asarray(images)
+    out = np.zeros(len(images), int)
+    if images.ndim < 3 or min(images.shape[1:3]) < 28:
+        return out
+    ink = to_u8(images) >= EMPTY
+    for k in range(1, FRAME + 1):
+        frame = ink.copy()
+        frame[:, k:-k, k:-k] = False
+        out += ~frame.reshape(len(images), -1).any(axis=1)  # (a frame k wide is empty only if k - 1 is)
+    return out
+
+
+def empty_border(images: np.ndarray) -> int:
+    """How many pixels a side are empty in every one of the N x H x W `images`: the frame a view
+    may crop without cutting a stroke."""
+    return int(empty_borders(images).min()) if len(images) else 0
+
+
 def crop(images: np.ndarray, border: int) -> np.ndarray:
-    """Drop `border` pixels on every side (MNIST digits sit inside a 4-pixel empty frame)."""
+    """Drop `border` pixels on every side."""
     if border <= 0 or 2 * border >= min(images.shape[1:]):
         return images
     return images[:, border:-border, border:-border]

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import ScrollableContainer, Vertical, VerticalScroll
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
@@ -106,11 +106,13 @@ def sweep_table(sweep: Sweep, trials: list[Session], sort: str = SORT_DEFAULT) -
     table = Table(*[formats.header(c) for c in columns], title=f"sweep {sweep.name}: final epoch of each "
                   f"trial, best {formats.header(sort)} first (o: order by another figure)", title_justify="left",
                   box=box.SIMPLE_HEAD, padding=(0, 1))
-    for i, row in enumerate(rows):
-        cells = [formats.param(v) if c in sweep.grid and v is not None else str(v) if c in ("status", "epochs")
-                 else formats.loss(v) if c in ("val_recon", "val_loss", "loss") else formats.stat(c, v)
-                 for c, v in zip(columns, row)]
-        table.add_row(*cells, style="bold" if i == 0 else None)
+    cells = [[formats.param(v) if c in sweep.grid and v is not None else str(v) if c in ("status", "epochs")
+              else formats.loss(v) if c in ("val_recon", "val_loss", "loss") else formats.stat(c, v)
+              for c, v in zip(columns, row)] for row in rows]
+    for i, column in enumerate(table.columns):  # a figure is written whole: the table scrolls instead
+        column.min_width, column.overflow = max([len(row[i]) for row in cells] + [1]), "fold"
+    for i, row in enumerate(cells):
+        table.add_row(*row, style="bold" if i == 0 else None)
     return table
 
 
@@ -156,7 +158,8 @@ class CompareScreen(WorkbenchScreen):
             with TabPane("3 reconstructions", id="tab-recon"), VerticalScroll(id="compare-recon"):
                 for i, _ in enumerate(self.replays):
                     yield FigurePane(self.workbench.graphics, id=f"compare-recon-{i}")
-            with TabPane("4 sweep" if self.sweep else "4 figures", id="tab-figures"), VerticalScroll():
+            with TabPane("4 sweep" if self.sweep else "4 figures", id="tab-figures"), \
+                    ScrollableContainer(id="compare-figures-scroll"):  # (wider than the screen: scrolls sideways)
                 yield Static(id="compare-figures")
         yield Footer()
 
@@ -207,13 +210,13 @@ class CompareScreen(WorkbenchScreen):
 
     def show(self) -> None:
         """Redraw the per-epoch views at `self.epoch`."""
-        names = ", ".join(r.session.name for r in self.replays)
+        names = ", ".join(self.names)  # (their common beginning left out: the ends tell them apart)
         if self.sweep is not None:
             trials = [r.session for r in self.replays]
             names = f"sweep {self.sweep.name} of {self.sweep.recipe} ({progress(self.sweep, trials)})"
         self.query_one("#status", Static).update(Text.assemble(
-            f"comparing {len(self.replays)}: ", names, " · epoch ", (str(self.epoch), "bold"),
-            f" (shared {self.shared[0]}..{self.shared[-1]}, ←/→)"))
+            "epoch ", (str(self.epoch), "bold"), f" (shared {self.shared[0]}..{self.shared[-1]}, ←/→) · ",
+            f"comparing {len(self.replays)}: ", names))
         graphics, epoch = self.workbench.graphics, self.epoch
         for i, (r, name) in enumerate(zip(self.replays, self.names)):
             pane = self.query_one(f"#compare-recon-{i}", FigurePane)

@@ -143,7 +143,9 @@ class ReplayScreen(WorkbenchScreen):
         if not self.replay.epochs:
             return ""
         logs = self.replay.session.epochs[self.replay.epochs.index(self.epoch)].logs
-        return escape(f"epoch {self.epoch}: loss {formats.logs_line(logs)}   val {formats.logs_line(logs, 'val_')}")
+        note = formats.val_sparsity_note(logs, self.replay.session.meta.recipe_section("loss").get("sparsity") == "kl")
+        return escape(f"epoch {self.epoch}: loss {formats.logs_line(logs)}   val {formats.logs_line(logs, 'val_')}" +
+                      (f" · {note}" if note else ""))
 
     def draw_scatter(self) -> None:
         """The scatter at the chosen epoch (PCA here; t-SNE arrives from its worker)."""

@@ -34,7 +34,7 @@ WIDE = (120, 34)
 figures beside the chart; below it they share the lower row with the figures."""
 CHART_ROWS = {True: 12, False: 8}
 """Rows the chart keeps at least (wide, narrow) before the digits take the rest."""
-FIGURES_WIDTH = {True: (34, 46), False: (18, 20)}
+FIGURES_WIDTH = {True: (34, 46), False: (18, 18)}
 """Columns of the figures panel (without, with a 2-D scatter) when wide and narrow."""
 ECHO_SECONDS = 1.0
 """A change the run reports within this long of the user moving that slider is taken as its echo."""
@@ -148,6 +148,7 @@ class TrainScreen(TrainActions, WorkbenchScreen):
         if self.workbench.graphics.pixels:  # digits would grow into every row: the chart keeps half
             room_h = min(room_h, max(right_h // 2, 8))
         columns, rows = digits.wanted(room_w, room_h)
+        rows = min(rows, room_h)  # the chart keeps its rows, even where no digit fits whole
         right = self.query_one("#right")
         chart, stats, preview = (self.query_one(name) for name in ("#chart-box", "#stats", "#preview"))
         right.styles.grid_rows = f"1fr {rows + 2}"

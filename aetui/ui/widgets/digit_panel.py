@@ -7,7 +7,7 @@ import numpy as np
 
 from aetui.core.analysis.images import as_images
 from aetui.core.analysis.latent import project
-from aetui.figures import crop_border
+from aetui.figures import cropped_side
 from aetui.show import KEY_CELLS, digits_figure, scatter_figure
 from aetui.terminal import Graphics
 from aetui.ui.widgets.figure_pane import FigurePane
@@ -32,7 +32,7 @@ class DigitPanel(FigurePane):
         shape = tuple(int(v) for v in fixed["image_shape"])
         originals, recons = as_images(fixed["panel"], shape), as_images(recon, shape)
         labels = [str(int(v)) for v in fixed["panel_labels"]]
-        self.native = crop_border(originals[:1]).shape[1]
+        self.native = cropped_side(originals)
         pixels = self.graphics.pixels
 
         def make(columns: int, rows: int):
