@@ -156,6 +156,7 @@ def test_kill_at_random_moments_loses_at_most_the_epoch_in_progress(tmp_path):
     assert done["kills"] >= KILLS and done["resumed"] >= KILLS // 4 and done["mid_write"] >= 1
 
 
+@pytest.mark.slow
 def test_hangup_finishes_the_epoch_then_resume_goes_on(tmp_path, mnist_dir, spawn):
     """Epochs of real MNIST take about a second here: the hangup lands mid-epoch, which is finished."""
     store = tmp_path / "s"
@@ -187,6 +188,7 @@ def test_hangup_finishes_the_epoch_then_resume_goes_on(tmp_path, mnist_dir, spaw
     assert (change.name, change.new, change.epoch) == ("learning_rate", 5e-4, done + 1)
 
 
+@pytest.mark.slow
 def test_nohup_keeps_a_run_going_through_a_hangup(tmp_path, spawn):
     store = tmp_path / "s"
     child = start(store, "train", "ae-32", "--dataset", "digits", "--epochs", "12", "--session", "bg", nohup=True,

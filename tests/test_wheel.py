@@ -102,6 +102,9 @@ def test_the_wheel_installed_alone_opens_the_workbench(wheel, tmp_path):
     version = support.run([str(venv / "bin" / "aetui"), "--version"], cwd=away, timeout=60)
     assert version.returncode == 0, version.stdout + version.stderr
     assert version.stdout.strip() == f"aetui {aetui.__version__}"
+    for args, said in ((["--help"], "usage: aetui"), (["recipes"], "vae-2d")):  # the installed command itself
+        answered = support.run([str(venv / "bin" / "aetui"), *args], cwd=away, timeout=120)
+        assert answered.returncode == 0 and said in answered.stdout, answered.stdout + answered.stderr
     checked = support.run([str(python), "-c", CHECK, str(site), str(away / "sessions"), ",".join(modules())],
                           cwd=away, timeout=180, env={"PYTHONPATH": ""})
     assert checked.returncode == 0, checked.stdout + checked.stderr

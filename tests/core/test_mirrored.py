@@ -2,13 +2,13 @@
 devices must be set before TensorFlow starts), and `--strategy mirrored` on this CPU-only machine."""
 
 import json
-import subprocess
 import sys
 import textwrap
 
 import pytest
 
 from aetui.core import sessions
+from tests import support
 
 pytestmark = pytest.mark.slow
 
@@ -46,7 +46,7 @@ CHILD = textwrap.dedent('''
 
 
 def test_two_replicas_train_every_family_with_live_changes_and_one_device_losses(tmp_path):
-    out = subprocess.run([sys.executable, "-c", CHILD, str(tmp_path)], capture_output=True, text=True, timeout=600)
+    out = support.run([sys.executable, "-c", CHILD, str(tmp_path)], timeout=600)
     line = next((l for l in out.stdout.splitlines() if l.startswith("RESULT")), None)
     assert line, out.stdout[-2000:] + out.stderr[-3000:]
     for name, runs in json.loads(line[6:]).items():
@@ -62,9 +62,8 @@ def test_two_replicas_train_every_family_with_live_changes_and_one_device_losses
 
 
 def test_strategy_mirrored_on_a_cpu_only_machine_runs_one_replica_and_says_so(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "aetui", "--sessions", str(tmp_path), "train", "ae-32", "--dataset",
-                          "digits", "--epochs", "1", "--strategy", "mirrored", "--session", "m"],
-                         capture_output=True, text=True, timeout=300, env={"COLUMNS": "200", **__import__("os").environ})
+    out = support.aetui(tmp_path, "train", "ae-32", "--dataset", "digits", "--epochs", "1", "--strategy", "mirrored",
+                        "--session", "m")
     assert out.returncode == 0, out.stderr
     assert "mirrored: 1 replica on the CPU" in out.stdout
     s = sessions.open_session(tmp_path / "m")

@@ -4,7 +4,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import numpy as np
@@ -13,6 +12,7 @@ import pytest
 from aetui.core import paths, sessions, training
 from aetui.core.errors import AetuiError
 from aetui.core.session_writer import SessionWriter
+from tests import support
 
 
 @pytest.fixture(scope="module")
@@ -105,11 +105,10 @@ def test_folders_that_are_not_sessions(tmp_path):
 
 
 @pytest.mark.slow
-def test_sigkill_mid_training_reopens_at_the_last_completed_epoch(tmp_path):
+def test_sigkill_mid_training_reopens_at_the_last_completed_epoch(tmp_path, spawn):
     store = tmp_path / "store"
-    cmd = [sys.executable, "-m", "aetui", "--sessions", str(store), "train", "ae-32", "--dataset", "digits",
-           "--epochs", "200", "--batch-size", "16", "--session", "victim"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = spawn(support.command(store, "train", "ae-32", "--dataset", "digits", "--epochs", "200", "--batch-size",
+                                 "16", "--session", "victim"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     history = store / "victim" / sessions.HISTORY
     deadline = time.monotonic() + 120
     try:
@@ -141,3 +140,22 @@ def test_a_session_is_running_exactly_while_its_writer_holds_it(tmp_path):
         SessionWriter.lock(writer.path)
     writer.close()  # as when the last status could not be written (a full disk)
     assert sessions.open_session(writer.path).status == "killed"  # and so resumable
+
+
+def test_a_listing_reads_each_record_and_no_history(tmp_path, recipes, digits):
+    """Home rereads the store after every epoch: what it lists comes from `session.json` and the lock
+    alone, so a session of 10,000 epochs costs what one of 10 does. Each history here is a FIFO,
+    which any read of it would refuse (or block on): the listing still shows every figure."""
+    from tests.support import synthetic_session
+
+    paths = [synthetic_session(tmp_path, f"run-{i}", epochs=3, code=2, kind="ae") for i in range(3)]
+    paths.append(training.train(recipes["ae-32"], digits, tmp_path, epochs=1, name="trained"))
+    rows = {s.name: s.summary_row() for s in sessions.list_store(tmp_path).sessions}
+    for path in paths:
+        (path / sessions.HISTORY).unlink()
+        os.mkfifo(path / sessions.HISTORY)
+    listing = sessions.list_store(tmp_path)
+    assert not listing.damaged and {s.name: s.summary_row() for s in listing.sessions} == rows
+    assert [row[3] for row in rows.values()].count("3/3") == 3
+    assert rows["trained"][1] == "finished" and rows["trained"][3] == "1/1"
+    assert float(rows["trained"][2]) > 0  # the best validation loss, from the record

@@ -135,3 +135,47 @@ async def test_an_answer_to_the_quit_question_after_the_run_ended_quits(make_app
         await pilot.press("k")
         await until(pilot, lambda: not app.is_running)
     assert not app.runner.handover
+
+
+async def test_compare_has_its_help_made_from_its_bindings(make_app):
+    from aetui.ui.messages import Compare
+    from aetui.ui.screens.compare import CompareScreen
+    from tests.support import synthetic_session
+
+    paths = [synthetic_session(Path("sessions"), name, epochs=2, code=2, kind="ae") for name in ("run-a", "run-b")]
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.post_message(Compare(paths))
+        await until(pilot, lambda: isinstance(app.screen, CompareScreen))
+        compare = app.screen
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpDialog))
+        said = " ".join(f"{key} {what}" for key, what in app.screen.keys)
+        for binding in compare.BINDINGS:
+            if binding.show and binding.description:
+                assert (binding.tooltip or binding.description) in said, (binding, said)
+
+
+def test_the_readme_lists_every_key_of_every_screen():
+    """Every key a screen shows in its footer is in the README's key table, under that screen."""
+    import re
+
+    from aetui.ui.screens.compare import CompareScreen
+    from aetui.ui.screens.home import HomeScreen
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = readme.split("### Keys", 1)[1].split("\n\n", 2)[1]
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in table.splitlines()[2:]]
+    named = {"space": "Space", "escape": "Escape", "enter": "Enter", "tab": "Tab", "left": "Left", "right": "Right",
+             "up": "Up", "down": "Down", "home": "Home", "end": "End", "question_mark": "`?`", "f1": "F1"}
+    for screen in (HomeScreen, TrainScreen, ReplayScreen, CompareScreen):
+        area = screen.__name__.removesuffix("Screen").lower()
+        keys = " ".join(key for where, key, _ in rows if area in where or where == "everywhere")
+        for binding in screen.BINDINGS:
+            if not (binding.show and binding.description):
+                continue
+            key = binding.key.split(",")[0]
+            written = named.get(key) or (f"Ctrl+{key[5:].upper()}" if key.startswith("ctrl+") else f"`{key}`")
+            if re.fullmatch(r"`\d`", written):
+                written = "`1` ..."  # (the views' numbers are one row)
+            assert written in keys, f"{area}: {binding.key} ({binding.description}) is not in the README's keys"
