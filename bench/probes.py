@@ -121,11 +121,11 @@ def replay() -> dict:
     from aetui.core import data
     from aetui.ui.app import AetuiApp
     from aetui.ui.screens.replay import ReplayScreen
-    from tests.support import synthetic_session
+    from tests.support import mnist_sized, synthetic_session
 
     async def run() -> dict:
         with tempfile.TemporaryDirectory() as store:
-            path = synthetic_session(Path(store), "hundred", epochs=100, code=32, kind="ae")
+            path = synthetic_session(Path(store), "hundred", epochs=100, code=32, kind="ae", dataset=mnist_sized())
             app = AetuiApp(Path(store), lambda: data.load("digits"), warm_up=False, graphics=graphics())
             async with app.run_test(size=(160, 48)) as pilot:
                 while "digits" not in app.workbench.info_line():  # the warm-up a person would wait through anyway

@@ -136,9 +136,26 @@ def fake_session(store: Path, name: str, recipe_name: str, epochs: int, status: 
     return path
 
 
+def mnist_sized():
+    """The embedded digits as MNIST's 28-pixel images: each 8x8 digit doubled to 20 pixels (its
+    pixels 2 x 2, one empty pixel around) inside MNIST's empty 4-pixel frame."""
+    import numpy as np
+
+    small = data.load("digits").limited(256)
+
+    def grown(x):
+        images = np.pad(x.reshape(len(x), 8, 8), ((0, 0), (1, 1), (1, 1)))
+        images = np.pad(np.repeat(np.repeat(images, 2, axis=1), 2, axis=2), ((0, 0), (4, 4), (4, 4)))
+        return images.reshape(len(x), 28 * 28)
+
+    return data.Dataset("mnist-sized", "tests", (28, 28), grown(small.x_train), small.y_train, grown(small.x_test),
+                        small.y_test)
+
+
 def synthetic_session(store: Path, name: str = "synthetic-vae", epochs: int = 4, code: int = 2,
-                      kind: str = "vae") -> Path:
-    """A complete session written through the real writer, from fixed arrays (no training, no clocks)."""
+                      kind: str = "vae", dataset=None) -> Path:
+    """A complete session written through the real writer, from fixed arrays (no training, no clocks),
+    on `dataset` (the embedded digits unless given)."""
     import numpy as np
 
     from aetui.core import events
@@ -148,7 +165,7 @@ def synthetic_session(store: Path, name: str = "synthetic-vae", epochs: int = 4,
     from aetui.core.recipe import Recipe
     from aetui.core.training import fixed_panel
 
-    digits = data.load("digits")
+    digits = dataset or data.load("digits")
     recipe_data = {"kind": kind, "description": "synthetic", "net": {"hidden": [16], "code": code},
                    "loss": {"reduction": "sum"}, "params": {"beta": 1.0, "learning_rate": 0.001}}
     if kind != "vae":

@@ -20,33 +20,17 @@ import pytest
 from PIL import Image
 
 from aetui import figures
-from aetui.core import data, sessions
+from aetui.core import sessions
 from aetui.core.replay import Replay
 from aetui.export import export
 from aetui.show import digits_figure
 from aetui.terminal import Graphics, choose_graphics
 from aetui.ui.messages import OpenSession
 from aetui.ui.widgets.digit_panel import DigitPanel
-from tests.support import ended, open_recipe, synthetic_session, until
+from tests.support import ended, mnist_sized, open_recipe, synthetic_session, until
 from tests.ui.scripted import ScriptedTrainer
 
 CELL = (10, 20)
-
-
-def mnist_sized():
-    """The embedded digits as MNIST's 28-pixel images: each 8x8 digit doubled to 20 pixels (its
-    pixels 2 x 2, one empty pixel around) inside MNIST's empty 4-pixel frame."""
-    from aetui.core.data import Dataset
-
-    small = data.load("digits").limited(256)
-
-    def grown(x):
-        images = np.pad(x.reshape(len(x), 8, 8), ((0, 0), (1, 1), (1, 1)))
-        images = np.pad(np.repeat(np.repeat(images, 2, axis=1), 2, axis=2), ((0, 0), (4, 4), (4, 4)))
-        return images.reshape(len(x), 28 * 28)
-
-    return Dataset("mnist-sized", "tests", (28, 28), grown(small.x_train), small.y_train, grown(small.x_test),
-                   small.y_test)
 
 
 async def trained(make_app, graphics: Graphics, size=(160, 48), load=None):
