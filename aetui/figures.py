@@ -21,7 +21,6 @@ CLASS_RGB = [(255, 85, 85), (246, 150, 0), (248, 255, 69), (81, 238, 48), (0, 20
 distance over 40, also in the 256-colour palette terminals fall back to) and bright on a dark
 background (CIE lightness over 55); tests/test_figures.py checks both."""
 BACKGROUND = (0, 0, 0)
-
 SMALLEST = 14
 """No digit is drawn smaller than this many pixels a side (fewer digits beat illegible ones)."""
 COMFORTABLE = 3
@@ -111,8 +110,8 @@ def digit_layout(count: int, native: int, width: int, height: int, *, gap: int =
     one), as many as fit; with `upscale` (graphics, where pixels are plentiful) they grow by whole
     factors: as many as fit at `COMFORTABLE` times their size or more, else as large as they can
     be once `MOST_SHOWN_LARGE` of them fit. Where two do not fit at native size, the largest
-    size that shows two (one where not even two fit), never under `SMALLEST` pixels. Both arrangements are tried: stacked rows
-    (digits over reconstructions) and pairs side by side.
+    size that shows two (one where not even two fit), never under `SMALLEST` pixels. Both
+    arrangements are tried: stacked rows (digits over reconstructions) and pairs side by side.
     """
     smallest = min(SMALLEST, native)
     sizes = list(range(native, smallest - 1, -1))

@@ -41,7 +41,8 @@ def fixed_panel(data: Dataset, recipe: Recipe) -> dict[str, np.ndarray]:
         if len(members):
             head = members[:500]
             firsts.append(int(head[np.argmax(empty_borders(images[head]))]))  # (the first of the emptiest)
-    rest = [i for i in range(len(data.y_test)) if i not in set(firsts)]
+    chosen = set(firsts)
+    rest = [i for i in range(len(data.y_test)) if i not in chosen]
     panel = np.array((firsts + rest)[:wanted])
     rng = np.random.default_rng(recipe.train["seed"])
     subset = np.sort(rng.choice(len(data.x_test), min(recipe.snapshot["subset"], len(data.x_test)), replace=False))
