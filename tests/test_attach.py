@@ -74,6 +74,8 @@ def test_a_detached_run_on_real_data_is_tuned_paused_and_stopped_from_a_shell(tm
     stopped = aetui(store, "stop", "far")
     assert stopped.returncode == 0 and "stops after step" in stopped.stdout
     wait_for(lambda: status(path) == "stopped", 60, "the stop")
+    # the last console line is written just after the session records its status
+    wait_for(lambda: "stopped" in (path / "console.log").read_text(), 30, "the console log's last line")
     console = (path / "console.log").read_text()
     assert "epoch   1" in console and "beta: 3 -> 5 from step" in console and "stopped" in console
     late = aetui(store, "tune", "far", "--set", "beta=1")
@@ -209,7 +211,8 @@ def test_the_workbench_s_run_goes_on_in_the_background_and_finishes(tmp_path, ho
     assert "handed over to a background process" in resumed[0].previous
     handed = int(re.search(r"after (\d+) complete epoch", resumed[0].previous).group(1))
     assert resumed[0].epoch == handed >= 1  # every epoch trained was kept, and it went on from there
-    assert "finished" in (folder / "console.log").read_text()
+    # the process writes its last console line just after it records `finished`: wait for it
+    wait_for(lambda: "finished" in (folder / "console.log").read_text(), 30, "the console log's last line")
 
 
 def _zombie(pid: int) -> bool:
