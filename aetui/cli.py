@@ -66,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--workers", type=int, metavar="N",
                        help="local: trials at once (default: one per GPU, else 2)")
     sweep.add_argument("--address", metavar="ADDR", help="ray: join this Ray cluster (e.g. auto, or HOST:6379)")
+    _rank_arg(sweep, "the best trial")
     _run_args(sweep, gpu=False)
 
     resume = sub.add_parser("resume", help="go on training a stopped, interrupted or diverged session")
@@ -94,7 +95,10 @@ def _parser() -> argparse.ArgumentParser:
                           help="VAE: draws per image of the importance-weighted bound (default: 100)")
     _run_args(evaluate, limit=False)
     sub.add_parser("recipes", help="list the recipes")
-    _sessions_arg(sub.add_parser("ls", help="list the saved sessions"))
+    listing = sub.add_parser("ls", help="list the saved sessions, best test reconstruction error first, then the "
+                                        "sweeps")
+    _rank_arg(listing, "the sessions")
+    _sessions_arg(listing)
 
     from aetui.show import VIEWS
 
@@ -154,6 +158,14 @@ def _data_args(parser: argparse.ArgumentParser, suppress: bool = False) -> None:
                         **extra)
 
 
+def _rank_arg(parser, what: str) -> None:
+    from aetui.core import ranking
+
+    parser.add_argument("--rank-by", choices=ranking.CHOICES, default=ranking.DEFAULT,
+                        help=f"rank {what} by the test error per pixel: mse (squared error, the default) or bce "
+                             "(binary cross-entropy), the same units for every model")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = _parser()
@@ -201,7 +213,7 @@ def _control(args) -> int:
     answer = remote.send(session.path, "set" if args.command == "tune" else args.command, values)
     if not answer.ok:
         raise AetuiError(f"{session.name}: {answer.message}")
-    print(f"{session.name}: {answer.message}" + (f" (epoch {answer.epoch})" if answer.epoch else ""))
+    print(f"{session.name}: {answer.message}")
     return 0
 
 

@@ -4,6 +4,7 @@ trial everywhere (a log to a file reads cleanly, one line each, however long).""
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 
 from rich.console import Console
@@ -16,7 +17,9 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from aetui.core import conventions, events
+from aetui import formats
+from aetui.core import conventions, events, ranking
+from aetui.core.conventions import EPOCH
 from aetui.core.data import Dataset
 from aetui.core.recipe import Recipe
 from aetui.formats import logs_line as format_logs
@@ -29,9 +32,10 @@ def output() -> Console:
 
 
 def table_output() -> Console:
-    """Where listings print: the terminal's width, or, written to a file or a pipe, as wide as a
-    table needs (up to 240 columns) so that no number is broken over two lines."""
-    return Console(highlight=False, width=None if sys.stdout.isatty() else 240)
+    """Where listings print: the terminal's width (or `COLUMNS`), or, written to a file or a pipe,
+    up to 240 columns, so a table keeps its numbers at full length (in less room they are written
+    shorter, never cut: `fitted.FittedTable`)."""
+    return Console(highlight=False, width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 240)
 
 
 class ConsoleReporter:
@@ -90,9 +94,14 @@ class ConsoleReporter:
             if "active_units" in stats:
                 extra += f", active latents {stats['active_units']}"
             if "disc_acc" in stats:
-                extra += f", disc acc {stats['disc_acc']:.2f}"
+                extra += f", disc accuracy {stats['disc_acc']:.0%}"
+            whole = "".join(f"; {key[:-len(EPOCH)]}: epoch's training digits {formats.objective(value)}, test "
+                            f"digits {formats.objective(event.logs.get('val_' + key[:-len(EPOCH)]))}"
+                            for key, value in event.logs.items() if key.endswith(EPOCH))
+            error = stats.get(ranking.KEYS[ranking.DEFAULT])
+            ranked = f"{ranking.LABELS[ranking.DEFAULT]} {formats.pixel_error(error)}  " if error is not None else ""
             self.console.print(Text.assemble(f"epoch {event.epoch:3d}  loss {format_logs(event.logs)}  "
-                                             f"val {format_logs(event.logs, 'val_')}  {extra}  ",
+                                             f"val {format_logs(event.logs, 'val_')}{whole}  {ranked}{extra}  ",
                                              (f"{event.seconds:.1f}s, {event.samples_per_s:,.0f} samples/s", "dim")))
             if self.task is not None:
                 self.progress.reset(self.task, epoch=event.epoch + 1, loss="-")

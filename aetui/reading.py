@@ -87,28 +87,36 @@ def ls(args) -> int:
     from rich.table import Table
     from rich.text import Text
 
+    from aetui import formats
     from aetui.console import table_output
-    from aetui.core import sessions, sweep, sweep_views
+    from aetui.core import ranking, sessions, sweep, sweep_views
+    from aetui.fitted import FittedTable
+    from aetui.tables import COMPACT
 
+    by = ranking.choice(getattr(args, "rank_by", None))
     store = paths.session_store(args.sessions)
     listing = sessions.list_store(store)
-    found = listing.sessions
+    found = ranking.ranked(listing.sessions, [s.rank_value(by) for s in listing.sessions])
     swept = sweep.list_sweeps(store, listing.damaged)
     console = table_output()
     if not found and not swept and not listing.damaged:
         console.print(f"No sessions in {store} yet: try `aetui train ae-32 --epochs 2`.", markup=False)
         return 0
     if found or listing.damaged:
-        table = Table(title=Text(f"Sessions in {store}"), title_justify="left")
-        name, *others = sessions.SUMMARY_COLUMNS
-        table.add_column(name, no_wrap=True)
-        for col in others:
-            table.add_column(col, overflow="fold")
+        table = FittedTable(Text(f"Sessions in {store}, best {ranking.LABELS[by]} first"),
+                            caption=f"{ranking.describe(by)}. val loss: each session's own objective on the test "
+                                    "set, comparable only between sessions of one loss.", **COMPACT)
+        numbers = (2, 3, 4)  # (the figure, the objective, epochs done of all: never folded)
+        for i, col in enumerate(sessions.summary_columns(by)):
+            table.add_column(col, number=i in numbers, no_wrap=i == 0)
         for s in found:
-            table.add_row(*(Text(cell) for cell in s.summary_row()))
-        for folder, reason in listing.damaged:  # listed, so nobody wonders where it went; the others stand
-            table.add_row(Text(folder), Text("damaged", style="red"), Text(reason, style="red"), "", "", "", "")
+            row = formats.listing_row(s.summary(by))
+            table.add_row(*(cell if i in numbers else Text(cell) for i, cell in enumerate(row)))
+        for folder, _ in listing.damaged:  # listed, so nobody wonders where it went; the others stand
+            table.add_row(Text(folder), Text("damaged", style="red"), "", "", "", "", "", "")
         console.print(table)
+        for folder, reason in listing.damaged:  # (why, whole, under the table)
+            console.print(Text(f"{folder}: {reason}", style="red"), soft_wrap=True)
     if swept:
         by_name = {s.name: s for s in found}
         table = Table(title=Text(f"Sweeps in {store}"), title_justify="left")

@@ -106,7 +106,8 @@ def _sweep_resume(args, store: Path) -> int:
 
 def _run_sweep(console: Console, args, backend: str, store: Path, plan, trials) -> int:
     """Run the trials on `backend`, printing each outcome as it comes, then the sweep's best trial."""
-    from aetui.core import sweep_backends, sweep_views
+    from aetui import formats
+    from aetui.core import ranking, sweep_backends, sweep_views
 
     if backend == "ray":
         results = sweep_backends.run_ray(trials, address=args.address)  # (Ray starts here, its handlers with it)
@@ -120,9 +121,11 @@ def _run_sweep(console: Console, args, backend: str, store: Path, plan, trials) 
     try:
         for n, outcome in enumerate(results, 1):
             outcomes.append(outcome)
-            val = outcome.get("val_loss")
+            error, val = outcome.get(ranking.KEYS[ranking.DEFAULT]), outcome.get("val_loss")
             say(console, f"[{n}/{len(trials)}] {outcome['name']}: {outcome['status']}, {outcome.get('epochs', 0)} "
-                         f"epoch(s)" + (f", val loss {val:.4g}" if isinstance(val, (int, float)) else "")
+                         f"epoch(s)" + (f", {ranking.LABELS[ranking.DEFAULT]} {formats.pixel_error(error)}"
+                                        if isinstance(error, (int, float)) else "")
+                         + (f", val loss {formats.objective(val)}" if isinstance(val, (int, float)) else "")
                          + (f" ({outcome['reason']})" if outcome["status"] != "finished" else ""))
     except KeyboardInterrupt:
         ending = ("Ray ends the trials in progress (they read `killed`; their saved epochs stay)"
@@ -133,9 +136,11 @@ def _run_sweep(console: Console, args, backend: str, store: Path, plan, trials) 
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    ranked = [(v, s.name) for s in sweep_views.trial_sessions(store, plan)
-              if isinstance(v := sweep_views.final_figures(s).get("val_loss"), (int, float))]
-    if ranked:  # over the whole sweep, trials of earlier runs of it included
-        val, name = min(ranked)
-        say(console, f"Best: {name} (val loss {val:.4g}). Compare them all: aetui compare {plan.name}")
+    by = ranking.choice(getattr(args, "rank_by", None))
+    found = sweep_views.best(sweep_views.trial_sessions(store, plan), by)  # (trials of earlier runs of it too)
+    if found is not None:
+        session, figures = found
+        error, own = formats.pixel_error(figures[ranking.KEYS[by]]), formats.objective(figures.get("val_loss"))
+        say(console, f"Best: {session.name} ({ranking.LABELS[by]} {error}; its val loss {own}). Compare them all: "
+                     f"aetui compare {plan.name}")
     return 0 if all(o["status"] == "finished" for o in outcomes) else 1

@@ -6,18 +6,22 @@ train screens print them alike."""
 from __future__ import annotations
 
 import numpy as np
+from rich import box
 from rich.console import Group, RenderableType
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from aetui import formats
 from aetui.core import arrays, conventions
+from aetui.core.conventions import EPOCH
 from aetui.core.errors import AetuiError
 from aetui.core.replay import Replay
+from aetui.fitted import FittedTable
 
 GAPS_SHOWN = 5
 """The most gaps of a session listed one by one (the rest are counted)."""
+COMPACT = {"box": box.SIMPLE_HEAD, "padding": (0, 1, 0, 0), "show_edge": False}
+"""The style of a table of many figures by epoch: a column a space apart, so more fit whole."""
 TABLE_ROWS = 40
 """The most rows a table of epochs (or changes, or gaps) prints: a session of 100,000 epochs shows
 its first and last ones and the chosen one, and says how many it left out."""
@@ -56,38 +60,62 @@ def add_rows(table: Table, count: int, row, chosen: int | None = None, what: str
         table.caption_justify = "left"
 
 
-def curves_table(replay: Replay, epoch: int | None = None) -> Table:
-    """Per-epoch losses and parts, train and validation; the chosen epoch highlighted."""
+def curves_table(replay: Replay, epoch: int | None = None) -> FittedTable:
+    """Per-epoch losses and parts, train and validation (the whole test set); a part built on a
+    batch statistic also as validation computes it, over the epoch's training digits. The chosen
+    epoch highlighted; the figures named under the table."""
     epochs = replay.session.epochs
-    keys = [k for k in (epochs[-1].logs if epochs else {}) if not k.startswith("val_")]
-    table = Table(title="losses by epoch", title_justify="left")
-    table.add_column("epoch", justify="right")
+    logs = epochs[-1].logs if epochs else {}
+    keys = [k for k in logs if not k.startswith("val_") and not k.endswith(EPOCH)]
+    table = FittedTable("losses by epoch (val: on the test set)", **COMPACT)
+    table.add_column("epoch")
+    columns: list[str] = []
     for key in keys:
-        table.add_column(escape(key), justify="right")
-        table.add_column(escape(f"val_{key}"), justify="right")
+        columns += [key, f"val_{key}"] + ([key + EPOCH] if key + EPOCH in logs else [])
+    for key in columns:
+        table.add_column(column_name(key))
 
     def row(i: int):
         e = epochs[i]
-        cells = [formats.loss(e.logs.get(k)) for key in keys for k in (key, f"val_{key}")]
-        return [str(e.epoch), *cells], "bold reverse" if e.epoch == epoch else None
+        return [str(e.epoch), *[formats.objective(e.logs.get(k)) for k in columns]], \
+            "bold reverse" if e.epoch == epoch else None
 
     chosen = replay.epochs.index(epoch) if epoch in replay.epochs else None
     add_rows(table, len(epochs), row, chosen)
+    named = figure_notes(replay.session, columns)
+    if named:
+        table.caption = "; ".join(f"{column_name(k)}: {text}" for k, text in named.items()) + \
+            (f". {table.caption}" if table.caption else "")
     return table
 
 
-def changes_table(replay: Replay) -> Table:
+def column_name(key: str) -> str:
+    """A history key as a column header: `val_sparsity` reads `val sparsity`, `sparsity_epoch`
+    `sparsity (epoch)`."""
+    if key.endswith(EPOCH):
+        return f"{key[:-len(EPOCH)].replace('_', ' ')} (epoch)"
+    return key.replace("_", " ")
+
+
+def figure_notes(session, keys: list[str]) -> dict[str, str]:
+    """What the figures among `keys` that need naming are (a KL of a mean activation: over which
+    set), from the session's record (`conventions.figures`)."""
+    named = session.meta.figures if isinstance(session.meta.figures, dict) else {}
+    return {k: str(named[k]) for k in keys if k in named and ("sparsity" in k or k == "val_l1")}
+
+
+def changes_table(replay: Replay) -> FittedTable:
     """Every hyperparameter change: the epoch and the batch within it from which it applied, and
     the step (batches since training began)."""
     steps = max(replay.state.steps_per_epoch, 1)
-    table = Table(title="hyperparameter changes", title_justify="left")
+    table = FittedTable("hyperparameter changes")
     for col in ("epoch", "from batch", "step", "name", "old", "new"):
-        table.add_column(col, justify="right" if col != "name" else "left")
+        table.add_column(col, number=col != "name")
     changes = replay.session.changes
 
     def row(i: int):
         c = changes[i]
-        return [str(c.epoch), str(c.step - (c.epoch - 1) * steps + 1), str(c.step), escape(c.name),
+        return [str(c.epoch), str(c.step - (c.epoch - 1) * steps + 1), str(c.step), Text(c.name),
                 formats.param(c.old), formats.param(c.new)], None
 
     add_rows(table, len(changes), row, what="changes")
@@ -119,6 +147,8 @@ def info_table(replay: Replay) -> Table:
     recipe_ = _recipe_or_none(session)
     if recipe_ is not None:
         rows += [(f"loss: {part}", text) for part, text in conventions.of_parts(recipe_).items()]
+    if isinstance(meta.figures, dict):
+        rows += [(f"figure: {key}", str(text)) for key, text in meta.figures.items()]
     problems = session.problems
     rows += [("gap", Text(problem, style="yellow")) for problem in problems[:GAPS_SHOWN]]
     if len(problems) > GAPS_SHOWN:
@@ -132,15 +162,15 @@ def params_view(replay: Replay) -> Group:
     """The session's facts, starting and current hyperparameters, and the timeline of changes."""
     meta = replay.session.meta
     start = replay.start_params
-    table = Table(title="hyperparameters", title_justify="left")
+    table = FittedTable("hyperparameters")
     for col in ("name", "at start", "at the end"):
-        table.add_column(col)
+        table.add_column(col, number=col != "name", justify="left")
     for key, value in meta.params.items():
-        table.add_row(escape(str(key)), formats.param(start.get(key, value)), formats.param(value))
+        table.add_row(Text(str(key)), formats.param(start.get(key, value)), formats.param(value))
     return Group(info_table(replay), table, changes_table(replay))
 
 
-EPOCH_FIGURES = ("test_bce_pixel", "test_bce_image", "test_mse_pixel", "test_mse_image", "l0", "active_units")
+EPOCH_FIGURES = ("test_mse_pixel", "test_bce_pixel", "test_mse_image", "test_bce_image", "l0", "active_units")
 """The cheap figures recorded every epoch while training (`engine`, `sparsity.code_stats`)."""
 
 
@@ -158,10 +188,9 @@ def metrics_view(replay: Replay, epoch: int) -> Group:
                           "(of the last epoch, whose weights are kept)" +
                           (f"; evaluated epochs: {done}" if done else ""), style="dim"))
     else:
-        table = Table(title=f"epoch {epoch} on {record.data} (aetui eval, {record.created[:16].replace('T', ' ')})",
-                      title_justify="left")
+        table = FittedTable(f"epoch {epoch} on {record.data} (aetui eval, {record.created[:16].replace('T', ' ')})")
         for col in ("figure", "value", "what it is"):
-            table.add_column(col, overflow="fold", justify="right" if col == "value" else "left")
+            table.add_column(col, number=col == "value")
         for key, value in record.metrics.items():
             label, what = METRICS.get(key, (key, ""))
             if key == "iwae":
@@ -183,11 +212,11 @@ def metrics_view(replay: Replay, epoch: int) -> Group:
             parts.append(bars)
     series = replay.per_epoch(EPOCH_FIGURES)
     if series:
-        table = Table(title="recorded each epoch (test error from the validation pass over the whole test set; "
-                            "L0 and active units on the labelled subset)", title_justify="left")
-        table.add_column("epoch", justify="right")
+        table = FittedTable("recorded each epoch (test errors from the validation pass over the whole test set, "
+                            "pixels in [0, 1]; L0 and active units on the labelled subset)", **COMPACT)
+        table.add_column("epoch")
         for key in series:
-            table.add_column(formats.header(key).replace("test ", "").replace("_", " "), justify="right")
+            table.add_column(formats.header(key))
 
         def row(i: int):
             e = replay.epochs[i]
@@ -202,10 +231,10 @@ def metrics_view(replay: Replay, epoch: int) -> Group:
 def sparsity_view(replay: Replay, epoch: int) -> Group:
     """Sparsity figures over the epochs, and per-unit mean activation at `epoch`."""
     series = replay.sparsity_series()
-    table = Table(title="sparsity by epoch", title_justify="left")
-    table.add_column("epoch", justify="right")
+    table = FittedTable("sparsity by epoch", **COMPACT)
+    table.add_column("epoch")
     for key in series:
-        table.add_column(key.replace("_", " "), justify="right")
+        table.add_column(key.replace("_", " "))
     def row(i: int):
         e = replay.epochs[i]
         return [str(e), *[formats.stat(k, series[k][i]) for k in series]], "bold reverse" if e == epoch else None
@@ -233,22 +262,32 @@ def sparsity_view(replay: Replay, epoch: int) -> Group:
     return Group(*parts)
 
 
-def parts_table(logs: dict[str, float], kl_sparsity: bool = False, width: int = 28) -> Table:
-    """The latest epoch's loss parts: train and validation values and each part's share of the loss,
-    in `width` columns (numbers are written shorter to fit, never cut)."""
+def parts_table(logs: dict[str, float], stats: dict | None = None) -> Group:
+    """The latest epoch's loss parts, training and test, and each part's share of the training
+    loss; numbers are written shorter to fit the width, never cut. A part built on a batch
+    statistic (the KL sparsity) reads in one definition on both sides, from the mean activation
+    over the epoch's training digits and over the test digits, with how far apart they are; its
+    per-batch mean, which training minimises (and `loss` sums), on a row of its own."""
+    stats = stats or {}
     total = logs.get("loss") or float("nan")
     keys = ["loss", *sorted(k for k in logs if "_" not in k.replace("disc_acc", "") and k != "loss")]
-    number = max(5, (width - max(len(k) for k in keys) - 4 - 4) // 2)
-    table = Table("part", box=None, padding=(0, 1, 0, 0), title="last epoch", title_justify="left",
-                  caption_style="dim")
-    for header, least in (("train", number), ("val", number), ("%", 4)):
-        table.add_column(header, min_width=least, no_wrap=True)  # the part's name gives way, not a number
-    train = formats.fit_column([formats.loss(logs[k]) for k in keys], number)
-    val = formats.fit_column([formats.loss(logs.get("val_" + k)) for k in keys], number)
-    for key, t, v in zip(keys, train, val):
-        share = "" if key in ("loss", "disc_acc") else formats.share(logs[key] / total) if total else ""
-        table.add_row(Text(key), t, v, share)
-    if formats.val_sparsity_note(logs, kl_sparsity):
-        table.caption = formats.VAL_SPARSITY_NOTE
-        table.caption_justify = "left"
-    return table
+    table = FittedTable("last epoch", box=None, padding=(0, 1, 0, 0))
+    table.add_column("part", number=False, no_wrap=True)
+    for col in ("train", "test", "%"):
+        table.add_column(col)
+    notes: list[Text] = []
+    for key in keys:
+        share = "" if key in ("loss", "disc_acc") else formats.percentage(logs[key] / total) if total else ""
+        test = formats.objective(logs.get("val_" + key))
+        if key + EPOCH in logs:  # (train and test of one definition side by side, the per-batch mean below)
+            table.add_row(Text(key), formats.objective(logs[key + EPOCH]), test, "")
+            table.add_row(Text(" batch", style="dim"), formats.objective(logs[key]), "", share)
+            train_n, test_n = stats.get("train_images"), stats.get("test_images")
+            over = f"the epoch's {train_n:,} training / the {test_n:,} test digits" if train_n and test_n else \
+                "the epoch's training / the test digits"
+            far = formats.ratio(logs.get("val_" + key), logs[key + EPOCH])
+            notes.append(Text(f"{key}: {conventions.kl_name(over)}" + (f"; {far}" if far else "") +
+                              "; batch: the mean of each batch's penalty, which training minimises"))
+        else:
+            table.add_row(Text(key), formats.objective(logs[key]), test, share)
+    return Group(table, *[Text(note.plain, style="dim") for note in notes])

@@ -153,9 +153,11 @@ def mnist_sized():
 
 
 def synthetic_session(store: Path, name: str = "synthetic-vae", epochs: int = 4, code: int = 2,
-                      kind: str = "vae", dataset=None) -> Path:
+                      kind: str = "vae", dataset=None, error: float = 0.05) -> Path:
     """A complete session written through the real writer, from fixed arrays (no training, no clocks),
-    on `dataset` (the embedded digits unless given)."""
+    on `dataset` (the embedded digits unless given); its test MSE per pixel `error` at the last
+    epoch (BCE per pixel four times that), its own losses in its family's units (a VAE's per-image
+    sums are hundreds of times a per-pixel mean)."""
     import numpy as np
 
     from aetui.core import events
@@ -201,9 +203,15 @@ def synthetic_session(store: Path, name: str = "synthetic-vae", epochs: int = 4,
             stats["active_units"] = 2
         stats["sweep"] = plane.how
         writer.save_snapshot(epoch, arrays)
-        logs = {"loss": 40.0 / epoch, "recon": 35.0 / epoch, "val_loss": 42.0 / epoch, "val_recon": 37.0 / epoch}
+        scale = 1.0 if kind == "vae" else 0.001
+        logs = {k: scale * v / epoch for k, v in (("loss", 40.0), ("recon", 35.0), ("val_loss", 42.0),
+                                                  ("val_recon", 37.0))}
+        mse = error * epochs / epoch
+        stats.update(test_mse_pixel=mse, test_bce_pixel=4 * mse, test_mse_image=64 * mse, test_bce_image=256 * mse,
+                     train_images=len(digits.x_train), test_images=len(digits.x_test))
         writer.record(events.EpochEnded(epoch, epoch * 10, logs, stats, 1.0, 1000.0))
-        writer.update(epochs_done=epoch)
+        writer.update(epochs_done=epoch, last_epoch={"epoch": epoch, "val_loss": logs["val_loss"],
+                                                     "test_mse_pixel": mse, "test_bce_pixel": 4 * mse})
     writer.record(events.TrainingFinished("finished", f"{epochs} epoch(s)", epochs, epochs * 10))
     writer.update(status="finished", reason=f"{epochs} epoch(s)", created="2026-11-03T08:00:00+0000")
     return writer.path

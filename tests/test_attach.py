@@ -61,14 +61,14 @@ def test_a_detached_run_on_real_data_is_tuned_paused_and_stopped_from_a_shell(tm
     tuned = aetui(store, "tune", "far", "--set", "beta=5", "--set", "p=0.1")
     said = re.search(r"far: beta=5, p=0\.1 from step (\d+) \(epoch (\d+)\)", tuned.stdout)
     assert tuned.returncode == 0 and said, tuned.stdout + tuned.stderr
-    step = int(said.group(1))
+    step, epoch = int(said.group(1)), int(said.group(2))
     wait_for(lambda: len(sessions.open_session(path).changes) == 2, 30, "the changes in the history")
-    assert {(c.name, c.new, c.step) for c in sessions.open_session(path).changes} == {("beta", 5.0, step),
-                                                                                      ("p", 0.1, step)}
+    assert {(c.name, c.new, c.step, c.epoch) for c in sessions.open_session(path).changes} == {
+        ("beta", 5.0, step, epoch), ("p", 0.1, step, epoch)}  # the answer is what the history records
     refused = aetui(store, "tune", "far", "--set", "beta=-1")
     assert refused.returncode == 2 and refused.stderr.strip().count("\n") == 0 and "out of range" in refused.stderr
     paused = aetui(store, "pause", "far")
-    assert paused.returncode == 0 and "paused after step" in paused.stdout
+    assert paused.returncode == 0 and re.search(r"paused from step \d+ \(epoch \d+\)", paused.stdout)
     wait_for(lambda: (remote.read_progress(path) or {}).get("paused"), 30, "the pause")
     assert aetui(store, "continue", "far").returncode == 0
     stopped = aetui(store, "stop", "far")

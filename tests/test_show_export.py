@@ -35,7 +35,7 @@ def test_every_view_prints(vae_session, view):
     out = show(vae_session, "vae", "--view", view, "--epoch", "1")
     assert out.returncode == 0, out.stderr
     assert "vae · vae-2d · finished · epoch 1/2" in out.stdout
-    expected = {"curves": "val_loss", "recon": "@", "scatter": "the 2-D code itself", "sweep": "quantiles",
+    expected = {"curves": "val loss", "recon": "@", "scatter": "the 2-D code itself", "sweep": "quantiles",
                 "area": "area share", "sparsity": "KL per latent dimension", "params": "beta"}[view]
     assert expected in out.stdout
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from aetui import formats
 from aetui.core import (
     sessions,
     sweep,
@@ -190,8 +191,11 @@ def test_a_stopped_sweep_goes_on_with_its_unfinished_trials(tmp_path, digits, re
     assert runs[trials[0].name].meta.resumes == 1 and runs[trials[1].name].meta.resumes == 0
     assert runs[trials[1].name].meta.sweep == {"name": "later", "trial": 1, "params": {"learning_rate": 2e-3}}
     assert (tmp_path / trials[2].name / "history.jsonl").read_bytes() == finished_history
-    best = min(runs.values(), key=lambda s: s.epochs[-1].logs["val_loss"])  # over the whole sweep
-    assert f"Best: {best.name} (val loss {best.epochs[-1].logs['val_loss']:.4g})" in out.stdout
+    best = min(runs.values(), key=lambda s: s.epochs[-1].stats["test_mse_pixel"])  # over the whole sweep
+    error = formats.pixel_error(best.epochs[-1].stats["test_mse_pixel"])
+    assert f"Best: {best.name} (test MSE/pixel {error}; its val loss" in out.stdout
+    columns, ranked = sweep_views.ranking(list(runs.values()), ["learning_rate"])  # compare's sweep table
+    assert ranked[0][0] == best.meta.sweep["params"]["learning_rate"]  # names the same best trial
     out = sweep_cmd("--resume", "later")
     assert out.returncode == 0 and "every trial is done" in out.stdout
     out = sweep_cmd("--resume", "nope")

@@ -28,7 +28,7 @@ import stat
 import time
 from dataclasses import asdict, dataclass, field
 
-from aetui.core import hparams
+from aetui.core import events, hparams
 from aetui.core.errors import AetuiError
 from aetui.core.text import printable
 
@@ -58,8 +58,9 @@ class Answer:
     ok: bool
     message: str
     step: int = 0
-    """The first step the command is in force for."""
+    """The step the command takes effect at: the first batch (counting from 0) run under it."""
     epoch: int = 0
+    """The epoch of that batch (`events.epoch_of`), as the history records it."""
     applied: dict[str, float] = field(default_factory=dict)
 
     @classmethod
@@ -217,8 +218,11 @@ class Channel:
         self.answer(self.apply(stem, command, where), where, printable(str(command.get("from", "?")))[:80])
 
     def apply(self, id: str, command: dict, where: dict) -> Answer:
-        """Carry out one command, or say why not."""
-        op, step, epoch = command.get("op"), where.get("step", 0), where.get("epoch", 0)
+        """Carry out one command, or say why not. An answer names the step a command takes effect
+        at, as the history records it (`events.takes_effect`): the first batch that runs under it,
+        counting from 0 (a value: the first batch that uses it; a pause: the batch that waits for
+        `continue`; `continue`: the batch that runs next), and that batch's epoch."""
+        op, steps = command.get("op"), where.get("steps", 0)
         if op == "set":
             values = command.get("values")
             if not isinstance(values, dict) or not values or len(values) > len(hparams.HPARAMS):
@@ -232,14 +236,19 @@ class Channel:
                 self.controls.set(key, value)
             step = self.controls.step()
             said = ", ".join(f"{k}={v:g}" for k, v in checked.items())
-            return Answer(id, True, f"{said} from step {step}", step, epoch, checked)
+            return Answer(id, True, f"{said} {events.takes_effect(step, steps)}", step, events.epoch_of(step, steps),
+                          checked)
+        step = where.get("step", 0)
+        epoch = events.epoch_of(step, steps)
         if op == "pause":
             self.controls.pause()
-            return Answer(id, True, f"paused after step {step}", step, epoch)
+            return Answer(id, True, f"paused {events.takes_effect(step, steps)}: no batch runs until `continue`",
+                          step, epoch)
         if op == "continue":
             was = self.controls.paused
             self.controls.resume()
-            return Answer(id, True, f"continues from step {step}" if was else "was not paused", step, epoch)
+            return Answer(id, True, f"continues {events.takes_effect(step, steps)}" if was else "was not paused",
+                          step, epoch)
         if op == "stop":
             self.controls.stop()
             return Answer(id, True, f"stops after step {step}; completed epochs stay saved", step, epoch)

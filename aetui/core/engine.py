@@ -26,10 +26,11 @@ import numpy as np
 from aetui.core import events
 from aetui.core.analysis.images import to_u8
 from aetui.core.analysis.latent import sweep_plane
-from aetui.core.analysis.metrics import test_errors
 from aetui.core.analysis.sparsity import code_stats, gaussian_stats
 from aetui.core.channel import Channel
 from aetui.core.data import Dataset
+from aetui.core.families.validation import PIXEL_ERRORS
+from aetui.core.ranking import last_epoch_record
 from aetui.core.run import Run, write_failure
 
 
@@ -111,26 +112,38 @@ class LiveControls(keras.callbacks.Callback):
         run.beat(force=True)
         run.record_changes()
 
+    def on_train_batch_begin(self, batch, logs=None):
+        self.hold_while_paused()  # (a pause taken while the last epoch was validated: before this batch)
+
     def on_train_batch_end(self, batch, logs=None):
         run, controls = self.run, self.run.controls
         if run.diverged:
             return
         run.beat()
         run.record_changes()
-        if controls.paused and not controls.stopping:
-            run.send(events.Paused(run.step))
-            run.beat(force=True)
-            while not controls.wait_resumed(0.1) and not controls.stopping:
-                run.beat()
-                run.record_changes()
-            run.send(events.Resumed(run.step))
-            run.beat(force=True)
+        ending = run.batch == run.steps  # the epoch's batches are done: `fit` validates next
+        if ending:
+            controls.hold()  # (a value sent from now on is taken, and in force from the next batch)
+        self.hold_while_paused()
         if controls.stopping:
             run.stop()
-        elif run.batch == run.steps:  # the epoch's batches are done: `fit` validates next
-            run.controls.hold()  # (a value sent now is taken, and in force from the next batch)
+        elif ending:
             run.send(events.Validating(run.epoch), durable=False)
             run.trained_at = time.perf_counter()
+
+    def hold_while_paused(self) -> None:
+        """While a pause is asked for, hold the loop here (with `run.step` batches done), taking
+        commands; the history records the pause and the resumption at that step."""
+        run, controls = self.run, self.run.controls
+        if not controls.paused or controls.stopping or run.diverged:
+            return
+        run.send(events.Paused(run.step))
+        run.beat(force=True)
+        while not controls.wait_resumed(0.1) and not controls.stopping:
+            run.beat()
+            run.record_changes()
+        run.send(events.Resumed(run.step))
+        run.beat(force=True)
 
     def on_test_batch_end(self, batch, logs=None):
         self.run.beat()  # commands are taken while the epoch validates too
@@ -165,12 +178,17 @@ on a stop and on a hangup (they are copied at every epoch's end, which costs abo
 millisecond). A kill (SIGKILL, a crash) can lose the epochs trained since the last write."""
 
 
-def validation_batch(meta) -> int:
-    """Test images per validation batch: large, for speed, except where a penalty is summed over
-    the batch (Keras 2's L1): then the training batch size, so `val_l1` means what `l1` does."""
-    loss = meta.recipe_section("loss")
-    batch_penalty = loss.get("sparsity") == "l1" and loss.get("l1_reduction") == "batch"
-    return meta.batch_size if batch_penalty and meta.batch_size else VALIDATION_BATCH
+def test_figures(logs: dict[str, float], input_dim: int) -> dict[str, float]:
+    """The per-pixel reconstruction errors the validation pass measured on the whole test set,
+    taken out of `logs` (they are figures, not losses), in both conventions: `test_mse_pixel`,
+    `test_bce_pixel` (per-pixel means) and `test_mse_image`, `test_bce_image` (per-image sums)."""
+    found = {}
+    for key in PIXEL_ERRORS:
+        value = logs.pop(f"val_{key}", None)
+        if value is not None:
+            found[f"test_{key}"] = value
+            found[f"test_{key.replace('_pixel', '_image')}"] = value * input_dim
+    return found
 
 
 class EpochRecorder(keras.callbacks.Callback):
@@ -204,6 +222,7 @@ class EpochRecorder(keras.callbacks.Callback):
         run.spent["validation"] += time.perf_counter() - trained  # (fit's pass over the test set, just run)
         in_loop = {k: v - run.spent_at_begin.get(k, 0.0) for k, v in run.spent.items() if k != "validation"}
         logs = {k: float(v) for k, v in (logs or {}).items()}
+        errors = test_figures(logs, self.data.x_test.shape[1])
         if not all(math.isfinite(v) for k, v in logs.items() if k in ("loss", "val_loss")):
             run.diverged = f"loss became non-finite in epoch {run.epoch}"
             run.stop()
@@ -213,6 +232,7 @@ class EpochRecorder(keras.callbacks.Callback):
         with run.timed("snapshot"):
             pictured = last or time.perf_counter() - self.pictured_at >= SNAPSHOT_EVERY
             stats, arrays = self.snapshot(logs, pictured)
+            stats.update(errors, train_images=len(self.data.x_train), test_images=len(self.data.x_test))
             if pictured:
                 run.writer.save_snapshot(run.epoch, arrays)
                 self.pictured_at = time.perf_counter()
@@ -231,6 +251,7 @@ class EpochRecorder(keras.callbacks.Callback):
             run.send(events.SnapshotTaken(run.epoch, arrays, self.fixed), durable=False)
         best = run.best_val_loss if run.best_val_loss is not None else run.writer.meta.best_val_loss
         run.best_val_loss = logs["val_loss"] if best is None else min(best, logs["val_loss"])
+        run.last_epoch = last_epoch_record(run.epoch, logs, stats)
         if pictured or run.unsaved is None:  # (the record's summary, for listings: at the snapshots' pace)
             with run.timed("history"):
                 run.update_record()
@@ -250,9 +271,6 @@ class EpochRecorder(keras.callbacks.Callback):
             stats.update(gauss)
         if "disc_acc" in logs:
             stats["disc_acc"] = logs["disc_acc"]
-        loss = self.run.writer.meta.recipe_section("loss")
-        if "val_recon" in logs:  # the validation pass ran on the whole test set: its error, both ways
-            stats.update(test_errors(logs["val_recon"], loss["reconstruction"], loss["reduction"], x_test.shape[1]))
         if not pictured:
             return stats, {}
         arrays["recon"] = to_u8(built.decode(built.encode(x_test[fixed["panel_index"]])["code"]))

@@ -13,6 +13,18 @@ from typing import Callable
 from aetui.core.session_meta import BIGGEST_INT, number
 from aetui.core.text import printable_data
 
+def epoch_of(step: int, steps_per_epoch: int) -> int:
+    """The epoch (counting from 1) of the batch `step` (counting from 0 since training began): the
+    one definition of where a change, a pause or a resumption takes effect, in the history and in
+    the answers to `aetui tune`, `pause` and `continue`."""
+    return step // max(steps_per_epoch, 1) + 1
+
+
+def takes_effect(step: int, steps_per_epoch: int) -> str:
+    """`from step 136 (epoch 9)`: where a command takes effect, in words."""
+    return f"from step {step} (epoch {epoch_of(step, steps_per_epoch)})"
+
+
 EventSink = Callable[[object], None]
 """Where a run's events go: called with each event, on the training thread."""
 
@@ -109,7 +121,7 @@ class HParamChanged:
 
 @dataclass(frozen=True)
 class Paused:
-    """Training paused after batch `step`."""
+    """Training paused with `step` batches done: batch `step` (counting from 0) waits."""
 
     step: int
 

@@ -60,6 +60,8 @@ class Run:
     """The epoch whose weights are on disk."""
     best_val_loss: float | None = None
     """The lowest validation loss of this run's epochs and those before (`session.json` keeps it)."""
+    last_epoch: dict | None = None
+    """What the record keeps of the last completed epoch for listings (`ranking.last_epoch_record`)."""
     batch: int = 0
     """Batches done in the epoch in progress."""
     logs: dict = field(default_factory=dict)
@@ -74,6 +76,8 @@ class Run:
         loss (and `more`): after an epoch while epochs are slow, at the snapshots' pace when fast,
         and at the end (the history, read for everything else, is written every epoch)."""
         best = {"best_val_loss": self.best_val_loss} if self.best_val_loss is not None else {}
+        if self.last_epoch is not None:
+            best["last_epoch"] = self.last_epoch
         self.writer.update(epochs_done=self.epochs_done, params=self.built.knobs.values(), **best, **more)
 
     def write_weights(self) -> None:
@@ -122,7 +126,7 @@ class Run:
     def record_changes(self) -> None:
         """Record the changes `Controls.set` applied since the last callback, with their step."""
         for name, old, new, step in self.controls.take_applied():
-            self.send(events.HParamChanged(name, old, new, step // self.steps + 1, step))
+            self.send(events.HParamChanged(name, old, new, events.epoch_of(step, self.steps), step))
 
     def stop(self) -> None:
         """End `fit` after this batch."""

@@ -39,10 +39,14 @@ class SessionMeta:
     epochs_done: int = 0
     batch_size: int = 0
     best_val_loss: float | None = None
+    last_epoch: dict | None = None
+    """The last completed epoch's ranking figures and objective (`ranking.last_epoch_record`)."""
     device: str = ""
     strategy: str | None = None
     versions: dict = field(default_factory=dict)
     parts: list = field(default_factory=list)
+    figures: dict = field(default_factory=dict)
+    """What each recorded figure is, in words, with the real counts (`conventions.figures`)."""
     created: str = ""
     updated: str = ""
     pid: int | None = None

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from aetui.core import events, locks
+from aetui.core import events, locks, ranking
 from aetui.core.errors import AetuiError
 from aetui.core.files import MB, Arrays, read_bytes
 from aetui.core.paths import inside
@@ -44,8 +44,15 @@ LIMITS = {META: 1 * MB, HISTORY: 64 * MB, FIXED: 64 * MB, SNAPSHOTS: 64 * MB, WE
 64 MB holds about 100,000 epochs."""
 ARRAY_LIMIT = 256 * MB
 """The most bytes one array of a snapshot may take once inflated."""
-SUMMARY_COLUMNS = ("session", "status", "best val", "epochs", "model", "data", "date")
+SUMMARY_COLUMNS = ("session", "status", ranking.LABELS[ranking.DEFAULT], "val loss", "epochs", "model", "data", "date")
+"""The listing's columns (home, `aetui ls`): the ranking figure (`summary_columns` for another) and,
+beside it, the session's own objective, both of its last completed epoch."""
 __all__ = ["FORMAT", "Session", "SessionMeta", "find", "list_sessions", "open_session"]
+
+
+def summary_columns(by: str = ranking.DEFAULT) -> tuple[str, ...]:
+    """The listing's columns with the ranking figure `by` (`mse` or `bce`)."""
+    return (*SUMMARY_COLUMNS[:2], ranking.LABELS[by], *SUMMARY_COLUMNS[3:])
 
 
 def snapshot_name(epoch: int) -> str:
@@ -175,10 +182,17 @@ class Session:
         found = [(e, p) for e, p in epoch_files(self.path, WEIGHTS) if e <= self.epochs_done]
         return found[-1] if found else None
 
-    def summary_row(self) -> tuple[str, ...]:
-        """The listing columns (`SUMMARY_COLUMNS`) from the record alone: home and `aetui ls` show these."""
-        meta, best = self.meta, self.meta.best_val_loss
-        return (self.name, self.status, "-" if best is None else f"{best:.4g}",
+    def rank_value(self, by: str = ranking.DEFAULT) -> float | None:
+        """The figure sessions are ranked by, of the last completed epoch, as the record keeps it
+        (None where it keeps none: a session recorded before these figures, until `aetui eval`)."""
+        return ranking.of_record(self.meta.last_epoch, self.meta.epochs_done, by)
+
+    def summary(self, by: str = ranking.DEFAULT) -> tuple:
+        """The listing's values (`summary_columns`) from the record alone, numbers as numbers (None
+        where there is none): home and `aetui ls` format and show these."""
+        meta = self.meta
+        return (self.name, self.status, self.rank_value(by),
+                ranking.objective_of_record(meta.last_epoch, meta.epochs_done),
                 f"{meta.epochs_done}/{meta.epochs or '?'}", meta.recipe_name, meta.dataset_name, meta.date)
 
     def recipe(self):

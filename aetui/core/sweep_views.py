@@ -5,13 +5,15 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from aetui.core import ranking as rank
 from aetui.core.errors import AetuiError
 from aetui.core.sweep import Sweep
 
-SORT_DEFAULT = "val_recon"
-"""What sessions are ranked by unless the user picks another figure: the validation reconstruction
-error. The total `val_loss` holds `beta` (or `lam`) times its penalty, so over a sweep of that
-weight the smallest would always look best."""
+SORT_DEFAULT = rank.KEYS[rank.DEFAULT]
+"""What sessions are ranked by unless the user picks another figure: the test reconstruction error
+per pixel, in units no family decides (`core.ranking`). The total `val_loss` holds `beta` (or
+`lam`) times its penalty, so over a sweep of that weight the smallest would always look best; and
+families' objectives differ, so it ranks only sessions of one objective."""
 HIGHER_IS_BETTER = frozenset({"knn_acc", "probe_acc", "elbo", "iwae", "parzen_ll", "active_units"})
 """Figures where more is better (they rank largest first); the others rank smallest first."""
 
@@ -31,7 +33,7 @@ def figures_at(session, epoch: int | None = None) -> dict[str, float]:
     record = stored(session)[0].get(epoch)
     if record is not None:
         found.update({k: v for k, v in record.metrics.items() if _number(v)})
-    return found
+    return rank.completed(found)
 
 
 def _number(value) -> bool:
@@ -47,14 +49,26 @@ def ordered(rows: list, figures: list[dict[str, float]], key: str) -> list:
     """`rows` ordered by each one's figure `key` (`figures` in the same order), best first; rows
     without that figure last, in their order."""
     sign = -1.0 if key in HIGHER_IS_BETTER else 1.0
-    ranked = sorted(range(len(rows)), key=lambda i: (key not in figures[i], sign * figures[i].get(key, 0.0), i))
-    return [rows[i] for i in ranked]
+    return rank.ranked(rows, [sign * f[key] if key in f else None for f in figures])
 
 
-def sort_choices(figures: list[dict[str, float]]) -> list[str]:
-    """The figures sessions can be ranked by (those at least one has), the default first."""
-    keys = list(dict.fromkeys(k for f in figures for k in f))
-    return sorted(keys, key=lambda k: (k != SORT_DEFAULT, k != "val_loss", keys.index(k)))
+def sort_choices(figures: list[dict[str, float]], objectives: bool = True) -> list[str]:
+    """The figures sessions can be ranked by (those at least one has), the per-pixel errors first;
+    their own objectives and its parts only where `objectives` (the sessions minimise the same)."""
+    keys = list(dict.fromkeys(k for f in figures for k in f if k not in rank.NOT_FIGURES))
+    keys = [k for k in keys if objectives or not rank.is_objective(k)]
+    first = [rank.KEYS[by] for by in rank.CHOICES]
+    return sorted(keys, key=lambda k: (k not in first, first.index(k) if k in first else 0, k != "val_loss",
+                                       keys.index(k)))
+
+
+def best(trials: list, by: str = rank.DEFAULT):
+    """The sweep's best trial by the ranking figure (`ranking`'s order, so compare's table names the
+    same one), with its final figures; None where no trial has the figure."""
+    figures = [final_figures(s) for s in trials]
+    key = rank.KEYS[by]
+    top = ordered(list(zip(trials, figures)), figures, key)
+    return top[0] if top and key in top[0][1] else None
 
 
 def trial_sessions(store: Path, sweep: Sweep) -> list:
@@ -84,9 +98,9 @@ def progress(sweep: Sweep, trials: list) -> str:
 
 def ranking(trials: list, grid: list[str], sort: str = SORT_DEFAULT) -> tuple[list[str], list[list]]:
     """The sweep table: a row per trial with its grid values (which name its session), status,
-    epochs, final validation reconstruction error, total losses, statistics and evaluated figures,
-    best first by `sort` (default: the validation reconstruction error); (columns, rows), the rows
-    holding the values themselves (None where missing) for the caller to format."""
+    epochs, final per-pixel test errors, its own objective (validation and training), statistics
+    and evaluated figures, best first by `sort` (default: the test MSE per pixel); (columns,
+    rows), the rows holding the values themselves (None where missing) for the caller to format."""
     from aetui.core.analysis.sparsity import figure_keys
     from aetui.core.evaluation import METRICS
 
@@ -95,7 +109,9 @@ def ranking(trials: list, grid: list[str], sort: str = SORT_DEFAULT) -> tuple[li
     known = set().union(*figures) if figures else set()
     stats = list(dict.fromkeys(k for kind in sorted(kinds) for k in figure_keys(kind)))
     evaluated = [k for k in METRICS if k in known and k not in stats]
-    columns = [*grid, "status", "epochs", "val_recon", "val_loss", "loss", *stats, *evaluated]
+    ranks = [rank.KEYS[by] for by in rank.CHOICES]
+    evaluated = [k for k in evaluated if k not in rank.EVALUATED.values()]  # (in the ranking columns already)
+    columns = [*grid, "status", "epochs", *ranks, "val_loss", "loss", *stats, *evaluated]
     rows = []
     for s, last in zip(trials, figures):
         values = trial_values(s)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from aetui.core import ranking
 from aetui.core.errors import AetuiError
 from aetui.core.sweep import Trial, done
 from aetui.core.sweep_views import final_figures
@@ -49,7 +50,8 @@ def run_trial(trial: Trial) -> dict:
         session = open_session(path)
         last = final_figures(session)
         return {"name": trial.name, "status": session.status, "epochs": session.epochs_done,
-                "val_loss": last.get("val_loss"), "loss": last.get("loss"), "reason": session.meta.reason}
+                "val_loss": last.get("val_loss"), "loss": last.get("loss"), "reason": session.meta.reason,
+                **{key: last[key] for key in ranking.KEYS.values() if key in last}}
     except AetuiError as err:
         return {"name": trial.name, "status": "failed", "reason": str(err), "epochs": 0}
     except Exception as err:  # a bug or a device error: this trial fails, the sweep goes on

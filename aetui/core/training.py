@@ -19,7 +19,7 @@ from typing import Callable
 
 import numpy as np
 
-from aetui.core import hparams
+from aetui.core import conventions, hparams
 from aetui.core.analysis.images import empty_borders, to_u8
 from aetui.core.controls import Controls
 from aetui.core.data import Dataset
@@ -94,7 +94,8 @@ def train(recipe: Recipe, data: Dataset, store: Path, *, params: dict[str, float
         store, name or f"{recipe.name}-{time.strftime('%Y%m%d-%H%M%S')}", {
             "recipe": recipe.to_dict(), "params": params, "epochs": epochs, "batch_size": batch_size,
             "dataset": data.describe(), "device": device.name + (f"; {how}" if how else ""),
-            "strategy": strategy if isinstance(strategy, str) else None, "versions": versions(), "parts": list(built.parts), **(extra_meta or {})}),
+            "strategy": strategy if isinstance(strategy, str) else None, "versions": versions(), "parts": list(built.parts),
+            "figures": conventions.figures(recipe, len(data.x_train), len(data.x_test)), **(extra_meta or {})}),
         store)
     _writing(lambda: writer.save_fixed(fixed), writer.path, writer)
     return _fit(built, data, writer, fixed, controls or Controls(recipe.tunables), on_event, batch_interval)
@@ -251,9 +252,9 @@ def _fit(built, data: Dataset, writer: SessionWriter, fixed: dict, controls: Con
     from aetui.core.engine import (
         DivergenceStop,
         EpochRecorder,
+        VALIDATION_BATCH,
         LiveControls,
         Progress,
-        validation_batch,
     )
     from aetui.core.run import Run, write_failure
 
@@ -264,6 +265,7 @@ def _fit(built, data: Dataset, writer: SessionWriter, fixed: dict, controls: Con
         keep = len(data.x_train) - left
         data = dataclasses.replace(data, x_train=data.x_train[:keep], y_train=data.y_train[:keep])
     steps = math.ceil(len(data.x_train) / batch_size)
+    built.model.train_batch_size = batch_size  # (a penalty summed over a batch is validated at this size)
     run = Run(built, writer, on_event or (lambda e: None), controls, steps, epochs, epochs_done=initial_epoch,
               step=initial_epoch * steps, epoch=initial_epoch, weights_saved=initial_epoch)
     callbacks = [Progress(run, data, batch_interval, previous), DivergenceStop(run), LiveControls(run),
@@ -271,7 +273,7 @@ def _fit(built, data: Dataset, writer: SessionWriter, fixed: dict, controls: Con
     try:
         built.model.fit(data.x_train, data.x_train, batch_size=batch_size, epochs=epochs, verbose=0,
                         shuffle=True, callbacks=callbacks, initial_epoch=initial_epoch,
-                        validation_data=(data.x_test, data.x_test), validation_batch_size=validation_batch(writer.meta))
+                        validation_data=(data.x_test, data.x_test), validation_batch_size=VALIDATION_BATCH)
     except OSError as err:  # a history line could not be written: the disk is full or read-only
         run.finish("failed", write_failure(writer.path, err, run.epochs_done))
         return writer.path

@@ -158,3 +158,61 @@ def test_a_value_set_while_an_epoch_validates_applies_from_the_next_epoch(tmp_pa
     session = sessions.open_session(path)
     (change,) = session.changes
     assert (change.new, change.step, change.epoch) == (5.0, session.epochs[0].step, 2)
+
+
+def test_answers_name_the_step_and_epoch_the_history_records(tmp_path, recipes, monkeypatch):
+    """`tune`, `pause` and `continue` answer where they take effect as the history then records it:
+    commands taken mid-epoch (with eight batches per execution) and while an epoch is validated
+    (the case where a pause took effect a whole execution later, and the answer named the epoch
+    being validated instead of the one its step is in)."""
+    import secrets
+
+    monkeypatch.setattr(channel, "POLL_EVERY", 0.0)  # (every batch boundary looks: validation's too)
+    r = recipes["sparse-kl"]
+    controls = Controls(r.tunables)
+    path, dropped, continued = tmp_path / "run", [], []
+
+    def drop(op: str, values: dict | None = None) -> None:
+        id = secrets.token_hex(8)
+        fd = os.open(path / channel.CONTROL / channel.INBOX, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            channel.write_whole(fd, id + ".json", json.dumps({"op": op, **({"values": values} if values else {})})
+                                .encode())
+        finally:
+            os.close(fd)
+        dropped.append((op, id))
+
+    def go_on() -> None:
+        continued.append(remote.send(path, "continue"))
+
+    def on_event(event):
+        if isinstance(event, events.BatchEnded) and event.epoch == 1 and event.batch == 16:
+            drop("set", {"beta": 2.0})
+            drop("pause")
+        elif isinstance(event, events.Validating) and event.epoch == 1:
+            drop("set", {"p": 0.1})
+            drop("pause")
+        elif isinstance(event, events.Paused):
+            threading.Thread(target=go_on, daemon=True).start()
+
+    training.train(r, data.load("digits").limited(512), tmp_path, epochs=2, batch_size=8, name="run",
+                   controls=controls, on_event=on_event, batch_interval=0)
+    session = sessions.open_session(path)
+    steps = session.history[0].steps_per_epoch
+    answers = {id: channel.Answer.from_json(json.loads((path / channel.CONTROL / channel.ACKS / f"{id}.json")
+                                                        .read_text())) for _, id in dropped}
+    sets = [answers[id] for op, id in dropped if op == "set"]
+    pauses = [answers[id] for op, id in dropped if op == "pause"]
+    assert all(a.ok for a in answers.values()) and len(continued) == 2 and all(a.ok for a in continued)
+    changes = {c.name: c for c in session.changes}
+    for answer in sets:
+        (name,) = answer.applied
+        assert (answer.step, answer.epoch) == (changes[name].step, changes[name].epoch), (answer, changes[name])
+        assert f"from step {answer.step} (epoch {answer.epoch})" in answer.message
+    paused = [e for e in session.history if isinstance(e, events.Paused)]
+    resumed = [e for e in session.history if isinstance(e, events.Resumed)]
+    assert [(a.step, a.epoch) for a in pauses] == [(e.step, events.epoch_of(e.step, steps)) for e in paused]
+    assert [a.step for a in continued] == [e.step for e in resumed] == [e.step for e in paused]
+    assert pauses[1].step == steps and pauses[1].epoch == 2  # taken while epoch 1 validated: before epoch 2's first
+    assert changes["p"].step == steps and changes["p"].epoch == 2
+    assert pauses[0].step == 16 and pauses[0].epoch == 1  # taken mid-epoch: at once

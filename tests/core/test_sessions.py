@@ -150,12 +150,12 @@ def test_a_listing_reads_each_record_and_no_history(tmp_path, recipes, digits):
 
     paths = [synthetic_session(tmp_path, f"run-{i}", epochs=3, code=2, kind="ae") for i in range(3)]
     paths.append(training.train(recipes["ae-32"], digits, tmp_path, epochs=1, name="trained"))
-    rows = {s.name: s.summary_row() for s in sessions.list_store(tmp_path).sessions}
+    rows = {s.name: s.summary() for s in sessions.list_store(tmp_path).sessions}
     for path in paths:
         (path / sessions.HISTORY).unlink()
         os.mkfifo(path / sessions.HISTORY)
     listing = sessions.list_store(tmp_path)
-    assert not listing.damaged and {s.name: s.summary_row() for s in listing.sessions} == rows
-    assert [row[3] for row in rows.values()].count("3/3") == 3
-    assert rows["trained"][1] == "finished" and rows["trained"][3] == "1/1"
-    assert float(rows["trained"][2]) > 0  # the best validation loss, from the record
+    assert not listing.damaged and {s.name: s.summary() for s in listing.sessions} == rows
+    assert [row[4] for row in rows.values()].count("3/3") == 3
+    assert rows["trained"][1] == "finished" and rows["trained"][4] == "1/1"
+    assert rows["trained"][2] > 0 and rows["trained"][3] > 0  # test MSE per pixel and objective, from the record

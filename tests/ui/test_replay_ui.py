@@ -91,9 +91,12 @@ async def test_compare_marked_sessions_from_home(make_app):
         assert screen.log_scale and "log y" in screen.query_one("#compare-chart").plt.build()
         await pilot.press("4")
         assert screen.query_one(TabbedContent).active == "tab-figures"
-        assert "best val recon first" in screen.query_one("#compare-figures").content.title
-        await pilot.press("o")  # rank by the next figure: the total validation loss
-        assert screen.sort == "val_loss" and "best val loss first" in screen.query_one("#compare-figures").content.title
+        assert "best test MSE/pixel first" in screen.query_one("#compare-figures").content.title
+        await pilot.press("o")  # rank by the next figure: the cross-entropy per pixel
+        assert screen.sort == "test_bce_pixel" and "best test BCE/pixel first" in \
+            screen.query_one("#compare-figures").content.title
+        await pilot.press("o")  # then (one family, one loss) the total validation loss
+        assert screen.sort == "val_loss"
 
 
 async def test_open_from_the_command_line(make_app, tmp_path):

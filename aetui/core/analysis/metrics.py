@@ -89,18 +89,6 @@ def reconstruction_errors(x, recon) -> dict[str, float]:
             "bce_pixel": bce / (n * d), "bce_image": bce / n}
 
 
-def test_errors(value: float, kind: str, reduction: str, input_dim: int) -> dict[str, float]:
-    """The validation pass's reconstruction loss `value` (on the whole test set, in the recipe's
-    `kind` and `reduction`) in both conventions: `test_{kind}_pixel` (per-pixel mean) and
-    `test_{kind}_image` (per-image sum; the training loss's half sum of squares is doubled back).
-    Exact arithmetic, so it costs nothing each epoch."""
-    if reduction == "mean":
-        pixel = value
-    else:
-        pixel = value * (2.0 if kind == "mse" else 1.0) / input_dim
-    return {f"test_{kind}_pixel": pixel, f"test_{kind}_image": pixel * input_dim}
-
-
 def knn_accuracy(train_codes, train_labels, test_codes, test_labels, k: int = 5) -> float:
     """Share of test codes whose label is the majority vote of their k nearest train codes.
 

@@ -14,7 +14,7 @@ import math
 import keras
 from keras import ops
 
-from aetui.core.families import losses
+from aetui.core.families import losses, validation
 from aetui.core.families.base import Built, Knobs, apply, dense_stack, replica_count
 from aetui.core.recipe import Recipe
 
@@ -39,10 +39,11 @@ class AdversarialAutoencoder(keras.Model):
         self.recipe = recipe
         self.seed_generator = keras.random.SeedGenerator(recipe.train["seed"])
         self.trackers = [keras.metrics.Mean(name=name) for name in ("loss", *PARTS)]
+        self.error_trackers = validation.pixel_error_trackers()
 
     @property
     def metrics(self):
-        return self.trackers
+        return self.trackers + self.error_trackers
 
     def call(self, x, training=False):
         return self.decoder(self.encoder(x, training=training), training=training)
@@ -73,7 +74,8 @@ class AdversarialAutoencoder(keras.Model):
         replicas = replica_count()  # each replica's gradients are summed: scale each part by 1/N
         ae_vars = self.encoder.trainable_variables + self.decoder.trainable_variables
         with tf.GradientTape() as tape:
-            recon = losses.reconstruction(x, self(x, training=train), self.recipe.loss["reconstruction"],
+            images_out = self(x, training=train)
+            recon = losses.reconstruction(x, images_out, self.recipe.loss["reconstruction"],
                                           self.recipe.loss["reduction"])
             scaled = recon / replicas
         if train:
@@ -96,15 +98,19 @@ class AdversarialAutoencoder(keras.Model):
             e_vars = self.encoder.trainable_variables
             self.gen_optimizer.apply_gradients(zip(tape.gradient(scaled, e_vars), e_vars))
         acc = 0.5 * (ops.mean(ops.cast(real > 0, "float32")) + ops.mean(ops.cast(fake < 0, "float32")))
+        images = None if train else validation.images_in(x)  # (validation: each batch weighs its images)
         for tracker, value in zip(self.trackers, (recon, recon, disc, gen, acc)):
-            tracker.update_state(value)
-        return {tracker.name: tracker.result() for tracker in self.trackers}
+            tracker.update_state(value, sample_weight=images)
+        if train:
+            return {tracker.name: tracker.result() for tracker in self.trackers}
+        validation.track_pixel_errors(self.error_trackers, x, images_out, images)
+        return {tracker.name: tracker.result() for tracker in self.metrics}
 
     def train_step(self, data):
-        return self._phases(data[0] if isinstance(data, tuple) else data, train=True)
+        return self._phases(validation.unpacked(data), train=True)
 
     def test_step(self, data):
-        return self._phases(data[0] if isinstance(data, tuple) else data, train=False)
+        return self._phases(validation.unpacked(data), train=False)
 
 
 def build(recipe: Recipe, input_dim: int, knobs: Knobs) -> Built:

@@ -1,4 +1,5 @@
-"""What every model family shares: live knobs, the built bundle, and the loss-part model base.
+"""What every model family shares: live knobs, the built bundle, and the layers' helpers (the
+loss-part model of the dense families and the VAE is `families.parts`).
 
 Live hyperparameters are non-trainable `keras.Variable`s read inside the loss. They live in
 `Knobs`, a plain object (not a Layer), so they are not saved with the weights, and assigning
@@ -8,12 +9,9 @@ one takes effect at the next batch without retracing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import keras
 import numpy as np
-
-from aetui.core.recipe import Recipe
 
 
 class Knobs:
@@ -221,39 +219,6 @@ def in_memory_weights(model: keras.Model, buffer) -> None:
     store = H5IOStore(buffer, mode="w")
     _save_state(model, weights_store=store, assets_store=None, inner_path="", visited_saveables=set())
     store.close()
-
-
-class PartsModel(keras.Model):
-    """A Keras model whose loss is a sum of named parts, each tracked as its own metric.
-
-    Subclasses implement `loss_parts(x, outputs)`, returning a dict of scalar tensors;
-    Keras's own train and test steps call `compute_loss`, so `fit` logs `loss`, each part,
-    and the `val_` versions of all of them.
-    """
-
-    def __init__(self, encoder: keras.Model, decoder: keras.Model, knobs: Knobs, recipe: Recipe,
-                 parts: tuple[str, ...], **kwargs: Any):
-        super().__init__(**kwargs)
-        self.encoder = encoder
-        self.decoder = decoder
-        self.knobs = knobs
-        self.recipe = recipe
-        self.part_trackers = [keras.metrics.Mean(name=name) for name in parts]
-
-    def loss_parts(self, x, outputs) -> dict:
-        """The named loss terms for a batch; their sum is the loss."""
-        raise NotImplementedError
-
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        parts = self.loss_parts(x, y_pred)
-        for tracker in self.part_trackers:
-            tracker.update_state(parts[tracker.name])
-        total = parts[self.part_trackers[0].name]
-        for tracker in self.part_trackers[1:]:
-            total = total + parts[tracker.name]
-        # Under a strategy with N replicas Keras sums the replicas' gradients and losses, and scales
-        # only its own compiled losses by 1/N: do the same here so `loss` reads as with one device.
-        return total / replica_count()
 
 
 def replica_count() -> int:

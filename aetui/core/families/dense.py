@@ -8,16 +8,17 @@ non-negativity constraint on every kernel or the soft penalty `alpha`.
 from __future__ import annotations
 
 import keras
+from keras import ops
 
-from aetui.core.families import losses
+from aetui.core.families import losses, validation
 from aetui.core.families.base import (
     Built,
     Knobs,
-    PartsModel,
     apply,
     dense_stack,
     kernels,
 )
+from aetui.core.families.parts import PartsModel
 from aetui.core.recipe import Recipe
 
 
@@ -40,6 +41,24 @@ class DenseAutoencoder(PartsModel):
         if "alpha" in self.recipe.params:
             parts["nonneg"] = k.alpha * losses.negative_weights(kernels(self.encoder, self.decoder))
         return parts
+
+    def whole_set_parts(self):
+        """The code penalties, validated from the whole test set's statistics: the KL sparsity
+        from each unit's mean activation over the set (a batch statistic: training also logs it
+        over its epoch, `sparsity_epoch`), the L1 from the mean per image of the summed |code|
+        (under `l1_reduction = "batch"`, times the training batch size, as the penalty trained)."""
+        loss, k = self.recipe.loss, self.knobs
+        if loss["sparsity"] == "kl":
+            return {"sparsity": validation.SetPart(
+                self.recipe.net["code"], lambda x, outputs: outputs["code"],
+                lambda means: k.beta * losses.kl_of_means(means, k.p, loss["kl_reduction"]), batch_statistic=True)}
+        if loss["sparsity"] == "l1":
+            per_batch = loss["l1_reduction"] == "batch"
+            return {"l1": validation.SetPart(
+                1, lambda x, outputs: ops.sum(ops.abs(outputs["code"]), axis=-1, keepdims=True),
+                lambda means: k.lam * means[0] * (float(self.train_batch_size) if per_batch else 1.0),
+                batch_statistic=False)}
+        return {}
 
 
 def part_names(recipe: Recipe) -> tuple[str, ...]:

@@ -28,8 +28,14 @@ def reconstruction(x, recon, kind: str, reduction: str):
 
 
 def kl_sparsity(code, p, reduction: str):
-    """KL(p || mean activation of each unit), summed or averaged over the code units."""
-    rho = ops.clip(ops.mean(code, axis=0), EPS, 1.0 - EPS)
+    """KL(p || mean activation of each unit over the batch), summed or averaged over the code units."""
+    return kl_of_means(ops.mean(code, axis=0), p, reduction)
+
+
+def kl_of_means(means, p, reduction: str):
+    """KL(p || each unit's mean activation `means`), summed or averaged over the code units (the
+    means over a batch, or over a whole set: `families.validation`)."""
+    rho = ops.clip(means, EPS, 1.0 - EPS)
     kl = p * ops.log(p / rho) + (1.0 - p) * ops.log((1.0 - p) / (1.0 - rho))
     return ops.sum(kl) if reduction == "sum" else ops.mean(kl)
 
@@ -41,6 +47,15 @@ def l1_activity(code, reduction: str = "image"):
     weighs batch-size times more)."""
     per_image = ops.sum(ops.abs(code), axis=-1)
     return ops.sum(per_image) if reduction == "batch" else ops.mean(per_image)
+
+
+def pixel_errors(x, recon):
+    """(squared error, binary cross-entropy) of a batch, each the mean over its images and pixels,
+    pixels in [0, 1] (recon clipped to [EPS, 1 - EPS] for the log): the figures that compare
+    families, whatever their own loss."""
+    r = ops.clip(recon, EPS, 1.0 - EPS)
+    bce = -(x * ops.log(r) + (1.0 - x) * ops.log(1.0 - r))
+    return ops.mean(ops.square(x - recon)), ops.mean(bce)
 
 
 def l2_weights(kernels):

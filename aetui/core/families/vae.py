@@ -11,7 +11,8 @@ import keras
 from keras import ops
 
 from aetui.core.families import losses
-from aetui.core.families.base import Built, Knobs, PartsModel, apply, dense_stack
+from aetui.core.families.base import Built, Knobs, apply, dense_stack
+from aetui.core.families.parts import PartsModel
 from aetui.core.recipe import Recipe
 
 
@@ -49,6 +50,10 @@ class VariationalAutoencoder(PartsModel):
         loss = self.recipe.loss
         return {"recon": losses.reconstruction(x, outputs["recon"], loss["reconstruction"], loss["reduction"]),
                 "kl": self.knobs.beta * losses.gaussian_kl(outputs["mean"], outputs["log_var"])}
+
+    def error_reconstruction(self, x, outputs):
+        """The per-pixel errors are of the posterior mean's reconstruction, as `aetui eval`'s."""
+        return self.decoder(outputs["mean"], training=False)
 
 
 def build(recipe: Recipe, input_dim: int, knobs: Knobs) -> Built:

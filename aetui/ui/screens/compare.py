@@ -15,6 +15,7 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
 from aetui import formats
+from aetui.core import ranking as rank
 from aetui.core.analysis.sparsity import figure_keys
 from aetui.core.replay import Replay, step_epoch
 from aetui.core.sessions import Session
@@ -34,6 +35,10 @@ from aetui.ui.widgets.figure_pane import FigurePane
 from aetui.ui.widgets.loss_chart import decade_ticks, round_ticks, scaled, spans_decades
 from aetui.ui.widgets.picture import space_for
 from aetui.ui.workbench import Workbench
+
+
+RANK_KEYS = [rank.KEYS[by] for by in rank.CHOICES]
+"""The per-pixel test errors, the figures sessions of any family are ranked by (first columns)."""
 
 
 def short_names(names: list[str]) -> list[str]:
@@ -60,37 +65,48 @@ def flat_settings(replay: Replay) -> dict[str, str]:
     return out
 
 
-def settings_diff(replays: list[Replay], names: list[str], only_differences: bool = False) -> Table:
-    """Every setting in a row per key, one column per session; differing rows first and bold
-    (with `only_differences`, only those)."""
+def settings_diff(replays: list[Replay], names: list[str], everything: bool = False) -> Table:
+    """The settings in a row per key, one column per session, those that differ first and bold: by
+    default only those that differ or matter to the sessions' families (`conventions.settings_that_matter`),
+    with `everything` every one."""
+    from aetui.core.conventions import settings_that_matter
+
     settings = [flat_settings(r) for r in replays]
     keys = list(dict.fromkeys(k for s in settings for k in s))
     differ = [k for k in keys if len({s.get(k, "-") for s in settings}) > 1]
-    title = "settings that differ (d: all)" if only_differences else "settings, differences first (d: only those)"
+    matter = set().union(*(settings_that_matter(r.session.meta.recipe) for r in replays))
+    same = [k for k in keys if k not in differ and (everything or k in matter)]
+    left = len(keys) - len(differ) - len(same)
+    title = "every setting, differences first (d: those that differ or matter)" if everything else \
+        f"settings that differ or matter to these models (d: all{f', {left} more' if left else ''})"
     table = Table("setting", title=title, title_justify="left")
     for name in names:
         table.add_column(Text(name))
-    for key in differ + ([] if only_differences else [k for k in keys if k not in differ]):
+    for key in differ + same:
         table.add_row(Text(key), *[Text(s.get(key, "-")) for s in settings], style="bold" if key in differ else "dim")
-    if only_differences and not differ:
+    if not differ + same:
         table.add_row("(none: the settings are the same)", *[""] * len(names))
     return table
 
 
 def figures_table(replays: list[Replay], names: list[str], epoch: int, sort: str = SORT_DEFAULT) -> Table:
-    """Losses, sparsity and evaluated figures of each session at `epoch`, best `sort` first; every
-    figure written whole (headers wrap where the screen is narrow, a number never does)."""
+    """The per-pixel test errors, each session's own objective, sparsity and evaluated figures at
+    `epoch`, best `sort` first; every figure written whole (headers wrap where the screen is
+    narrow, a number never does)."""
     from aetui.core.evaluation import METRICS
 
     kinds = [r.session.meta.kind for r in replays]
     figures = [figures_at(r.session, epoch) for r in replays]
     known = set().union(*figures)
     stats = list(dict.fromkeys(k for kind in kinds for k in figure_keys(kind)))
-    keys = ["val_recon", "val_loss", "loss", *stats, *[k for k in METRICS if k in known and k not in stats]]
-    rows = [(name, [formats.stat(k, f.get(k)) if k not in ("val_recon", "val_loss", "loss") else formats.loss(f.get(k))
-                    for k in keys]) for name, f in zip(names, figures)]
+    evaluated = [k for k in METRICS if k in known and k not in stats and k not in rank.EVALUATED.values()]
+    keys = [*RANK_KEYS, "val_loss", "loss", *stats, *evaluated]
+    rows = [(name, [formats.stat(k, f.get(k)) for k in keys]) for name, f in zip(names, figures)]
     rows = ordered(rows, figures, sort)
-    table = Table(title=f"at epoch {epoch}, best {formats.header(sort)} first (o: order by another figure)",
+    same = rank.objectives_comparable([r.session.meta.recipe for r in replays])
+    table = Table(title=f"at epoch {epoch}, best {formats.header(sort)} first (o: order by another figure); val "
+                        "and train loss: each session's own objective" +
+                        ("" if same else ", not comparable here (their losses differ)"),
                   title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("session", min_width=min(12, max(len(n) for n in names)), overflow="fold")
     for i, key in enumerate(keys):
@@ -107,8 +123,7 @@ def sweep_table(sweep: Sweep, trials: list[Session], sort: str = SORT_DEFAULT) -
                   f"trial, best {formats.header(sort)} first (o: order by another figure)", title_justify="left",
                   box=box.SIMPLE_HEAD, padding=(0, 1))
     cells = [[formats.param(v) if c in sweep.grid and v is not None else str(v) if c in ("status", "epochs")
-              else formats.loss(v) if c in ("val_recon", "val_loss", "loss") else formats.stat(c, v)
-              for c, v in zip(columns, row)] for row in rows]
+              else formats.stat(c, v) for c, v in zip(columns, row)] for row in rows]
     for i, column in enumerate(table.columns):  # a figure is written whole: the table scrolls instead
         column.min_width, column.overflow = max([len(row[i]) for row in cells] + [1]), "fold"
     for i, row in enumerate(cells):
@@ -128,9 +143,11 @@ class CompareScreen(WorkbenchScreen):
         *[Binding(str(i + 1), f"tab('{t}')", show=False) for i, t in enumerate(("curves", "settings", "recon",
                                                                                "figures"))],
         Binding("l", "log_scale", "log y", tooltip="curves: log axis on or off (kept while aetui runs)"),
-        Binding("d", "differences", "differences", tooltip="settings: only those that differ, or all"),
-        Binding("o", "order", "order by", tooltip="figures: rank by the next figure (validation reconstruction "
-                                                  "error first)"),
+        Binding("d", "differences", "all settings", tooltip="settings: all, or those that differ or matter to "
+                                                             "these models"),
+        Binding("o", "order", "order by", tooltip="figures: rank by the next figure (the test MSE per pixel first, "
+                                                  "then BCE per pixel; own objectives only between sessions of one "
+                                                  "loss)"),
     ]
     HELP = [("1 … 4", "switch view: 1 curves, 2 settings, 3 reconstructions, 4 figures (a sweep: its table)")]
 
@@ -144,7 +161,7 @@ class CompareScreen(WorkbenchScreen):
         self.shared = sorted(set.intersection(*(set(r.epochs) for r in self.replays))) or [0]
         self.epoch = self.shared[-1]
         self.log_scale: bool | None = None
-        self.only_differences = False
+        self.all_settings = False
         self.sort = SORT_DEFAULT
         """The figure the figures tab ranks by."""
 
@@ -172,7 +189,7 @@ class CompareScreen(WorkbenchScreen):
 
     def draw_settings(self) -> None:
         full = ["session", *[r.session.name for r in self.replays]]
-        table = settings_diff(self.replays, self.names, self.only_differences)
+        table = settings_diff(self.replays, self.names, self.all_settings)
         if self.names != full[1:]:
             table.caption = "columns: " + ", ".join(full[1:])
             table.caption_justify = "left"
@@ -241,7 +258,8 @@ class CompareScreen(WorkbenchScreen):
     def action_order(self) -> None:
         """Rank the figures tab by the next figure the sessions have."""
         epoch = None if self.sweep is not None else self.epoch
-        choices = sort_choices([figures_at(r.session, epoch) for r in self.replays])
+        choices = sort_choices([figures_at(r.session, epoch) for r in self.replays],
+                               rank.objectives_comparable([r.session.meta.recipe for r in self.replays]))
         if not choices:
             return
         self.sort = choices[(choices.index(self.sort) + 1) % len(choices)] if self.sort in choices else choices[0]
@@ -259,7 +277,7 @@ class CompareScreen(WorkbenchScreen):
         self.draw_curves()
 
     def action_differences(self) -> None:
-        self.only_differences = not self.only_differences
+        self.all_settings = not self.all_settings
         self.query_one(TabbedContent).active = "tab-settings"
         self.draw_settings()
 

@@ -10,7 +10,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
-from aetui.core import paths, sessions, sweep, sweep_views
+from aetui import formats
+from aetui.core import paths, ranking, sessions, sweep, sweep_views
 from aetui.core import recipe as recipes
 from aetui.core.errors import AetuiError
 from aetui.ui import messages
@@ -32,6 +33,8 @@ class HomeScreen(WorkbenchScreen):
                 tooltip="resume the session: train it on from its last epoch (on a sweep's row: how to)"),
         Binding("m", "mark", "mark", tooltip="mark or unmark the session for comparison"),
         Binding("c", "compare", "compare marked", tooltip="compare the marked sessions"),
+        Binding("o", "order", "order by", tooltip="sessions: best test MSE per pixel first, then BCE per pixel, "
+                                                  "then newest first"),
         Binding("r", "reload", "reload", tooltip="reload recipes and sessions"),
     ]
     HELP = [("enter", "open the recipe (train), the session (replay; one running elsewhere: attach to it, live) "
@@ -48,12 +51,14 @@ class HomeScreen(WorkbenchScreen):
         """Session folders marked for comparison, in the order marked."""
         self.told_running: set[str] = set()
         """Sessions running elsewhere the user was told of."""
+        self.order = ranking.DEFAULT
+        """How the sessions are listed: best first by a ranking figure (`mse`, `bce`), or `newest`."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="info")
         yield Static("Recipes: Enter trains", classes="caption")
         yield RowTable(id="recipes")
-        yield Static("Sessions: Enter opens", classes="caption")
+        yield Static(id="sessions-caption", classes="caption")
         yield RowTable(id="sessions")
         yield Footer()
 
@@ -91,46 +96,76 @@ class HomeScreen(WorkbenchScreen):
 
     def reload_sessions(self) -> None:
         """Reread the session list: sweeps as groups (a row with their progress, then their trials),
-        and the other sessions, newest first. Names are shortened in the middle to fit, so status
-        and best validation loss always show."""
+        and the other sessions, best first by the ranking figure (or newest first). Names are
+        shortened in the middle to fit, so status and the figures always show."""
         table = self.query_one("#sessions", DataTable)
         cursor = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value if table.row_count else None
+        by = self.order if self.order in ranking.CHOICES else ranking.DEFAULT
+        columns = sessions.summary_columns(by)
         table.clear()
+        ranked = list(table.columns.values())[2]  # (the column of the ranking figure names it)
+        if str(ranked.label) != columns[2]:
+            ranked.label = Text(columns[2])
+            table.refresh()
+        self.query_one("#sessions-caption", Static).update(
+            "Sessions: Enter opens · " + ("newest first" if self.order == "newest" else
+                                          f"best {ranking.LABELS[by]} first") + " (o: another order)")
         store = self.workbench.store
         self.seen = self.store_signature()  # before reading: a change made meanwhile is seen next time
         found = sessions.list_sessions(store)
         self.tell_running(found)
         by_name = {s.name: s for s in found}
-        groups = [(sw, [by_name[n] for n in sw.trials if n in by_name]) for sw in sweep.list_sweeps(store)]
+        groups = [(sw, self.listed([by_name[n] for n in sw.trials if n in by_name], by))
+                  for sw in sweep.list_sweeps(store)]
         grouped = {t.name for _, trials in groups for t in trials}
-        items = [(sw.created, sw, trials) for sw, trials in groups]
-        items += [(s.meta.created, s, None) for s in found if s.name not in grouped]
+        items = [(sw.created, min(self.values(trials, by), key=lambda v: (v is None, v or 0.0), default=None), sw,
+                  trials) for sw, trials in groups]
+        items += [(s.meta.created, s.rank_value(by), s, None) for s in found if s.name not in grouped]
+        items.sort(key=lambda i: i[0], reverse=True)
+        if self.order != "newest":
+            items = ranking.ranked(items, [i[1] for i in items])
         rows: list[tuple[str, str, list, str]] = []  # (mark, name, other cells, key)
-        for _, item, trials in sorted(items, key=lambda i: i[0], reverse=True):
+        for _, best, item, trials in items:
             if trials is None:
-                name, *rest = item.summary_row()
+                name, *rest = formats.listing_row(item.summary(by))
                 rows.append(("✓ " if str(item.path) in self.marked else "", name, rest, str(item.path)))
                 continue
-            best = [t.best_val_loss for t in trials if t.best_val_loss is not None]
             data = trials[0].meta.dataset_name if trials else "-"
-            rows.append(("▾ sweep ", item.name, [sweep_views.progress(item, trials), f"{min(best):.4g}" if best else "-",
+            rows.append(("▾ sweep ", item.name, [sweep_views.progress(item, trials), formats.pixel_error(best), "-",
                                                  f"{len(item.trials)} trials", item.recipe, data,
                                                  item.created[:16].replace("T", " ")], f"sweep:{item.name}"))
             for t in trials:
-                _, *rest = t.summary_row()
+                _, *rest = formats.listing_row(t.summary(by))
                 label = " ".join(f"{k}={v:g}" for k, v in sweep_views.trial_values(t).items())
                 rows.append(("✓ " if str(t.path) in self.marked else "  ", label, rest, str(t.path)))
-        others = [max([len(h)] + [len(r[2][i]) for r in rows]) + 2 for i, h in enumerate(sessions.SUMMARY_COLUMNS[1:])]
+        others = [max([len(h)] + [len(r[2][i]) for r in rows]) + 2 for i, h in enumerate(columns[1:])]
         room = max(12, table.size.width - sum(others[:-1]) - 4)  # the date, last, may go off the edge
         for mark, name, rest, key in rows:
             cell = mark + shorten_middle(name, room - len(mark))
             first = Text(cell, style="bold") if key.startswith("sweep:") else Text(cell)
-            table.add_row(first, *(Text(c) for c in rest), key=key)
+            table.add_row(first, *(Text(c, justify="right") if i in (1, 2) else Text(c) for i, c in enumerate(rest)),
+                          key=key)
         if not table.row_count:
-            table.add_row("(none yet: train a recipe)", "", "", "", "", "", "", key="")
+            table.add_row("(none yet: train a recipe)", *[""] * (len(columns) - 1), key="")
         if cursor:  # the cursor stays on its session, wherever new rows put it
             with contextlib.suppress(Exception):
                 table.move_cursor(row=table.get_row_index(cursor))
+
+    def listed(self, trials: list, by: str) -> list:
+        """A sweep's trials in the order the list shows them (best first, or in the grid's order)."""
+        return trials if self.order == "newest" else ranking.ranked(trials, self.values(trials, by))
+
+    @staticmethod
+    def values(trials: list, by: str) -> list:
+        return [t.rank_value(by) for t in trials]
+
+    def action_order(self) -> None:
+        """List the sessions by the next order: best test MSE per pixel, best BCE per pixel, newest."""
+        orders = [*ranking.CHOICES, "newest"]
+        self.order = orders[(orders.index(self.order) + 1) % len(orders)]
+        self.notify("sessions: " + ("newest first" if self.order == "newest" else
+                                    f"best {ranking.LABELS[self.order]} first"), timeout=3, markup=False)
+        self.reload_sessions()
 
     def tell_running(self, found: list) -> None:
         """Say once which sessions other processes are training (a run kept in the background, a

@@ -11,6 +11,7 @@ from textual.lazy import Lazy
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from aetui import formats
+from aetui.core.conventions import EPOCH
 from aetui.core.errors import AetuiError
 from aetui.core.replay import Replay, step_epoch
 from aetui.core.sessions import Session
@@ -143,9 +144,11 @@ class ReplayScreen(WorkbenchScreen):
         if not self.replay.epochs:
             return ""
         logs = self.replay.session.epochs[self.replay.epochs.index(self.epoch)].logs
-        note = formats.val_sparsity_note(logs, self.replay.session.meta.recipe_section("loss").get("sparsity") == "kl")
+        both = [f"{key[:-len(EPOCH)]}, mean activation over the epoch's training digits {formats.objective(value)}, "
+                f"over the test digits {formats.objective(logs.get('val_' + key[:-len(EPOCH)]))}"
+                for key, value in logs.items() if key.endswith(EPOCH)]
         return escape(f"epoch {self.epoch}: loss {formats.logs_line(logs)}   val {formats.logs_line(logs, 'val_')}" +
-                      (f" · {note}" if note else ""))
+                      "".join(f" · {line}" for line in both))
 
     def draw_scatter(self) -> None:
         """The scatter at the chosen epoch (PCA here; t-SNE arrives from its worker)."""

@@ -199,8 +199,7 @@ class TrainScreen(TrainActions, WorkbenchScreen):
             return  # the panels below change once an epoch
         self.drawn_epochs = len(state.epochs)
         last = state.epochs[-1] if state.epochs else None
-        self.query_one("#parts", Static).update(tables.parts_table(
-            last.logs, self.recipe.loss["sparsity"] == "kl", PARAMS_WIDTH[self.size.width >= 140] - 4) if last else "")
+        self.query_one("#parts", Static).update(tables.parts_table(last.logs, last.stats) if last else "")
         self.query_one(SparsityPanel).show(last.stats if last else None, state.snapshot, state.params,
                                            self.recipe.kind)
         digits = self.query_one(DigitPanel)
@@ -273,7 +272,8 @@ class TrainScreen(TrainActions, WorkbenchScreen):
             valid = slider.spec.describe_range()
             gap = " " if len(valid) + 7 <= PARAMS_WIDTH[self.size.width >= 140] - 4 else "\n"
             part = conventions.of_hparam(self.recipe, slider.spec.name)
-            self.query_one("#param-help", Static).update(Text(f"{slider.spec.help}\nvalid:{gap}{valid}" +
+            said = slider.spec.help_for(self.recipe.kind)
+            self.query_one("#param-help", Static).update(Text(f"{said}\nvalid:{gap}{valid}" +
                                                               (f"\n{part}" if part else "")))
 
     def on_param_slider_changed(self, event: ParamSlider.Changed) -> None:

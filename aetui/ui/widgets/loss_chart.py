@@ -6,6 +6,7 @@ import math
 
 from textual_plotext import PlotextPlot
 
+from aetui.core.conventions import EPOCH
 from aetui.core.runstate import RunState
 
 COLOURS = {"loss": (80, 200, 255), "val_loss": (255, 200, 60), "recon": (90, 220, 120), "kl": (230, 100, 230),
@@ -31,7 +32,8 @@ def scaled(points: list[tuple[float, float]], log_scale: bool) -> tuple[list[flo
 def log_ticks(values: list[float], most: int = 8) -> list[float]:
     """Round numbers to label a log-scaled axis whose `values` are log10 already, inside their range:
     powers of ten (every second, third ... where more than `most` would crowd the axis), else also
-    2 and 5 times them, else every digit; the two ends if none fit, one value for a flat line."""
+    2 and 5 times them, else every digit; where none of those fit (a range under a digit's step),
+    the round values `linear_ticks` finds, which may lie just outside it."""
     low, high = min(values), max(values)
     decades = range(math.floor(low), math.ceil(high) + 1)
     for mantissas in ((1,), (1, 2, 5), tuple(range(1, 10))):
@@ -39,7 +41,7 @@ def log_ticks(values: list[float], most: int = 8) -> list[float]:
                         if low - 1e-9 <= math.log10(m * 10.0 ** d) <= high + 1e-9})
         if len(ticks) >= 3:
             return ticks[::-(-len(ticks) // most)]
-    return ticks if len(ticks) >= 2 else sorted({10.0 ** low, 10.0 ** high})
+    return ticks if len(ticks) >= 2 else [t for t in linear_ticks(10.0 ** low, 10.0 ** high) if t > 0]
 
 
 def tick_labels(ticks: list[float]) -> list[str]:
@@ -52,33 +54,52 @@ def tick_labels(ticks: list[float]) -> list[str]:
 
 
 def decade_ticks(plt, values: list[float]) -> None:
-    """Label a log-scaled y axis (`values` are log10 already) with `log_ticks`."""
+    """Label a log-scaled y axis (`values` are log10 already) with `log_ticks`, the axis reaching
+    every tick."""
     if values:
         ticks = log_ticks(values)
-        plt.yticks([math.log10(t) for t in ticks], tick_labels(ticks))
+        if ticks:
+            logs = [math.log10(t) for t in ticks]
+            plt.yticks(logs, tick_labels(ticks))
+            plt.ylim(min(logs + values), max(logs + values))
+
+
+SIGNIFICANT = 3
+"""Tick labels need at most this many significant digits: a range narrower than a step of that
+size is labelled at round values just around it (the axis widened to them)."""
 
 
 def linear_ticks(low: float, high: float, most: int = 6) -> list[float]:
     """Round, evenly spaced values inside [low, high]: multiples of 1, 2 or 5 times a power of ten,
-    at most `most` of them (the two ends for a sliver, one value for a flat line)."""
-    if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
+    at most `most` of them, none needing more than `SIGNIFICANT` significant digits; for a range
+    too narrow for two of those (a sliver, a flat line), the round values just around it."""
+    if not (math.isfinite(low) and math.isfinite(high)):
         return [low] if math.isfinite(low) else []
-    for exponent in range(math.floor(math.log10(high - low)) - 1, math.floor(math.log10(high - low)) + 2):
-        for mantissa in (1, 2, 5):
-            step = mantissa * 10.0 ** exponent
-            first, last = math.ceil(low / step - 1e-9), math.floor(high / step + 1e-9)
-            if 2 <= last - first + 1 <= most:
-                return [round(k * step, 12) for k in range(first, last + 1)]
-    return [low, high]
+    top = max(abs(low), abs(high))
+    finest = 10.0 ** (math.floor(math.log10(top)) - SIGNIFICANT + 1) if top > 0 else 1.0
+    if high > low:
+        span = math.floor(math.log10(high - low))
+        for exponent in range(span - 1, span + 2):
+            for mantissa in (1, 2, 5):
+                step = mantissa * 10.0 ** exponent
+                first, last = math.ceil(low / step - 1e-9), math.floor(high / step + 1e-9)
+                if step >= finest * (1 - 1e-9) and 2 <= last - first + 1 <= most:
+                    return [round(k * step, 12) for k in range(first, last + 1)]
+    if high <= low:  # a flat line: its value, rounded, once
+        return [float(f"{low:.{SIGNIFICANT}g}")]
+    first, last = math.floor(low / finest + 1e-9), math.ceil(high / finest - 1e-9)
+    return [round(k * finest, 12) for k in range(first, max(last, first + 1) + 1)][:most]
 
 
 def round_ticks(plt, values: list[float], axis: str = "y") -> None:
-    """Label a linear axis at `linear_ticks` of the plotted values."""
+    """Label a linear axis at `linear_ticks` of the plotted values, the axis reaching every tick."""
     finite = [v for v in values if math.isfinite(v)]
     if finite:
         ticks = linear_ticks(min(finite), max(finite))
         (plt.yticks if axis == "y" else plt.xticks)(ticks, tick_labels(ticks) if axis == "y" else
                                                     [f"{t:g}" for t in ticks])
+        if axis == "y" and ticks and (ticks[0] < min(finite) or ticks[-1] > max(finite)):
+            plt.ylim(min(ticks + finite), max(ticks + finite))
 
 
 def spans_decades(values: list[float]) -> bool:
@@ -106,8 +127,8 @@ class LossChart(PlotextPlot):
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        series = {name: curve for name, curve in state.series().items()
-                  if not name.startswith("val_") or name == "val_loss"}  # parts: training only, to stay readable
+        series = {name: curve for name, curve in state.series().items()  # parts: training only, to stay readable
+                  if (not name.startswith("val_") or name == "val_loss") and not name.endswith(EPOCH)}
         log = self.log_scale if self.log_scale is not None else \
             spans_decades([y for _, ys in series.values() for y in ys])
         drawn: list[str] = []

@@ -55,7 +55,7 @@ class SparsityPanel(Static):
                   "dead_units": ("dead units", "{}/" + str(stats.get("units", "?"))),
                   "first_two_zero": ("unit 1 or 2 zero", "{:.0%}"),
                   "active_units": ("active latents", "{}/" + str(stats.get("units", "?"))),
-                  "disc_acc": ("disc. accuracy", "{:.2f}")}
+                  "disc_acc": ("disc. accuracy", "{:.0%}")}
         figures = [(labels[k][0], labels[k][1].format(stats[k])) for k in figure_keys(kind) if k in stats]
         text = Text() if figures else Text("No figures for this model yet.", style="dim")
         for i, (label, value) in enumerate(figures):

@@ -1,0 +1,105 @@
+"""Sessions of families whose objectives are different quantities (a VAE's per-image sums, an
+autoencoder's per-pixel mean) are ranked by the per-pixel test error every session records: in
+home (under the Pilot), compare, `aetui ls` and the ranking `aetui sweep` and compare's sweep
+table share. By their own objectives the order would be the other way round."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from textual.widgets import DataTable
+
+from aetui.core import ranking, sessions, sweep_views
+from aetui.core.replay import Replay
+from aetui.ui.screens.compare import CompareScreen, figures_table
+from tests.support import aetui, fake_session, synthetic_session, until
+
+
+def mixed(store: Path) -> dict[str, Path]:
+    """A VAE (BCE summed over an image: losses near 10) with the lower test MSE per pixel, an
+    autoencoder (per-pixel losses near 0.01) with the higher one, and a session recorded before
+    the per-pixel figures (none: it ranks last)."""
+    return {"vae": synthetic_session(store, "vae-sharp", kind="vae", error=0.03),
+            "ae": synthetic_session(store, "ae-blurry", kind="ae", code=32, error=0.06),
+            "old": fake_session(store, "old-run", "ae-32", 3, "finished", "2026-01-02T03:04:05")}
+
+
+def test_the_objectives_would_rank_them_the_other_way(tmp_path):
+    paths = mixed(tmp_path)
+    vae, ae = (sessions.open_session(paths[k]) for k in ("vae", "ae"))
+    assert vae.epochs[-1].logs["val_loss"] > 100 * ae.epochs[-1].logs["val_loss"]
+    assert vae.rank_value() < ae.rank_value() and vae.rank_value("bce") < ae.rank_value("bce")
+    assert sessions.open_session(paths["old"]).rank_value() is None
+
+
+async def test_home_ranks_by_the_per_pixel_error_and_o_picks_another(make_app):
+    mixed(Path("sessions"))
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        table = app.screen.query_one("#sessions", DataTable)
+
+        def names() -> list[str]:
+            return [str(table.get_row_at(i)[0]).strip() for i in range(table.row_count)]
+
+        await until(pilot, lambda: table.row_count == 3)
+        assert names() == ["vae-sharp", "ae-blurry", "old-run"]
+        assert [str(c.label) for c in table.columns.values()][2] == "test MSE/pixel"
+        assert [str(table.get_row_at(i)[2]) for i in range(3)] == ["0.03", "0.06", "-"]
+        table.focus()
+        await pilot.press("o")  # cross-entropy per pixel: the same order here
+        assert [str(c.label) for c in table.columns.values()][2] == "test BCE/pixel" and names()[:2] == [
+            "vae-sharp", "ae-blurry"]
+        await pilot.press("o")  # newest first (the old session, of January, last)
+        assert app.screen.order == "newest" and names()[-1] == "old-run" and "newest first" in str(
+            app.screen.query_one("#sessions-caption").render())
+        await pilot.press("o")
+        assert app.screen.order == ranking.DEFAULT
+
+
+async def test_compare_ranks_by_the_per_pixel_error_and_never_by_objectives_that_differ(make_app):
+    paths = mixed(Path("sessions"))
+    replays = [Replay(sessions.open_session(paths[k])) for k in ("ae", "vae")]
+    table = figures_table(replays, ["ae-blurry", "vae-sharp"], 4)
+    console = Console(width=200, record=True)
+    console.print(table)
+    text = " ".join(console.export_text().split())
+    assert text.index("vae-sharp") < text.index("ae-blurry")  # best test MSE/pixel first
+    assert "test MSE/pixel" in text and "not comparable here" in text
+    app = make_app()
+    async with app.run_test(size=(120, 34)) as pilot:
+        home = app.screen
+        table = home.query_one("#sessions", DataTable)
+        await until(pilot, lambda: table.row_count == 3)
+        table.focus()
+        await pilot.press("m", "down", "m", "c")
+        screen = app.screen
+        assert isinstance(screen, CompareScreen)
+        seen = []
+        for _ in range(40):  # every figure `o` offers, round to the first: the errors first, never an objective
+            await pilot.press("o")
+            seen.append(screen.sort)
+            if screen.sort == "test_mse_pixel":
+                break
+        assert seen[0] == "test_bce_pixel" and seen[-1] == "test_mse_pixel" and len(seen) > 3
+        assert not any(ranking.is_objective(key) for key in seen), seen
+
+
+def test_ls_ranks_by_the_per_pixel_error(tmp_path):
+    mixed(tmp_path)
+    for by in ("mse", "bce"):
+        out = aetui(tmp_path, "ls", "--rank-by", by, env={"COLUMNS": "80"}).stdout
+        assert out.index("vae-sharp") < out.index("ae-blurry") < out.index("old-run"), out
+        assert ranking.LABELS[by].split()[1][:3] in out  # the column names the figure (MSE, BCE)
+    refused = aetui(tmp_path, "ls", "--rank-by", "loss")
+    assert refused.returncode == 2
+
+
+def test_the_sweep_ranking_compare_and_aetui_sweep_share_names_the_same_best(tmp_path):
+    paths = mixed(tmp_path)
+    trials = [sessions.open_session(paths[k]) for k in ("ae", "vae", "old")]
+    columns, rows = sweep_views.ranking(trials, [])
+    assert [row[columns.index("test_mse_pixel")] for row in rows][:2] == [0.03, 0.06]
+    best, figures = sweep_views.best(trials)
+    assert best.name == "vae-sharp" and figures["test_mse_pixel"] == 0.03
+    assert sweep_views.best(trials, "bce")[0].name == "vae-sharp"
