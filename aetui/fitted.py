@@ -49,9 +49,9 @@ class FittedTable:
         return len(self.styles)
 
     def table(self, widths: dict[int, int] | None = None) -> Table:
-        """The rich table with column `i` in at most `widths[i]` characters: a numeric column
-        exactly (its numbers written to fit), a text column folding its words (all at full length
-        without `widths`; a `no_wrap` column, a name, is never narrowed)."""
+        """The rich table with column `i` in `widths[i]` characters: a numeric column with its
+        numbers written to fit, a text column wrapping (then folding) its words (all at full
+        length without `widths`; a `no_wrap` column, a name, is never narrowed)."""
         widths = widths or {}
         table = Table(title=self.title, caption=self.caption, title_justify="left", caption_justify="left",
                       **self.table_args)
@@ -66,7 +66,7 @@ class FittedTable:
             else:
                 longest = max([len(_plain(t)) for t in column.texts] + [1])
                 table.add_column(header, justify=column.justify, overflow="fold", no_wrap=column.no_wrap,
-                                 min_width=longest if column.no_wrap else None, max_width=widths.get(i))
+                                 min_width=longest if column.no_wrap else None, width=widths.get(i))
                 cells.append([t if isinstance(t, Text) else Text(str(t)) for t in column.texts])
         for row, style in enumerate(self.styles):
             table.add_row(*[column_cells[row] for column_cells in cells], style=style)
@@ -127,8 +127,8 @@ class FittedTable:
 
 
 def _needed(console: Console, options: ConsoleOptions, table: Table) -> int:
-    """The fewest columns `table` takes without cutting a cell (its text wrapped at words)."""
-    return Measurement.get(console, options.update(max_width=10_000), table).minimum
+    """The columns `table` takes at the widths it was given (a name, never narrowed, whole)."""
+    return Measurement.get(console, options.update(max_width=10_000), table).maximum
 
 
 def _plain(cell) -> str:

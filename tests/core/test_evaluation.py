@@ -13,6 +13,7 @@ import pytest
 from aetui.core import conventions, evaluation, sessions, training
 from aetui.core.analysis import metrics, sparsity
 from aetui.core.errors import AetuiError
+from aetui.core.session_writer import SessionWriter
 from tests.support import aetui
 
 
@@ -162,3 +163,31 @@ def test_eval_records_read_back_only_what_they_should(tmp_path):
     raw["metrics"]["x"] = True
     with pytest.raises(AetuiError):
         evaluation.Evaluation.from_json(raw, "x")
+
+
+def test_eval_fills_the_ranking_figure_into_a_session_recorded_before_it(tmp_path, trained, digits):
+    """A session recorded before the per-pixel figures lists with a dash and ranks last; `aetui eval`
+    of its last epoch puts its figures into the record (which listings read alone), with the
+    objective its history holds. A session some process trains is left to that process."""
+    import shutil
+
+    path = tmp_path / "old"
+    shutil.copytree(trained["ae-32"], path)
+    raw = json.loads((path / "session.json").read_text())
+    raw.pop("last_epoch", None)  # (as a session of the version before it was written)
+    (path / "session.json").write_text(json.dumps(raw))
+    session = sessions.open_session(path)
+    assert session.rank_value() is None
+    record = evaluation.evaluate(session, digits, samples=2)
+    filled = sessions.open_session(path)
+    assert filled.rank_value() == pytest.approx(record.metrics["mse_pixel"])
+    assert filled.rank_value("bce") == pytest.approx(record.metrics["bce_pixel"])
+    assert filled.summary()[3] == pytest.approx(filled.epochs[-1].logs["val_loss"])
+    raw = json.loads((path / "session.json").read_text())
+    raw.pop("last_epoch")
+    (path / "session.json").write_text(json.dumps(raw))
+    writer, _ = SessionWriter.lock(path)  # (as a process training it holds its lock)
+    try:
+        assert not evaluation.fill_in_record(sessions.open_session(path), record)
+    finally:
+        writer.close()

@@ -14,7 +14,7 @@ from aetui.core.hparams import HPARAMS, RUN_SETTINGS
 from aetui.tables import parts_table
 from aetui.ui.screens.dialogs import ChoiceDialog, ConfirmDialog, HelpDialog
 from aetui.ui.widgets.digit_panel import DigitPanel
-from aetui.ui.widgets.loss_chart import LossChart, linear_ticks
+from aetui.ui.widgets.loss_chart import LossChart, linear_ticks, tick_labels
 from aetui.ui.widgets.param_slider import ParamSlider, ticks
 from aetui.ui.widgets.row_table import shorten_middle
 from tests.support import (
@@ -52,6 +52,10 @@ def test_linear_axis_ticks_are_round_and_evenly_spaced():
     assert linear_ticks(0, 18.2) == [0, 5, 10, 15]
     steps = {round(b - a, 9) for a, b in zip(*[iter(linear_ticks(0.0404, 0.0431))] * 2)}
     assert len(steps) == 1
+    # a sliver (a curve flat to the sixth digit) is labelled at round values around it, not `0.0898876`
+    assert linear_ticks(0.0898876, 0.0898879) == [0.0898, 0.0899]
+    assert tick_labels(linear_ticks(0.0898876, 0.0898879)) == ["0.0898", "0.0899"]
+    assert linear_ticks(0.0898876, 0.0898876) == [0.0899]  # a flat line: its value, rounded
 
 
 def test_slider_steps_are_round_and_reach_the_valid_range():
@@ -195,3 +199,40 @@ async def test_the_change_table_says_the_batch_within_its_epoch(make_app):
     table = changes_table(Replay(sessions.open_session(path)))
     cells = [str(c.texts[0]) for c in table.columns]
     assert cells[:3] == ["2", "3", "12"]  # epoch 2, its 3rd batch (10 a epoch), step 12
+
+
+def test_each_setting_is_explained_for_the_family_it_is_set_in():
+    beta = HPARAMS["beta"]
+    assert "sparsity weight" in beta.help_for("sparse") and "VAE" not in beta.help_for("sparse")
+    assert beta.help_for("nonneg") == beta.help_for("sparse")
+    assert "VAE's KL term" in beta.help_for("vae") and "sparsity" not in beta.help_for("vae")
+
+
+async def test_the_beta_slider_of_a_sparse_model_speaks_of_the_sparsity_weight(make_app):
+    app = make_app(ScriptedTrainer())
+    async with app.run_test(size=(100, 32)) as pilot:
+        await open_recipe(pilot, app, "sparse-kl")
+        await pilot.press("down")  # from the learning rate to beta
+        said = str(app.screen.query_one("#param-help").render())
+        assert "sparsity weight" in said and "VAE" not in said
+
+
+def test_compare_lists_the_settings_that_differ_or_matter_and_d_shows_all(tmp_path):
+    from rich.console import Console
+
+    from aetui.core import sessions
+    from aetui.core.replay import Replay
+    from aetui.ui.screens.compare import settings_diff
+
+    paths = [synthetic_session(tmp_path, "vae-a", kind="vae"), synthetic_session(tmp_path, "ae-b", kind="ae")]
+    replays = [Replay(sessions.open_session(p)) for p in paths]
+
+    def shown(everything: bool) -> str:
+        console = Console(width=200, record=True)
+        console.print(settings_diff(replays, ["vae-a", "ae-b"], everything))
+        return console.export_text()
+
+    default, every = shown(False), shown(True)
+    assert "loss.reduction" in default and "net.code" in default  # they differ
+    assert "loss.kl_reduction" not in default and "loss.prior" not in default  # no family here uses them
+    assert "loss.kl_reduction" in every and "loss.prior" in every and "(d: all, " in default
