@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from aetui.core import sessions
-from aetui.core.files import write_json
+from aetui.core.files import Folder
 from tests.support import aetui, command, copied, quiet_env, refused, shown, tree_hash
 
 # --- crafted files: `aetui show` is one line each ---------------------------------------------------------
@@ -286,7 +286,8 @@ def test_files_are_renamed_into_place_and_their_folder_synced(tmp_path, monkeypa
         return real(fd)
 
     monkeypatch.setattr(os, "fsync", fsync)
-    write_json(tmp_path / "x.json", {"a": 1})
+    with Folder.open(tmp_path) as folder:
+        folder.write("x.json", b'{"a": 1}')
     assert synced == ["file", "folder"]
 
 
