@@ -26,8 +26,8 @@ import numpy as np
 
 from aetui.core.analysis import sparsity
 from aetui.core.analysis.sparsity import NEAR_ZERO
-from aetui.core.errors import AetuiError
-from aetui.core.files import read_bytes
+from aetui.core.errors import AetuiError, cannot_write
+from aetui.core.files import Folder, read_in
 from aetui.core.session_meta import number
 from aetui.core.sessions import EVALS, LIMITS, Session, epoch_files, eval_name
 from aetui.core.text import printable_data
@@ -43,6 +43,9 @@ MMD_POINTS = 5_000
 KNN_K = 5
 DECODE_BATCH = 10_000
 """Codes decoded per call while sampling the VAE's bounds (fewer calls into Keras)."""
+MOST_SAMPLES = 5000
+"""The most draws per image of the importance-weighted bound: Burda et al.'s largest (each draw is
+one more decode of every test image)."""
 
 METRICS: dict[str, tuple[str, str]] = {
     "mse_pixel": ("MSE/pixel", "squared error, mean over pixels and test images"),
@@ -133,7 +136,8 @@ def stored(session: Session) -> tuple[dict[int, Evaluation], list[str]]:
     for _, path in epoch_files(session.path, EVALS)[-10_000:]:
         where = f"{session.name}/{EVALS}/{path.name}"
         try:
-            record = Evaluation.from_json(json.loads(read_bytes(path, LIMITS[EVALS], where).decode("utf-8")), where)
+            raw = read_in(session.path, f"{EVALS}/{path.name}", LIMITS[EVALS], where)
+            record = Evaluation.from_json(json.loads(raw.decode("utf-8")), where)
         except AetuiError as err:
             problems.append(str(err))
             continue
@@ -152,8 +156,7 @@ def evaluate(session: Session, data, epoch: int | None = None, samples: int = 10
     from aetui.core import training
     from aetui.core.analysis import metrics as m
 
-    if samples < 1:
-        raise AetuiError("--samples must be at least 1")
+    check_samples(samples)
     kept = session.weights()
     last = session.epochs_done
     if not last:
@@ -170,6 +173,7 @@ def evaluate(session: Session, data, epoch: int | None = None, samples: int = 10
     if stored_shape is not None and tuple(data.image_shape) != stored_shape:
         raise AetuiError(f"{session.name} was trained on images of {'x'.join(map(str, stored_shape))}; pass the "
                          "same data (--data or --dataset)")
+    check_writable(session)  # (before minutes of evaluating, not after)
     started = time.perf_counter()
     from aetui.core import backend
 
@@ -236,23 +240,32 @@ def prior_samples(recipe, rng: np.random.Generator, n: int) -> np.ndarray:
     return centres[rng.integers(0, len(centres), n)] + MIXTURE_STD * z
 
 
+def check_samples(samples: int) -> None:
+    """An error unless `samples` draws per image are a number `evaluate` takes."""
+    if not 1 <= samples <= MOST_SAMPLES:
+        raise AetuiError(f"--samples must be from 1 to {MOST_SAMPLES:,} (Burda et al.'s largest; each draw decodes "
+                         f"every test image once more), not {samples:,}")
+
+
+def check_writable(session: Session) -> None:
+    """An error, in one line, where the session's `evals/` cannot take a file (a read-only store,
+    a full disk, a link in its place)."""
+    try:
+        with Folder.open(session.path) as root, root.sub(EVALS) as folder:
+            probe = f".tmp-probe-{time.monotonic_ns()}"
+            folder.create(probe, b"")
+            folder.unlink(probe)
+    except OSError as err:
+        raise AetuiError(cannot_write(session.path / EVALS, err) + "; nothing was evaluated") from None
+
+
 def save(session: Session, record: Evaluation) -> Path:
     """Store `record` as the session's `evals/epoch-NNNN.json` (replacing an earlier one), written
     through the session folder's handle (never through a link)."""
-    from aetui.core.files import Folder
-
     name = eval_name(record.epoch)
     try:
-        root = Folder.open(session.path)
-        try:
-            folder = root.sub(EVALS)
-            try:
-                folder.write(name, json.dumps(record.to_json(), indent=1).encode("utf-8"))
-            finally:
-                folder.close()
-        finally:
-            root.close()
+        with Folder.open(session.path) as root, root.sub(EVALS) as folder:
+            folder.write(name, json.dumps(record.to_json(), indent=1).encode("utf-8"))
     except OSError as err:
-        raise AetuiError(f"cannot write to {session.path / EVALS}: {err.strerror or err} (a link, or no room)") \
-            from None
+        raise AetuiError(cannot_write(session.path / EVALS, err)) from None
     return session.path / EVALS / name
