@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 
 from aetui.console import ConsoleReporter
@@ -68,8 +69,10 @@ def evaluate(args) -> int:
         console = output()
         record = evaluation.evaluate(session, dataset, args.epoch, args.samples,
                                      say=lambda line: say(console, line), gpu=args.gpu)
-    except KeyboardInterrupt:
-        raise AetuiError("eval interrupted (Ctrl-C): nothing was stored") from None
+    except KeyboardInterrupt:  # (every `finally` below has run: no half-written file stays)
+        print("aetui: eval interrupted (Ctrl-C): nothing was stored", file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        os._exit(2)  # (at once: TensorFlow stopped mid-computation once crashed as Python shut down)
     finally:
         signal.signal(signal.SIGINT, previous)
     say(console, f"Stored in {session.path / 'evals'} ({record.seconds:.0f} s); `aetui show {session.name} "

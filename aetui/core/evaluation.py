@@ -251,10 +251,14 @@ def check_writable(session: Session) -> None:
     """An error, in one line, where the session's `evals/` cannot take a file (a read-only store,
     a full disk, a link in its place)."""
     try:
-        with Folder.open(session.path) as root, root.sub(EVALS) as folder:
-            probe = f".tmp-probe-{time.monotonic_ns()}"
-            folder.create(probe, b"")
-            folder.unlink(probe)
+        with Folder.open(session.path) as root:
+            made = EVALS not in root.names()
+            with root.sub(EVALS) as folder:
+                probe = f".tmp-probe-{time.monotonic_ns()}"
+                folder.create(probe, b"")
+                folder.unlink(probe)
+            if made:  # (as it was: made again when the figures are stored)
+                root.remove(EVALS)
     except OSError as err:
         raise AetuiError(cannot_write(session.path / EVALS, err) + "; nothing was evaluated") from None
 
