@@ -9,9 +9,8 @@ descriptor leaks into a child), then `fstat`: a regular file only, read up to a 
 up to a cap. A whole file is written to a new temporary name (`O_EXCL`), synced, renamed into
 place and its folder synced; a file that must be new is made with `O_EXCL`.
 
-A refusal to read is an `AetuiError` naming the file; a refusal to write is an `OSError`, as a
-full disk is (`errors.cannot_write` says it in one line): the trainer stops cleanly either way.
-"""
+A refusal to read is an `AetuiError` naming the file; a refusal to write an `OSError`, as a
+full disk is (`errors.cannot_write` words it): the trainer stops cleanly either way."""
 
 from __future__ import annotations
 
@@ -79,9 +78,15 @@ def open_file(name: str | os.PathLike, flags: int, dir_fd: int | None = None,
 
 
 def open_dir(name: str | os.PathLike, dir_fd: int | None = None, follow: bool = False) -> int:
-    """A descriptor on the folder `name` (`follow`: even through a link, for a store the user named)."""
-    return os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW),
-                   dir_fd=dir_fd)
+    """A descriptor on the folder `name` (`follow`: even through a link, for a store the user
+    named); a link is an OSError (ELOOP), as it is for a file."""
+    try:
+        return os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW),
+                       dir_fd=dir_fd)
+    except NotADirectoryError:
+        if not follow and stat.S_ISLNK(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode):
+            raise OSError(errno.ELOOP, f"{os.fsdecode(name)} is a link") from None
+        raise
 
 
 def _read(fd: int, size: int, limit: int, label: str) -> bytes:
@@ -124,8 +129,7 @@ def read_at(dir_fd: int | None, name: str | os.PathLike, limit: int, label: str 
 
 
 def read_bytes(path: Path, limit: int, label: str | None = None) -> bytes:
-    """`read_at` for a file named by its path (a recipe, a data file, a sweep's manifest): its last
-    part is never a link."""
+    """`read_at` of a file named by its path (a recipe, a data file, a sweep's manifest)."""
     return read_at(None, path, limit, label or str(path))
 
 
@@ -148,14 +152,12 @@ def read_in(folder: Path, relative: str, limit: int, label: str | None = None) -
 def private_folder() -> Path:
     """A new folder only this user can enter (0700, made by `mkdtemp`): in `$XDG_RUNTIME_DIR`
     where that is this user's, else in the temporary folder."""
-    runtime = os.environ.get("XDG_RUNTIME_DIR")
-    try:
-        info = os.stat(runtime) if runtime else None
-    except OSError:
-        info = None
-    own = info is not None and stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and \
-        not info.st_mode & 0o077
-    return Path(tempfile.mkdtemp(prefix="aetui-", dir=runtime if own else None))
+    runtime = os.environ.get("XDG_RUNTIME_DIR") or ""
+    with contextlib.suppress(OSError):
+        info = os.stat(runtime, follow_symlinks=False)
+        if stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o077:
+            return Path(tempfile.mkdtemp(prefix="aetui-", dir=runtime))
+    return Path(tempfile.mkdtemp(prefix="aetui-"))
 
 
 class Folder:
@@ -187,8 +189,7 @@ class Folder:
         with self.sub("/".join(folders[:1]), make=False) as inner:
             return inner.read("/".join([*folders[1:], last]), limit, label or f"{self.path.name}/{name}")
 
-    def open_read(self, name: str) -> tuple[int, os.stat_result]:
-        """A descriptor to read the regular file `name` from (to be closed), and its `fstat`."""
+    def open_read(self, name: str) -> tuple[int, os.stat_result]:  # (to be closed)
         return open_file(name, READ, self.fd)
 
     def write(self, name: str, data: bytes, sync: bool = True, mode: int = FILE_MODE) -> None:
@@ -261,8 +262,7 @@ class Folder:
     def lstat(self, name: str) -> os.stat_result:  # (a link itself, not its target)
         return os.stat(name, dir_fd=self.fd, follow_symlinks=False)
 
-    def sync(self) -> None:
-        """Make new names here durable (fsync of the folder)."""
+    def sync(self) -> None:  # (new names here made durable)
         with contextlib.suppress(OSError):
             os.fsync(self.fd)
 
