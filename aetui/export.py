@@ -17,7 +17,7 @@ import numpy as np
 from aetui import figures
 from aetui.core import arrays
 from aetui.core.errors import AetuiError
-from aetui.core.files import atomic
+from aetui.core.files import FILE_MODE, Folder
 from aetui.core.replay import Replay
 from aetui.core.sessions import Session
 from aetui.figures import tile
@@ -31,6 +31,30 @@ SCATTER_PIXELS = 480
 INCOMPLETE = "EXPORT-INCOMPLETE"
 """Written first into the export folder and removed last: while it is there, the export was cut
 short (a full disk, a kill) and the folder holds only part of it."""
+
+
+def atomic(path: Path, write) -> None:
+    """`write(tmp_path)` on a new temporary file beside `path` (export's destination, outside the
+    store), sync it, rename it to `path` (a link there is replaced, never followed), sync the folder."""
+    import os
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.name)
+    os.fchmod(fd, FILE_MODE)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        with Folder.open(path.parent, follow=True) as folder:
+            fd, _ = folder.open_read(Path(tmp).name)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, path)
+            folder.sync()
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _png(path: Path, array: np.ndarray) -> Path:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 
 from aetui.console import ConsoleReporter
@@ -53,17 +54,27 @@ def resume(args) -> int:
 
 
 def evaluate(args) -> int:
-    """`aetui eval`: compute, store and print the figures of a session's epoch."""
+    """`aetui eval`: compute, store and print the figures of a session's epoch. Ctrl-C ends it
+    with one line (nothing is stored: the file is written whole, at the end)."""
     from aetui.console import output, say
     from aetui.core import evaluation, sessions, training
     from aetui.core.replay import Replay
     from aetui.tables import metrics_view
 
-    session = sessions.find(paths.session_store(args.sessions), args.session)
-    dataset = training.resumed_data(session, _data_named(args))
-    console = output()
-    record = evaluation.evaluate(session, dataset, args.epoch, args.samples, say=lambda line: say(console, line),
-                                 gpu=args.gpu)
+    evaluation.check_samples(args.samples)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # (even where started with it ignored)
+    try:
+        session = sessions.find(paths.session_store(args.sessions), args.session)
+        dataset = training.resumed_data(session, _data_named(args))
+        console = output()
+        record = evaluation.evaluate(session, dataset, args.epoch, args.samples,
+                                     say=lambda line: say(console, line), gpu=args.gpu)
+    except KeyboardInterrupt:  # (every `finally` below has run: no half-written file stays)
+        print("aetui: eval interrupted (Ctrl-C): nothing was stored", file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        os._exit(2)  # (at once: TensorFlow stopped mid-computation once crashed as Python shut down)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     say(console, f"Stored in {session.path / 'evals'} ({record.seconds:.0f} s); `aetui show {session.name} "
                  "--view metrics` shows it again")
     console.print(metrics_view(Replay(sessions.open_session(session.path)), record.epoch))

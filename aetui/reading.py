@@ -27,8 +27,8 @@ def show(args) -> int:
     session = session_named(args, args.session)
     replay = Replay(session)
     console = Console()
-    if not replay.epochs and args.view != "params":  # (and why, where the history could not be read)
-        raise AetuiError("; ".join([f"{session.name} has no completed epoch yet", *session.problems[:1]]))
+    if not replay.epochs and args.view != "params":  # (or why the history could not be read)
+        raise AetuiError(session.history_error or f"{session.name} has no completed epoch yet")
     epoch = replay.check_epoch(args.epoch) if args.epoch is not None else replay.last
     if args.view == "scatter" and args.projection == "tsne" and replay.codes(epoch)[0].shape[1] <= 2:
         console.print("[dim]This code is 2-D: the scatter shows it directly; --projection does not apply.[/]")

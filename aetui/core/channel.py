@@ -6,30 +6,35 @@ It works wherever the store is shared, one machine or a cluster on a shared file
       in/ID.json        a command, written whole by a sender (a temporary name, then a rename)
       acks/ID.json      the trainer's answer to it
     progress.json       where the run is: rewritten a few times a second, for attached views
-    control.log         every command taken or refused, one line each (bounded)
+    control.log         every command taken or refused, one line each; at `LOG_LIMIT` it becomes
+                        control.log.1 (the one before is dropped), so the newest lines are kept
 
 The trainer looks at `in/` at batch boundaries (of training and of validation), at most every
 `POLL_EVERY` seconds (one listing of a small folder), validates each command exactly as a
 slider's value is (`hparams`), applies it to the run's `Controls` (in force from the next batch,
-recorded in the history with its step, as a slider's change is) and answers. A malformed, oversized, foreign or linked command is refused,
-logged and removed; nothing a sender writes can stop the run. The sender's end is
-`aetui.core.remote`.
+recorded in the history with its step, as a slider's change is) and answers. A malformed,
+oversized, foreign or linked command is refused, logged and removed (a name that cannot be
+removed, a folder with something in it, is logged once and passed over); at most
+`TAKEN_PER_POLL` commands are taken at one boundary, and at most `ANSWERS_KEPT` answers wait
+for their senders: nothing a sender writes can stop or stall the run. Every file goes through
+`aetui.core.files`. The sender's end is `aetui.core.remote`.
 
 Plain Python: no Keras, no UI.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
-import secrets
-import stat
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
-from aetui.core import events, hparams
+from aetui.core import events, files, hparams
 from aetui.core.errors import AetuiError
+from aetui.core.files import Folder
 from aetui.core.text import printable
 
 CONTROL = "control"
@@ -37,16 +42,23 @@ INBOX = "in"
 ACKS = "acks"
 PROGRESS = "progress.json"
 LOG = "control.log"
+OLD_LOG = "control.log.1"
 OPS = ("set", "pause", "continue", "stop")
 COMMAND_LIMIT = 4096
 """Bytes a command may have; a longer one is refused unread."""
 LOG_LIMIT = 256 * 1024
-"""The log stops growing here (a flood of garbage cannot fill the disk)."""
+"""The log is rotated at this size (a flood of garbage cannot fill the disk, nor silence later runs)."""
 PROGRESS_LIMIT = 64 * 1024
 POLL_EVERY = 0.02
 """Seconds between looks at the inbox while training or validating (a listing costs microseconds)."""
 PROGRESS_EVERY = 0.25
 """Seconds between rewrites of the progress record."""
+TAKEN_PER_POLL = 64
+"""Commands taken at one batch boundary at most: a flood is taken a slice at a time, the run going on between."""
+ANSWERS_KEPT = 256
+"""Answers left for their senders at most (a sender collects its own within seconds)."""
+ANSWER_AGE = 60.0
+"""Seconds after which an answer nobody collected is dropped (senders wait at most 15 s)."""
 _ID = re.compile(r"[0-9a-f]{8,32}")
 
 
@@ -80,60 +92,27 @@ def _int(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**53 else 0
 
 
-def open_folder(name: str, dir_fd: int | None) -> int:
-    return os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dir_fd)
-
-
-def _own_folder(name: str, parent_fd: int) -> int:
-    """Hold the owner-only subfolder `name` of `parent_fd`, made if need be; an OSError where it is a
-    link, or a PermissionError where someone else owns it."""
-    try:
-        os.mkdir(name, 0o700, dir_fd=parent_fd)
-    except FileExistsError:
-        pass
-    fd = open_folder(name, parent_fd)
-    info = os.fstat(fd)
-    if info.st_uid != os.getuid():
-        os.close(fd)
+def own_folder(parent: Folder, name: str) -> Folder:
+    """The owner-only subfolder `name` of `parent`, made if need be; an OSError where it is a link,
+    or a PermissionError where someone else owns it."""
+    folder = parent.sub(name, mode=0o700)
+    if os.fstat(folder.fd).st_uid != os.getuid():
+        folder.close()
         raise PermissionError(f"{name} belongs to another user")
-    os.fchmod(fd, 0o700)
-    return fd
+    os.fchmod(folder.fd, 0o700)
+    return folder
 
 
-def write_whole(dir_fd: int, name: str, data: bytes, mode: int = 0o600) -> None:
-    """Write the file `name` whole (a temporary name, then a rename; no sync: none of these needs
-    to outlive a power loss)."""
-    tmp = f".tmp-{secrets.token_hex(4)}-{name}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode, dir_fd=dir_fd)
+def read_command(folder: Folder, name: str, limit: int) -> bytes:
+    """The bytes of the regular file `name` in `folder` (never through a link), written by this
+    user and by nobody else, at most `limit`; a ValueError saying why not."""
     try:
-        try:
-            os.write(fd, data)
-        finally:
-            os.close(fd)
-        os.rename(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
-    except BaseException:
-        remove(dir_fd, tmp)
-        raise
-
-
-def remove(dir_fd: int, name: str) -> None:
-    try:
-        os.unlink(name, dir_fd=dir_fd)
-    except OSError:
-        pass
-
-
-def read_command(dir_fd: int, name: str, limit: int) -> bytes:
-    """The bytes of the regular file `name` (never through a link), at most `limit`; a ValueError
-    saying why not."""
-    try:
-        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
+        fd, info = folder.open_read(name)
+    except files.NotRegular:
+        raise ValueError("not a regular file") from None
     except OSError as err:
-        raise ValueError("a link" if err.errno == 40 else f"unreadable ({err.strerror})") from None
+        raise ValueError("a link" if err.errno == errno.ELOOP else f"unreadable ({err.strerror})") from None
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise ValueError("not a regular file")
         if info.st_uid != os.getuid():
             raise ValueError(f"written by another user (uid {info.st_uid})")
         if info.st_mode & 0o022:
@@ -148,16 +127,21 @@ def read_command(dir_fd: int, name: str, limit: int) -> bytes:
 class Channel:
     """The trainer's end, for one run: made when the run starts, closed when it ends."""
 
-    def __init__(self, session_fd: int, controls, tunables: tuple[str, ...]):
+    def __init__(self, session: Folder, controls, tunables: tuple[str, ...]):
         self.controls, self.tunables = controls, tunables
-        self.session_fd = os.dup(session_fd)
-        self.control_fd = _own_folder(CONTROL, self.session_fd)
-        self.inbox_fd = _own_folder(INBOX, self.control_fd)
-        self.acks_fd = _own_folder(ACKS, self.control_fd)
+        self.session = Folder(session.path, os.dup(session.fd))
+        try:
+            self.control = own_folder(self.session, CONTROL)
+            self.inbox, self.acks = own_folder(self.control, INBOX), own_folder(self.control, ACKS)
+        except BaseException:
+            self.session.close()
+            raise
         self.polled = self.progressed = 0.0
-        self.logged = 0
-        for name in os.listdir(self.acks_fd):  # answers nobody collected: their senders are gone
-            remove(self.acks_fd, name)
+        self.passed_over: set[str] = set()
+        """Names in the inbox that could not be removed: logged once, then left alone."""
+        self.answered = 0
+        for name in self.acks.names():  # answers nobody collected: their senders are gone
+            self.acks.remove(name)
 
     def beat(self, where: dict, force: bool = False) -> None:
         """At a batch boundary: take the commands waiting, and rewrite the progress record, each at
@@ -174,33 +158,32 @@ class Channel:
         """Rewrite `progress.json` (epoch, batch, step, running means, paused) for attached views."""
         record = {**where, "paused": self.controls.paused, "time": time.time(), "pid": os.getpid()}
         try:
-            write_whole(self.session_fd, PROGRESS, json.dumps(record, allow_nan=True).encode(), 0o644)
+            self.session.write(PROGRESS, json.dumps(record, allow_nan=True).encode(), sync=False, mode=0o644)
         except OSError:
             pass  # (a full disk: the history write will say so)
 
     def poll(self, where: dict) -> None:
-        """Take every command waiting in the inbox, oldest first; never raises."""
-        try:
-            names = os.listdir(self.inbox_fd)
+        """Take the commands waiting in the inbox, oldest first (`TAKEN_PER_POLL` at most); never raises."""
+        try:  # (".tmp-": a sender's write in progress)
+            names = [n for n in self.inbox.names() if not n.startswith(".tmp-") and n not in self.passed_over]
         except OSError:
-            return
-        if not names:
             return
         found = []
         for name in names:
-            if name.startswith(".tmp-"):
-                continue  # (a sender's write in progress)
             try:
-                found.append((os.stat(name, dir_fd=self.inbox_fd, follow_symlinks=False).st_mtime_ns, name))
+                found.append((self.inbox.lstat(name).st_mtime_ns, name))
             except OSError:
                 continue
-        for _, name in sorted(found):
+        for _, name in sorted(found)[:TAKEN_PER_POLL]:
             try:
                 self._take(name, where)
             except Exception as err:  # whatever a command holds, the run goes on
                 self.log(f"refused {printable(name)[:60]!r}: {type(err).__name__}")
             finally:
-                remove(self.inbox_fd, name)
+                if not self.inbox.remove(name) and len(self.passed_over) < 10_000:
+                    self.passed_over.add(name)
+                    self.log(f"cannot remove {printable(name)[:60]!r} from the inbox (a folder with something in "
+                             "it?): passed over from now on")
 
     def _take(self, name: str, where: dict) -> None:
         stem = name.removesuffix(".json")
@@ -208,7 +191,7 @@ class Channel:
             self.log(f"refused {printable(name)[:60]!r}: not a command's name")
             return
         try:
-            raw = read_command(self.inbox_fd, name, COMMAND_LIMIT)
+            raw = read_command(self.inbox, name, COMMAND_LIMIT)
             command = json.loads(raw)
             if not isinstance(command, dict):
                 raise ValueError("not a JSON object")
@@ -232,10 +215,11 @@ class Channel:
                            for k, v in values.items()}
             except AetuiError as err:
                 return Answer(id, False, f"refused: {err}")
+            same = {k for k, v in checked.items() if self.controls.value(k) == v}
             for key, value in checked.items():
                 self.controls.set(key, value)
             step = self.controls.step()
-            said = ", ".join(f"{k}={v:g}" for k, v in checked.items())
+            said = ", ".join(f"{k}={v:g}" + (" (unchanged)" if k in same else "") for k, v in checked.items())
             return Answer(id, True, f"{said} {events.takes_effect(step, steps)}", step, events.epoch_of(step, steps),
                           checked)
         step = where.get("step", 0)
@@ -258,36 +242,57 @@ class Channel:
     def answer(self, answer: Answer, where: dict, sender: str = "?") -> None:
         self.log(f"{'took' if answer.ok else 'refused'} {answer.id} from {sender}: {answer.message}")
         try:
-            write_whole(self.acks_fd, answer.id + ".json", json.dumps(asdict(answer)).encode())
+            self.acks.write(answer.id + ".json", json.dumps(asdict(answer)).encode(), sync=False, mode=0o600)
         except OSError:
-            pass
+            return
+        self.answered += 1
+        if self.answered % 32 == 0:
+            self.drop_answers()
+
+    def drop_answers(self) -> None:
+        """Drop answers nobody collected: those older than `ANSWER_AGE`, the oldest beyond `ANSWERS_KEPT`."""
+        try:
+            ages = sorted((self.acks.lstat(n).st_mtime, n) for n in self.acks.names())
+        except OSError:
+            return
+        old = time.time() - ANSWER_AGE
+        for number, (made, name) in enumerate(ages):
+            if made < old or number < len(ages) - ANSWERS_KEPT:
+                self.acks.remove(name)
 
     def log(self, line: str) -> None:
-        """One line in `control.log`, while it is under its cap."""
-        if self.logged > LOG_LIMIT:
-            return
+        """One line in `control.log` (no sync: nothing waits on it); at `LOG_LIMIT` it becomes
+        `control.log.1`, replacing the one before."""
         text = f"{time.strftime('%Y-%m-%d %H:%M:%S')} {printable(line)}\n".encode()
         try:
-            fd = os.open(LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o600, dir_fd=self.session_fd)
-            try:
-                if os.fstat(fd).st_size < LOG_LIMIT:
-                    os.write(fd, text)
-                else:
-                    self.logged = LOG_LIMIT + 1
-            finally:
-                os.close(fd)
+            if self.session.append(LOG, text, sync=False, mode=0o600) > LOG_LIMIT:
+                os.rename(LOG, OLD_LOG, src_dir_fd=self.session.fd, dst_dir_fd=self.session.fd)
         except OSError:
-            pass
+            pass  # (a FIFO, a link or a full disk: the run goes on unlogged)
 
     def close(self, where: dict) -> None:
         """The run ended: the last progress, and commands that came too late answered as such."""
         self.progress({**where, "ended": True})
         try:
-            names = [n for n in os.listdir(self.inbox_fd) if n.endswith(".json") and _ID.fullmatch(n[:-5])]
+            names = [n for n in self.inbox.names() if n.endswith(".json") and _ID.fullmatch(n[:-5])]
         except OSError:
             names = []
-        for name in names:
+        for name in names[:ANSWERS_KEPT]:
             self.answer(Answer(name[:-5], False, "the run has ended"), where)
-            remove(self.inbox_fd, name)
-        for fd in (self.inbox_fd, self.acks_fd, self.control_fd, self.session_fd):
-            os.close(fd)
+            self.inbox.remove(name)
+        for folder in (self.inbox, self.acks, self.control, self.session):
+            folder.close()
+
+
+def sender_folders(session_path: Path) -> tuple[Folder, Folder]:
+    """The inbox and the answers of a session's control channel, for a sender: an OSError where
+    there is none or it is a link, a PermissionError where another user owns it."""
+    with Folder.open(session_path) as session, session.sub(CONTROL, make=False) as control:
+        if os.fstat(control.fd).st_uid != os.getuid():
+            raise PermissionError(f"{session_path.name}'s control channel belongs to another user")
+        inbox = control.sub(INBOX, make=False)
+        try:
+            return inbox, control.sub(ACKS, make=False)
+        except BaseException:
+            inbox.close()
+            raise

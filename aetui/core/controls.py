@@ -111,6 +111,11 @@ class Controls:
                     self._apply(name, number)
                 self._queued = []
 
+    def value(self, name: str) -> float | None:
+        """The value of `name` in force (None before training starts)."""
+        with self._lock:
+            return None if self._knobs is None else self._knobs.values().get(name)
+
     def step(self) -> int:
         """The step the next batch is (0 before training starts)."""
         with self._lock:
@@ -132,6 +137,8 @@ class Controls:
 
     def _apply(self, name: str, number: float) -> None:
         old = self._knobs.values()[name]
+        if old == number:
+            return  # (no change: nothing to assign or record)
         step = self._step()
         self._knobs.assign(name, number)
         self._applied.append((name, old, number, step))

@@ -194,7 +194,8 @@ def _idx_folder(folder: Path) -> Dataset:
 
 
 def _npz(path: Path) -> Dataset:
-    from aetui.core.files import Arrays, read_bytes
+    from aetui.core.files import read_bytes
+    from aetui.core.npz import Arrays
 
     keys = ("x_train", "y_train", "x_test", "y_test")
     try:

@@ -106,7 +106,7 @@ class LiveControls(keras.callbacks.Callback):
         run = self.run
         run.controls.attach(run.built.knobs, run.built.knobs.step)
         try:
-            run.channel = Channel(run.writer.folder().fd, run.controls, run.controls.tunables)
+            run.channel = Channel(run.writer.folder(), run.controls, run.controls.tunables)
         except OSError:  # (`control` planted as a file or a link: the run goes on without; `tune` says so)
             run.channel = None
         run.beat(force=True)

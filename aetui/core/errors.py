@@ -6,3 +6,21 @@ class AetuiError(Exception):
 
     The message is one line, meant to be printed as it is, without a traceback.
     """
+
+
+def cannot_write(where, err: OSError) -> str:
+    """Why a write into the store failed (`err`), and what to do, in one line."""
+    import errno
+
+    reason = err.strerror or str(err)
+    if getattr(err, "hint", None):  # (files.NotRegular, files.CapReached)
+        hint = err.hint
+    elif err.errno in (errno.ENOSPC, errno.EDQUOT):
+        hint = "free space"
+    elif err.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        hint = "it is read-only to you: pass --sessions DIR with a folder you can write"
+    elif err.errno == errno.ELOOP:
+        reason, hint = "a link was put where aetui writes", "aetui writes through no link"
+    else:
+        hint = "free space or pass --sessions DIR with a writable folder"
+    return f"cannot write to {where}: {reason}; {hint}"

@@ -26,8 +26,8 @@ import numpy as np
 
 from aetui.core.analysis import sparsity
 from aetui.core.analysis.sparsity import NEAR_ZERO
-from aetui.core.errors import AetuiError
-from aetui.core.files import read_bytes
+from aetui.core.errors import AetuiError, cannot_write
+from aetui.core.files import Folder, read_in
 from aetui.core.session_meta import number
 from aetui.core.sessions import EVALS, LIMITS, Session, epoch_files, eval_name
 from aetui.core.text import printable_data
@@ -43,6 +43,9 @@ MMD_POINTS = 5_000
 KNN_K = 5
 DECODE_BATCH = 10_000
 """Codes decoded per call while sampling the VAE's bounds (fewer calls into Keras)."""
+MOST_SAMPLES = 5000
+"""The most draws per image of the importance-weighted bound: Burda et al.'s largest (each draw is
+one more decode of every test image)."""
 
 METRICS: dict[str, tuple[str, str]] = {
     "mse_pixel": ("MSE/pixel", "squared error, mean over pixels and test images"),
@@ -135,7 +138,8 @@ def stored(session: Session) -> tuple[dict[int, Evaluation], list[str]]:
     for _, path in epoch_files(session.path, EVALS)[-10_000:]:
         where = f"{session.name}/{EVALS}/{path.name}"
         try:
-            record = Evaluation.from_json(json.loads(read_bytes(path, LIMITS[EVALS], where).decode("utf-8")), where)
+            raw = read_in(session.path, f"{EVALS}/{path.name}", LIMITS[EVALS], where)
+            record = Evaluation.from_json(json.loads(raw.decode("utf-8")), where)
         except AetuiError as err:
             problems.append(str(err))
             continue
@@ -154,8 +158,7 @@ def evaluate(session: Session, data, epoch: int | None = None, samples: int = 10
     from aetui.core import training
     from aetui.core.analysis import metrics as m
 
-    if samples < 1:
-        raise AetuiError("--samples must be at least 1")
+    check_samples(samples)
     kept = session.weights()
     last = session.epochs_done
     if not last:
@@ -172,6 +175,7 @@ def evaluate(session: Session, data, epoch: int | None = None, samples: int = 10
     if stored_shape is not None and tuple(data.image_shape) != stored_shape:
         raise AetuiError(f"{session.name} was trained on images of {'x'.join(map(str, stored_shape))}; pass the "
                          "same data (--data or --dataset)")
+    check_writable(session)  # (before minutes of evaluating, not after)
     started = time.perf_counter()
     from aetui.core import backend
 
@@ -229,10 +233,9 @@ def evaluate(session: Session, data, epoch: int | None = None, samples: int = 10
 
 
 def fill_in_record(session: Session, record: Evaluation) -> bool:
-    """Where `session`'s record keeps no ranking figure of its last epoch (it was recorded before
-    there were any), put this evaluation's there, with the objective its history holds, so listings
-    rank it (they read the record alone). Only under the session's lock: a running session keeps its
-    own record (and records the figures itself); True where the record was filled in."""
+    """Where `session`'s record has no ranking figure of its last epoch (recorded before there were
+    any), put this evaluation's there so listings rank it; only under the session's lock (a run
+    records its own). True where the record was filled in."""
     from aetui.core import ranking
     from aetui.core.session_writer import SessionWriter
 
@@ -265,23 +268,33 @@ def prior_samples(recipe, rng: np.random.Generator, n: int) -> np.ndarray:
     return centres[rng.integers(0, len(centres), n)] + MIXTURE_STD * z
 
 
-def save(session: Session, record: Evaluation) -> Path:
-    """Store `record` as the session's `evals/epoch-NNNN.json` (replacing an earlier one), written
-    through the session folder's handle (never through a link)."""
-    from aetui.core.files import Folder
+def check_samples(samples: int) -> None:
+    """An error unless `samples` draws per image are a number `evaluate` takes."""
+    if not 1 <= samples <= MOST_SAMPLES:
+        raise AetuiError(f"--samples must be from 1 to {MOST_SAMPLES:,} (Burda et al.'s largest; each draw decodes "
+                         f"every test image once more), not {samples:,}")
 
+
+def check_writable(session: Session) -> None:
+    """An error, in one line, where the session's `evals/` cannot take a file (read-only, full, a link)."""
+    try:
+        with Folder.open(session.path) as root:
+            made = EVALS not in root.names()
+            with root.sub(EVALS) as folder:
+                folder.create(probe := f".tmp-probe-{time.monotonic_ns()}", b"")
+                folder.unlink(probe)
+            if made:  # (as it was: made again when the figures are stored)
+                root.remove(EVALS)
+    except OSError as err:
+        raise AetuiError(cannot_write(session.path / EVALS, err) + "; nothing was evaluated") from None
+
+
+def save(session: Session, record: Evaluation) -> Path:
+    """Store `record` as the session's `evals/epoch-NNNN.json` (replacing an earlier one)."""
     name = eval_name(record.epoch)
     try:
-        root = Folder.open(session.path)
-        try:
-            folder = root.sub(EVALS)
-            try:
-                folder.write(name, json.dumps(record.to_json(), indent=1).encode("utf-8"))
-            finally:
-                folder.close()
-        finally:
-            root.close()
+        with Folder.open(session.path) as root, root.sub(EVALS) as folder:
+            folder.write(name, json.dumps(record.to_json(), indent=1).encode("utf-8"))
     except OSError as err:
-        raise AetuiError(f"cannot write to {session.path / EVALS}: {err.strerror or err} (a link, or no room)") \
-            from None
+        raise AetuiError(cannot_write(session.path / EVALS, err)) from None
     return session.path / EVALS / name

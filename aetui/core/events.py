@@ -27,6 +27,11 @@ def takes_effect(step: int, steps_per_epoch: int) -> str:
 
 EventSink = Callable[[object], None]
 """Where a run's events go: called with each event, on the training thread."""
+TIMING = ("validation", "snapshot", "weights", "history", "reporting", "control")
+"""Where an epoch's wall time goes besides training its batches (`EpochEnded.timing`): the test
+set's pass, the snapshot (codes, reconstructions, sweep; computed and written), the weights and
+optimizer state, the history and the record, the events to the UI or the console, and the
+control channel."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +98,7 @@ class EpochEnded:
     samples_per_s: float
     timing: dict[str, float] = field(default_factory=dict)
     """Where the epoch's wall time went, in seconds: `train` (its batches) and the bookkeeping
-    parts (`run.PARTS`), each counted since the previous epoch was recorded."""
+    parts (`TIMING`), each counted since the previous epoch was recorded."""
     pictured: bool = True
     """Whether the epoch has a snapshot (reconstructions, codes, sweep): every epoch while epochs
     are slow, a few a second when they are fast (`engine.SNAPSHOT_EVERY`)."""

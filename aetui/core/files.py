@@ -1,156 +1,268 @@
-"""Files of a session store, read and written with care: the store is shared, and a file in it may
-have been put there by someone else, or by nobody sane.
+"""One way to open a file in the session store, for every process that reads or writes one (the
+workbench, the command line, a detached trainer, a sweep worker, the control channel, the detach
+handshake, the follower of an attached run). The store is shared: any name in it may hold a link,
+a FIFO, a device, a folder or a file of any size, put there by a co-user or by nobody sane. So a
+store file is opened here and nowhere else (tests/test_one_way_in.py walks the source for any
+other way in): relative to a folder's descriptor (`Folder`, opened with `O_NOFOLLOW`), with
+`O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC` (a link is refused, a FIFO cannot block the open, no
+descriptor leaks into a child), then `fstat`: a regular file only, read up to a cap, appended to
+up to a cap. A whole file is written to a new temporary name (`O_EXCL`), synced, renamed into
+place and its folder synced; a file that must be new is made with `O_EXCL`.
 
-Writes go to a temporary name beside the target, are synced, renamed into place, and the folder
-is synced after the rename, so a kill or a power loss leaves the old file or the new one, whole.
-Reads take regular files only, never follow a link, and stop at a size cap.
-"""
+A refusal to read is an `AetuiError` naming the file; a refusal to write an `OSError`, as a
+full disk is (`errors.cannot_write` words it): the trainer stops cleanly either way."""
 
 from __future__ import annotations
 
 import contextlib
-import json
+import errno
 import os
+import secrets
 import stat
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from aetui.core.errors import AetuiError
 
 MB = 1 << 20
+_SAFE = os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+READ = os.O_RDONLY
+APPEND = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+LOCK = os.O_RDWR | os.O_CREAT
+_MASK = os.umask(0o022)
+os.umask(_MASK)
+FILE_MODE = 0o666 & ~_MASK
+"""Files are readable as any new file of the user is."""
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+class NotRegular(OSError):
+    """A name aetui reads or writes holds no regular file (a FIFO, a device, a socket, a folder)."""
+
+    hint = "aetui reads and writes regular files only"
+
+    def __init__(self, name: str):
+        super().__init__(errno.EINVAL, f"{name} is not a regular file (a FIFO, a device or a folder was put in "
+                                       "its place)")
 
 
-FILE_MODE = 0o666 & ~_umask()
-"""Files are readable as any new file of the user is (mkstemp alone would make them private)."""
+class CapReached(OSError):
+    """An append would take a file past its cap (a reader would refuse the file)."""
+
+    hint = "nothing was written past it"
+
+    def __init__(self, name: str, cap: int):
+        super().__init__(errno.EFBIG, f"{name} reached its cap of {cap / MB:,.0f} MB")
 
 
-def sync_folder(folder: Path) -> None:
-    """Make a rename or a new entry in `folder` durable (fsync of the folder itself)."""
+def open_file(name: str | os.PathLike, flags: int, dir_fd: int | None = None,
+              mode: int = FILE_MODE) -> tuple[int, os.stat_result]:
+    """Open the regular file `name` (in the folder `dir_fd`, if given) with `flags` and
+    `O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC`: its descriptor and `fstat`. A link is an OSError
+    (ELOOP), anything but a regular file a `NotRegular`; nothing here can block."""
     try:
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        return
+        fd = os.open(name, flags | _SAFE, mode, dir_fd=dir_fd)
+    except OSError as err:
+        if err.errno == errno.ENXIO:  # (a FIFO nobody reads, opened to write; a socket)
+            raise NotRegular(os.fsdecode(name)) from None
+        raise
     try:
-        os.fsync(fd)
-    except OSError:
-        pass
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotRegular(os.fsdecode(name))
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, info
+
+
+def open_dir(name: str | os.PathLike, dir_fd: int | None = None, follow: bool = False) -> int:
+    """A descriptor on the folder `name` (`follow`: even through a link, for a store the user
+    named); a link is an OSError (ELOOP), as it is for a file."""
+    try:
+        return os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW),
+                       dir_fd=dir_fd)
+    except NotADirectoryError:
+        if not follow and stat.S_ISLNK(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode):
+            raise OSError(errno.ELOOP, f"{os.fsdecode(name)} is a link") from None
+        raise
+
+
+def _read(fd: int, size: int, limit: int, label: str) -> bytes:
+    if size > limit:
+        raise AetuiError(f"{label} is {size / MB:,.0f} MB, over the {limit / MB:,.0f} MB a file of its kind may be")
+    chunks, left = [], limit + 1
+    while left > 0:
+        chunk = os.read(fd, min(left, 4 * MB))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    data = b"".join(chunks)
+    if len(data) > limit:
+        raise AetuiError(f"{label} grew past the {limit / MB:,.0f} MB a file of its kind may be")
+    return data
+
+
+def read_at(dir_fd: int | None, name: str | os.PathLike, limit: int, label: str | None = None) -> bytes:
+    """The contents of the regular file `name` (in `dir_fd`), at most `limit` bytes: a link, a FIFO,
+    a device, a folder or a larger file is an `AetuiError` naming `label`; `FileNotFoundError`
+    where there is none."""
+    label = label or os.fsdecode(name)
+    try:
+        fd, info = open_file(name, READ, dir_fd)
+    except FileNotFoundError:
+        raise
+    except NotRegular:
+        raise AetuiError(f"{label} is not a regular file") from None
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise AetuiError(f"{label} is a link; aetui reads no links in a session") from None
+        raise AetuiError(f"{label} cannot be read: {err.strerror or err}") from None
+    try:
+        return _read(fd, info.st_size, limit, label)
+    except OSError as err:
+        raise AetuiError(f"{label} cannot be read: {err.strerror or err}") from None
     finally:
         os.close(fd)
 
 
-def atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Call `write(tmp_path)` on a temporary file beside `path`, sync it, rename it to `path`, and
-    sync the folder."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.name)
-    os.fchmod(fd, FILE_MODE)
-    os.close(fd)
+def read_bytes(path: Path, limit: int, label: str | None = None) -> bytes:
+    """`read_at` of a file named by its path (a recipe, a data file, a sweep's manifest)."""
+    return read_at(None, path, limit, label or str(path))
+
+
+def read_in(folder: Path, relative: str, limit: int, label: str | None = None) -> bytes:
+    """`read_at` of `relative` (`history.jsonl`, `snapshots/epoch-0001.npz`) inside a session
+    `folder`: the folder and every folder on the way are opened without following a link."""
+    label = label or f"{folder.name}/{relative}"
     try:
-        write(Path(tmp))
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        with Folder.open(folder) as where:
+            return where.read(relative, limit, label)
+    except FileNotFoundError:
         raise
-    sync_folder(path.parent)
+    except NotADirectoryError:
+        raise FileNotFoundError(errno.ENOENT, f"{label}: no such folder") from None
+    except OSError as err:
+        why = "a link" if err.errno == errno.ELOOP else err.strerror or str(err)
+        raise AetuiError(f"{label} cannot be read: a folder on its way is {why}") from None
 
 
-def write_json(path: Path, data: Any) -> None:
-    """Write JSON atomically."""
-    atomic(path, lambda tmp: tmp.write_text(json.dumps(data, indent=1), encoding="utf-8"))
-
-
-def npz_bytes(arrays: dict) -> bytes:
-    """A compressed `.npz` of `arrays`, made in memory."""
-    import io
-
-    import numpy as np
-
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
-    return buffer.getvalue()
-
-
-def write_arrays(path: Path, arrays: dict) -> None:
-    """Write a compressed `.npz` atomically."""
-    data = npz_bytes(arrays)
-    atomic(path, lambda tmp: tmp.write_bytes(data))
+def private_folder() -> Path:
+    """A new folder only this user can enter (0700, made by `mkdtemp`): in `$XDG_RUNTIME_DIR`
+    where that is this user's, else in the temporary folder."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR") or ""
+    with contextlib.suppress(OSError):
+        info = os.stat(runtime, follow_symlinks=False)
+        if stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o077:
+            return Path(tempfile.mkdtemp(prefix="aetui-", dir=runtime))
+    return Path(tempfile.mkdtemp(prefix="aetui-"))
 
 
 class Folder:
-    """A folder held open and written through its handle (`openat` and friends): every name is
-    looked up in the folder the handle was opened on, never through a link, so a link planted at
-    the folder's path or in place of a subfolder after it was opened cannot send a write, or a
-    deletion, anywhere else. Files are written to a temporary name, synced, renamed into place,
-    and the folder synced after the rename."""
+    """A folder held open and used through its descriptor (`openat` and friends): every name is
+    looked up in the folder the descriptor was opened on, never through a link, so a link planted
+    at the folder's path, or in place of a subfolder after it was opened, sends no read, write or
+    deletion anywhere else."""
 
     def __init__(self, path: Path, fd: int):
-        self.path, self.fd = path, fd
+        self.path, self.fd = Path(path), fd
 
     @classmethod
-    def open(cls, path: Path) -> Folder:
-        """Hold the folder at `path` (an OSError where it is a link or no folder)."""
-        return cls(path, os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW))
+    def open(cls, path: Path, follow: bool = False) -> Folder:
+        """Hold the folder at `path` (an OSError where it is a link, unless `follow`, or no folder)."""
+        return cls(path, open_dir(path, follow=follow))
 
-    def sub(self, name: str) -> Folder:
-        """Hold the subfolder `name`, made if need be (an OSError where it is a link)."""
-        try:
-            os.mkdir(name, 0o777, dir_fd=self.fd)
-        except FileExistsError:
-            pass
-        return Folder(self.path / name, os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=self.fd))
+    def sub(self, name: str, make: bool = True, mode: int = 0o777) -> Folder:
+        """Hold the subfolder `name`, made (with `mode`) if need be (an OSError where it is a link)."""
+        if make:
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(name, mode, dir_fd=self.fd)
+        return Folder(self.path / name, open_dir(name, self.fd))
 
-    def write(self, name: str, data: bytes) -> None:
-        """Replace the file `name` with `data`, atomically (a link at `name` is replaced, not followed)."""
-        import secrets
+    def read(self, name: str, limit: int, label: str | None = None) -> bytes:
+        """`read_at` of `name` here; a name with `/` is walked folder by folder, following no link."""
+        *folders, last = name.split("/")
+        if not folders:
+            return read_at(self.fd, last, limit, label or f"{self.path.name}/{name}")
+        with self.sub("/".join(folders[:1]), make=False) as inner:
+            return inner.read("/".join([*folders[1:], last]), limit, label or f"{self.path.name}/{name}")
 
+    def open_read(self, name: str) -> tuple[int, os.stat_result]:  # (to be closed)
+        return open_file(name, READ, self.fd)
+
+    def write(self, name: str, data: bytes, sync: bool = True, mode: int = FILE_MODE) -> None:
+        """Replace the file `name` with `data`, whole (a link, a FIFO or anything else at `name` is
+        replaced, never opened); `sync`: durable before the rename."""
         tmp = f".tmp-{secrets.token_hex(4)}-{name}"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE, dir_fd=self.fd)
+        fd, _ = open_file(tmp, NEW, self.fd, mode)
         try:
             try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view):]
-                os.fsync(fd)
+                _write_all(fd, data)
+                if sync:
+                    os.fsync(fd)
             finally:
                 os.close(fd)
             os.rename(tmp, name, src_dir_fd=self.fd, dst_dir_fd=self.fd)
         except BaseException:
             self.unlink(tmp)
             raise
-        self.sync()
+        if sync:
+            self.sync()
 
-    def append(self, data: bytes, name: str) -> None:
-        """Append `data` to the file `name` in one write call, and sync it (never through a link)."""
-        fd = os.open(name, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, FILE_MODE, dir_fd=self.fd)
+    def create(self, name: str, data: bytes, mode: int = FILE_MODE) -> None:
+        """Make the file `name`, which must be new (`FileExistsError` where anything has that name)."""
+        fd, _ = open_file(name, NEW, self.fd, mode)
         try:
+            _write_all(fd, data)
+        except BaseException:
+            os.close(fd)
+            self.unlink(name)
+            raise
+        os.close(fd)
+
+    def append(self, name: str, data: bytes, cap: int | None = None, sync: bool = True,
+               mode: int = FILE_MODE) -> int:
+        """Append `data` to the regular file `name` in one write call (a kill leaves it whole or
+        absent), and sync it; a `CapReached` where it would pass `cap` bytes. Returns the new size."""
+        fd, info = open_file(name, APPEND, self.fd, mode)
+        try:
+            if cap is not None and info.st_size + len(data) > cap:
+                raise CapReached(name, cap)
             written = os.write(fd, data)
             if written != len(data):
-                raise OSError(f"only {written} of {len(data)} bytes of a line were written")
-            os.fsync(fd)
+                raise OSError(errno.EIO, f"only {written} of {len(data)} bytes of a line were written")
+            if sync:
+                os.fsync(fd)
+            return info.st_size + written
         finally:
             os.close(fd)
 
     def unlink(self, name: str) -> None:
         """Delete the file `name` here, if there (a link is deleted itself, its target left alone)."""
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(name, dir_fd=self.fd)
-        except FileNotFoundError:
-            pass
+
+    def remove(self, name: str) -> bool:
+        """Delete whatever `name` is, a file or an empty folder; False where it stays."""
+        for remove in (os.unlink, os.rmdir):
+            try:
+                remove(name, dir_fd=self.fd)
+            except FileNotFoundError:
+                pass
+            except OSError:
+                continue
+            return True
+        return False
 
     def names(self) -> list[str]:
-        """The names in the folder."""
         return os.listdir(self.fd)
 
-    def sync(self) -> None:
+    def lstat(self, name: str) -> os.stat_result:  # (a link itself, not its target)
+        return os.stat(name, dir_fd=self.fd, follow_symlinks=False)
+
+    def sync(self) -> None:  # (new names here made durable)
         with contextlib.suppress(OSError):
             os.fsync(self.fd)
 
@@ -159,120 +271,30 @@ class Folder:
             os.close(self.fd)
             self.fd = -1
 
+    def __enter__(self) -> Folder:
+        return self
 
-def check_regular(path: Path, limit: int, label: str | None = None) -> None:
-    """An error unless `path` is a regular file (no link, FIFO or device) of at most `limit` bytes:
-    for files another library reads by path (HDF5 weights)."""
-    label = label or str(path)
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+@contextlib.contextmanager
+def private_copy(folder: Path, relative: str, limit: int, label: str) -> Iterator[Path]:
+    """A copy of a session's file, read the safe way, in a private folder, for a library that
+    opens files by path (HDF5 weights): nobody can swap it for a FIFO before the library opens it."""
+    where = private_folder()
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError as err:
-        raise AetuiError(f"{label} is a link; aetui reads no links in a session" if err.errno == 40 else
-                         f"{label} cannot be read: {err.strerror or err}") from None
-    try:
-        info = os.fstat(fd)
+        name = Path(relative).name
+        with Folder.open(where) as private:
+            private.create(name, read_in(folder, relative, limit, label), 0o600)
+        yield where / name
     finally:
-        os.close(fd)
-    if not stat.S_ISREG(info.st_mode):
-        raise AetuiError(f"{label} is not a regular file")
-    if info.st_size > limit:
-        raise AetuiError(f"{label} is {info.st_size / MB:.0f} MB, over the {limit / MB:.0f} MB a file of its kind "
-                         "may be")
+        import shutil
 
-
-def read_bytes(path: Path, limit: int, label: str | None = None) -> bytes:
-    """The contents of a regular file at `path` (a link, a FIFO, a device or a folder is refused, as
-    is anything over `limit` bytes); `FileNotFoundError` where there is none. Errors name `label`."""
-    label = label or str(path)
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except FileNotFoundError:
-        raise
-    except OSError as err:
-        if err.errno == 40:  # ELOOP: the last part of the path is a link
-            raise AetuiError(f"{label} is a link; aetui reads no links in a session") from None
-        raise AetuiError(f"{label} cannot be read: {err.strerror or err}") from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise AetuiError(f"{label} is not a regular file")
-        if info.st_size > limit:
-            raise AetuiError(f"{label} is {info.st_size / MB:.0f} MB, over the {limit / MB:.0f} MB a file of its "
-                             "kind may be")
-        chunks, left = [], limit + 1
-        while left > 0:
-            chunk = os.read(fd, min(left, 4 * MB))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-        data = b"".join(chunks)
-        if len(data) > limit:
-            raise AetuiError(f"{label} grew past the {limit / MB:.0f} MB a file of its kind may be")
-        return data
-    except OSError as err:
-        raise AetuiError(f"{label} cannot be read: {err.strerror or err}") from None
-    finally:
-        os.close(fd)
-
-
-class Arrays(Mapping):
-    """The arrays of an `.npz`, each read when first asked for. Every array's header is read at
-    once: one of Python objects (a pickle) is refused, as is one that would inflate past `limit`
-    bytes (a small file can hold a huge array)."""
-
-    def __init__(self, raw: bytes, label: str, limit: int):
-        import io
-        import zipfile
-
-        self.label, self.limit, self._loaded = label, limit, {}
-        try:
-            self._zip = zipfile.ZipFile(io.BytesIO(raw))
-            self._names = {n[:-4]: n for n in self._zip.namelist() if n.endswith(".npy")}
-            for key in self._names:
-                self._check(key)
-        except AetuiError:
-            raise
-        except Exception as err:  # zipfile, zlib and numpy each raise their own kinds for damage
-            raise AetuiError(f"{label} is damaged ({type(err).__name__}: {str(err)[:120]})") from None
-
-    def _check(self, key: str) -> None:
-        """Refuse the array `key` from its header alone: objects, or too many bytes."""
-        import numpy as np
-
-        with self._zip.open(self._names[key]) as member:
-            version = np.lib.format.read_magic(member)
-            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-            shape, _, dtype = read(member)
-        if dtype.hasobject:
-            raise AetuiError(f"{self.label}: {key} holds Python objects (a pickle), which aetui never loads")
-        size = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
-        if size > self.limit:
-            raise AetuiError(f"{self.label}: {key} would take {size / MB:.0f} MB, over the {self.limit / MB:.0f} MB "
-                             "an array may be")
-
-    def __getitem__(self, key: str):
-        if key not in self._loaded:
-            if key not in self._names:
-                raise KeyError(key)
-            self._loaded[key] = self._read(key)
-        return self._loaded[key]
-
-    def _read(self, key: str):
-        import numpy as np
-
-        info = self._zip.getinfo(self._names[key])
-        if info.file_size > self.limit:
-            raise AetuiError(f"{self.label}: {key} inflates to {info.file_size / MB:.0f} MB, over the "
-                             f"{self.limit / MB:.0f} MB an array may be")
-        try:
-            with self._zip.open(info) as member:
-                return np.lib.format.read_array(member, allow_pickle=False)
-        except Exception as err:
-            raise AetuiError(f"{self.label}: {key} is damaged ({type(err).__name__}: {err})") from None
-
-    def __iter__(self):
-        return iter(self._names)
-
-    def __len__(self) -> int:
-        return len(self._names)
+        shutil.rmtree(where, ignore_errors=True)

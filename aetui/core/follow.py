@@ -3,7 +3,7 @@
 `Follower.poll` returns what is new since the last call, as the engine's own events: the history's
 new lines (epochs, changes, pauses, the end), the latest epoch's snapshot, and the batch progress
 from the trainer's progress record. A view folds them into a `RunState` exactly as it folds a run
-of its own. Reads are bounded and follow no link; a damaged line is skipped.
+of its own. Reads go through `aetui.core.files` (bounded, no link, no FIFO); a damaged line is skipped.
 
 Plain Python and numpy: no Keras, no UI.
 """
@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import time
 from pathlib import Path
 
 from aetui.core import events, locks, remote
 from aetui.core.errors import AetuiError
+from aetui.core.files import Folder
 from aetui.core.sessions import HISTORY, LIMITS, LOCK, open_session
 
 ALIVE_EVERY = 1.0
@@ -83,12 +83,12 @@ class Follower:
     def _history(self) -> list:
         """The events of the history's new complete lines."""
         try:
-            fd = os.open(self.path / HISTORY, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-        except OSError:
+            with Folder.open(self.path) as folder:
+                fd, info = folder.open_read(HISTORY)
+        except OSError:  # (none yet, a link, a FIFO: nothing to follow)
             return []
         try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode) or info.st_size > LIMITS[HISTORY]:
+            if info.st_size > LIMITS[HISTORY]:
                 return []
             if info.st_size < self.offset:  # rewritten (a resume took it up): read it again
                 self.offset, self.partial = 0, b""

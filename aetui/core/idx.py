@@ -4,10 +4,10 @@ every size checked before it is trusted: a header can promise anything."""
 from __future__ import annotations
 
 import gzip
+import io
 import math
 import zlib
 from pathlib import Path
-from typing import Callable
 
 from aetui.core.errors import AetuiError
 
@@ -23,12 +23,11 @@ def read(path: Path, magic: int):
     unpacked than its header promises."""
     import numpy as np
 
-    from aetui.core.files import check_regular
+    from aetui.core.files import read_bytes
 
-    check_regular(path, DATA_LIMIT, str(path))
-    opener: Callable = gzip.open if path.suffix == ".gz" else open
+    stored = io.BytesIO(read_bytes(path, DATA_LIMIT, str(path)))
     try:
-        with opener(path, "rb") as fh:
+        with gzip.GzipFile(fileobj=stored) if path.suffix == ".gz" else stored as fh:
             head = fh.read(4)
             ndim = head[3] if len(head) == 4 else 0
             head += fh.read(4 * ndim)

@@ -6,19 +6,17 @@ from __future__ import annotations
 
 import fcntl
 import os
-import stat
 from pathlib import Path
+
+from aetui.core import files
 
 
 def take(path: Path | str, mode: int = 0o644, dir_fd: int | None = None) -> int | None:
     """Take the lock at `path` (created if need be) for this process: its file descriptor, to be
     closed to let go, or None where another process holds it. A link at `path` is never followed
-    (an OSError): the lock file cannot be made to create or open a file elsewhere. With `dir_fd`,
-    `path` is a name in that folder."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, mode, dir_fd=dir_fd)
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise OSError(f"{path} is not a regular file")
+    and anything but a regular file is refused (an OSError): the lock file cannot be made to
+    create or open a file elsewhere, nor to block. With `dir_fd`, `path` is a name in that folder."""
+    fd, _ = files.open_file(path, files.LOCK, dir_fd, mode)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
@@ -31,11 +29,8 @@ def held(path: Path) -> bool:
     """Whether some process holds the lock at `path` (never where it is a link, a FIFO or a device:
     opening one could block or reach outside)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        fd, _ = files.open_file(path, files.READ)
     except OSError:
-        return False
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
         return False
     try:
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)

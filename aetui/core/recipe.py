@@ -6,21 +6,21 @@ both pass through `Recipe.from_dict`, so a session is rebuilt exactly as it was 
 
 from __future__ import annotations
 
-import json
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aetui.core import caps
 from aetui.core.errors import AetuiError
 from aetui.core.hparams import HPARAMS, RUN_SETTINGS, short_repr
 from aetui.core.text import printable
 
 RECIPE_LIMIT = 1 << 20
 """The most bytes a recipe file may have."""
-MAX_UNITS = 65_536
-"""The widest layer or code a recipe may ask for."""
+MAX_UNITS, MAX_LAYERS = caps.UNITS, caps.LAYERS
+"""The widest layer or code, and the most hidden layers, a recipe may ask for (`caps`)."""
 
 KINDS = ("ae", "sparse", "nonneg", "vae", "aae")
 """The model families: ordinary, sparse, nonnegative, variational and adversarial autoencoders."""
@@ -131,6 +131,10 @@ class Recipe:
         description = data.get("description", "")
         if not isinstance(description, str):
             raise fail("description", "must be a string")
+        for key, text, most in (("description", description, caps.DESCRIPTION), ("name", data.get("name", name),
+                                                                               caps.NAME)):
+            if len(str(text)) > most:
+                raise fail(key, f"must be at most {most:,} characters, not {len(str(text)):,}")
         description = printable(description)
         sections = {sec: _section(data.get(sec, {}), sec, fields, fail) for sec, fields in FIELDS.items()}
         _check_kind(kind, sections, fail)
@@ -177,6 +181,8 @@ def _section(raw: Any, sec: str, fields: dict[str, Field], fail) -> dict[str, An
         if spec.type is bool and not isinstance(value, bool):
             raise fail(label, f"must be true or false, got {short_repr(value)}")
         if spec.type is list:
+            if isinstance(value, list) and len(value) > MAX_LAYERS:
+                raise fail(label, f"must be at most {MAX_LAYERS} layers, got {len(value):,}")
             if not isinstance(value, list) or not all(
                     isinstance(v, int) and not isinstance(v, bool) and 0 < v <= spec.maximum for v in value):
                 raise fail(label, f"must be a list of positive layer sizes (each at most {spec.maximum}), "
@@ -244,15 +250,16 @@ def find(name_or_path: str, dirs: list[Path]) -> Recipe:
 
 
 def to_toml(data: dict[str, Any]) -> str:
-    """A recipe dict as TOML text (top-level keys, then one table per section)."""
+    """A recipe dict as TOML text (top-level keys, then one table per section). Text is written as
+    UTF-8 (never as JSON's surrogate escapes, which TOML refuses), with quotes, backslashes and
+    control characters escaped, and a lone surrogate as U+FFFD."""
     def value(v: Any) -> str:
-        if isinstance(v, bool):
-            return "true" if v else "false"
         if isinstance(v, str):
-            return json.dumps(v)
-        if isinstance(v, list):
-            return "[" + ", ".join(value(x) for x in v) + "]"
-        return repr(v)
+            text = v.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+            return '"' + "".join(f"\\{c}" if c in '"\\' else f"\\u{ord(c):04x}" if c < " " or c == "\x7f" else c
+                                 for c in text) + '"'
+        return f"[{', '.join(value(x) for x in v)}]" if isinstance(v, list) else str(v).lower() \
+            if isinstance(v, bool) else repr(v)
 
     lines = [f"{key} = {value(data[key])}" for key in ("description", "kind") if key in data]
     for section in (*FIELDS, "params"):
@@ -270,18 +277,23 @@ def tuned(recipe: Recipe, name: str, params: dict[str, float], settings: dict[st
     data["params"] = dict(params)
     data["train"].update(settings)
     data["name"] = safe_name(name)
-    data["description"] = f"{recipe.description} (tuned: " + ", ".join(f"{k}={v:g}" for k, v in params.items()) + ")"
+    said = " (tuned: " + ", ".join(f"{k}={v:g}" for k, v in params.items()) + ")"
+    data["description"] = recipe.description[:caps.DESCRIPTION - len(said)] + said
     return data
 
 
 def save_user_recipe(data: dict[str, Any], folder: Path) -> Path:
     """Validate `data` and write it as `folder/NAME.toml`; refuses to overwrite."""
+    from aetui.core.files import Folder
+
     name = data.get("name", "")
-    recipe = Recipe.from_dict(data, name=name, source=f"new recipe {name}")
+    body = {k: v for k, v in Recipe.from_dict(data, name=name, source=f"new recipe {name}").to_dict().items()
+            if k != "name"}
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.toml"
-    if path.exists():
-        raise AetuiError(f"a recipe {path} exists already: choose another name")
-    body = {k: v for k, v in recipe.to_dict().items() if k != "name"}
-    path.write_text(to_toml(body), encoding="utf-8")
+    try:  # (a new file: never over another, nor through a link)
+        with Folder.open(folder, follow=True) as where:
+            where.create(path.name, to_toml(body).encode("utf-8"))
+    except FileExistsError:
+        raise AetuiError(f"a recipe {path} exists already: choose another name") from None
     return path

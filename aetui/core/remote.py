@@ -20,19 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 from aetui.core import hparams
-from aetui.core.channel import (
-    ACKS,
-    COMMAND_LIMIT,
-    CONTROL,
-    INBOX,
-    PROGRESS,
-    PROGRESS_LIMIT,
-    Answer,
-    open_folder,
-    read_command,
-    remove,
-    write_whole,
-)
+from aetui.core.channel import COMMAND_LIMIT, PROGRESS, PROGRESS_LIMIT, Answer, read_command, sender_folders
 from aetui.core.errors import AetuiError
 
 ANSWER_WAIT = 15.0
@@ -55,31 +43,22 @@ def send(session_path: Path, op: str, values: dict[str, float] | None = None,
         command["values"] = dict(values)
     id = secrets.token_hex(8)
     try:
-        session_fd = open_folder(str(session_path), None)
+        inbox, acks = sender_folders(Path(session_path))
+    except PermissionError:
+        raise AetuiError(f"{session.name} belongs to another user: only its owner can tune it") from None
+    except (FileNotFoundError, NotADirectoryError):
+        raise AetuiError(f"{session.name} has no control channel yet (its first batch has not run, or an "
+                         "older aetui trains it): try again in a moment") from None
     except OSError as err:
-        raise AetuiError(f"{session.name} cannot be reached: {err.strerror or err}") from None
+        raise AetuiError(f"{session.name}'s control channel cannot be used: {err.strerror or err}") from None
     try:
-        try:
-            control_fd = open_folder(CONTROL, session_fd)
-        except OSError:
-            raise AetuiError(f"{session.name} has no control channel yet (its first batch has not run, or an "
-                             "older aetui trains it): try again in a moment") from None
-        try:
-            if os.fstat(control_fd).st_uid != os.getuid():
-                raise AetuiError(f"{session.name} belongs to another user: only its owner can tune it")
-            inbox, acks = open_folder(INBOX, control_fd), open_folder(ACKS, control_fd)
-        except OSError as err:
-            raise AetuiError(f"{session.name}'s control channel cannot be used: {err.strerror or err}") from None
-        finally:
-            os.close(control_fd)
-        try:
-            write_whole(inbox, id + ".json", json.dumps(command).encode())
-            return _wait(session, inbox, acks, id, wait)
-        finally:
-            os.close(inbox)
-            os.close(acks)
+        inbox.write(id + ".json", json.dumps(command).encode(), sync=False, mode=0o600)
+        return _wait(session, inbox, acks, id, wait)
+    except OSError as err:
+        raise AetuiError(f"{session.name}'s control channel cannot be used: {err.strerror or err}") from None
     finally:
-        os.close(session_fd)
+        inbox.close()
+        acks.close()
 
 
 def _user() -> str:
@@ -91,7 +70,7 @@ def _user() -> str:
         return str(os.getuid())
 
 
-def _wait(session, inbox: int, acks: int, id: str, wait: float) -> Answer:
+def _wait(session, inbox, acks, id: str, wait: float) -> Answer:
     from aetui.core import locks
     from aetui.core.sessions import LOCK
 
@@ -102,7 +81,7 @@ def _wait(session, inbox: int, acks: int, id: str, wait: float) -> Answer:
         except ValueError:
             raw = None
         if raw is not None:
-            remove(acks, id + ".json")
+            acks.remove(id + ".json")
             try:
                 return Answer.from_json(json.loads(raw))
             except (ValueError, RecursionError):
@@ -110,22 +89,20 @@ def _wait(session, inbox: int, acks: int, id: str, wait: float) -> Answer:
         if time.monotonic() - checked > 1.0:  # the trainer gone meanwhile: no answer will come
             checked = time.monotonic()
             if not locks.held(session.path / LOCK):
-                remove(inbox, id + ".json")
+                inbox.remove(id + ".json")
                 raise AetuiError(f"{session.name} stopped running before it took the command")
         time.sleep(0.02)
-    remove(inbox, id + ".json")
+    inbox.remove(id + ".json")
     raise AetuiError(f"{session.name} did not answer in {wait:.0f} s (paused in a long batch, or its process "
                      "hangs); the command was withdrawn")
 
 
 def read_progress(session_path: Path) -> dict | None:
     """The run's progress record, or None where there is none or it cannot be read."""
-    from aetui.core.files import read_bytes
+    from aetui.core.files import read_in
 
-    if Path(session_path).is_symlink():
-        return None
     try:
-        data = json.loads(read_bytes(Path(session_path) / PROGRESS, PROGRESS_LIMIT))
+        data = json.loads(read_in(Path(session_path), PROGRESS, PROGRESS_LIMIT))
     except (AetuiError, ValueError, RecursionError, OSError):
         return None
     return data if isinstance(data, dict) else None

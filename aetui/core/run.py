@@ -16,17 +16,16 @@ from aetui.core.controls import Controls
 from aetui.core.events import EventSink
 from aetui.core.session_writer import SessionWriter
 
-PARTS = ("validation", "snapshot", "weights", "history", "reporting", "control")
-"""Where an epoch's wall time goes besides training its batches (`EpochEnded.timing`): the test
-set's pass, the snapshot (codes, reconstructions, sweep; computed and written), the weights and
-optimizer state, the history and the record, the events to the UI or the console, and the
-control channel."""
+PARTS = events.TIMING
+"""Where an epoch's wall time goes besides training its batches (`events.TIMING`)."""
 
 
 def write_failure(where, err: OSError, epochs: int) -> str:
     """Why a run stopped when the session could not be written, what is kept, and what to do."""
+    from aetui.core.errors import cannot_write
+
     kept = {0: "no epoch was saved", 1: "epoch 1 is saved"}.get(epochs, f"epochs 1-{epochs} are saved")
-    return f"cannot write to {where}: {err.strerror or err}; {kept}; free space, then resume"
+    return f"{cannot_write(where, err)}; {kept}; resume once it can be written"
 
 
 @dataclass
@@ -124,9 +123,20 @@ class Run:
             self.emit(event)
 
     def record_changes(self) -> None:
-        """Record the changes `Controls.set` applied since the last callback, with their step."""
+        """Record the changes `Controls.set` applied since the last callback, with their step, in
+        one write: several of one value from one step are one change (from the first old value to
+        the last new one), and one that ends where it began is none."""
+        merged: dict[tuple[str, int], tuple[float, float]] = {}
         for name, old, new, step in self.controls.take_applied():
-            self.send(events.HParamChanged(name, old, new, events.epoch_of(step, self.steps), step))
+            merged[name, step] = (merged.get((name, step), (old,))[0], new)
+        changes = [events.HParamChanged(name, old, new, events.epoch_of(step, self.steps), step)
+                   for (name, step), (old, new) in merged.items() if old != new]
+        if changes:
+            with self.timed("history"):
+                self.writer.record(*changes)
+            with self.timed("reporting"):
+                for change in changes:
+                    self.emit(change)
 
     def stop(self) -> None:
         """End `fit` after this batch."""
@@ -158,8 +168,11 @@ class Run:
             self.channel = None
         event = events.TrainingFinished(status, reason, self.epochs_done, self.step)
         try:
+            if self.unsaved is not None and self.unsaved[0] > self.epochs_done:
+                self.unsaved = None  # (an epoch whose record could not be written is not kept)
             self.write_weights()  # (the last completed epoch's, kept since its end: a stop loses no epoch)
-            self.writer.prune_weights(self.weights_saved)
+            if self.weights_saved <= self.epochs_done:  # (else the newest kept are older: all stay)
+                self.writer.prune_weights(self.weights_saved)
             self.record_changes()
             self.writer.record(event)
             self.update_record(status=status, reason=reason)

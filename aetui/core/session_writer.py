@@ -9,6 +9,7 @@ opened once (`files.Folder`), so a link planted while the run goes on redirects 
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import socket
@@ -16,14 +17,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from aetui.core import events, locks
+from aetui.core import caps, events, locks
 from aetui.core.errors import AetuiError
-from aetui.core.files import FILE_MODE, Folder, npz_bytes, sync_folder
+from aetui.core.files import FILE_MODE, Folder
+from aetui.core.npz import npz_bytes
 from aetui.core.paths import inside, safe_name
 from aetui.core.session_meta import SessionMeta
 from aetui.core.sessions import (
     EPOCH_FILE,
     EVALS,
+    FIXED,
     HISTORY,
     LOCK,
     META,
@@ -33,6 +36,7 @@ from aetui.core.sessions import (
     epoch_files,
     open_session,
     snapshot_name,
+    stillborn,
     weights_name,
 )
 
@@ -54,17 +58,23 @@ def refuse_links(folder: Path) -> None:
                              "session to a folder of its own")
 
 
-def _cut_short(folder: Path) -> bool:
-    """Whether `folder` is what a kill leaves while a session is being made: no record yet, nothing
-    but a lock, half-written temporary files and empty subfolders (it is taken over, not skipped)."""
-    if folder.is_symlink() or not folder.is_dir() or (folder / META).exists() or (folder / META).is_symlink():
+def _cut_short(folder: Path, locked: bool = False) -> bool:
+    """Whether `folder` is what a kill leaves while a session is being made: nothing but a lock,
+    half-written temporary files, the fixed panel and empty subfolders, and no record yet, or (an
+    older aetui wrote the record first) a record with no fixed panel and no history, nobody at work
+    on it (`locked`: this process holds its lock). It is taken over, not skipped."""
+    if folder.is_symlink() or not folder.is_dir():
         return False
+    if (folder / META).exists() or (folder / META).is_symlink():
+        if (folder / META).is_symlink() or not (locked or stillborn(folder)) or \
+                any(os.path.lexists(folder / name) for name in (FIXED, HISTORY)):
+            return False
     for entry in folder.iterdir():
         if entry.is_symlink():
             return False
         if entry.name in (SNAPSHOTS, WEIGHTS) and entry.is_dir() and not any(entry.iterdir()):
             continue
-        if not (entry.name == LOCK or entry.name.startswith(".tmp-")) or not entry.is_file():
+        if entry.name not in (LOCK, META, FIXED) and not entry.name.startswith(".tmp-") or not entry.is_file():
             return False
     return True
 
@@ -93,9 +103,13 @@ class SessionWriter:
         """Take the session's lock for as long as this process writes it (the OS lets go if it dies)."""
         try:
             fd = locks.take(LOCK, FILE_MODE, dir_fd=self.folder().fd)
-        except OSError as err:  # a link or a FIFO planted as the lock, or the folder itself a link
+        except OSError as err:
+            self._close_folders()
+            if err.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+                raise AetuiError(f"{self.path} cannot be written ({err.strerror}): aetui writes a session to train "
+                                 "it; copy it into a store you can write (--sessions DIR)") from None
             raise AetuiError(f"{self.path / LOCK} cannot be the session's lock ({err.strerror or err}): remove it") \
-                from None
+                from None  # (a link or a FIFO planted as the lock)
         if fd is None:
             self._close_folders()
             raise AetuiError(f"{self.name} is being trained by another process")
@@ -114,11 +128,12 @@ class SessionWriter:
         self._folders = {}
 
     @classmethod
-    def create(cls, store: Path, name: str, fields: dict[str, Any]) -> SessionWriter:
+    def create(cls, store: Path, name: str, fields: dict[str, Any], fixed: dict | None = None) -> SessionWriter:
         """Make a new session folder in `store`; a taken name gets `-2`, `-3`, ... appended (a folder
-        left by a kill while it was being made, with no record yet, is taken over). The lock is
-        taken and the record written before anything else: a kill from then on leaves a session
-        that reads `killed`, and two processes cannot take one name."""
+        left by a kill while it was being made is taken over). The lock is taken first, then the
+        fixed panel (`fixed`) written, then the record: a kill from then on leaves a session that
+        reads `killed` and goes on, and before it a folder the next run of that name takes over;
+        two processes cannot take one name."""
         store.mkdir(parents=True, exist_ok=True)
         base = safe_name(name)
         for n in range(1, 10_000):
@@ -134,7 +149,7 @@ class SessionWriter:
             except AetuiError:
                 writer.close()
                 continue  # another process is making a session of this name at this instant
-            if META in writer.folder().names():
+            if META in writer.folder().names() and not _cut_short(candidate, locked=True):
                 writer.close()  # it won the race for this name
                 continue
             break
@@ -142,9 +157,12 @@ class SessionWriter:
             raise AetuiError(f"too many sessions named {base!r} in {store}")
         root = writer.folder()
         for leftover in root.names():
-            if leftover.startswith(".tmp-"):
+            if leftover.startswith(".tmp-") or leftover == META:
                 root.unlink(leftover)
-        sync_folder(store)
+        with Folder.open(store, follow=True) as folder:
+            folder.sync()
+        if fixed is not None:
+            writer.save_fixed(fixed)
         values = {"name": candidate.name, "status": "running", "created": _now(), "updated": _now(),
                   "pid": os.getpid(), "host": socket.gethostname(), **fields}
         known = set(SessionMeta.__dataclass_fields__) - {"extra"}
@@ -211,6 +229,8 @@ class SessionWriter:
 
     def update(self, **changes: Any) -> None:
         """Change fields of the record and rewrite it atomically."""
+        if isinstance(changes.get("reason"), str):
+            changes["reason"] = changes["reason"][:caps.REASON]
         for key, value in {**changes, "updated": _now()}.items():
             if hasattr(self.meta, key):
                 setattr(self.meta, key, value)
@@ -221,16 +241,22 @@ class SessionWriter:
     def _write_meta(self) -> None:
         self.folder().write(META, json.dumps(self.meta.to_json(), indent=1).encode("utf-8"))
 
-    def record(self, event) -> None:
-        """Append an event to the history and flush it to disk (one write call: a kill leaves the
-        line whole or absent)."""
-        line = (json.dumps(events.to_record(event), allow_nan=True) + "\n").encode("utf-8")
-        self.folder().append(line, HISTORY)
+    def record(self, *records) -> None:
+        """Append events to the history in one write call, and sync it (a kill leaves the lines
+        whole or absent). The history never passes its cap (`caps.HISTORY`): a record that would
+        is a `files.CapReached` (the run stops, saying so), and the last stretch is kept for the
+        run's end."""
+        lines = []
+        for event in records:
+            if isinstance(event, events.TrainingFinished) and len(event.reason) > caps.REASON:
+                event = events.TrainingFinished(event.status, event.reason[:caps.REASON], event.epochs, event.step,
+                                                event.extra)
+            lines.append((json.dumps(events.to_record(event), allow_nan=True) + "\n").encode("utf-8"))
+        final = isinstance(records[-1], events.TrainingFinished)
+        self.folder().append(HISTORY, b"".join(lines), cap=caps.HISTORY - (0 if final else caps.END_ROOM))
 
     def save_fixed(self, arrays: dict) -> None:
         """Store the fixed panel and subset that snapshots refer to."""
-        from aetui.core.sessions import FIXED
-
         self.folder().write(FIXED, npz_bytes(arrays))
 
     def save_snapshot(self, epoch: int, arrays: dict) -> None:

@@ -18,14 +18,16 @@ files only and follows no link; arrays load with `allow_pickle=False`.
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from aetui.core import events, locks, ranking
+from aetui.core import caps, events, locks, ranking
 from aetui.core.errors import AetuiError
-from aetui.core.files import MB, Arrays, read_bytes
+from aetui.core.files import read_in
+from aetui.core.npz import Arrays
 from aetui.core.paths import inside
 from aetui.core.session_meta import FORMAT, SessionMeta
 from aetui.core.text import printable
@@ -39,10 +41,11 @@ SNAPSHOTS = "snapshots"
 WEIGHTS = "weights"
 EVALS = "evals"
 """`aetui eval`'s figures, one JSON file per evaluated epoch (`aetui.core.evaluation`)."""
-LIMITS = {META: 1 * MB, HISTORY: 64 * MB, FIXED: 64 * MB, SNAPSHOTS: 64 * MB, WEIGHTS: 2048 * MB, EVALS: 1 * MB}
-"""The most bytes a file of each kind may have (a larger one is refused, not read): a history of
-64 MB holds about 100,000 epochs."""
-ARRAY_LIMIT = 256 * MB
+LIMITS = {META: caps.META, HISTORY: caps.HISTORY, FIXED: caps.FIXED, SNAPSHOTS: caps.SNAPSHOT, WEIGHTS: caps.WEIGHTS,
+          EVALS: caps.EVALS}
+"""The most bytes a file of each kind may have (a larger one is refused, not read), each derived
+from what a legitimate run writes (`aetui.core.caps`)."""
+ARRAY_LIMIT = caps.ARRAY
 """The most bytes one array of a snapshot may take once inflated."""
 SUMMARY_COLUMNS = ("session", "status", ranking.LABELS[ranking.DEFAULT], "val loss", "epochs", "model", "data", "date")
 """The listing's columns (home, `aetui ls`): the ranking figure (`summary_columns` for another) and,
@@ -96,6 +99,8 @@ class Session:
     locked_here: bool = False
     """True where this process took the session's lock (to resume it): its status is read as it
     stood before."""
+    history_error: str | None = field(default=None, compare=False)
+    """Why the history could not be read at all (over its cap, a link, a FIFO), once it was tried."""
 
     @property
     def name(self) -> str:
@@ -104,7 +109,7 @@ class Session:
     def history_lines(self) -> list[bytes]:
         """The history's lines as stored (bounded; none where there is no history yet)."""
         try:
-            return read_bytes(self.path / HISTORY, LIMITS[HISTORY], f"{self.name}/{HISTORY}").splitlines()
+            return read_in(self.path, HISTORY, LIMITS[HISTORY], f"{self.name}/{HISTORY}").splitlines()
         except FileNotFoundError:
             return []
 
@@ -116,6 +121,7 @@ class Session:
         try:
             lines = self.history_lines()
         except AetuiError as err:
+            self.history_error = str(err)
             problems.append(str(err))
             lines = []
         for number, line in enumerate(lines, 1):
@@ -165,17 +171,24 @@ class Session:
         return "running" if not self.locked_here and locks.held(self.path / LOCK) else "killed"
 
     @property
+    def stillborn(self) -> bool:
+        """Whether this is what a kill left while an older aetui made the session (its record
+        written, then nothing: no fixed panel, no history, nobody at work on it): no run to go on
+        with, and its name is free for the next run (`SessionWriter.create` takes it over)."""
+        return self.meta.status == "running" and not self.locked_here and stillborn(self.path)
+
+    @property
     def best_val_loss(self) -> float | None:
         """The lowest validation loss of a saved epoch, as the record keeps it."""
         return self.meta.best_val_loss
 
     def fixed(self) -> dict:
         """The fixed panel and subset arrays."""
-        return load_npz(self.path / FIXED, LIMITS[FIXED])
+        return load_npz(self.path, FIXED, LIMITS[FIXED])
 
     def snapshot(self, epoch: int) -> dict:
         """The arrays saved at the end of `epoch` (counting from 1)."""
-        return load_npz(self.path / SNAPSHOTS / snapshot_name(epoch), LIMITS[SNAPSHOTS])
+        return load_npz(self.path, f"{SNAPSHOTS}/{snapshot_name(epoch)}", LIMITS[SNAPSHOTS])
 
     def weights(self) -> tuple[int, Path] | None:
         """The newest saved weights that belong to a completed epoch, as (epoch, path)."""
@@ -202,12 +215,13 @@ class Session:
         return Recipe.from_dict(self.meta.recipe, name=self.meta.recipe_name, source=f"session {self.name}")
 
 
-def load_npz(path: Path, limit: int) -> Arrays:
-    """The arrays of an `.npz`, read as they are asked for (no pickles; a file over `limit`, an
-    array inflating past `ARRAY_LIMIT`, a link or no file at all is an error)."""
-    label = f"{path.parent.name}/{path.name}"
+def load_npz(folder: Path, relative: str, limit: int) -> Arrays:
+    """The arrays of the session `folder`'s `.npz` at `relative`, read as they are asked for (no
+    pickles; a file over `limit`, an array inflating past `ARRAY_LIMIT`, a link or no file at all
+    is an error)."""
+    label = f"{folder.name}/{relative}" if "/" not in relative else relative
     try:
-        raw = read_bytes(path, limit, label)
+        raw = read_in(folder, relative, limit, label)
     except FileNotFoundError:
         raise AetuiError(f"{label} is missing") from None
     return Arrays(raw, label, ARRAY_LIMIT)
@@ -217,7 +231,7 @@ def read_meta(path: Path) -> SessionMeta:
     """The record of the session folder `path` (an error if it is no session, or a damaged one)."""
     where = f"{path}/{META}"
     try:
-        raw = read_bytes(path / META, LIMITS[META], where)
+        raw = read_in(path, META, LIMITS[META], where)
     except FileNotFoundError:
         raise AetuiError(f"{path} is not a session (no {META})") from None
     try:
@@ -225,6 +239,11 @@ def read_meta(path: Path) -> SessionMeta:
     except (ValueError, RecursionError) as err:
         raise AetuiError(f"{where} is damaged: {str(err)[:120]}") from None
     return SessionMeta.from_json(data, where)
+
+
+def stillborn(folder: Path) -> bool:
+    """A session folder with a record but no fixed panel and no history, whose lock nobody holds."""
+    return not any(os.path.lexists(folder / name) for name in (FIXED, HISTORY)) and not locks.held(folder / LOCK)
 
 
 def open_session(path: Path) -> Session:
@@ -264,7 +283,9 @@ def list_store(store: Path) -> Listing:
             found.damaged.append((printable(folder.name), "its name holds control characters: rename the folder"))
             continue
         try:
-            found.sessions.append(Session(folder, read_meta(folder)))
+            session = Session(folder, read_meta(folder))
+            if not session.stillborn:  # (a kill while it was being made: not a session; its name is free)
+                found.sessions.append(session)
         except AetuiError as err:
             found.damaged.append((folder.name, str(err)))
     found.sessions.sort(key=lambda s: s.meta.created, reverse=True)

@@ -126,9 +126,13 @@ def plan(recipe: Recipe, grid: dict[str, list[float]], store: Path, name: str | 
         raise AetuiError(f"too many sweeps named {base!r} in {store}")
     sweep = Sweep(candidate, recipe.name, grid, trial_names(candidate, combinations(grid)), backend,
                   time.strftime("%Y-%m-%dT%H:%M:%S%z"), epochs, batch_size, recipe.to_dict(), data, strategy)
-    from aetui.core.files import write_json
+    from aetui.core.files import Folder
 
-    _written(lambda: write_json(inside(store, candidate + SUFFIX), asdict(sweep)), store)
+    def write() -> None:
+        with Folder.open(store, follow=True) as root:
+            root.write(inside(store, candidate + SUFFIX).name, json.dumps(asdict(sweep), indent=1).encode("utf-8"))
+
+    _written(write, store)
     return sweep, sweep.planned(store)
 
 
@@ -159,8 +163,9 @@ def _written(action, store: Path):
     try:
         return action()
     except OSError as err:
-        raise AetuiError(f"cannot write to {store}: {err.strerror or err}; free space or pass --sessions DIR "
-                         "with a writable folder") from None
+        from aetui.core.errors import cannot_write
+
+        raise AetuiError(cannot_write(store, err)) from None
 
 
 def done(session) -> bool:

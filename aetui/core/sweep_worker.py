@@ -37,7 +37,7 @@ def run_trial(trial: Trial) -> dict:
             signal.signal(signal.SIGTERM, stop_trial)
         dataset = data.load(trial.data.get("dataset", "auto"), trial.data.get("path")).limited(trial.data.get("limit"))
         earlier = open_session(store / trial.name) if (store / trial.name / META).exists() else None
-        if earlier is None:
+        if earlier is None or earlier.stillborn:  # (none, or cut short while being made: made anew)
             path = training.train(recipe, dataset, store, params=trial.params, epochs=trial.epochs,
                                   batch_size=trial.batch_size, name=trial.name, batch_interval=5.0,
                                   strategy=trial.strategy, controls=controls,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import platform
 import time
 import warnings
@@ -19,11 +20,11 @@ from typing import Callable
 
 import numpy as np
 
-from aetui.core import conventions, hparams
+from aetui.core import caps, conventions, hparams
 from aetui.core.analysis.images import empty_borders, to_u8
 from aetui.core.controls import Controls
 from aetui.core.data import Dataset
-from aetui.core.errors import AetuiError
+from aetui.core.errors import AetuiError, cannot_write
 from aetui.core.events import EventSink
 from aetui.core.recipe import Recipe
 from aetui.core.session_writer import SessionWriter
@@ -86,6 +87,7 @@ def train(recipe: Recipe, data: Dataset, store: Path, *, params: dict[str, float
     if epochs < 1 or batch_size < 1:
         raise AetuiError("epochs and batch size must be at least 1")
     families.check_memory(recipe, data.input_dim, batch_size)
+    caps.check_run(recipe, data.input_dim, len(data.x_test))
     device = backend.configure(gpu=gpu)
     distribution, how = backend.distribution(strategy)
     built = _build(recipe, data, params, distribution)
@@ -95,9 +97,7 @@ def train(recipe: Recipe, data: Dataset, store: Path, *, params: dict[str, float
             "recipe": recipe.to_dict(), "params": params, "epochs": epochs, "batch_size": batch_size,
             "dataset": data.describe(), "device": device.name + (f"; {how}" if how else ""),
             "strategy": strategy if isinstance(strategy, str) else None, "versions": versions(), "parts": list(built.parts),
-            "figures": conventions.figures(recipe, len(data.x_train), len(data.x_test)), **(extra_meta or {})}),
-        store)
-    _writing(lambda: writer.save_fixed(fixed), writer.path, writer)
+            "figures": conventions.figures(recipe, len(data.x_train), len(data.x_test)), **(extra_meta or {})}, fixed), store)
     return _fit(built, data, writer, fixed, controls or Controls(recipe.tunables), on_event, batch_interval)
 
 
@@ -121,6 +121,7 @@ def resume(session_path: Path, data: Dataset, *, params: dict[str, float] | None
     from aetui.core import families
 
     families.check_memory(recipe, data.input_dim, sessions.open_session(path).meta.batch_size or 1)
+    caps.check_run(recipe, data.input_dim, len(data.x_test))
     writer, session = _writing(lambda: SessionWriter.lock(path, lambda s: check_resumable(s, total)), path)
     try:
         done = kept_epoch(session)
@@ -170,14 +171,15 @@ def _load_weights(session, built, epoch: int) -> None:
     found = session.weights()
     if found is None or found[0] != epoch:
         raise AetuiError(f"{session.name}: the weights of epoch {epoch} are missing, so it cannot go on")
-    from aetui.core.files import check_regular
+    from aetui.core.files import private_copy
     from aetui.core.sessions import LIMITS, WEIGHTS
 
-    check_regular(found[1], LIMITS[WEIGHTS], f"{session.name}/{WEIGHTS}/{found[1].name}")
-    with warnings.catch_warnings(record=True) as caught:  # Keras warns where it skips a part
+    relative = f"{WEIGHTS}/{found[1].name}"
+    with private_copy(session.path, relative, LIMITS[WEIGHTS], f"{session.name}/{relative}") as copy, \
+            warnings.catch_warnings(record=True) as caught:  # Keras warns where it skips a part
         warnings.simplefilter("always")
         try:
-            built.load_weights(found[1])
+            built.load_weights(copy)  # (a private copy: HDF5 opens it by name)
         except Exception as err:
             raise AetuiError(f"{session.name}: its weights do not match its recipe ({type(err).__name__})") from None
     if any("skipping" in str(w.message).lower() for w in caught):
@@ -185,11 +187,9 @@ def _load_weights(session, built, epoch: int) -> None:
 
 
 def resumed_data(session, given: Callable[[], Dataset] | None = None) -> Dataset:
-    """The data to go on training `session` with, limited to as many training images as it had:
-    `given` (data named anew, e.g. where the files have moved), else the data its record names,
-    found again (the same files, or the same embedded set). The one place that decides it, for
-    `aetui resume` and the workbench (a sweep's trials go on with the data its manifest names, resolved
-    once for the whole sweep)."""
+    """The data to go on training `session` with, as many training images as it had: `given` (data
+    named anew), else the data its record names, found again. The one place that decides it (a
+    sweep's trials go on with the data its manifest names, resolved once for the whole sweep)."""
     from aetui.core import data
 
     stored, limit = session.meta.dataset, session.meta.train_images
@@ -207,11 +207,27 @@ def resumed_data(session, given: Callable[[], Dataset] | None = None) -> Dataset
 def check_resumable(session, epochs: int) -> None:
     """An error saying why `session` cannot go on to `epochs` epochs, if it cannot."""
     if session.status == "running":
-        raise AetuiError(f"{session.name} is still running (process {session.meta.pid} on "
-                         f"{session.meta.host}); stop it first")
+        raise AetuiError(f"{session.name} is {_trainer(session.meta)}; stop it first")
+    if session.stillborn:
+        raise AetuiError(f"{session.name} was cut short while it was being made (it has no fixed panel and no "
+                         "history): there is nothing to go on with; `aetui train` with its name takes the folder over")
     if session.epochs_done >= epochs:
         raise AetuiError(f"{session.name} already has {session.epochs_done} of {epochs} epochs: ask for more "
                          f"than {session.epochs_done} (--epochs N, or the epochs slider) to train it further")
+
+
+def _trainer(meta) -> str:
+    """Who holds the lock: the record's process if alive, else one that took it a moment ago."""
+    import socket
+
+    try:
+        if meta.host == socket.gethostname() and isinstance(meta.pid, int) and meta.pid > 0:
+            os.kill(meta.pid, 0)
+    except ProcessLookupError:
+        return "being trained by another process (it took the session's lock a moment ago)"
+    except OSError:
+        pass
+    return f"still running (process {meta.pid} on {meta.host})"
 
 
 def params_at_end(session) -> dict[str, float]:
@@ -235,15 +251,14 @@ def _build(recipe: Recipe, data: Dataset, params: dict[str, float], strategy=Non
 
 
 def _writing(action: Callable, where: Path, writer: SessionWriter | None = None):
-    """Run a session write; a full disk or a read-only folder becomes a clear error (and
+    """Run a session write; a full disk or a read-only folder becomes one clear line (and
     `writer`, if given, lets go of its session)."""
     try:
         return action()
     except OSError as err:
         if writer is not None:
             writer.close()
-        raise AetuiError(f"cannot write to {where}: {err.strerror or err}; free space or pass "
-                         f"--sessions DIR with a writable folder") from None
+        raise AetuiError(cannot_write(where, err)) from None
 
 
 def _fit(built, data: Dataset, writer: SessionWriter, fixed: dict, controls: Controls,

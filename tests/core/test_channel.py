@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from aetui.core import channel, data, events, remote, sessions, training
+from aetui.core import channel, data, events, files, remote, sessions, training
 from aetui.core.controls import Controls
 from aetui.core.errors import AetuiError
 from aetui.core.follow import Follower
@@ -174,12 +174,9 @@ def test_answers_name_the_step_and_epoch_the_history_records(tmp_path, recipes, 
 
     def drop(op: str, values: dict | None = None) -> None:
         id = secrets.token_hex(8)
-        fd = os.open(path / channel.CONTROL / channel.INBOX, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            channel.write_whole(fd, id + ".json", json.dumps({"op": op, **({"values": values} if values else {})})
-                                .encode())
-        finally:
-            os.close(fd)
+        with files.Folder.open(path / channel.CONTROL / channel.INBOX) as inbox:
+            inbox.write(id + ".json", json.dumps({"op": op, **({"values": values} if values else {})}).encode(),
+                        sync=False, mode=0o600)
         dropped.append((op, id))
 
     def go_on() -> None:
@@ -216,3 +213,48 @@ def test_answers_name_the_step_and_epoch_the_history_records(tmp_path, recipes, 
     assert pauses[1].step == steps and pauses[1].epoch == 2  # taken while epoch 1 validated: before epoch 2's first
     assert changes["p"].step == steps and changes["p"].epoch == 2
     assert pauses[0].step == 16 and pauses[0].epoch == 1  # taken mid-epoch: at once
+
+
+def test_a_folder_named_as_a_command_is_removed_or_passed_over_once(running):
+    """A folder `<hex>.json` in the inbox: an empty one is removed; one with something in it cannot
+    be, and is named in the log once, not at every look."""
+    path, _, thread = running
+    inbox = path / channel.CONTROL / channel.INBOX
+    (inbox / "aaaaaaaaaaaaaaaa.json").mkdir()
+    (inbox / "bbbbbbbbbbbbbbbb.json").mkdir()
+    (inbox / "bbbbbbbbbbbbbbbb.json" / "inside").write_text("x")
+    wait_for(lambda: not (inbox / "aaaaaaaaaaaaaaaa.json").exists(), 30, "the empty folder removed")
+    wait_for(lambda: "passed over" in (path / channel.LOG).read_text(), 30, "the full folder passed over")
+    time.sleep(1.0)  # (some fifty looks at the inbox)
+    log = (path / channel.LOG).read_text()
+    assert log.count("bbbbbbbbbbbbbbbb") == 2, log  # (refused once, passed over once)
+    assert thread.is_alive() and remote.send(path, "set", {"beta": 4.0}).ok
+
+
+def test_a_flood_of_unchanged_values_records_nothing_syncs_little_and_leaves_nothing(running, monkeypatch):
+    """10,000 `set` commands that change nothing, put straight into the inbox: no change in the
+    history, no sync for each, the run goes on meanwhile, at most `ANSWERS_KEPT` answers stay, and
+    the log keeps its newest lines (a later command is logged)."""
+    path, _, thread = running
+    inbox = path / channel.CONTROL / channel.INBOX
+    synced = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd) or real(fd))
+    step = remote.read_progress(path)["step"]
+    for n in range(10_000):
+        name = inbox / f".tmp-{n:016x}.json"  # (as a sender writes: a temporary name, then a rename)
+        name.write_text(json.dumps({"op": "set", "values": {"beta": 3.0}, "from": "flood"}))
+        os.chmod(name, 0o600)
+        name.rename(inbox / f"{n:016x}.json")
+    wait_for(lambda: not os.listdir(inbox), 120, "the flood taken")
+    assert len(synced) < 1000, len(synced)  # (epochs' files only: not one per command)
+    assert remote.read_progress(path)["step"] > step and thread.is_alive()  # it trained meanwhile
+    assert changes(path) == []
+    acks = path / channel.CONTROL / channel.ACKS
+    assert len(os.listdir(acks)) <= channel.ANSWERS_KEPT + 32
+    assert (path / channel.LOG).stat().st_size <= channel.LOG_LIMIT + 1000
+    assert (path / channel.OLD_LOG).exists()
+    answer = remote.send(path, "set", {"beta": 3.0, "p": 0.2})
+    assert answer.ok and "beta=3 (unchanged), p=0.2" in answer.message, answer
+    assert f"took {answer.id}" in (path / channel.LOG).read_text()
+    wait_for(lambda: [(c.name, c.new) for c in changes(path)] == [("p", 0.2)], 30, "the one real change")

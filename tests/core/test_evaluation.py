@@ -76,8 +76,9 @@ def test_eval_refuses_an_epoch_whose_weights_are_gone(trained, digits):
         evaluation.evaluate(session, digits, epoch=1)
     with pytest.raises(AetuiError, match="has epochs 1..2, not 7"):
         evaluation.evaluate(session, digits, epoch=7)
-    with pytest.raises(AetuiError, match="--samples must be at least 1"):
-        evaluation.evaluate(session, digits, samples=0)
+    for samples in (0, 100_000_000):
+        with pytest.raises(AetuiError, match="--samples must be from 1 to 5,000"):
+            evaluation.evaluate(session, digits, samples=samples)
 
 
 @pytest.mark.parametrize("content, fragment", [

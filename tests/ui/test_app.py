@@ -179,3 +179,23 @@ def test_the_readme_lists_every_key_of_every_screen():
             if re.fullmatch(r"`\d`", written):
                 written = "`1` ..."  # (the views' numbers are one row)
             assert written in keys, f"{area}: {binding.key} ({binding.description}) is not in the README's keys"
+
+
+async def test_save_a_recipe_whose_description_holds_an_emoji(make_app):
+    """Ctrl+S writes UTF-8 as it is (not JSON's surrogate escapes, which TOML refuses): the recipe
+    loads again, its description whole."""
+    Path("models").mkdir()
+    ae = (Path(__file__).parents[2] / "models" / "ae-32.toml").read_text()
+    Path("models/smiling.toml").write_text('description = "digits 😀 \\"quoted\\" \\\\ tab\\t"\n' + "\n".join(
+        line for line in ae.splitlines() if not line.startswith("description")) + "\n", encoding="utf-8")
+    app = make_app(ScriptedTrainer())
+    async with app.run_test(size=(100, 32)) as pilot:
+        await open_recipe(pilot, app, "smiling")
+        await pilot.press("ctrl+s")
+        app.screen.query_one("#name").value = "smiling-tuned"
+        await pilot.press("enter")
+    raw = Path("user-models/smiling-tuned.toml").read_bytes()
+    assert "😀".encode() in raw and b"\\ud83d" not in raw
+    raw.decode("utf-8", "strict")
+    saved = recipes.load_file(Path("user-models/smiling-tuned.toml"))
+    assert saved.description.startswith('digits 😀 "quoted" \\ tab\t (tuned: ')

@@ -12,19 +12,28 @@ _MODULES = {"ae": "dense", "sparse": "dense", "nonneg": "dense", "vae": "vae", "
 GB = 1 << 30
 
 
+RUNTIME = 512 << 20
+"""TensorFlow's own memory, and the data's, roughly (a small net's process holds about this)."""
+
+
 def memory_needed(recipe: Recipe, input_dim: int, batch_size: int) -> int:
-    """Bytes training the recipe takes, roughly: each weight four times over (the weight, its
-    gradient, the optimizer's two moments) and the widest layer's activations for a batch, several
-    times over (forward, backward, the evaluation's large batches)."""
-    sizes = [input_dim, *recipe.net["hidden"], recipe.net["code"]]
-    weights = 2 * sum(a * b + b for a, b in zip(sizes, sizes[1:]))  # encoder and decoder
-    if recipe.kind == "vae":
-        weights += sizes[-2] * sizes[-1] + sizes[-1]  # the log-variance head
-    if recipe.kind == "aae":
-        width = recipe.net["hidden"][-1] if recipe.net["hidden"] else 64
-        weights += 3 * (recipe.net["code"] * width + width * width + width)  # discriminator, three optimizers
-    activations = max(batch_size, 1024) * max(sizes) * 4 * 8
-    return weights * 4 * 4 + activations
+    """Bytes training the recipe takes at its peak, roughly: each weight five times over (the
+    weight, its gradient, the optimizer's two moments, the copy saved each epoch); the widest
+    layer's activations for a batch several times over (forward, backward, the validation's large
+    batches); each epoch's snapshot of the codes (the subset's codes as doubles, and for a code
+    wider than two units the principal-component analysis of its code x code covariance, in
+    doubles, about four times over with LAPACK's workspace); and `RUNTIME`."""
+    return sum(memory_parts(recipe, input_dim, batch_size).values()) + RUNTIME
+
+
+def memory_parts(recipe: Recipe, input_dim: int, batch_size: int) -> dict[str, int]:
+    """`memory_needed` by what takes it: `weights`, `activations`, `snapshot`."""
+    from aetui.core.caps import weights
+
+    code, sizes = recipe.net["code"], [input_dim, *recipe.net["hidden"], recipe.net["code"]]
+    pca = 4 * code * code * 8 if code > 2 else 0
+    return {"weights": weights(recipe, input_dim) * 4 * 5, "activations": max(batch_size, 1024) * max(sizes) * 4 * 8,
+            "snapshot": recipe.snapshot["subset"] * code * 8 * 3 + pca}
 
 
 def available_memory() -> int | None:
@@ -45,9 +54,12 @@ def check_memory(recipe: Recipe, input_dim: int, batch_size: int) -> None:
 
     needed, free = memory_needed(recipe, input_dim, batch_size), available_memory()
     if free is not None and needed > free:
+        parts = memory_parts(recipe, input_dim, batch_size)
+        what = {"weights": "its weights", "activations": f"a batch of {batch_size}",
+                "snapshot": f"the analysis of its {recipe.net['code']:,}-unit code each epoch"}[max(parts, key=parts.get)]
         raise AetuiError(f"{recipe.name}: its layers ({input_dim} in, hidden {recipe.net['hidden']}, code "
                          f"{recipe.net['code']}) need about {needed / GB:.1f} GB to train at batch {batch_size}, "
-                         f"and this machine has {free / GB:.1f} GB free: make them smaller")
+                         f"most of it for {what}, and this machine has {free / GB:.1f} GB free: make them smaller")
 
 
 def build(recipe: Recipe, input_dim: int, params: dict[str, float] | None = None, strategy=None):
