@@ -8,10 +8,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from aetui import terminal
-from aetui.core import paths
+from aetui.commands.listing import session_named
 from aetui.core.errors import AetuiError
-from aetui.reading import session_named
+from aetui.core.store import paths
+from aetui.views import terminal
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -23,7 +23,7 @@ def _parser() -> argparse.ArgumentParser:
     _data_args(parser)
     parser.add_argument("--limit", type=int, metavar="N", help="train on the first N training images only")
     parser.add_argument("--ascii", action="store_true", help="draw images with an ASCII ramp (no colour)")
-    from aetui.terminal import MODES
+    from aetui.views.terminal import MODES
 
     parser.add_argument("--graphics", choices=MODES, default=None,
                         help="how images are drawn: auto (default; asks the terminal, or $AETUI_GRAPHICS), kitty or "
@@ -49,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     _detach_arg(train)
     _run_args(train)
 
-    from aetui.core.sweep import BACKENDS
+    from aetui.core.sweeps.sweep import BACKENDS
 
     sweep = sub.add_parser("sweep", help="train every combination of hyperparameter values, a session each")
     sweep.add_argument("recipe", nargs="?", help="recipe name or path to a .toml file")
@@ -100,7 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     _rank_arg(listing, "the sessions")
     _sessions_arg(listing)
 
-    from aetui.show import VIEWS
+    from aetui.views.show import VIEWS
 
     show = sub.add_parser("show", help="print a view of a saved session")
     show.add_argument("session", help="session name (see `aetui ls`) or folder")
@@ -176,14 +176,15 @@ def main(argv: list[str] | None = None) -> int:
 
         require_tensorflow()
         if args.command in ("train", "resume", "sweep", "eval"):
-            from aetui import headless, sweeping
+            from aetui.commands import sweep as sweeping
+            from aetui.commands import train as headless
 
             return {"train": headless.train, "resume": headless.resume, "sweep": sweeping.sweep,
                     "eval": headless.evaluate}[args.command](args)
         if args.command in ("tune", "pause", "continue", "stop"):
             return _control(args)
         if args.command in ("recipes", "ls", "show", "export"):
-            from aetui import reading
+            from aetui.commands import listing as reading
 
             return getattr(reading, args.command)(args)
         return _workbench(args)
@@ -206,7 +207,8 @@ def _one_line(text: str) -> str:
 def _control(args) -> int:
     """`aetui tune|pause|continue|stop SESSION`: a command through the session's control channel,
     waiting for the trainer's answer."""
-    from aetui.core import hparams, remote
+    from aetui.core import hparams
+    from aetui.core.control import remote
 
     session = session_named(args, args.session)
     values = hparams.parse_assignments(args.set, session.recipe().tunables) if args.command == "tune" else None
@@ -218,7 +220,7 @@ def _control(args) -> int:
 
 
 def _workbench(args) -> int:
-    from aetui.core import sweep
+    from aetui.core.sweeps import sweep
     from aetui.ui.app import AetuiApp
     from aetui.ui.running import run_in_this_process
 

@@ -32,8 +32,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from aetui.core import channel, events, remote, sessions  # noqa: E402
-from aetui.core.follow import Follower  # noqa: E402
+from aetui.core import events  # noqa: E402
+from aetui.core.control import channel, remote  # noqa: E402
+from aetui.core.control.follow import Follower  # noqa: E402
+from aetui.core.store import sessions  # noqa: E402
 
 
 def aetui(store: Path, *args: str) -> subprocess.CompletedProcess:
@@ -99,7 +101,7 @@ def in_process() -> float:
     """Microseconds for `Controls.set` on a live model's variable (in force from the next batch)."""
     import keras
 
-    from aetui.core.controls import Controls
+    from aetui.core.training.controls import Controls
 
     variable = keras.Variable(3.0)
 
@@ -153,7 +155,7 @@ def _alive(pid: int) -> bool:
 def polling(batch_ms: float) -> dict:
     """The channel's cost per second of training: a beat every batch, a look at the inbox every
     `POLL_EVERY`, the progress record every `PROGRESS_EVERY` (measured on a real session folder)."""
-    from aetui.core.controls import Controls
+    from aetui.core.training.controls import Controls
 
     folder = Path(tempfile.mkdtemp())
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)

@@ -72,12 +72,13 @@ def bare(recipe, data, epochs: int, steps: int = 1, jit: bool = False, on_device
 
 
 def engine(recipe, data, epochs: int) -> tuple[float, dict]:
-    from aetui.core import events, training
+    from aetui.core import events
+    from aetui.core.training import trainer
 
     ends: list = []
     with tempfile.TemporaryDirectory() as store:
-        training.train(recipe, data, Path(store), epochs=epochs,
-                       on_event=lambda e: ends.append(e) if isinstance(e, events.EpochEnded) else None)
+        trainer.train(recipe, data, Path(store), epochs=epochs,
+                      on_event=lambda e: ends.append(e) if isinstance(e, events.EpochEnded) else None)
     timing = {k: statistics.mean(e.timing[k] for e in ends[1:]) for k in ends[-1].timing}
     return statistics.median(e.samples_per_s for e in ends[1:]), timing
 
@@ -101,9 +102,10 @@ def main() -> None:
     mnist = sys.argv[1]
     budget = float(sys.argv[sys.argv.index("--budget") + 1]) if "--budget" in sys.argv else 210.0
     started = time.monotonic()
-    from aetui.core import backend, paths
+    from aetui.core import backend
     from aetui.core import data as datasets
     from aetui.core import recipe as recipes
+    from aetui.core.store import paths
 
     backend.configure()
     data = datasets.load(path=mnist)

@@ -31,7 +31,7 @@ def graphics():
     asked = os.environ.get("AETUI_BENCH_GRAPHICS")
     if not asked:
         return None
-    from aetui.terminal import choose_graphics
+    from aetui.views.terminal import choose_graphics
 
     return choose_graphics(asked)
 
@@ -73,8 +73,8 @@ def keys(data_dir: str) -> dict:
     from textual import events
 
     from aetui.core import data as datasets
-    from aetui.core import paths
     from aetui.core import recipe as recipes
+    from aetui.core.store import paths
     from aetui.ui.app import AetuiApp
 
     mnist = datasets.load(path=data_dir)
@@ -156,8 +156,9 @@ def replay() -> dict:
 
 def footprint(data_dir: str) -> dict:
     from aetui.core import data as datasets
-    from aetui.core import paths, training
     from aetui.core import recipe as recipes
+    from aetui.core.store import paths
+    from aetui.core.training import trainer
 
     mnist = datasets.load(path=data_dir)
     recipe = recipes.find("vae-2d", paths.recipe_dirs())
@@ -167,7 +168,7 @@ def footprint(data_dir: str) -> dict:
         peak[0] = max(peak[0], rss_mb())
 
     with tempfile.TemporaryDirectory() as store:
-        path = training.train(recipe, mnist, Path(store), epochs=3, on_event=watch)
+        path = trainer.train(recipe, mnist, Path(store), epochs=3, on_event=watch)
         snapshots = sum(f.stat().st_size for f in (path / "snapshots").iterdir())
         history = (path / "history.jsonl").stat().st_size
         weights = sum(f.stat().st_size for f in (path / "weights").iterdir())
@@ -177,9 +178,11 @@ def footprint(data_dir: str) -> dict:
 
 
 def scaling(data_dir: str, sizes: list[int]) -> dict:
+    from aetui.core import events
     from aetui.core import data as datasets
-    from aetui.core import events, paths, training
     from aetui.core import recipe as recipes
+    from aetui.core.store import paths
+    from aetui.core.training import trainer
 
     full = datasets.load(path=data_dir)
     recipe = recipes.find("ae-32", paths.recipe_dirs())
@@ -187,8 +190,8 @@ def scaling(data_dir: str, sizes: list[int]) -> dict:
     for n in sizes:
         seconds: list[float] = []
         with tempfile.TemporaryDirectory() as store:
-            training.train(recipe, full.limited(n), Path(store), epochs=3,
-                           on_event=lambda e: seconds.append(e.seconds) if isinstance(e, events.EpochEnded) else None)
+            trainer.train(recipe, full.limited(n), Path(store), epochs=3,
+                          on_event=lambda e: seconds.append(e.seconds) if isinstance(e, events.EpochEnded) else None)
         out[str(min(n, len(full.x_train)))] = sorted(seconds[1:])[0]
     return {"epoch_seconds": out, "source": full.source}
 
@@ -197,9 +200,11 @@ def breakdown(data_dir: str) -> dict:
     """Where an epoch's wall time goes (`EpochEnded.timing`), for ae-32 on MNIST as it is, and with
     a GPU's pace simulated: the first 2,048 training images, so an epoch trains in about 50 ms
     here. Means over the epochs after the first (which holds tracing)."""
+    from aetui.core import events
     from aetui.core import data as datasets
-    from aetui.core import events, paths, run, training
     from aetui.core import recipe as recipes
+    from aetui.core.store import paths
+    from aetui.core.training import run, trainer
 
     full = datasets.load(path=data_dir)
     recipe = recipes.find("ae-32", paths.recipe_dirs())
@@ -208,8 +213,8 @@ def breakdown(data_dir: str) -> dict:
         ends: list = []
         started = time.perf_counter()
         with tempfile.TemporaryDirectory() as store:
-            training.train(recipe, data, Path(store), epochs=epochs,
-                           on_event=lambda e: ends.append(e) if isinstance(e, events.EpochEnded) else None)
+            trainer.train(recipe, data, Path(store), epochs=epochs,
+                          on_event=lambda e: ends.append(e) if isinstance(e, events.EpochEnded) else None)
         wall = time.perf_counter() - started
         timed = [e.timing for e in ends[1:]]
         mean = {k: sum(t[k] for t in timed) / len(timed) for k in ("train", *run.PARTS)}

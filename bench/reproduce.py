@@ -155,8 +155,9 @@ def aetui(store: Path, *args: str) -> str:
 
 def measure(store: Path, run: Run, epochs: int) -> dict:
     """Train `run` (unless its session already has the epochs), evaluate it; its figures."""
-    from aetui.core import evaluation, sessions
-    from aetui.core.replay import Replay
+    from aetui.core.analysis import evaluation
+    from aetui.core.store import sessions
+    from aetui.views.replay import Replay
 
     path = store / run.name
     started = time.perf_counter()
@@ -191,8 +192,8 @@ def measure(store: Path, run: Run, epochs: int) -> dict:
 def ranked_runs(figures: dict, by: str) -> list[str]:
     """The runs best first by the test error per pixel their last epoch recorded (the units every
     family shares), each with its own objective beside it, which ranks nothing across families."""
-    from aetui import formats
     from aetui.core import ranking
+    from aetui.views import formats
 
     key = ranking.KEYS[by]
     names = ranking.ranked(list(figures), [figures[n].get(key) for n in figures])

@@ -10,7 +10,7 @@ MODE:
                 Keras's default compile settings (one step per execution)
   bare-tuned    `model.fit` with the workbench's TensorFlow and compile settings (`backend.configure`,
                 the recipe's `steps_per_execution`), no callbacks: what the UI and engine cost
-  engine        `training.train` with its event stream attached exactly as the TUI attaches it
+  engine        `trainer.train` with its event stream attached exactly as the TUI attaches it
   app           the Textual app itself running headless, training through its runner
 
 Prints one JSON line per mode: the training samples per second of each epoch after the first
@@ -61,11 +61,12 @@ def bare(recipe, data, epochs: int, tuned: bool) -> list[float]:
 def engine(recipe, data, epochs: int) -> list[float]:
     import queue
 
-    from aetui.core import events, training
+    from aetui.core import events
+    from aetui.core.training import trainer
 
     inbox: queue.SimpleQueue = queue.SimpleQueue()
     with tempfile.TemporaryDirectory() as store:
-        training.train(recipe, data, Path(store), epochs=epochs, on_event=inbox.put)
+        trainer.train(recipe, data, Path(store), epochs=epochs, on_event=inbox.put)
     rates = []
     while not inbox.empty():
         event = inbox.get()
@@ -96,8 +97,8 @@ def app(recipe, data, epochs: int) -> list[float]:
 def main() -> None:
     modes, name, data_dir, epochs = sys.argv[1].split(","), sys.argv[2], sys.argv[3], int(sys.argv[4])
     from aetui.core import data as datasets
-    from aetui.core import paths
     from aetui.core import recipe as recipes
+    from aetui.core.store import paths
 
     recipe = recipes.find(name, paths.recipe_dirs())
     data = datasets.load(path=data_dir)

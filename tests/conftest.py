@@ -64,7 +64,8 @@ def store(tmp_path) -> Path:
 @pytest.fixture(scope="session")
 def recipes():
     """Every shipped recipe, by name."""
-    from aetui.core import paths, recipe
+    from aetui.core import recipe
+    from aetui.core.store import paths
 
     return {name: recipe.load_file(path) for name, path in recipe.discover([paths.builtin_recipes()]).items()}
 
@@ -95,10 +96,11 @@ def spawn():
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, recipes) -> Path:
     """A real one-epoch ae-32 session on 256 digits, with its weights: resumable."""
-    from aetui.core import data, training
+    from aetui.core import data
+    from aetui.core.training import trainer
 
     store = tmp_path_factory.mktemp("trained")
-    return training.train(recipes["ae-32"], data.load("digits").limited(256), store, epochs=1, name="run")
+    return trainer.train(recipes["ae-32"], data.load("digits").limited(256), store, epochs=1, name="run")
 
 
 @pytest.fixture(scope="module")

@@ -26,8 +26,9 @@ import numpy as np
 from textual.app import App
 from textual.widgets import DataTable
 
-from aetui.core import data, sessions
-from aetui.core.session_writer import SessionWriter
+from aetui.core import data
+from aetui.core.store import sessions
+from aetui.core.store.writer import SessionWriter
 from aetui.ui.screens.train import TrainScreen
 from aetui.ui.widgets.param_slider import ParamSlider
 
@@ -63,7 +64,7 @@ def end_recorded_runs(root: Path) -> None:
     """Kill every aetui process a session under `root` records as its trainer (with its process
     group where it leads one), other than this process."""
     from aetui.core.errors import AetuiError
-    from aetui.core.files import read_bytes
+    from aetui.core.store.files import read_bytes
 
     found = (Path(folder) / "session.json" for folder, _, files in os.walk(root) if "session.json" in files)
     for meta in itertools.islice(found, 1000):  # (os.walk follows no link)
@@ -165,7 +166,7 @@ def synthetic_session(store: Path, name: str = "synthetic-vae", epochs: int = 4,
     from aetui.core.analysis.latent import sweep_plane
     from aetui.core.analysis.sparsity import code_stats
     from aetui.core.recipe import Recipe
-    from aetui.core.training import fixed_panel
+    from aetui.core.training.trainer import fixed_panel
 
     digits = dataset or data.load("digits")
     recipe_data = {"kind": kind, "description": "synthetic", "net": {"hidden": [16], "code": code},

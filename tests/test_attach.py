@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from aetui.core import data, remote, sessions
+from aetui.core import data
+from aetui.core.control import remote
+from aetui.core.store import sessions
 from tests.support import (
     Tmux,
     aetui,
@@ -156,13 +158,13 @@ def test_a_local_sweep_trial_is_tuned_and_stopped_through_its_channel(tmp_path, 
 
 
 def test_a_ray_sweep_trial_is_tuned_through_its_channel(tmp_path, digits, recipes):
-    from aetui.core import sweep, sweep_backends
+    from aetui.core.sweeps import backends, sweep
 
     with local_ray(cpus=1):
         plan, trials = sweep.plan(recipes["sparse-kl"], {"beta": [3.0]}, tmp_path, "rs", {"dataset": "digits"},
                                   epochs=3000, batch_size=16, backend="ray")
         outcomes: list = []
-        runner = threading.Thread(target=lambda: outcomes.extend(sweep_backends.run_ray(trials)), daemon=True)
+        runner = threading.Thread(target=lambda: outcomes.extend(backends.run_ray(trials)), daemon=True)
         runner.start()
         trial = tmp_path / plan.trials[0]
         wait_for(lambda: (trial / sessions.META).exists() and epochs_done(trial) >= 1, 180, "the Ray trial's epoch")

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from aetui.core import sessions
 from aetui.core.errors import AetuiError
+from aetui.core.store import sessions
 from tests.support import Trap, refused, shown, synthetic_session
 
 # --- sessions: not a session, damaged metadata, damaged history, damaged arrays ----------------

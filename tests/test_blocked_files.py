@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from aetui.core import channel, remote, sessions, training
+from aetui.core.control import channel, remote
+from aetui.core.store import sessions
+from aetui.core.training import trainer
 from tests.support import aetui, command, copied, quiet_env, wait_for
 
 pytestmark = pytest.mark.slow
@@ -55,7 +57,7 @@ def kept(path: Path, before: int) -> sessions.Session:
     for epoch in range(1, session.epochs_done + 1):
         session.snapshot(epoch)
     found = session.weights()
-    assert found is not None and found[0] == training.kept_epoch(session) >= 1, found
+    assert found is not None and found[0] == trainer.kept_epoch(session) >= 1, found
     return session
 
 

@@ -1,4 +1,4 @@
-"""The caps on a session's files follow from the settings (`aetui.core.caps`): what they count is
+"""The caps on a session's files follow from the settings (`aetui.core.store.caps`): what they count is
 what the families really write, the writer never passes a cap (a run that reaches one stops,
 saying so), and the largest session the settings allow, 100,000 epochs at their longest records
 with live changes at the allowance, opens in `show`, `eval`, `resume`, home and compare."""
@@ -12,16 +12,19 @@ from pathlib import Path
 
 import pytest
 
-from aetui.core import caps, events, files, sessions, training
+from aetui.core import events
 from aetui.core.analysis.latent import sweep_plane
-from aetui.core.session_writer import SessionWriter
+from aetui.core.store import caps, files, sessions
+from aetui.core.store.writer import SessionWriter
+from aetui.core.training import trainer
 from tests.support import aetui, until
 
 
 def test_the_caps_count_every_part_statistic_and_timing_a_run_writes(trained, recipes, digits):
     import numpy as np
 
-    from aetui.core import families, run
+    from aetui.core import families
+    from aetui.core.training import run
 
     for recipe in recipes.values():
         assert set(families.build(recipe, digits.input_dim).parts) <= set(caps.LOSS_PARTS), recipe.name
@@ -47,10 +50,10 @@ def test_the_history_cap_is_the_longest_run_at_its_largest():
 def test_the_writer_never_appends_past_the_history_cap(tmp_path, monkeypatch, recipes, digits):
     """A run whose history reaches its cap stops, saying so; the file never passes the cap, the
     run's end is recorded, and the session opens."""
-    path = training.train(recipes["ae-32"], digits, tmp_path, epochs=1, name="run")
+    path = trainer.train(recipes["ae-32"], digits, tmp_path, epochs=1, name="run")
     cap = (path / sessions.HISTORY).stat().st_size + 5 * caps.EPOCH_RECORD + caps.END_ROOM
     monkeypatch.setattr(caps, "HISTORY", cap)
-    training.resume(path, digits, epochs=1000)
+    trainer.resume(path, digits, epochs=1000)
     session = sessions.open_session(path)
     assert (path / sessions.HISTORY).stat().st_size <= cap
     assert session.status == "failed" and "history.jsonl reached its cap" in session.meta.reason
@@ -85,7 +88,7 @@ def largest_session(store: Path, recipe, digits) -> Path:
     """A real one-epoch run of `recipe`, then carried to 99,999 of 100,000 epochs through the real
     writer: every figure at its longest, `CHANGES_PER_EPOCH` live changes an epoch, the last epoch
     with its snapshot and weights (the first's); stopped there."""
-    path = training.train(recipe, digits, store, epochs=1, name="big")
+    path = trainer.train(recipe, digits, store, epochs=1, name="big")
     first = sessions.open_session(path).epochs[0]
     writer, _ = SessionWriter.lock(path)
     steps, name = first.step, max(recipe.tunables, key=len)
@@ -122,7 +125,7 @@ async def test_the_largest_legitimate_session_opens_everywhere(tmp_path, recipes
 
     store = tmp_path / "sessions"
     path = largest_session(store, recipes["sparse-kl-wd"], digits)
-    small = training.train(recipes["ae-32"], digits, store, epochs=2, name="small")
+    small = trainer.train(recipes["ae-32"], digits, store, epochs=2, name="small")
     timings, said = {}, {}
     for name, args in (("resume", ("resume", "big")), ("show", ("show", "big", "--view", "curves")),
                        ("eval", ("eval", "big"))):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from aetui.core import sessions
+from aetui.core.store import sessions
 from tests.support import aetui
 
 

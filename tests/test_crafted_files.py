@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from aetui.core import sessions
-from aetui.core.files import Folder
+from aetui.core.store import sessions
+from aetui.core.store.files import Folder
 from tests.support import aetui, command, copied, quiet_env, refused, shown, tree_hash
 
 # --- crafted files: `aetui show` is one line each ---------------------------------------------------------
@@ -184,7 +184,7 @@ def test_a_session_marked_running_without_its_lock_reads_killed_and_resumes(tmp_
 def test_a_session_cut_short_while_being_made_is_taken_over(tmp_path, digits, recipes, left):
     """What a kill can leave while a session is made (the lock, a half-written record, empty
     folders): its name is not lost; the next run of that name takes the folder over."""
-    from aetui.core import training
+    from aetui.core.training import trainer
 
     folder = tmp_path / "sessions" / "run"
     folder.mkdir(parents=True)
@@ -194,18 +194,18 @@ def test_a_session_cut_short_while_being_made_is_taken_over(tmp_path, digits, re
         else:
             (folder / name).write_text('{"format": 1, "na')
     assert sessions.list_store(tmp_path / "sessions").sessions == []
-    path = training.train(recipes["ae-32"], digits, tmp_path / "sessions", epochs=1, name="run")
+    path = trainer.train(recipes["ae-32"], digits, tmp_path / "sessions", epochs=1, name="run")
     assert path == folder and sessions.open_session(path).status == "finished"
     assert not list(path.glob(".tmp-*"))
 
 
 def test_a_folder_with_other_files_is_never_taken_over(tmp_path, digits, recipes):
-    from aetui.core import training
+    from aetui.core.training import trainer
 
     folder = tmp_path / "sessions" / "run"
     folder.mkdir(parents=True)
     (folder / "notes.txt").write_text("mine\n")
-    path = training.train(recipes["ae-32"], digits, tmp_path / "sessions", epochs=1, name="run")
+    path = trainer.train(recipes["ae-32"], digits, tmp_path / "sessions", epochs=1, name="run")
     assert path.name == "run-2" and (folder / "notes.txt").read_text() == "mine\n"
 
 
@@ -316,7 +316,7 @@ def test_a_folder_named_with_control_characters_is_listed_as_damaged(tmp_path, s
 
 
 def test_sweep_manifests_that_are_fifos_links_or_garbage_are_listed_as_damaged(tmp_path, synthetic):
-    from aetui.core import sweep
+    from aetui.core.sweeps import sweep
 
     store = copied(synthetic, tmp_path).parent
     os.mkfifo(store / ("fifo" + sweep.SUFFIX))

@@ -11,8 +11,11 @@ import re
 import pytest
 from rich.console import Console
 
-from aetui.core import data, evaluation, sessions, training
-from aetui.core.replay import Replay
+from aetui.core import data
+from aetui.core.analysis import evaluation
+from aetui.core.store import sessions
+from aetui.core.training import trainer
+from aetui.views.replay import Replay
 from tests.support import aetui
 
 NUMBER = re.compile(r"(?<![\w.])-?(?:\d[\d,]*)?\.?\d+(?:e[-+]?\d+)?%?")
@@ -50,7 +53,7 @@ def store(tmp_path_factory, recipes):
     store = tmp_path_factory.mktemp("eighty")
     digits = data.load("digits").limited(512)
     for name in ("sparse-kl", "vae-2d"):
-        path = training.train(recipes[name], digits, store, epochs=2, batch_size=64, name=name)
+        path = trainer.train(recipes[name], digits, store, epochs=2, batch_size=64, name=name)
         evaluation.evaluate(sessions.open_session(path), digits, samples=4)
     return store
 
@@ -87,8 +90,8 @@ def test_ls_at_80_columns(store):
 
 
 def test_the_screens_tables_at_80_columns(store):
-    from aetui.tables import parts_table
     from aetui.ui.screens.compare import figures_table, settings_diff
+    from aetui.views.tables import parts_table
 
     replays = [Replay(sessions.open_session(store / name)) for name in ("sparse-kl", "vae-2d")]
     for width in (26, 36):  # the train screen's panel at 80 and at 140 columns and more

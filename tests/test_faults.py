@@ -21,7 +21,8 @@ from pathlib import Path
 import h5py
 import pytest
 
-from aetui.core import sessions, training
+from aetui.core.store import sessions
+from aetui.core.training import trainer
 from tests import support
 
 KILLS = int(os.environ.get("AETUI_KILLS", "50"))
@@ -78,7 +79,7 @@ def check_intact(path: Path, reported: int) -> sessions.Session:
         for epoch in range(1, session.epochs_done + 1):
             session.snapshot(epoch)
         epoch, weights = session.weights()
-        assert epoch <= session.epochs_done and training.kept_epoch(session) == epoch
+        assert epoch <= session.epochs_done and trainer.kept_epoch(session) == epoch
         with h5py.File(weights, "r") as h5:  # a complete HDF5 file, every array readable
             h5.visititems(lambda name, item: item[()] if isinstance(item, h5py.Dataset) else None)
     return session

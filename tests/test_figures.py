@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from rich.color import Color, ColorSystem
 
-from aetui import figures
 from aetui.core.analysis.images import EMPTY
+from aetui.views import figures
 
 
 def cielab(rgb) -> np.ndarray:

@@ -13,7 +13,7 @@ import pytest
 import aetui.core
 
 ROOT = Path(__file__).resolve().parents[1]
-KERAS_MODULES = ("aetui.core.families", "aetui.core.engine")
+KERAS_MODULES = ("aetui.core.families", "aetui.core.training.engine")
 """The core modules that import Keras when imported (all others load it lazily, inside calls)."""
 CORE = sorted(m.name for m in pkgutil.walk_packages(aetui.core.__path__, "aetui.core."))
 
@@ -41,7 +41,7 @@ def test_no_module_imports_itself_back():
 
 
 def test_every_core_module_is_walked():
-    assert len(CORE) > 25 and "aetui.core.engine" in CORE and "aetui.core.families.aae" in CORE
+    assert len(CORE) > 25 and "aetui.core.training.engine" in CORE and "aetui.core.families.aae" in CORE
 
 
 @pytest.mark.parametrize("module", CORE)
@@ -52,10 +52,10 @@ def test_core_imports_no_ui_and_keras_only_where_declared(module):
         graph = grimp.build_graph("aetui", include_external_packages=True)
         imported = graph.find_modules_directly_imported_by(module)
         assert not {m for m in imported if m.split(".")[0] in ("textual", "rich", "plotext")
-                    or m.startswith(("aetui.ui", "aetui.cli", "aetui.show"))}, imported
+                    or m.startswith(("aetui.ui", "aetui.cli", "aetui.views.show"))}, imported
         return
     mods = loaded_after(f"import {module}")
-    for banned in ("textual", "plotext", "aetui.ui", "aetui.cli", "aetui.show", "aetui.figures"):
+    for banned in ("textual", "plotext", "aetui.ui", "aetui.cli", "aetui.views.show", "aetui.views.figures"):
         assert banned not in mods, f"{module} imports {banned}"
     if not module.startswith(KERAS_MODULES):  # (Keras itself loads rich)
         for banned in ("tensorflow", "keras", "rich"):

@@ -1,5 +1,5 @@
 """One way into the store: the package's source is walked (ast) for every call that opens a file
-by other means than `aetui.core.files`, which opens relative to a folder's descriptor with
+by other means than `aetui.core.store.files`, which opens relative to a folder's descriptor with
 `O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC`, takes regular files only and bounds what it reads. The
 few calls allowed open no file of the store; each says what it opens and why that is safe."""
 
@@ -9,7 +9,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "aetui"
-THE_WAY_IN = "core/files.py"
+THE_WAY_IN = "core/store/files.py"
 
 OPENERS = {"open", "os.open", "io.open", "os.fdopen", "gzip.open", "bz2.open", "lzma.open", "codecs.open",
            "tempfile.mkstemp", "tempfile.NamedTemporaryFile", "tempfile.TemporaryFile", "h5py.File",
@@ -19,14 +19,14 @@ METHODS = {"open", "read_text", "write_text", "read_bytes", "write_bytes", "load
            "create_file_writer"}
 """Methods that open a file by name (`Path.read_text`, `Path.open`, Keras's weights, TensorBoard's writer)."""
 THE_WAY = {"Folder.open", "files.read_bytes"}
-"""Calls of `aetui.core.files` itself."""
+"""Calls of `aetui.core.store.files` itself."""
 
 ALLOWED = {
     ("core/families/__init__.py", "available_memory", "open"):
         "/proc/meminfo: the kernel's, outside any store",
     ("core/backend.py", "stderr_to", "open"):
         "TensorFlow's log in the user's temporary folder (`log_path`), outside the store",
-    ("core/sweep_backends.py", "_pool_init", "open"):
+    ("core/sweeps/backends.py", "_pool_init", "open"):
         "TensorFlow's log in the user's temporary folder (`log_path`), outside the store",
     ("ui/running.py", "_terminal_kept_from", "os.fdopen"):
         "a duplicate of the terminal's descriptor 2, for Textual",
@@ -42,17 +42,17 @@ ALLOWED = {
         "the CSV files of `aetui export`, written to that new temporary file in its destination",
     ("export.py", "_events", "tf.summary.create_file_writer"):
         "TensorBoard's event files, written into `aetui export`'s destination",
-    ("core/npz.py", "_check", "self._zip.open"):
+    ("core/store/npz.py", "_check", "self._zip.open"):
         "a member of a zip held in memory (read through `files` first)",
-    ("core/npz.py", "_read", "self._zip.open"):
+    ("core/store/npz.py", "_read", "self._zip.open"):
         "a member of a zip held in memory (read through `files` first)",
-    ("core/npz.py", "npz_bytes", "np.savez_compressed"):
+    ("core/store/npz.py", "npz_bytes", "np.savez_compressed"):
         "an in-memory buffer",
     ("core/families/base.py", "load_weights", "self.model.load_weights"):
         "a private copy of the session's weights (`files.private_copy`: a folder only this user can enter)",
-    ("core/training.py", "_load_weights", "built.load_weights"):
+    ("core/training/trainer.py", "_load_weights", "built.load_weights"):
         "`Built.load_weights` of the private copy of the session's weights (`files.private_copy`)",
-    ("core/run.py", "write_weights", "self.writer.save_weights"):
+    ("core/training/run.py", "write_weights", "self.writer.save_weights"):
         "`SessionWriter.save_weights`, which writes through the session's `files.Folder`",
     ("core/families/base.py", "weights_file", "self.model.save_weights"):
         "a file in a new private temporary folder (`tempfile.TemporaryDirectory`), outside the store",
@@ -88,7 +88,7 @@ def opening_calls() -> set[tuple[str, str, str]]:
 def test_every_file_is_opened_through_the_one_way_in():
     found = opening_calls()
     other = sorted(found - set(ALLOWED))
-    assert not other, "files opened another way than aetui.core.files:\n" + "\n".join(map(str, other))
+    assert not other, "files opened another way than aetui.core.store.files:\n" + "\n".join(map(str, other))
 
 
 def test_every_exception_still_names_a_call_that_is_there():

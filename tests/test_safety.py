@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from aetui.core import sessions, training
 from aetui.core.errors import AetuiError
-from aetui.core.paths import inside, safe_name
+from aetui.core.store import sessions
+from aetui.core.store.paths import inside, safe_name
+from aetui.core.training import trainer
 from tests.support import aetui
 
 PACKAGE = Path(__file__).resolve().parents[1] / "aetui"
@@ -47,7 +48,7 @@ def test_a_session_name_with_dots_and_slashes_is_made_inside_the_store(tmp_path,
 
 def test_a_session_whose_recipe_names_code_is_refused(tmp_path, digits, recipes):
     store = tmp_path / "store"
-    training.train(recipes["ae-32"], digits, store, epochs=1, name="s")
+    trainer.train(recipes["ae-32"], digits, store, epochs=1, name="s")
     meta_path = store / "s" / sessions.META
     meta = json.loads(meta_path.read_text())
     meta["recipe"]["kind"] = "os.system"
@@ -61,7 +62,7 @@ def test_a_session_whose_recipe_names_code_is_refused(tmp_path, digits, recipes)
 
 def test_weights_that_do_not_match_the_recipe_are_one_line_and_change_nothing(tmp_path, digits, recipes):
     store = tmp_path / "store"
-    training.train(recipes["ae-32"], digits, store, epochs=1, name="w")
+    trainer.train(recipes["ae-32"], digits, store, epochs=1, name="w")
     meta_path = store / "w" / sessions.META
     meta = json.loads(meta_path.read_text())
     meta["recipe"]["net"]["code"] = 16  # the saved weights are for a 32-unit code

@@ -5,9 +5,10 @@ import csv
 import numpy as np
 import pytest
 
-from aetui.core import sessions, training
-from aetui.export import CAPTION_HEIGHT, LEGEND_WIDTH, export, tile
-from aetui.figures import CLASS_RGB
+from aetui.core.store import sessions
+from aetui.core.training import trainer
+from aetui.views.export import CAPTION_HEIGHT, LEGEND_WIDTH, export, tile
+from aetui.views.figures import CLASS_RGB
 from tests import support
 
 VIEWS = ("curves", "recon", "scatter", "sweep", "area", "sparsity", "params")
@@ -18,10 +19,10 @@ def vae_session(tmp_path_factory, recipes):
     from aetui.core import data
 
     store = tmp_path_factory.mktemp("store")
-    controls = training.Controls(recipes["vae-2d"].tunables)
+    controls = trainer.Controls(recipes["vae-2d"].tunables)
     controls.set("beta", 2.0)
-    training.train(recipes["vae-2d"], data.load("digits").limited(256), store, epochs=2, batch_size=64,
-                   name="vae", controls=controls)
+    trainer.train(recipes["vae-2d"], data.load("digits").limited(256), store, epochs=2, batch_size=64,
+                  name="vae", controls=controls)
     return store
 
 

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from aetui.core import sessions
-from aetui.core.controls import Controls
 from aetui.core.errors import AetuiError
-from aetui.core.session_writer import SessionWriter
+from aetui.core.store import sessions
+from aetui.core.store.writer import SessionWriter
+from aetui.core.training.controls import Controls
 from tests.support import (
     aetui,
     command,
@@ -40,13 +40,14 @@ from tests.support import (
 @pytest.fixture(scope="module")
 def unstarted(tmp_path_factory, recipes) -> Path:
     """A session stopped in its first epoch: no completed epoch, no weights."""
-    from aetui.core import data, training
+    from aetui.core import data
+    from aetui.core.training import trainer
 
     store = tmp_path_factory.mktemp("unstarted")
     controls = Controls(recipes["ae-32"].tunables)
     controls.stop()  # (after the first batch)
-    path = training.train(recipes["ae-32"], data.load("digits").limited(256), store, epochs=1, name="run",
-                          controls=controls)
+    path = trainer.train(recipes["ae-32"], data.load("digits").limited(256), store, epochs=1, name="run",
+                         controls=controls)
     assert sessions.open_session(path).epochs_done == 0
     return path
 
@@ -171,7 +172,7 @@ def test_links_planted_while_a_run_goes_on_redirect_nothing(tmp_path, trained, s
 
 
 def test_a_lock_planted_as_a_link_or_fifo_never_blocks_or_reaches_out(tmp_path, synthetic):
-    from aetui.core import locks
+    from aetui.core.store import locks
 
     away = outside(tmp_path)
     link = tmp_path / "link.lock"

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from aetui.core import background, locks, sessions
+from aetui.core.control import background
 from aetui.core.errors import AetuiError
+from aetui.core.store import locks, sessions
 from tests.support import aetui, command, copied, quiet_env, refused, run, shown, tree_hash
 
 # --- a kill while a session is made -------------------------------------------------------------------
@@ -27,7 +28,7 @@ KILLED_AT = """
 import os, signal, sys
 from pathlib import Path
 import numpy as np
-from aetui.core import session_writer as w
+from aetui.core.store import writer as w
 def die(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGKILL)
 setattr(w.SessionWriter, sys.argv[2], die)
@@ -126,10 +127,10 @@ def test_eval_samples_are_bounded(tmp_path, trained):
 
 
 def test_ctrl_c_during_eval_is_one_line_and_stores_nothing(tmp_path, spawn, digits, recipes):
-    from aetui.core import training
+    from aetui.core.training import trainer
 
     store = tmp_path / "sessions"
-    path = training.train(recipes["vae-2d"], digits, store, epochs=1, name="vae")
+    path = trainer.train(recipes["vae-2d"], digits, store, epochs=1, name="vae")
     child = spawn(command(store, "eval", "vae", "--samples", "5000"), stdout=subprocess.PIPE,
                   stderr=subprocess.PIPE, text=True, env=quiet_env(), preexec_fn=_ignore_sigint)
     for line in child.stdout:
@@ -183,7 +184,7 @@ def test_the_memory_estimate_counts_the_snapshot_s_analysis_of_the_code(recipes)
 def test_a_resume_that_loses_the_race_names_no_dead_process(tmp_path, trained):
     """A killed session (its record names a process that is gone) whose lock another resume took a
     moment ago: the refusal says so, and does not call the dead process running."""
-    from aetui.core import training
+    from aetui.core.training import trainer
 
     path = copied(trained, tmp_path)
     meta = json.loads((path / sessions.META).read_text())
@@ -193,7 +194,7 @@ def test_a_resume_that_loses_the_race_names_no_dead_process(tmp_path, trained):
     fd = locks.take(path / sessions.LOCK)  # (the winner: it has not written its own number yet)
     try:
         with pytest.raises(AetuiError, match="being trained by another process") as caught:
-            training.check_resumable(sessions.open_session(path), 5)
+            trainer.check_resumable(sessions.open_session(path), 5)
         assert str(pid) not in str(caught.value)
         line = refused(tmp_path, "resume", "run", "--epochs", "5", fragment="being trained by another process")
         assert f"process {pid}" not in line

@@ -10,16 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from aetui import formats
-from aetui.core import (
-    sessions,
-    sweep,
-    sweep_backends,
-    sweep_views,
-    sweep_worker,
-    training,
-)
 from aetui.core.errors import AetuiError
+from aetui.core.store import sessions
+from aetui.core.sweeps import backends, standings, sweep, worker
+from aetui.core.training import trainer
+from aetui.views import formats
 from tests.support import SWEEP_GRID, aetui, command, local_ray, quiet_env
 
 pytestmark = pytest.mark.slow
@@ -31,7 +26,7 @@ def check_trials(store: Path, name: str) -> list[sessions.Session]:
     """Every trial of the sweep is a finished session that names its sweep and its grid values."""
     manifest = sweep.find(store, name)
     assert manifest is not None and manifest.grid == GRID and len(manifest.trials) == 4
-    trials = sweep_views.trial_sessions(store, manifest)
+    trials = standings.trial_sessions(store, manifest)
     assert [t.name for t in trials] == manifest.trials
     combos = sweep.combinations(GRID)
     for trial, combo in zip(trials, combos):
@@ -54,7 +49,7 @@ def test_ray_backend_in_local_mode(tmp_path, digits, recipes):
     with local_ray():
         plan, trials = sweep.plan(recipes["sparse-kl"], GRID, tmp_path, "ray", {"dataset": "digits", "limit": 256},
                                   epochs=1, backend="ray")
-        outcomes = list(sweep_backends.run_ray(trials))
+        outcomes = list(backends.run_ray(trials))
     assert sorted(o["name"] for o in outcomes) == sorted(plan.trials)
     assert all(o["status"] == "finished" for o in outcomes), outcomes
     check_trials(tmp_path, "ray")
@@ -64,12 +59,12 @@ def test_a_retried_trial_goes_on_from_its_last_epoch(tmp_path, digits, recipes):
     plan, trials = sweep.plan(recipes["ae-32"], {"learning_rate": [1e-3]}, tmp_path, "retry",
                               {"dataset": "digits", "limit": 256}, epochs=3)
     first = trials[0]
-    controls = training.Controls(recipes["ae-32"].tunables)
+    controls = trainer.Controls(recipes["ae-32"].tunables)
     stop_after_one = lambda e: controls.interrupt("the worker died", finish_epoch=True)  # noqa: E731
-    training.train(recipes["ae-32"], digits, tmp_path, params=first.params, epochs=3, name=first.name,
-                   controls=controls, on_event=stop_after_one)
+    trainer.train(recipes["ae-32"], digits, tmp_path, params=first.params, epochs=3, name=first.name,
+                  controls=controls, on_event=stop_after_one)
     assert sessions.open_session(tmp_path / first.name).epochs_done == 1
-    outcome = sweep_worker.run_trial(first)
+    outcome = worker.run_trial(first)
     session = sessions.open_session(tmp_path / first.name)
     assert outcome["status"] == "finished" and session.epochs_done == 3 and session.meta.resumes == 1
 
@@ -93,14 +88,14 @@ def test_a_retry_of_a_trial_that_saved_no_epoch_takes_up_the_same_session(tmp_pa
     plan, trials = sweep.plan(recipes["ae-32"], {"learning_rate": [1e-3]}, tmp_path, "early",
                               {"dataset": "digits", "limit": 256}, epochs=2)
     first = trials[0]
-    controls = training.Controls(recipes["ae-32"].tunables)
+    controls = trainer.Controls(recipes["ae-32"].tunables)
     controls.interrupt("the worker died")  # before the first batch ends
     from aetui.core import data
 
-    training.train(recipes["ae-32"], data.load("digits").limited(256), tmp_path, params=first.params, epochs=2,
-                   name=first.name, controls=controls)
+    trainer.train(recipes["ae-32"], data.load("digits").limited(256), tmp_path, params=first.params, epochs=2,
+                  name=first.name, controls=controls)
     assert sessions.open_session(tmp_path / first.name).epochs_done == 0
-    assert sweep_worker.run_trial(first)["status"] == "finished"
+    assert worker.run_trial(first)["status"] == "finished"
     assert sorted(p.name for p in tmp_path.iterdir()) == [first.name, "early.sweep.json"]  # no `-2` beside it
     assert sessions.open_session(tmp_path / first.name).epochs_done == 2
 
@@ -164,12 +159,12 @@ def test_a_stopped_sweep_goes_on_with_its_unfinished_trials(tmp_path, digits, re
     first two (the first from its saved epoch) and leaves the finished one as it was."""
     grid = {"learning_rate": [1e-3, 2e-3, 3e-3]}
     plan, trials = sweep.plan(recipes["ae-32"], grid, tmp_path, "later", {"dataset": "digits", "limit": 256}, epochs=2)
-    controls = training.Controls(recipes["ae-32"].tunables)
+    controls = trainer.Controls(recipes["ae-32"].tunables)
     stop_after_one = lambda e: controls.interrupt("the machine went down", finish_epoch=True)  # noqa: E731
-    training.train(recipes["ae-32"], digits, tmp_path, params=trials[0].params, epochs=2, name=trials[0].name,
-                   controls=controls, on_event=stop_after_one,
-                   extra_meta={"sweep": {"name": "later", "trial": 0, "params": trials[0].params}})
-    assert sweep_worker.run_trial(trials[2])["status"] == "finished"
+    trainer.train(recipes["ae-32"], digits, tmp_path, params=trials[0].params, epochs=2, name=trials[0].name,
+                  controls=controls, on_event=stop_after_one,
+                  extra_meta={"sweep": {"name": "later", "trial": 0, "params": trials[0].params}})
+    assert worker.run_trial(trials[2])["status"] == "finished"
     finished_history = (tmp_path / trials[2].name / "history.jsonl").read_bytes()
     assert [t.name for t in sweep.unfinished(tmp_path, sweep.find(tmp_path, "later"))] == [trials[0].name,
                                                                                             trials[1].name]
@@ -194,7 +189,7 @@ def test_a_stopped_sweep_goes_on_with_its_unfinished_trials(tmp_path, digits, re
     best = min(runs.values(), key=lambda s: s.epochs[-1].stats["test_mse_pixel"])  # over the whole sweep
     error = formats.pixel_error(best.epochs[-1].stats["test_mse_pixel"])
     assert f"Best: {best.name} (test MSE/pixel {error}; its val loss" in out.stdout
-    columns, ranked = sweep_views.ranking(list(runs.values()), ["learning_rate"])  # compare's sweep table
+    columns, ranked = standings.ranking(list(runs.values()), ["learning_rate"])  # compare's sweep table
     assert ranked[0][0] == best.meta.sweep["params"]["learning_rate"]  # names the same best trial
     out = sweep_cmd("--resume", "later")
     assert out.returncode == 0 and "every trial is done" in out.stdout
@@ -220,16 +215,16 @@ def test_a_damaged_manifest_is_refused_in_one_line(tmp_path, recipes):
 
 
 def test_resume_refuses_what_it_cannot_take_up(tmp_path, recipes):
-    from aetui.core import locks
+    from aetui.core.store import locks
 
     plan, trials = sweep.plan(recipes["ae-32"], {"learning_rate": [1e-3, 2e-3]}, tmp_path, "held",
                               {"dataset": "digits", "limit": 256}, epochs=2)
-    controls = training.Controls(recipes["ae-32"].tunables)
+    controls = trainer.Controls(recipes["ae-32"].tunables)
     controls.interrupt("set up only")
     from aetui.core import data
 
-    training.train(recipes["ae-32"], data.load("digits").limited(256), tmp_path, params=trials[0].params, epochs=2,
-                   name=trials[0].name, controls=controls)
+    trainer.train(recipes["ae-32"], data.load("digits").limited(256), tmp_path, params=trials[0].params, epochs=2,
+                  name=trials[0].name, controls=controls)
     meta = tmp_path / trials[0].name / sessions.META
     meta.write_text(json.dumps({**json.loads(meta.read_text()), "status": "running"}))  # taken up elsewhere
     fd = locks.take(tmp_path / trials[0].name / sessions.LOCK)  # trained by `aetui resume` elsewhere

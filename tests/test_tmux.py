@@ -56,7 +56,7 @@ def test_a_dropped_connection_saves_the_epoch_and_marks_the_session_interrupted(
     import json
     import shlex
 
-    from aetui.core import sessions
+    from aetui.core.store import sessions
 
     name = f"aetui-hup-{os.getpid()}"
     store = tmp_path / "store"

@@ -32,8 +32,8 @@ for name in names:
     importlib.import_module(name)
 print("imported", len(names), "modules")
 
-from aetui.core import paths
 from aetui.core import data, recipe
+from aetui.core.store import paths
 from aetui.ui.app import AetuiApp
 from aetui.ui.screens.home import HomeScreen
 

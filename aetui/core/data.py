@@ -194,8 +194,8 @@ def _idx_folder(folder: Path) -> Dataset:
 
 
 def _npz(path: Path) -> Dataset:
-    from aetui.core.files import read_bytes
-    from aetui.core.npz import Arrays
+    from aetui.core.store.files import read_bytes
+    from aetui.core.store.npz import Arrays
 
     keys = ("x_train", "y_train", "x_test", "y_test")
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Callable
 
-from aetui.core.session_meta import BIGGEST_INT, number
+from aetui.core.store.meta import BIGGEST_INT, number
 from aetui.core.text import printable_data
 
 def epoch_of(step: int, steps_per_epoch: int) -> int:

@@ -23,7 +23,7 @@ def read(path: Path, magic: int):
     unpacked than its header promises."""
     import numpy as np
 
-    from aetui.core.files import read_bytes
+    from aetui.core.store.files import read_bytes
 
     stored = io.BytesIO(read_bytes(path, DATA_LIMIT, str(path)))
     try:

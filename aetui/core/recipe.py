@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aetui.core import caps
 from aetui.core.errors import AetuiError
 from aetui.core.hparams import HPARAMS, RUN_SETTINGS, short_repr
+from aetui.core.store import caps
 from aetui.core.text import printable
 
 RECIPE_LIMIT = 1 << 20
@@ -212,7 +212,7 @@ def _check_kind(kind: str, sections: dict[str, dict[str, Any]], fail) -> None:
 
 def load_file(path: Path) -> Recipe:
     """Read and validate one recipe file (a regular file of at most `RECIPE_LIMIT` bytes)."""
-    from aetui.core.files import read_bytes
+    from aetui.core.store.files import read_bytes
 
     try:
         data = tomllib.loads(read_bytes(path, RECIPE_LIMIT, str(path)).decode("utf-8"))
@@ -271,7 +271,7 @@ def to_toml(data: dict[str, Any]) -> str:
 def tuned(recipe: Recipe, name: str, params: dict[str, float], settings: dict[str, int]) -> dict[str, Any]:
     """The recipe's data with new defaults (`params`, and `settings` of `[train]`) under a new name,
     its description saying what was tuned: what the train screen saves as a recipe."""
-    from aetui.core.paths import safe_name
+    from aetui.core.store.paths import safe_name
 
     data = recipe.to_dict()
     data["params"] = dict(params)
@@ -284,7 +284,7 @@ def tuned(recipe: Recipe, name: str, params: dict[str, float], settings: dict[st
 
 def save_user_recipe(data: dict[str, Any], folder: Path) -> Path:
     """Validate `data` and write it as `folder/NAME.toml`; refuses to overwrite."""
-    from aetui.core.files import Folder
+    from aetui.core.store.files import Folder
 
     name = data.get("name", "")
     body = {k: v for k, v in Recipe.from_dict(data, name=name, source=f"new recipe {name}").to_dict().items()

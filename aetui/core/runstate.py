@@ -119,7 +119,7 @@ class RunState:
 def checked_snapshot(session, epoch: int, fixed: dict | None = None) -> tuple[dict, dict]:
     """`epoch`'s arrays as the engine hands them to live views, and the fixed panel (`fixed`
     where already read), checked as the replay checks them: a damaged file is an AetuiError."""
-    from aetui.core import arrays
+    from aetui.core.store import arrays
 
     if fixed is None:
         fixed = arrays.fixed(session.fixed(), f"{session.name}/fixed.npz")

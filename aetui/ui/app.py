@@ -11,15 +11,15 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from aetui.core import recipe as recipes
-from aetui.core import sessions
 from aetui.core.events import EpochEnded, TrainingFinished, TrainingStarted
-from aetui.terminal import Graphics
+from aetui.core.store import sessions
 from aetui.ui import messages
 from aetui.ui.lifecycle import Hangup, Quitting, WarmUp
 from aetui.ui.runner import Runner, data_loader
 from aetui.ui.screens.base import attempt
 from aetui.ui.screens.home import HomeScreen
 from aetui.ui.workbench import Workbench
+from aetui.views.terminal import Graphics
 
 
 class AetuiApp(Hangup, Quitting, WarmUp, App):
@@ -34,7 +34,7 @@ class AetuiApp(Hangup, Quitting, WarmUp, App):
                  graphics: Graphics | None = None, on_hangup: str = "keep"):
         super().__init__()
         if trainer is None:
-            from aetui.core.training import train as trainer
+            from aetui.core.training.trainer import train as trainer
         self.start_loading, data_ready = data_loader(load_data)
         self.workbench = Workbench(store, graphics or Graphics("halfblock", "default"), Runner(self, trainer, store),
                                    data_ready, device_text="starting TensorFlow…" if warm_up else "not started")
@@ -69,7 +69,7 @@ class AetuiApp(Hangup, Quitting, WarmUp, App):
         self._refresh_home(sessions_too=False)
 
     def _drain(self) -> None:
-        from aetui.core.remote import Answered
+        from aetui.core.control.remote import Answered
 
         for event in self.runner.drain():
             if isinstance(event, Answered):
@@ -158,12 +158,12 @@ class AetuiApp(Hangup, Quitting, WarmUp, App):
                 self.push_screen(screen)
 
     def on_compare_sweep(self, message: messages.CompareSweep) -> None:
-        from aetui.core import sweep, sweep_views
+        from aetui.core.sweeps import standings, sweep
         from aetui.ui.screens.compare import CompareScreen
 
         store = self.workbench.store
         found = self._read(lambda: sweep.find(store, message.name))
-        trials = sweep_views.trial_sessions(store, found) if found is not None else []
+        trials = standings.trial_sessions(store, found) if found is not None else []
         if found is not None and not trials:
             self.notify(f"No trial of {message.name} has started yet.", severity="warning", markup=False)
         elif trials:

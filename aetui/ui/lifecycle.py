@@ -18,7 +18,7 @@ from rich.markup import escape
 from textual.message import Message
 
 from aetui.core.errors import AetuiError
-from aetui.terminal import detach
+from aetui.views.terminal import detach
 
 
 class Hangup:

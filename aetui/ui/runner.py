@@ -19,12 +19,12 @@ from typing import Callable
 from textual.worker import Worker
 
 from aetui.core import events
-from aetui.core.controls import Controls
+from aetui.core.control.remote import Answered, RemoteControls
 from aetui.core.errors import AetuiError
 from aetui.core.recipe import Recipe
-from aetui.core.remote import Answered, RemoteControls
 from aetui.core.runstate import RunState
-from aetui.core.sessions import Session
+from aetui.core.store.sessions import Session
+from aetui.core.training.controls import Controls
 
 
 class Runner:
@@ -89,8 +89,8 @@ class Runner:
                 self.trainer(recipe, data_ready(), self.store, params=params, epochs=epochs, batch_size=batch_size,
                              on_event=self.inbox.put, controls=controls)
             else:
-                from aetui.core import training
-                from aetui.core.sessions import open_session
+                from aetui.core.store.sessions import open_session
+                from aetui.core.training import trainer as training
 
                 data = training.resumed_data(open_session(resume))  # the data it was trained on
                 training.resume(resume, data, params=params, epochs=epochs, on_event=self.inbox.put,
@@ -105,7 +105,7 @@ class Runner:
     def attach(self, session: Session) -> None:
         """Follow the run another process trains in `session`, live; the controls act on it through
         its control channel. Detaching (or the run ending) leaves it as it is."""
-        from aetui.core.follow import Follower
+        from aetui.core.control.follow import Follower
 
         if self.active:
             raise AetuiError(f"a run of {self.recipe.name} is in progress here: stop it first")
@@ -182,7 +182,7 @@ class Runner:
         was interrupted to be handed over. Returns what to tell the user, if anything."""
         if not self.handover or self.state is None or self.state.status != "interrupted" or not self.state.session:
             return None
-        from aetui.core.background import start_resume
+        from aetui.core.control.background import start_resume
 
         return start_resume(self.store / self.state.session, self.store)
 

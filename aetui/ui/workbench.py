@@ -10,8 +10,8 @@ from typing import Callable
 
 from rich.markup import escape
 
-from aetui.terminal import Graphics
 from aetui.ui.runner import Runner
+from aetui.views.terminal import Graphics
 
 
 @dataclass

@@ -17,9 +17,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from aetui.core import data, engine, events, run, sessions, training
-from aetui.core.controls import Controls
-from aetui.core.replay import Replay
+from aetui.core import data, events
+from aetui.core.store import sessions
+from aetui.core.training import engine, run, trainer
+from aetui.core.training.controls import Controls
+from aetui.views.replay import Replay
 
 
 @pytest.mark.parametrize("recipe", ["ae-32", "vae-2d", "aae-gaussian"])
@@ -49,7 +51,7 @@ def test_the_weights_copied_at_an_epoch_s_end_make_the_file_keras_makes(recipes,
 def test_each_epoch_records_where_its_wall_time_went(tmp_path, recipes, digits):
     seen: list = []
     started = time.perf_counter()
-    training.train(recipes["ae-32"], digits.limited(512), tmp_path, epochs=3, name="run", on_event=seen.append)
+    trainer.train(recipes["ae-32"], digits.limited(512), tmp_path, epochs=3, name="run", on_event=seen.append)
     wall = time.perf_counter() - started
     ends = [e for e in seen if isinstance(e, events.EpochEnded)]
     for end in ends:
@@ -64,7 +66,7 @@ def test_fast_epochs_are_pictured_a_few_a_second_and_the_replay_shows_the_last_b
                                                                                      monkeypatch):
     monkeypatch.setattr(engine, "SNAPSHOT_EVERY", 3600.0)  # (as if every epoch took microseconds)
     monkeypatch.setattr(engine, "WEIGHTS_EVERY", 3600.0)
-    path = training.train(recipes["vae-2d"], digits.limited(256), tmp_path, epochs=5, name="run")
+    path = trainer.train(recipes["vae-2d"], digits.limited(256), tmp_path, epochs=5, name="run")
     session = sessions.open_session(path)
     assert [e.pictured for e in session.epochs] == [True, False, False, False, True]  # the first, and the last
     assert [e for e, _ in sessions.epoch_files(path, sessions.SNAPSHOTS)] == [1, 5]
@@ -73,11 +75,11 @@ def test_fast_epochs_are_pictured_a_few_a_second_and_the_replay_shows_the_last_b
     assert session.problems == []  # (no gap: these epochs have no pictures by design)
     replay = Replay(session)
     assert replay.label(3) == "epoch 3 (pictures of epoch 1)" and replay.label(5) == "epoch 5"
-    from aetui.show import render_view
+    from aetui.views.show import render_view
 
     for view in ("recon", "scatter", "sweep", "sparsity"):
         render_view(replay, view, 3, 100, 40)
-    from aetui.export import export
+    from aetui.views.export import export
 
     written = export(session, tmp_path / "out", skipped := [])
     assert not skipped and {p.name for p in written} >= {"recon-epoch-0001.png", "recon-epoch-0005.png"}
@@ -91,11 +93,11 @@ def test_a_stop_mid_epoch_keeps_the_weights_of_the_last_completed_epoch(tmp_path
         if isinstance(event, events.BatchEnded) and event.epoch == 4:
             controls.stop()
 
-    path = training.train(recipes["ae-32"], digits.limited(512), tmp_path, epochs=50, name="run", controls=controls,
-                          on_event=on_event, batch_interval=0)
+    path = trainer.train(recipes["ae-32"], digits.limited(512), tmp_path, epochs=50, name="run", controls=controls,
+                         on_event=on_event, batch_interval=0)
     session = sessions.open_session(path)
     assert session.status == "stopped" and session.epochs_done == 3 and session.weights()[0] == 3
-    training.resume(path, digits.limited(512), epochs=4)
+    trainer.resume(path, digits.limited(512), epochs=4)
     resumed = sessions.open_session(path)
     assert resumed.status == "finished" and resumed.epochs_done == 4
     assert next(e for e in resumed.history if isinstance(e, events.TrainingResumed)).epoch == 3
@@ -104,7 +106,10 @@ def test_a_stop_mid_epoch_keeps_the_weights_of_the_last_completed_epoch(tmp_path
 KILLED = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from aetui.core import data, engine, paths, recipe, training
+    from aetui.core import data, recipe
+    from aetui.core.store import paths
+    from aetui.core.training import engine
+    from aetui.core.training import trainer as training
     engine.WEIGHTS_EVERY = 1.5
     r = recipe.find("ae-32", paths.recipe_dirs())
     training.train(r, data.load("digits"), Path(sys.argv[1]), epochs=100000, batch_size=32, name="run")
@@ -129,8 +134,8 @@ def test_a_kill_between_weight_writes_goes_on_from_the_last_written_epoch(tmp_pa
     session = sessions.open_session(path)
     kept = session.weights()[0]
     assert session.status == "killed" and session.epochs_done > kept
-    assert training.kept_epoch(session) == kept
-    training.resume(path, data.load("digits"), epochs=session.epochs_done + 1)
+    assert trainer.kept_epoch(session) == kept
+    trainer.resume(path, data.load("digits"), epochs=session.epochs_done + 1)
     resumed = sessions.open_session(path)
     go_on = next(e for e in resumed.history if isinstance(e, events.TrainingResumed))
     assert go_on.epoch == kept and "are trained again" in go_on.previous

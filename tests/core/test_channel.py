@@ -11,10 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from aetui.core import channel, data, events, files, remote, sessions, training
-from aetui.core.controls import Controls
+from aetui.core import data, events
+from aetui.core.control import channel, remote
+from aetui.core.control.follow import Follower
 from aetui.core.errors import AetuiError
-from aetui.core.follow import Follower
+from aetui.core.store import files, sessions
+from aetui.core.training import trainer
+from aetui.core.training.controls import Controls
 from tests.support import wait_for
 
 
@@ -27,8 +30,8 @@ def running(tmp_path, recipes):
 
     def work():
         try:
-            box["path"] = training.train(recipes["sparse-kl"], data.load("digits").limited(512), tmp_path, epochs=40,
-                                         batch_size=8, name="run", controls=controls)
+            box["path"] = trainer.train(recipes["sparse-kl"], data.load("digits").limited(512), tmp_path, epochs=40,
+                                        batch_size=8, name="run", controls=controls)
         except BaseException as err:  # (seen by the test)
             box["error"] = err
 
@@ -153,8 +156,8 @@ def test_a_value_set_while_an_epoch_validates_applies_from_the_next_epoch(tmp_pa
         if isinstance(event, events.Validating) and event.epoch == 1:
             controls.set("beta", 5.0)
 
-    path = training.train(recipes["sparse-kl"], digits, tmp_path, epochs=2, batch_size=32, name="run",
-                          controls=controls, on_event=on_event)
+    path = trainer.train(recipes["sparse-kl"], digits, tmp_path, epochs=2, batch_size=32, name="run",
+                         controls=controls, on_event=on_event)
     session = sessions.open_session(path)
     (change,) = session.changes
     assert (change.new, change.step, change.epoch) == (5.0, session.epochs[0].step, 2)
@@ -192,8 +195,8 @@ def test_answers_name_the_step_and_epoch_the_history_records(tmp_path, recipes, 
         elif isinstance(event, events.Paused):
             threading.Thread(target=go_on, daemon=True).start()
 
-    training.train(r, data.load("digits").limited(512), tmp_path, epochs=2, batch_size=8, name="run",
-                   controls=controls, on_event=on_event, batch_interval=0)
+    trainer.train(r, data.load("digits").limited(512), tmp_path, epochs=2, batch_size=8, name="run",
+                  controls=controls, on_event=on_event, batch_interval=0)
     session = sessions.open_session(path)
     steps = session.history[0].steps_per_epoch
     answers = {id: channel.Answer.from_json(json.loads((path / channel.CONTROL / channel.ACKS / f"{id}.json")

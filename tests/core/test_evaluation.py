@@ -10,10 +10,13 @@ import json
 import numpy as np
 import pytest
 
-from aetui.core import conventions, evaluation, sessions, training
+from aetui.core import conventions
+from aetui.core.analysis import evaluation
 from aetui.core.analysis import metrics, sparsity
 from aetui.core.errors import AetuiError
-from aetui.core.session_writer import SessionWriter
+from aetui.core.store import sessions
+from aetui.core.store.writer import SessionWriter
+from aetui.core.training import trainer
 from tests.support import aetui
 
 
@@ -24,7 +27,7 @@ def trained(tmp_path_factory, recipes):
 
     digits = data.load("digits").limited(256)
     store = tmp_path_factory.mktemp("evaluated")
-    return {name: training.train(recipes[name], digits, store, epochs=2, batch_size=64, name=name)
+    return {name: trainer.train(recipes[name], digits, store, epochs=2, batch_size=64, name=name)
             for name in ("ae-32", "sparse-l1-seed", "vae-2d", "aae-gaussian")}
 
 
@@ -54,8 +57,8 @@ def test_eval_stores_the_figures_of_each_family(name, trained, digits):
     back = evaluation.stored(sessions.open_session(trained[name]))
     assert back == ({2: record}, [])
     # the same figures from the model's own outputs, through the tested numpy functions
-    built = training._build(session.recipe(), digits, training.params_at_end(session))
-    training._load_weights(session, built, 2)
+    built = trainer._build(session.recipe(), digits, trainer.params_at_end(session))
+    trainer._load_weights(session, built, 2)
     codes = built.encode(digits.x_test)["code"]
     expected = metrics.reconstruction_errors(digits.x_test, built.decode(codes))
     for key, value in expected.items():

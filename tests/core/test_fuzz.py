@@ -24,8 +24,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from aetui.core import data, idx, paths, recipe, sessions
+from aetui.core import data, idx, recipe
 from aetui.core.errors import AetuiError
+from aetui.core.store import paths, sessions
 from tests.support import make_idx_folder, synthetic_session
 
 FUZZ = settings(max_examples=40, deadline=None, database=None,

@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from aetui.core import sessions
+from aetui.core.store import sessions
 from tests import support
 
 pytestmark = pytest.mark.slow
@@ -18,8 +18,10 @@ CHILD = textwrap.dedent('''
     import tensorflow as tf
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-    from aetui.core import paths
-    from aetui.core import data, events, recipe, sessions, training
+    from aetui.core import data, events, recipe
+    from aetui.core.store import paths
+    from aetui.core.store import sessions
+    from aetui.core.training import trainer as training
     digits = data.load("digits").limited(257)  # 257: the last batch of 1 would leave a replica empty
     out = {}
     for name in ("sparse-kl", "aae-mixture"):  # the loss-part models, and the AAE's own train step

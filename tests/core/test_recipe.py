@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from aetui.core import paths, recipe
+from aetui.core import recipe
 from aetui.core.errors import AetuiError
+from aetui.core.store import paths
 
 SEED_PRESETS = {"vae-2d", "ae-32", "sparse-l1", "sparse-kl", "sparse-kl-wd", "nonneg", "aae-gaussian", "aae-mixture"}
 

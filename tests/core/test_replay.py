@@ -5,10 +5,11 @@ import shutil
 import numpy as np
 import pytest
 
-from aetui.core import sessions, training
 from aetui.core.analysis.area import area_shares
 from aetui.core.errors import AetuiError
-from aetui.core.replay import Replay
+from aetui.core.store import sessions
+from aetui.core.training import trainer
+from aetui.views.replay import Replay
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +19,7 @@ def trained(tmp_path_factory, recipes):
 
     store = tmp_path_factory.mktemp("store")
     digits = data.load("digits").limited(256)
-    return {name: training.train(recipes[name], digits, store, epochs=3, batch_size=64, name=name)
+    return {name: trainer.train(recipes[name], digits, store, epochs=3, batch_size=64, name=name)
             for name in ("vae-2d", "sparse-kl")}
 
 
@@ -112,7 +113,7 @@ def test_replay_of_a_real_mnist_session(recipes, mnist_dir, tmp_path):
     from aetui.core import data
 
     mnist = data.load(path=mnist_dir).limited(2048)
-    path = training.train(recipes["vae-2d"], mnist, tmp_path, epochs=2, batch_size=128, name="mnist-vae")
+    path = trainer.train(recipes["vae-2d"], mnist, tmp_path, epochs=2, batch_size=128, name="mnist-vae")
     replay = Replay(sessions.open_session(path))
     images, columns, how = replay.sweep(2)
     assert images.shape == (100, 28, 28) and columns == 10

@@ -9,9 +9,10 @@ import time
 import numpy as np
 import pytest
 
-from aetui.core import paths, sessions, training
 from aetui.core.errors import AetuiError
-from aetui.core.session_writer import SessionWriter
+from aetui.core.store import paths, sessions
+from aetui.core.store.writer import SessionWriter
+from aetui.core.training import trainer
 from tests import support
 
 
@@ -20,8 +21,8 @@ def trained(tmp_path_factory, recipes):
     from aetui.core import data
 
     store = tmp_path_factory.mktemp("store")
-    path = training.train(recipes["ae-32"], data.load("digits").limited(256), store, epochs=2, batch_size=64,
-                          name="base")
+    path = trainer.train(recipes["ae-32"], data.load("digits").limited(256), store, epochs=2, batch_size=64,
+                         name="base")
     return path
 
 
@@ -149,7 +150,7 @@ def test_a_listing_reads_each_record_and_no_history(tmp_path, recipes, digits):
     from tests.support import synthetic_session
 
     paths = [synthetic_session(tmp_path, f"run-{i}", epochs=3, code=2, kind="ae") for i in range(3)]
-    paths.append(training.train(recipes["ae-32"], digits, tmp_path, epochs=1, name="trained"))
+    paths.append(trainer.train(recipes["ae-32"], digits, tmp_path, epochs=1, name="trained"))
     rows = {s.name: s.summary() for s in sessions.list_store(tmp_path).sessions}
     for path in paths:
         (path / sessions.HISTORY).unlink()

@@ -5,8 +5,10 @@ import threading
 import numpy as np
 import pytest
 
-from aetui.core import data, events, sessions, training
+from aetui.core import data, events
 from aetui.core.errors import AetuiError
+from aetui.core.store import sessions
+from aetui.core.training import trainer
 
 
 def run(recipe, digits, store, **kwargs):
@@ -20,7 +22,7 @@ def run(recipe, digits, store, **kwargs):
         if on_event:
             on_event(event)
 
-    path = training.train(recipe, digits, store, on_event=sink, batch_interval=0, **kwargs)
+    path = trainer.train(recipe, digits, store, on_event=sink, batch_interval=0, **kwargs)
     return sessions.open_session(path), seen
 
 
@@ -75,7 +77,7 @@ def one_step_per_execution(recipe):
 
 def test_live_beta_change_moves_the_penalty_at_the_next_batch(recipes, digits, store):
     r = one_step_per_execution(recipes["sparse-kl"])
-    controls = training.Controls(r.tunables)
+    controls = trainer.Controls(r.tunables)
     batches = []
 
     def on_event(event):
@@ -95,7 +97,7 @@ def test_live_beta_change_moves_the_penalty_at_the_next_batch(recipes, digits, s
 
 def test_learning_rate_is_live(recipes, digits, store):
     r = recipes["ae-32"]
-    controls = training.Controls(r.tunables)
+    controls = trainer.Controls(r.tunables)
     controls.set("learning_rate", 0.01)
     session, _ = run(r, digits, store, controls=controls)
     assert session.changes[0].name == "learning_rate" and session.changes[0].step == 0
@@ -103,7 +105,7 @@ def test_learning_rate_is_live(recipes, digits, store):
 
 
 def test_live_controls_validate():
-    controls = training.Controls(("beta", "p", "learning_rate"))
+    controls = trainer.Controls(("beta", "p", "learning_rate"))
     with pytest.raises(AetuiError, match="out of range"):
         controls.set("p", 1.0)
     with pytest.raises(AetuiError, match="unknown hyperparameter 'lam'"):
@@ -115,20 +117,20 @@ def test_a_link_made_after_an_interrupt_to_finish_the_epoch_does_not_cut_it_shor
     not stop the run before the epoch in progress is saved."""
     import threading
 
-    controls = training.Controls(("beta",))
+    controls = trainer.Controls(("beta",))
     controls.interrupt("the connection dropped (SIGHUP)", finish_epoch=True)
     cancelled = threading.Event()
     controls.also_stop_on(cancelled)
     cancelled.set()
     assert not controls.stopping and controls.at_epoch_end.is_set()
-    early = training.Controls(("beta",))
+    early = trainer.Controls(("beta",))
     early.also_stop_on(cancelled)
     assert early.stopping
 
 
 def test_stop_keeps_completed_epochs(recipes, digits, store):
     r = one_step_per_execution(recipes["ae-32"])
-    controls = training.Controls(r.tunables)
+    controls = trainer.Controls(r.tunables)
 
     def on_event(event):
         if isinstance(event, events.BatchEnded) and event.epoch == 2 and event.batch == 1:
@@ -140,7 +142,7 @@ def test_stop_keeps_completed_epochs(recipes, digits, store):
 
 def test_pause_and_resume(recipes, digits, store):
     r = one_step_per_execution(recipes["ae-32"])
-    controls = training.Controls(r.tunables)
+    controls = trainer.Controls(r.tunables)
 
     def on_event(event):
         if isinstance(event, events.BatchEnded) and event.step == 1:
@@ -157,7 +159,7 @@ def test_pause_and_resume(recipes, digits, store):
 
 def test_divergence_stops_and_keeps_the_last_good_epoch(recipes, digits, store):
     r = one_step_per_execution(recipes["vae-2d"])
-    controls = training.Controls(r.tunables)
+    controls = trainer.Controls(r.tunables)
 
     def on_event(event):
         if isinstance(event, events.BatchEnded) and event.epoch == 2 and event.batch == 1:
@@ -183,7 +185,7 @@ def test_recipes_train_on_real_mnist(name, recipes, mnist_dir, store):
 def test_live_change_with_several_steps_per_execution(recipes, digits, store):
     r = recipes["sparse-kl"]
     assert r.train["steps_per_execution"] == 8
-    controls = training.Controls(r.tunables)
+    controls = trainer.Controls(r.tunables)
 
     def on_event(event):
         if isinstance(event, events.BatchEnded) and event.step == 8:
@@ -201,7 +203,7 @@ def test_a_change_made_between_epochs_is_not_in_force_at_the_end_of_the_first(re
     """A value set after epoch 1 ended applies from the first batch of epoch 2 (its step is epoch
     1's last step count): resuming from epoch 1 must not take it."""
     r = recipes["vae-2d"]
-    controls = training.Controls(r.tunables)
+    controls = trainer.Controls(r.tunables)
     stop_now = {"set": False}
 
     def on_event(event):
@@ -210,11 +212,11 @@ def test_a_change_made_between_epochs_is_not_in_force_at_the_end_of_the_first(re
             controls.set("beta", 2.0)  # between epochs 1 and 2
             controls.stop()
 
-    path = training.train(r, digits, store, epochs=3, controls=controls, on_event=on_event)
+    path = trainer.train(r, digits, store, epochs=3, controls=controls, on_event=on_event)
     session = sessions.open_session(path)
     change = session.changes[-1]
     assert session.epochs_done == 1 and change.step == session.epochs[-1].step
-    assert training.params_at_end(session)["beta"] == r.params["beta"]
+    assert trainer.params_at_end(session)["beta"] == r.params["beta"]
 
 
 def test_weights_are_made_in_memory_with_kerass_own_store(recipes, digits):
@@ -258,6 +260,6 @@ def test_the_panel_shows_a_digit_of_each_class_whose_frame_views_can_crop(mnist_
     the first digit with an empty frame, so views crop it (20-pixel digits) and cut no stroke."""
     from aetui.core.analysis.images import empty_borders
 
-    fixed = training.fixed_panel(data.load("mnist", mnist_dir), recipes["ae-32"])
+    fixed = trainer.fixed_panel(data.load("mnist", mnist_dir), recipes["ae-32"])
     assert list(fixed["panel_labels"][:10]) == list(range(10))
     assert (empty_borders(fixed["panel"][:10].reshape(10, 28, 28)) == 4).all()

@@ -7,15 +7,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from aetui.core import data, engine, sessions, training
+from aetui.core import data
+from aetui.core.store import sessions
+from aetui.core.training import engine, trainer
 
 
 def trained(recipe, train_data, store, **kwargs):
     """The built model of a real short training, with the weights of its last epoch."""
-    path = training.train(recipe, train_data, store, name="run", **kwargs)
+    path = trainer.train(recipe, train_data, store, name="run", **kwargs)
     session = sessions.open_session(path)
-    built = training._build(session.recipe(), train_data, training.params_at_end(session))
-    training._load_weights(session, built, session.epochs_done)
+    built = trainer._build(session.recipe(), train_data, trainer.params_at_end(session))
+    trainer._load_weights(session, built, session.epochs_done)
     built.model.train_batch_size = session.meta.batch_size  # (as the engine sets it for a run)
     return built, session
 

@@ -1,4 +1,4 @@
-"""A scripted stand-in for `training.train`: the same signature and events, instant and deterministic.
+"""A scripted stand-in for `trainer.train`: the same signature and events, instant and deterministic.
 
 UI tests use it so the Pilot is not slowed by real training; the real engine is tested in
 tests/core and end to end (tests/ui/test_train_flow.py, tests/test_tmux.py), and
@@ -14,8 +14,8 @@ import numpy as np
 from aetui.core import events
 from aetui.core.analysis.images import to_u8
 from aetui.core.analysis.sparsity import code_stats, gaussian_stats
-from aetui.core.controls import Controls
-from aetui.core.training import fixed_panel
+from aetui.core.training.controls import Controls
+from aetui.core.training.trainer import fixed_panel
 
 
 class DictKnobs:

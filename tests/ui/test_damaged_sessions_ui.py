@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from textual.widgets import DataTable
 
-from aetui.core import sessions
+from aetui.core.store import sessions
 from aetui.ui.messages import Compare, OpenSession
 from aetui.ui.screens.compare import CompareScreen
 from aetui.ui.screens.dialogs import HelpDialog

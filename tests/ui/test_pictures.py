@@ -19,14 +19,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aetui import figures
-from aetui.core import sessions
-from aetui.core.replay import Replay
-from aetui.export import export
-from aetui.show import digits_figure
-from aetui.terminal import Graphics, choose_graphics
+from aetui.core.store import sessions
 from aetui.ui.messages import OpenSession
 from aetui.ui.widgets.digit_panel import DigitPanel
+from aetui.views import figures
+from aetui.views.export import export
+from aetui.views.replay import Replay
+from aetui.views.show import digits_figure
+from aetui.views.terminal import Graphics, choose_graphics
 from tests.support import ended, mnist_sized, open_recipe, synthetic_session, until
 from tests.ui.scripted import ScriptedTrainer
 
@@ -171,7 +171,8 @@ def test_the_renderer_follows_the_options_and_the_environment(monkeypatch):
         choose_graphics()
 
 
-DETECT = "from aetui.terminal import choose_graphics; g = choose_graphics(); print('CHOSEN', g.mode, '|', g.reason)"
+DETECT = ("from aetui.views.terminal import choose_graphics; g = choose_graphics(); "
+          "print('CHOSEN', g.mode, '|', g.reason)")
 
 
 @pytest.mark.parametrize("answer, tmux, expected", [

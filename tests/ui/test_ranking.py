@@ -10,9 +10,11 @@ from pathlib import Path
 from rich.console import Console
 from textual.widgets import DataTable
 
-from aetui.core import ranking, sessions, sweep_views
-from aetui.core.replay import Replay
+from aetui.core import ranking
+from aetui.core.store import sessions
+from aetui.core.sweeps import standings
 from aetui.ui.screens.compare import CompareScreen, figures_table
+from aetui.views.replay import Replay
 from tests.support import aetui, fake_session, synthetic_session, until
 
 
@@ -98,8 +100,8 @@ def test_ls_ranks_by_the_per_pixel_error(tmp_path):
 def test_the_sweep_ranking_compare_and_aetui_sweep_share_names_the_same_best(tmp_path):
     paths = mixed(tmp_path)
     trials = [sessions.open_session(paths[k]) for k in ("ae", "vae", "old")]
-    columns, rows = sweep_views.ranking(trials, [])
+    columns, rows = standings.ranking(trials, [])
     assert [row[columns.index("test_mse_pixel")] for row in rows][:2] == [0.03, 0.06]
-    best, figures = sweep_views.best(trials)
+    best, figures = standings.best(trials)
     assert best.name == "vae-sharp" and figures["test_mse_pixel"] == 0.03
-    assert sweep_views.best(trials, "bce")[0].name == "vae-sharp"
+    assert standings.best(trials, "bce")[0].name == "vae-sharp"

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import threading
 
-from aetui.core import events, training
-from aetui.core.controls import Controls
+from aetui.core import events
+from aetui.core.training import trainer as training
+from aetui.core.training.controls import Controls
 from tests.ui.scripted import ScriptedTrainer
 
 

@@ -4,7 +4,8 @@ from pathlib import Path
 
 from textual.widgets import DataTable
 
-from aetui.core import events, sessions
+from aetui.core import events
+from aetui.core.store import sessions
 from aetui.ui.screens.home import HomeScreen
 from aetui.ui.widgets.param_slider import ParamSlider
 from tests.support import ended, open_recipe, until
@@ -84,9 +85,9 @@ async def test_divergence_is_shown_then_a_lower_value_resumes_the_session(make_a
 
 
 async def test_home_u_resumes_a_stopped_session(make_app, digits, recipes):
-    from aetui.core import training
+    from aetui.core.training import trainer
 
-    training.train(recipes["ae-32"], digits, Path("sessions"), epochs=1, name="short")
+    trainer.train(recipes["ae-32"], digits, Path("sessions"), epochs=1, name="short")
     app = make_app(warm_up=True)
     async with app.run_test(size=(120, 36)) as pilot:
         table = app.screen.query_one("#sessions", DataTable)

@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 from textual.widgets import Button, DataTable
 
-from aetui import formats
-from aetui.core import sessions
 from aetui.core.hparams import HPARAMS, RUN_SETTINGS
-from aetui.tables import parts_table
+from aetui.core.store import sessions
 from aetui.ui.screens.dialogs import ChoiceDialog, ConfirmDialog, HelpDialog
 from aetui.ui.widgets.digit_panel import DigitPanel
 from aetui.ui.widgets.loss_chart import LossChart, linear_ticks, tick_labels
 from aetui.ui.widgets.param_slider import ParamSlider, ticks
 from aetui.ui.widgets.row_table import shorten_middle
+from aetui.views import formats
+from aetui.views.tables import parts_table
 from tests.support import (
     ended,
     fake_session,
@@ -149,7 +149,7 @@ async def test_a_fixed_slider_says_so_on_enter(make_app):
 
 async def test_the_log_axis_choice_holds_across_screens_and_the_resumed_curve_keeps_its_batches(make_app, recipes,
                                                                                                    digits):
-    from aetui.core import training
+    from aetui.core.training import trainer as training
 
     training.train(recipes["ae-32"], digits, Path("sessions"), epochs=1, name="scripted")  # what u goes on with
     trainer = ScriptedTrainer(hold=True)
@@ -191,9 +191,9 @@ async def test_home_end_jump_to_the_first_and_last_rows_and_help_is_a_table(make
 
 
 async def test_the_change_table_says_the_batch_within_its_epoch(make_app):
-    from aetui.core import sessions
-    from aetui.core.replay import Replay
-    from aetui.tables import changes_table
+    from aetui.core.store import sessions
+    from aetui.views.replay import Replay
+    from aetui.views.tables import changes_table
 
     path = synthetic_session(Path("sessions"))
     table = changes_table(Replay(sessions.open_session(path)))
@@ -220,9 +220,9 @@ async def test_the_beta_slider_of_a_sparse_model_speaks_of_the_sparsity_weight(m
 def test_compare_lists_the_settings_that_differ_or_matter_and_d_shows_all(tmp_path):
     from rich.console import Console
 
-    from aetui.core import sessions
-    from aetui.core.replay import Replay
+    from aetui.core.store import sessions
     from aetui.ui.screens.compare import settings_diff
+    from aetui.views.replay import Replay
 
     paths = [synthetic_session(tmp_path, "vae-a", kind="vae"), synthetic_session(tmp_path, "ae-b", kind="ae")]
     replays = [Replay(sessions.open_session(p)) for p in paths]

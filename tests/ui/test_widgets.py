@@ -5,9 +5,9 @@ import pytest
 from textual.app import App
 
 from aetui.core.hparams import HPARAMS, RUN_SETTINGS
-from aetui.render import half_block_text
 from aetui.ui.widgets.param_slider import ParamSlider, ticks
 from aetui.ui.widgets.sparsity_panel import bar_rows, histogram
+from aetui.views.render import half_block_text
 from tests.support import SliderApp
 
 
@@ -125,10 +125,10 @@ def test_log_axis_labels_tell_close_ticks_apart():
 
 
 async def test_the_scatter_pane_places_points_by_pixel_and_keys_the_colours():
-    from aetui.figures import class_rgb
-    from aetui.terminal import Graphics
     from aetui.ui.widgets.digit_panel import ScatterPane
     from aetui.ui.widgets.picture import Picture
+    from aetui.views.figures import class_rgb
+    from aetui.views.terminal import Graphics
 
     class ScatterApp(App):
         def compose(self):

@@ -28,7 +28,7 @@ def memory_needed(recipe: Recipe, input_dim: int, batch_size: int) -> int:
 
 def memory_parts(recipe: Recipe, input_dim: int, batch_size: int) -> dict[str, int]:
     """`memory_needed` by what takes it: `weights`, `activations`, `snapshot`."""
-    from aetui.core.caps import weights
+    from aetui.core.store.caps import weights
 
     code, sizes = recipe.net["code"], [input_dim, *recipe.net["hidden"], recipe.net["code"]]
     pca = 4 * code * code * 8 if code > 2 else 0

@@ -14,13 +14,10 @@ from textual.containers import ScrollableContainer, Vertical, VerticalScroll
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
-from aetui import formats
 from aetui.core import ranking as rank
 from aetui.core.analysis.sparsity import figure_keys
-from aetui.core.replay import Replay, step_epoch
-from aetui.core.sessions import Session
-from aetui.core.sweep import Sweep
-from aetui.core.sweep_views import (
+from aetui.core.store.sessions import Session
+from aetui.core.sweeps.standings import (
     SORT_DEFAULT,
     figures_at,
     ordered,
@@ -28,13 +25,16 @@ from aetui.core.sweep_views import (
     ranking,
     sort_choices,
 )
-from aetui.figures import class_rgb
-from aetui.show import recon_figure
+from aetui.core.sweeps.sweep import Sweep
 from aetui.ui.screens.base import WorkbenchScreen
 from aetui.ui.widgets.figure_pane import FigurePane
 from aetui.ui.widgets.loss_chart import decade_ticks, round_ticks, scaled, spans_decades
 from aetui.ui.widgets.picture import space_for
 from aetui.ui.workbench import Workbench
+from aetui.views import formats
+from aetui.views.figures import class_rgb
+from aetui.views.replay import Replay, step_epoch
+from aetui.views.show import recon_figure
 
 
 RANK_KEYS = [rank.KEYS[by] for by in rank.CHOICES]
@@ -93,7 +93,7 @@ def figures_table(replays: list[Replay], names: list[str], epoch: int, sort: str
     """The per-pixel test errors, each session's own objective, sparsity and evaluated figures at
     `epoch`, best `sort` first; every figure written whole (headers wrap where the screen is
     narrow, a number never does)."""
-    from aetui.core.evaluation import METRICS
+    from aetui.core.analysis.evaluation import METRICS
 
     kinds = [r.session.meta.kind for r in replays]
     figures = [figures_at(r.session, epoch) for r in replays]

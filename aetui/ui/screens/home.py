@@ -10,13 +10,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
-from aetui import formats
-from aetui.core import paths, ranking, sessions, sweep, sweep_views
+from aetui.core import ranking
 from aetui.core import recipe as recipes
 from aetui.core.errors import AetuiError
+from aetui.core.store import paths, sessions
+from aetui.core.sweeps import standings, sweep
 from aetui.ui import messages
 from aetui.ui.screens.base import WorkbenchScreen
 from aetui.ui.widgets.row_table import RowTable, shorten_middle
+from aetui.views import formats
 
 POLL_SECONDS = 2.0
 """How often the session list looks for changes made by other processes (sweeps, headless runs)."""
@@ -131,12 +133,12 @@ class HomeScreen(WorkbenchScreen):
                 rows.append(("✓ " if str(item.path) in self.marked else "", name, rest, str(item.path)))
                 continue
             data = trials[0].meta.dataset_name if trials else "-"
-            rows.append(("▾ sweep ", item.name, [sweep_views.progress(item, trials), formats.pixel_error(best), "-",
+            rows.append(("▾ sweep ", item.name, [standings.progress(item, trials), formats.pixel_error(best), "-",
                                                  f"{len(item.trials)} trials", item.recipe, data,
                                                  item.created[:16].replace("T", " ")], f"sweep:{item.name}"))
             for t in trials:
                 _, *rest = formats.listing_row(t.summary(by))
-                label = " ".join(f"{k}={v:g}" for k, v in sweep_views.trial_values(t).items())
+                label = " ".join(f"{k}={v:g}" for k, v in standings.trial_values(t).items())
                 rows.append(("✓ " if str(t.path) in self.marked else "  ", label, rest, str(t.path)))
         others = [max([len(h)] + [len(r[2][i]) for r in rows]) + 2 for i, h in enumerate(columns[1:])]
         room = max(12, table.size.width - sum(others[:-1]) - 4)  # the date, last, may go off the edge
@@ -250,7 +252,7 @@ class HomeScreen(WorkbenchScreen):
             return f"Sweep {name} is gone from {store}."
         if sweep.running(store, name):
             return f"Sweep {name} is running (in its own `aetui sweep` process)."
-        trials = sweep_views.trial_sessions(store, found)
+        trials = standings.trial_sessions(store, found)
         if len(trials) == len(found.trials) and all(sweep.done(t) for t in trials):
             return f"Every trial of sweep {name} is done: Enter compares them."
         return f"A sweep goes on from a shell: aetui sweep --resume {name}"

@@ -10,18 +10,18 @@ from textual.containers import Vertical, VerticalScroll
 from textual.lazy import Lazy
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
-from aetui import formats
 from aetui.core.conventions import EPOCH
 from aetui.core.errors import AetuiError
-from aetui.core.replay import Replay, step_epoch
-from aetui.core.sessions import Session
-from aetui.show import KEY_CELLS, PICTURES, figure, scatter_figure
+from aetui.core.store.sessions import Session
 from aetui.ui.screens.base import WorkbenchScreen
 from aetui.ui.widgets.figure_pane import FigurePane
 from aetui.ui.widgets.loss_chart import LossChart
 from aetui.ui.widgets.picture import space_for
 from aetui.ui.widgets.view_pane import ViewPane
 from aetui.ui.workbench import Workbench
+from aetui.views import formats
+from aetui.views.replay import Replay, step_epoch
+from aetui.views.show import KEY_CELLS, PICTURES, figure, scatter_figure
 
 TABS = [("curves", "1 curves"), ("recon", "2 reconstructions"), ("scatter", "3 scatter"), ("sweep", "4 sweep"),
         ("area", "5 area"), ("sparsity", "6 sparsity"), ("params", "7 session"), ("metrics", "8 metrics")]

@@ -10,12 +10,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Static
 
-from aetui import tables
 from aetui.core import conventions
 from aetui.core.hparams import HPARAMS, RUN_SETTINGS
 from aetui.core.recipe import Recipe
 from aetui.core.runstate import RunState
-from aetui.core.sessions import Session
+from aetui.core.store.sessions import Session
 from aetui.ui.screens.base import WorkbenchScreen
 from aetui.ui.screens.train_actions import TrainActions
 from aetui.ui.widgets.digit_panel import WAITING, DigitPanel, ScatterPane
@@ -23,6 +22,7 @@ from aetui.ui.widgets.loss_chart import LossChart
 from aetui.ui.widgets.param_slider import ParamSlider
 from aetui.ui.widgets.sparsity_panel import SparsityPanel
 from aetui.ui.workbench import Workbench
+from aetui.views import tables
 
 REDRAW_HZ = 4
 CHART_EVERY = 0.5
@@ -90,7 +90,7 @@ class TrainScreen(TrainActions, WorkbenchScreen):
 
     def take_up(self, session: Session) -> None:
         """Set the sliders to where `session` stopped; the next start goes on with it."""
-        from aetui.core.training import params_at_end
+        from aetui.core.training.trainer import params_at_end
 
         self.resume_from = session
         self.preview = RunState.resumed_from(session)

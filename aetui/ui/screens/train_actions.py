@@ -8,9 +8,9 @@ from pathlib import Path
 
 from textual.widgets import Static
 
-from aetui.core import paths
 from aetui.core import recipe as recipes
-from aetui.core.sessions import open_session
+from aetui.core.store import paths
+from aetui.core.store.sessions import open_session
 from aetui.ui.widgets.loss_chart import LossChart
 from aetui.ui.widgets.param_slider import ParamSlider
 
@@ -63,7 +63,7 @@ class TrainActions:
 
     def start(self) -> None:
         """Start a run with the current slider values (going on with `resume_from` if set)."""
-        from aetui.core.training import check_resumable
+        from aetui.core.training.trainer import check_resumable
 
         def start() -> bool:
             if self.resume_from is not None:

@@ -7,11 +7,11 @@ import numpy as np
 
 from aetui.core.analysis.images import as_images
 from aetui.core.analysis.latent import project
-from aetui.figures import cropped_side
-from aetui.show import KEY_CELLS, digits_figure, scatter_figure
-from aetui.terminal import Graphics
 from aetui.ui.widgets.figure_pane import FigurePane
 from aetui.ui.widgets.picture import space_for
+from aetui.views.figures import cropped_side
+from aetui.views.show import KEY_CELLS, digits_figure, scatter_figure
+from aetui.views.terminal import Graphics
 
 WAITING = "Reconstructions appear after the first epoch."
 

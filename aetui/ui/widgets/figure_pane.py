@@ -1,6 +1,6 @@
 """A picture view fitted to its space: caption, picture (with its key beside it) and words under it.
 
-The figure is made anew (`make(columns, rows)`, an `aetui.show.Figure`) when the pane is resized
+The figure is made anew (`make(columns, rows)`, an `aetui.views.show.Figure`) when the pane is resized
 or told that its data changed, never on a plain redraw: pictures are made once per epoch.
 """
 
@@ -14,9 +14,9 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
 from aetui.core.errors import AetuiError
-from aetui.show import Figure
-from aetui.terminal import Graphics
 from aetui.ui.widgets.picture import Picture
+from aetui.views.show import Figure
+from aetui.views.terminal import Graphics
 
 
 class FigurePane(Vertical):

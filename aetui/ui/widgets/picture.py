@@ -1,8 +1,8 @@
-"""A picture: a figure array (`aetui.figures`) drawn as the terminal can, one pixel for one pixel.
+"""A picture: a figure array (`aetui.views.figures`) drawn as the terminal can, one pixel for one pixel.
 
 Kitty and Sixel graphics draw it in real pixels through textual-image (the image is padded to the
 exact pixel size of the cells it takes, so it is not resampled); elsewhere it is half blocks or
-ASCII (`aetui.render`).
+ASCII (`aetui.views.render`).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widget import Widget
 
-from aetui.figures import LARGEST
-from aetui.render import half_block_text, rgb
-from aetui.terminal import Graphics
+from aetui.views.figures import LARGEST
+from aetui.views.render import half_block_text, rgb
+from aetui.views.terminal import Graphics
 
 
 def cells_for(image: np.ndarray, graphics: Graphics) -> tuple[int, int]:

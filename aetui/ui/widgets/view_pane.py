@@ -6,8 +6,8 @@ from rich.text import Text
 from textual.widget import Widget
 
 from aetui.core.errors import AetuiError
-from aetui.core.replay import Replay
-from aetui.show import render_view
+from aetui.views.replay import Replay
+from aetui.views.show import render_view
 
 
 class ViewPane(Widget):

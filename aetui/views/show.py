@@ -1,0 +1,199 @@
+"""The views of a saved session: pictures as `Figure`s, tables from `aetui.views.tables` (no TensorFlow).
+
+A `Figure` is a view's picture (an `aetui.views.figures` array) with the words around it, made for a
+space in pixels: `aetui show` prints it in half blocks, the replay and compare screens draw it in
+real pixels where the terminal can, and `aetui export` writes the same arrays as PNGs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from aetui.core.errors import AetuiError
+from aetui.views import figures, tables
+from aetui.views.render import class_style, half_block_text
+from aetui.views.replay import Replay
+
+VIEWS = ("curves", "recon", "scatter", "sweep", "area", "sparsity", "params", "metrics")
+PICTURES = ("recon", "scatter", "sweep", "area")
+"""The views that are pictures (`figure`); the others are tables (`render_view`)."""
+
+
+@dataclass
+class Figure:
+    """One view's picture and the words around it."""
+
+    caption: str
+    image: np.ndarray | None = None
+    """Gray or RGB uint8 pixels (None where the view is words only, e.g. the area map in text)."""
+    notes: dict = field(default_factory=dict)
+    """Labels written over a half-block picture: cell row -> [(column, text)]."""
+    side: RenderableType | None = None
+    """What goes beside the picture (the scatter's key)."""
+    below: RenderableType | None = None
+    """What goes under it (the scatter's axes, the area shares)."""
+
+    def text(self, ascii: bool = False) -> Group:
+        """The whole figure as text, its picture in half blocks (or ASCII)."""
+        parts: list[RenderableType] = [Text(self.caption, style="dim")]
+        if self.image is not None:
+            picture = half_block_text(self.image, ascii, self.notes)
+            if self.side is not None:
+                grid = Table.grid(padding=(0, 1))
+                grid.add_row(picture, self.side)
+                picture = grid
+            parts.append(picture)
+        if self.below is not None:
+            parts.append(self.below)
+        return Group(*parts)
+
+
+def digits_figure(originals: np.ndarray, recons: np.ndarray, labels: list[str], width: int, height: int,
+                  pixels: bool = False, caption: str = "") -> Figure:
+    """Digits over their reconstructions in `width` x `height` pixels: full size wherever two fit,
+    never under 14 pixels; labelled in half blocks (one text row over each row of digits)."""
+    native = figures.cropped_side(originals)
+    label = 0 if pixels else 2
+    layout = figures.digit_layout(len(originals), native * (1 if pixels or native >= 16 else 2), width, height,
+                                  label=label, upscale=pixels)
+    image = figures.digit_sheet(originals, recons, layout)
+    notes: dict[int, list] = {}
+    if label:
+        for (top, left), name in zip(figures.label_positions(layout), labels[:layout.shown]):
+            notes.setdefault(top // 2, []).append((left + max(0, (layout.pixels - len(name)) // 2), name))
+    shown = min(layout.shown, len(originals))
+    how = caption or "test digits over their reconstructions"
+    more = f" ({shown} of {len(originals)})" if shown < len(originals) else ""
+    return Figure(f"{how}{more}", image, notes)
+
+
+def recon_figure(replay: Replay, epoch: int, width: int, height: int, pixels: bool = False) -> Figure:
+    """The fixed test digits over their reconstructions at `epoch`."""
+    originals, recon, labels = replay.reconstructions(epoch)
+    return digits_figure(originals, recon, labels, width, height, pixels,
+                         f"{replay.label(epoch)}: test digits over their reconstructions")
+
+
+def sweep_figure(replay: Replay, epoch: int, width: int, height: int | None = None, pixels: bool = False) -> Figure:
+    """The decoded latent grid at `epoch`, as wide as `width` allows (and, given `height`, as tall)."""
+    images, columns, how = replay.sweep(epoch)
+    image, every = figures.sweep_sheet(images, columns, width, height, upscale=pixels)
+    note = f", every {every} cells" if every > 1 else ""
+    return Figure(f"{replay.label(epoch)}: sweep over {how}{note}", image)
+
+
+def area_figure(replay: Replay, epoch: int, width: int, height: int, pixels: bool = False) -> Figure:
+    """Latent area share per digit beside its share of the training set, and the map of cells:
+    coloured squares in pixels, or cells of text with the winning digit in half blocks."""
+    area = replay.area(epoch)
+    rows, columns = area["cells"].shape
+    table = Table(title=f"latent area share, {replay.label(epoch)} ({area['k']} nearest test codes per cell)",
+                  title_justify="left")
+    for col in ("class", "area share", "training share", "ratio"):
+        table.add_column(col, justify="right")
+    for cls, (a, t) in enumerate(zip(area["area"], area["train"])):
+        table.add_row(Text(str(cls), style=class_style(cls)), f"{a:.1%}", f"{t:.1%}", f"{a / t:.2f}" if t else "-")
+    caption = f"cells by nearest digit ({area['plane']})"
+    if pixels:
+        cell = max(4, min(width // columns, max(height, 1) // rows))
+        return Figure(caption, figures.area_map(area["cells"], cell), below=table)
+    cell = max(2, min(8, width // columns) // 2 * 2)
+    repeat = max(1, min(cell // 2, (height // 2) // rows))
+    cells = Text()
+    for row in area["cells"]:
+        for line in range(repeat):
+            for cls in row:
+                label = f"{cls:^{cell}}" if line == repeat // 2 else " " * cell
+                cells.append(label, style=f"black on {class_style(int(cls))}")
+            cells.append("\n")
+    cells.rstrip()
+    return Figure(caption, None, below=Group(table, cells))
+
+
+def scatter_figure(points: np.ndarray, labels: np.ndarray, how: str, width: int, height: int,
+                   pixels: bool = False) -> Figure:
+    """Labelled points in the class colours in a `width` x `height` pixel picture, each placed to
+    the pixel: antialiased dots in real pixels, one half-block pixel each otherwise; the axes'
+    ranges under it and the key beside it (`KEY_CELLS` columns: leave them free)."""
+    points = np.asarray(points, np.float64)
+    if points.ndim != 2 or points.shape[1] != 2 or not len(points) or not np.isfinite(points).all():
+        raise AetuiError("the codes of this epoch cannot be drawn (empty or not finite)")
+    classes = np.unique(labels).astype(int).tolist()
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    axes = Text(f"x {lo[0]:.3g} … {hi[0]:.3g}   y {lo[1]:.3g} … {hi[1]:.3g}", style="dim")
+    if pixels:  # the key in the picture too: the terminal's text colours may be fewer than its pixels'
+        key = figures.key_image(classes)
+        image = figures.scatter_image(points, labels, max(8, width - key.shape[1]), max(4, height),
+                                      dot=max(1.5, min(width, height) / 160))
+        padded = np.zeros((max(image.shape[0], key.shape[0]), image.shape[1] + key.shape[1], 3), np.uint8)
+        padded[:image.shape[0], :image.shape[1]] = image
+        padded[:key.shape[0], image.shape[1]:] = key
+        return Figure(how, padded, below=axes)
+    key = Text()
+    for cls in classes:
+        key.append("● ", style=class_style(cls)).append(f"{cls}\n")
+    key.rstrip()
+    image = figures.scatter_image(points, labels, max(8, width), max(4, height), dot=0.5)
+    return Figure(how, image, side=key, below=axes)
+
+
+KEY_CELLS = 5
+"""Columns the scatter's key takes beside it."""
+TEXT_ROWS = {"recon": 1, "sweep": 1, "scatter": 2, "area": 15}
+"""Rows of words each picture view puts around its picture (caption, axes, table)."""
+
+
+def scatter_text(points: np.ndarray, labels: np.ndarray, width: int, height: int, how: str) -> Text:
+    """A scatter for terminals without colour: each point as its digit on a grid of characters."""
+    points = np.asarray(points, np.float64)
+    text = Text(f"{how}\n", style="dim")
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    span = np.where(hi > lo, hi - lo, 1.0)
+    cols = ((points[:, 0] - lo[0]) / span[0] * (width - 1)).round().astype(int)
+    rows = ((hi[1] - points[:, 1]) / span[1] * (height - 2)).round().astype(int)
+    canvas = [[" "] * width for _ in range(height - 1)]
+    for r, c, lab in zip(rows, cols, labels):
+        canvas[r][c] = str(int(lab) % 10)
+    text.append("\n".join("".join(row) for row in canvas) + "\n")
+    text.append(f"x {lo[0]:.3g} .. {hi[0]:.3g}   y {lo[1]:.3g} .. {hi[1]:.3g}", style="dim")
+    return text
+
+
+def figure(replay: Replay, view: str, epoch: int, columns: int, rows: int, pixels: bool = False,
+           cell: tuple[int, int] = (1, 2), projection: str = "pca") -> Figure:
+    """The picture view `view` (one of `PICTURES`) at `epoch` for `columns` x `rows` cells of
+    `cell` pixels each (half blocks: 1 x 2), leaving room for its words."""
+    width = (columns - (KEY_CELLS if view == "scatter" and not pixels else 0)) * cell[0]
+    height = max(rows - TEXT_ROWS[view], 4) * cell[1]
+    if pixels:
+        width, height = min(width, figures.LARGEST), min(height, figures.LARGEST)
+    if view == "recon":
+        return recon_figure(replay, epoch, width, height, pixels)
+    if view == "sweep":
+        return sweep_figure(replay, epoch, width, height if pixels else None, pixels)
+    if view == "area":
+        return area_figure(replay, epoch, width, height, pixels)
+    points, how = replay.projection(epoch, projection)
+    return scatter_figure(points, replay.codes(epoch)[1], f"{replay.label(epoch)}: {how}", width, height, pixels)
+
+
+def render_view(replay: Replay, view: str, epoch: int, width: int = 100, height: int = 30,
+                ascii: bool = False, projection: str = "pca") -> RenderableType:
+    """The renderable for one view at one epoch, `width` x `height` cells (pictures in half blocks)."""
+    if view == "curves":
+        return Group(tables.curves_table(replay, epoch), tables.changes_table(replay))
+    if view == "sparsity":
+        return tables.sparsity_view(replay, epoch)
+    if view == "params":
+        return tables.params_view(replay)
+    if view == "metrics":
+        return tables.metrics_view(replay, epoch)
+    if view == "scatter" and ascii:
+        points, how = replay.projection(epoch, projection)
+        return scatter_text(points, replay.codes(epoch)[1], width, height, f"{replay.label(epoch)}: {how}")
+    return figure(replay, view, epoch, width, height, projection=projection).text(ascii)
