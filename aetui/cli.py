@@ -1,4 +1,4 @@
-"""The `aetui` command: headless training and listings.
+"""The `aetui` command line: its arguments, and which command (`aetui.commands`) runs them.
 
 User errors (`AetuiError`) print one line and exit with status 2; nothing else is caught.
 """
@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Callable
 
-from aetui.commands.listing import session_named
 from aetui.core.errors import AetuiError
-from aetui.core.store import paths
-from aetui.views import terminal
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -175,19 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         from aetui.core.backend import require_tensorflow
 
         require_tensorflow()
-        if args.command in ("train", "resume", "sweep", "eval"):
-            from aetui.commands import sweep as sweeping
-            from aetui.commands import train as headless
-
-            return {"train": headless.train, "resume": headless.resume, "sweep": sweeping.sweep,
-                    "eval": headless.evaluate}[args.command](args)
-        if args.command in ("tune", "pause", "continue", "stop"):
-            return _control(args)
-        if args.command in ("recipes", "ls", "show", "export"):
-            from aetui.commands import listing as reading
-
-            return getattr(reading, args.command)(args)
-        return _workbench(args)
+        return _command(args.command)(args)
     except AetuiError as err:
         print(f"aetui: {_one_line(str(err))}", file=sys.stderr)
         return 2
@@ -204,39 +190,40 @@ def _one_line(text: str) -> str:
     return printable(" ".join(text.splitlines()))
 
 
-def _control(args) -> int:
-    """`aetui tune|pause|continue|stop SESSION`: a command through the session's control channel,
-    waiting for the trainer's answer."""
-    from aetui.core import hparams
-    from aetui.core.control import remote
+def _command(name: str | None) -> Callable[[argparse.Namespace], int]:
+    """The function that runs the command `name` (None: the workbench), imported only once chosen
+    (each module of `aetui.commands` is one subcommand, or a few close ones)."""
+    if name in ("train", "resume"):
+        from aetui.commands import train
 
-    session = session_named(args, args.session)
-    values = hparams.parse_assignments(args.set, session.recipe().tunables) if args.command == "tune" else None
-    answer = remote.send(session.path, "set" if args.command == "tune" else args.command, values)
-    if not answer.ok:
-        raise AetuiError(f"{session.name}: {answer.message}")
-    print(f"{session.name}: {answer.message}")
-    return 0
+        return getattr(train, name)
+    if name == "eval":
+        from aetui.commands.evaluate import evaluate
 
+        return evaluate
+    if name == "sweep":
+        from aetui.commands.sweep import sweep
 
-def _workbench(args) -> int:
-    from aetui.core.sweeps import sweep
-    from aetui.ui.app import AetuiApp
-    from aetui.ui.running import run_in_this_process
+        return sweep
+    if name in ("tune", "pause", "continue", "stop"):
+        from aetui.commands.control import control
 
-    opening, store, group = [], paths.session_store(args.sessions), None
-    if args.command in ("open", "compare"):
-        names = [args.session] if args.command == "open" else args.names
-        if len(names) == 1 and sweep.find(store, names[0]) is not None:  # a whole sweep
-            group = names[0]
-        else:
-            opening = [session_named(args, name).path for name in names]
-    from aetui.core import data
+        return control
+    if name in ("recipes", "ls"):
+        from aetui.commands import listing
 
-    graphics = terminal.choose_graphics(args.graphics, args.ascii)
-    app = AetuiApp(store, data.loader(args.dataset, args.data, args.limit), gpu=args.gpu, opening=opening,
-                   sweep=group, graphics=graphics, on_hangup=args.on_hangup)
-    return run_in_this_process(app)
+        return getattr(listing, name)
+    if name == "show":
+        from aetui.commands.show import show
+
+        return show
+    if name == "export":
+        from aetui.commands.export import export
+
+        return export
+    from aetui.commands.workbench import workbench  # (no command, open, compare)
+
+    return workbench
 
 
 if __name__ == "__main__":

@@ -1,13 +1,10 @@
-"""The commands that read the store and the recipes: `aetui show`, `export`, `recipes` and `ls`."""
+"""`aetui recipes` and `aetui ls`: what there is to train and what has been trained; and the
+session a command names (`session_named`), found in the store it names."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 from aetui.core.errors import AetuiError
 from aetui.core.store import paths
-from aetui.views import terminal
 
 
 def session_named(args, name: str):
@@ -17,52 +14,8 @@ def session_named(args, name: str):
     return sessions.find(paths.session_store(args.sessions), name)
 
 
-def show(args) -> int:
-    from rich.console import Console
-    from rich.markup import escape
-
-    from aetui.views.replay import Replay
-    from aetui.views.show import render_view
-
-    session = session_named(args, args.session)
-    replay = Replay(session)
-    console = Console()
-    if not replay.epochs and args.view != "params":  # (or why the history could not be read)
-        raise AetuiError(session.history_error or f"{session.name} has no completed epoch yet")
-    epoch = replay.check_epoch(args.epoch) if args.epoch is not None else replay.last
-    if args.view == "scatter" and args.projection == "tsne" and replay.codes(epoch)[0].shape[1] <= 2:
-        console.print("[dim]This code is 2-D: the scatter shows it directly; --projection does not apply.[/]")
-    from aetui.views.tables import GAPS_SHOWN
-
-    problems = session.problems
-    for problem in problems[:GAPS_SHOWN]:
-        console.print(f"gap: {problem}", style="yellow", markup=False)
-    if len(problems) > GAPS_SHOWN:
-        console.print(f"gap: … and {len(problems) - GAPS_SHOWN:,} more (aetui show {session.name} --view params "
-                      "lists the first ones)", style="yellow", markup=False)
-    console.print(f"[b]{escape(session.name)}[/b] · {escape(session.meta.recipe_name)} · "
-                  f"{session.status} · epoch {epoch}/{replay.last}")
-    console.print(render_view(replay, args.view, epoch, console.width, max(console.height - 4, 20),
-                              ascii=args.ascii or not terminal.colour_available() or not console.is_terminal,
-                              projection=args.projection))
-    return 0
-
-
-def export(args) -> int:
-    from aetui.views.export import export as write
-
-    skipped: list[str] = []
-    if not args.to.strip():
-        raise AetuiError("--to needs a folder to write into, e.g. --to exports/run")
-    written = write(session_named(args, args.session), Path(args.to), skipped)
-    for path in written:
-        print(path)
-    for reason in skipped:
-        print(f"aetui: left out: {reason}", file=sys.stderr)
-    return 0
-
-
 def recipes(args) -> int:
+    """`aetui recipes`: every recipe found, and what it trains."""
     from rich.table import Table
     from rich.text import Text
 
@@ -84,6 +37,7 @@ def recipes(args) -> int:
 
 
 def ls(args) -> int:
+    """`aetui ls`: the sessions and sweeps in the store, one row each."""
     from rich.table import Table
     from rich.text import Text
 

@@ -1,6 +1,5 @@
-"""Headless training: `aetui train` and `resume`, run in a thread while the main thread takes the
-signals (Ctrl-C, a dropped connection, SIGTERM); `aetui sweep` is in `aetui.commands.sweep`.
-"""
+"""`aetui train` and `aetui resume`: training headless, in a thread while the main thread takes
+the signals (Ctrl-C, a dropped connection, SIGTERM), or in a background process (`--detach`)."""
 
 from __future__ import annotations
 
@@ -50,43 +49,13 @@ def resume(args) -> int:
     trainer.check_resumable(session, epochs)
     if args.detach:
         return _detach(args)
-    dataset = trainer.resumed_data(session, _data_named(args))
+    dataset = trainer.resumed_data(session, data_named(args))
     return _headless(r, dataset, lambda name: session.path, lambda reporter, controls: trainer.resume(
         session.path, dataset, params=overrides, epochs=epochs, on_event=reporter, controls=controls,
         gpu=args.gpu))
 
 
-def evaluate(args) -> int:
-    """`aetui eval`: compute, store and print the figures of a session's epoch. Ctrl-C ends it
-    with one line (nothing is stored: the file is written whole, at the end)."""
-    from aetui.core.analysis import evaluation
-    from aetui.core.store import sessions
-    from aetui.core.training import trainer
-    from aetui.views.console import output, say
-    from aetui.views.replay import Replay
-    from aetui.views.tables import metrics_view
-
-    evaluation.check_samples(args.samples)
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # (even where started with it ignored)
-    try:
-        session = sessions.find(paths.session_store(args.sessions), args.session)
-        dataset = trainer.resumed_data(session, _data_named(args))
-        console = output()
-        record = evaluation.evaluate(session, dataset, args.epoch, args.samples,
-                                     say=lambda line: say(console, line), gpu=args.gpu)
-    except KeyboardInterrupt:  # (every `finally` below has run: no half-written file stays)
-        print("aetui: eval interrupted (Ctrl-C): nothing was stored", file=sys.stderr, flush=True)
-        sys.stdout.flush()
-        os._exit(2)  # (at once: TensorFlow stopped mid-computation once crashed as Python shut down)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    say(console, f"Stored in {session.path / 'evals'} ({record.seconds:.0f} s); `aetui show {session.name} "
-                 "--view metrics` shows it again")
-    console.print(metrics_view(Replay(sessions.open_session(session.path)), record.epoch))
-    return 0
-
-
-def _data_named(args):
+def data_named(args):
     """A loader of the data the command line names (`--data`, `--dataset`, `$AETUI_DATA`), or None
     where it names none."""
     from aetui.core import data

@@ -1,0 +1,40 @@
+"""`aetui eval`: the figures papers report for a session's epoch, computed, stored and printed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+from aetui.commands.train import data_named
+from aetui.core.store import paths
+
+
+def evaluate(args) -> int:
+    """`aetui eval`: compute, store and print the figures of a session's epoch. Ctrl-C ends it
+    with one line (nothing is stored: the file is written whole, at the end)."""
+    from aetui.core.analysis import evaluation
+    from aetui.core.store import sessions
+    from aetui.core.training import trainer
+    from aetui.views.console import output, say
+    from aetui.views.replay import Replay
+    from aetui.views.tables import metrics_view
+
+    evaluation.check_samples(args.samples)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # (even where started with it ignored)
+    try:
+        session = sessions.find(paths.session_store(args.sessions), args.session)
+        dataset = trainer.resumed_data(session, data_named(args))
+        console = output()
+        record = evaluation.evaluate(session, dataset, args.epoch, args.samples,
+                                     say=lambda line: say(console, line), gpu=args.gpu)
+    except KeyboardInterrupt:  # (every `finally` below has run: no half-written file stays)
+        print("aetui: eval interrupted (Ctrl-C): nothing was stored", file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        os._exit(2)  # (at once: TensorFlow stopped mid-computation once crashed as Python shut down)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    say(console, f"Stored in {session.path / 'evals'} ({record.seconds:.0f} s); `aetui show {session.name} "
+                 "--view metrics` shows it again")
+    console.print(metrics_view(Replay(sessions.open_session(session.path)), record.epoch))
+    return 0
