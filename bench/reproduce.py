@@ -155,7 +155,7 @@ def aetui(store: Path, *args: str) -> str:
 
 def measure(store: Path, run: Run, epochs: int) -> dict:
     """Train `run` (unless its session already has the epochs), evaluate it; its figures."""
-    from aetui.core.analysis import evaluation
+    from aetui.core.store import evaluations
     from aetui.core.store import sessions
     from aetui.views.replay import Replay
 
@@ -168,7 +168,7 @@ def measure(store: Path, run: Run, epochs: int) -> dict:
         aetui(store, "train", run.recipe, "--data", str(DATA), "--epochs", str(epochs), "--session", run.name, *sets)
     session = sessions.open_session(path)
     trained = time.perf_counter() - started
-    if session.epochs_done not in evaluation.stored(session)[0]:
+    if session.epochs_done not in evaluations.stored(session)[0]:
         aetui(store, "eval", run.name, "--data", str(DATA))
     session = sessions.open_session(path)
     from datetime import datetime
@@ -178,8 +178,8 @@ def measure(store: Path, run: Run, epochs: int) -> dict:
 
     last = session.epochs[-1]
     figures = {"epochs": session.epochs_done, "train_seconds": round(trained, 1),
-               "machine_seconds": round(made + evaluation.stored(session)[0][session.epochs_done].seconds, 1),
-               "eval": evaluation.stored(session)[0][session.epochs_done].metrics,
+               "machine_seconds": round(made + evaluations.stored(session)[0][session.epochs_done].seconds, 1),
+               "eval": evaluations.stored(session)[0][session.epochs_done].metrics,
                "recipe": run.recipe, "sets": list(run.sets), "val_loss": last.logs.get("val_loss"),
                "recon": conventions.of_parts(session.recipe())["recon"],
                **{key: last.stats.get(key) for key in ranking.KEYS.values()}}

@@ -12,9 +12,9 @@ import pytest
 from rich.console import Console
 
 from aetui.core import data
-from aetui.core.analysis import evaluation
-from aetui.core.store import sessions
+from aetui.core.store import evaluations, sessions
 from aetui.core.training import trainer
+from aetui.core.training.evaluate import evaluate
 from aetui.views.replay import Replay
 from tests.support import aetui
 
@@ -54,7 +54,7 @@ def store(tmp_path_factory, recipes):
     digits = data.load("digits").limited(512)
     for name in ("sparse-kl", "vae-2d"):
         path = trainer.train(recipes[name], digits, store, epochs=2, batch_size=64, name=name)
-        evaluation.evaluate(sessions.open_session(path), digits, samples=4)
+        evaluate(sessions.open_session(path), digits, samples=4)
     return store
 
 
@@ -73,12 +73,12 @@ def test_show_and_eval_at_80_columns(store, name):
         if view == "curves":
             shown = {f"{k} (epoch {e})": v for e in (1, 2) for k, v in session.epochs[e - 1].logs.items()}
         elif view == "metrics":
-            shown = {**evaluation.stored(session)[0][2].metrics,
+            shown = {**evaluations.stored(session)[0][2].metrics,
                      **{k: v for k, v in figures(session, 2).items() if k.startswith("test_")}}
         assert_whole(out.stdout, shown, f"show --view {view} of {name}")
     out = aetui(store, "eval", name, "--samples", "4", env={"COLUMNS": "80"})
     assert out.returncode == 0, out.stderr
-    assert_whole(out.stdout, evaluation.stored(sessions.open_session(store / name))[0][2].metrics, f"eval {name}")
+    assert_whole(out.stdout, evaluations.stored(sessions.open_session(store / name))[0][2].metrics, f"eval {name}")
 
 
 def test_ls_at_80_columns(store):

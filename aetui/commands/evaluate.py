@@ -13,21 +13,21 @@ from aetui.core.store import paths
 def evaluate(args) -> int:
     """`aetui eval`: compute, store and print the figures of a session's epoch. Ctrl-C ends it
     with one line (nothing is stored: the file is written whole, at the end)."""
-    from aetui.core.analysis import evaluation
     from aetui.core.store import sessions
     from aetui.core.training import trainer
+    from aetui.core.training.evaluate import check_samples, evaluate as evaluate_epoch
     from aetui.views.console import output, say
     from aetui.views.replay import Replay
     from aetui.views.tables import metrics_view
 
-    evaluation.check_samples(args.samples)
+    check_samples(args.samples)
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # (even where started with it ignored)
     try:
         session = sessions.find(paths.session_store(args.sessions), args.session)
         dataset = trainer.resumed_data(session, data_named(args))
         console = output()
-        record = evaluation.evaluate(session, dataset, args.epoch, args.samples,
-                                     say=lambda line: say(console, line), gpu=args.gpu)
+        record = evaluate_epoch(session, dataset, args.epoch, args.samples, say=lambda line: say(console, line),
+                                gpu=args.gpu)
     except KeyboardInterrupt:  # (every `finally` below has run: no half-written file stays)
         print("aetui: eval interrupted (Ctrl-C): nothing was stored", file=sys.stderr, flush=True)
         sys.stdout.flush()

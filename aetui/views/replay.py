@@ -55,9 +55,9 @@ class Replay:
 
     @cached_property
     def evaluations(self) -> tuple[dict, list[str]]:
-        """`aetui eval`'s stored figures by epoch (`evaluation.Evaluation`), and the files that could
+        """`aetui eval`'s stored figures by epoch (`store.evaluations.Evaluation`), and the files that could
         not be read."""
-        from aetui.core.analysis.evaluation import stored
+        from aetui.core.store.evaluations import stored
 
         return stored(self.session)
 

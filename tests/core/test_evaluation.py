@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 from aetui.core import conventions
-from aetui.core.analysis import evaluation
 from aetui.core.analysis import metrics, sparsity
 from aetui.core.errors import AetuiError
-from aetui.core.store import sessions
+from aetui.core.store import evaluations, sessions
 from aetui.core.store.writer import SessionWriter
 from aetui.core.training import trainer
+from aetui.core.training.evaluate import evaluate
 from tests.support import aetui
 
 
@@ -50,11 +50,11 @@ EVERY_MODEL = {"mse_pixel", "mse_image", "bce_pixel", "bce_image", "knn_acc", "p
 @pytest.mark.parametrize("name", list(FAMILY_FIGURES))
 def test_eval_stores_the_figures_of_each_family(name, trained, digits):
     session = sessions.open_session(trained[name])
-    record = evaluation.evaluate(session, digits, samples=8)
+    record = evaluate(session, digits, samples=8)
     assert set(record.metrics) == EVERY_MODEL | FAMILY_FIGURES[name]
     assert all(np.isfinite(v) for v in record.metrics.values())
     assert 0.0 <= record.metrics["knn_acc"] <= 1.0 and 0.0 <= record.metrics["probe_acc"] <= 1.0
-    back = evaluation.stored(sessions.open_session(trained[name]))
+    back = evaluations.stored(sessions.open_session(trained[name]))
     assert back == ({2: record}, [])
     # the same figures from the model's own outputs, through the tested numpy functions
     built = trainer._build(session.recipe(), digits, trainer.params_at_end(session))
@@ -76,12 +76,12 @@ def test_eval_stores_the_figures_of_each_family(name, trained, digits):
 def test_eval_refuses_an_epoch_whose_weights_are_gone(trained, digits):
     session = sessions.open_session(trained["ae-32"])
     with pytest.raises(AetuiError, match="the weights of epoch 1 are not kept"):
-        evaluation.evaluate(session, digits, epoch=1)
+        evaluate(session, digits, epoch=1)
     with pytest.raises(AetuiError, match="has epochs 1..2, not 7"):
-        evaluation.evaluate(session, digits, epoch=7)
+        evaluate(session, digits, epoch=7)
     for samples in (0, 100_000_000):
         with pytest.raises(AetuiError, match="--samples must be from 1 to 5,000"):
-            evaluation.evaluate(session, digits, samples=samples)
+            evaluate(session, digits, samples=samples)
 
 
 @pytest.mark.parametrize("content, fragment", [
@@ -96,7 +96,7 @@ def test_a_damaged_evaluation_is_a_gap(tmp_path, trained, content, fragment):
     path = shutil.copytree(trained["ae-32"], tmp_path / "copy")
     (path / sessions.EVALS).mkdir(exist_ok=True)
     (path / sessions.EVALS / sessions.eval_name(2)).write_text(content)
-    found, problems = evaluation.stored(sessions.open_session(path))
+    found, problems = evaluations.stored(sessions.open_session(path))
     assert found == {} and len(problems) == 1 and fragment in problems[0]
 
 
@@ -161,12 +161,12 @@ def test_every_recipe_states_the_convention_of_each_loss_part(recipes):
 
 
 def test_eval_records_read_back_only_what_they_should(tmp_path):
-    record = evaluation.Evaluation(3, {"mse_pixel": 0.1}, samples=0, data="d", created="now")
+    record = evaluations.Evaluation(3, {"mse_pixel": 0.1}, samples=0, data="d", created="now")
     raw = json.loads(json.dumps(record.to_json()))
-    assert evaluation.Evaluation.from_json(raw, "x") == record
+    assert evaluations.Evaluation.from_json(raw, "x") == record
     raw["metrics"]["x"] = True
     with pytest.raises(AetuiError):
-        evaluation.Evaluation.from_json(raw, "x")
+        evaluations.Evaluation.from_json(raw, "x")
 
 
 def test_eval_fills_the_ranking_figure_into_a_session_recorded_before_it(tmp_path, trained, digits):
@@ -182,7 +182,7 @@ def test_eval_fills_the_ranking_figure_into_a_session_recorded_before_it(tmp_pat
     (path / "session.json").write_text(json.dumps(raw))
     session = sessions.open_session(path)
     assert session.rank_value() is None
-    record = evaluation.evaluate(session, digits, samples=2)
+    record = evaluate(session, digits, samples=2)
     filled = sessions.open_session(path)
     assert filled.rank_value() == pytest.approx(record.metrics["mse_pixel"])
     assert filled.rank_value("bce") == pytest.approx(record.metrics["bce_pixel"])
@@ -192,6 +192,6 @@ def test_eval_fills_the_ranking_figure_into_a_session_recorded_before_it(tmp_pat
     (path / "session.json").write_text(json.dumps(raw))
     writer, _ = SessionWriter.lock(path)  # (as a process training it holds its lock)
     try:
-        assert not evaluation.fill_in_record(sessions.open_session(path), record)
+        assert not evaluations.fill_in_record(sessions.open_session(path), record)
     finally:
         writer.close()

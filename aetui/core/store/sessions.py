@@ -41,7 +41,7 @@ LOCK = ".lock"
 SNAPSHOTS = "snapshots"
 WEIGHTS = "weights"
 EVALS = "evals"
-"""`aetui eval`'s figures, one JSON file per evaluated epoch (`aetui.core.analysis.evaluation`)."""
+"""`aetui eval`'s figures, one JSON file per evaluated epoch (`aetui.core.store.evaluations`)."""
 LIMITS = {META: caps.META, HISTORY: caps.HISTORY, FIXED: caps.FIXED, SNAPSHOTS: caps.SNAPSHOT, WEIGHTS: caps.WEIGHTS,
           EVALS: caps.EVALS}
 """The most bytes a file of each kind may have (a larger one is refused, not read), each derived

@@ -28,7 +28,7 @@ def figures_at(session, epoch: int | None = None) -> dict[str, float]:
         return {}
     e = ended[epoch]
     found = {**{k: v for k, v in e.logs.items() if _number(v)}, **{k: v for k, v in e.stats.items() if _number(v)}}
-    from aetui.core.analysis.evaluation import stored
+    from aetui.core.store.evaluations import stored
 
     record = stored(session)[0].get(epoch)
     if record is not None:

@@ -1,0 +1,5 @@
+"""The workbench's screens and dialogs: `home` (recipes and sessions), `train` (the live run and its
+sliders), `replay` (a saved session's views at any epoch), `compare` (sessions side by side),
+`dialogs`, and `base` (what every screen shares: the error policy, help from its bindings). A screen
+posts messages up to the app and imports widgets, views and the domain; never the app.
+"""
