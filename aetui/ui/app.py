@@ -1,5 +1,6 @@
 """The aetui Textual app: it opens the screens the others ask for (`messages`), owns the one training
-run (`Runner`), and lives as long as its terminal, or until quitting is answered (`lifecycle`)."""
+run (`Runner`), and lives as long as its terminal, or until quitting is answered (the objects of
+`lifecycle`: its warm-up, its quitting, its watch on the terminal)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from aetui.core import recipe as recipes
 from aetui.core.events import EpochEnded, TrainingFinished, TrainingStarted
 from aetui.core.store import sessions
 from aetui.ui import messages
-from aetui.ui.lifecycle import Hangup, Quitting, WarmUp
+from aetui.ui.lifecycle import Quitting, TerminalWatch, Warmed, WarmUp
 from aetui.ui.runner import Runner, data_loader
 from aetui.ui.screens.base import attempt
 from aetui.ui.screens.home import HomeScreen
@@ -22,7 +23,7 @@ from aetui.ui.workbench import Workbench
 from aetui.views.terminal import Graphics
 
 
-class AetuiApp(Hangup, Quitting, WarmUp, App):
+class AetuiApp(App):
     """Trains autoencoders with live charts; lists and opens saved sessions."""
 
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so subclasses elsewhere find it too
@@ -35,14 +36,15 @@ class AetuiApp(Hangup, Quitting, WarmUp, App):
         super().__init__()
         if trainer is None:
             from aetui.core.training.trainer import train as trainer
-        self.start_loading, data_ready = data_loader(load_data)
+        start_loading, data_ready = data_loader(load_data)
         self.workbench = Workbench(store, graphics or Graphics("halfblock", "default"), Runner(self, trainer, store),
                                    data_ready, device_text="starting TensorFlow…" if warm_up else "not started")
         self.opening, self.opening_sweep = opening or [], sweep
         """Sessions to open at start (one: its replay, several: side by side), or a sweep."""
-        self.warm_up, self.gpu = warm_up, gpu
-        self.on_hangup = on_hangup
-        """`keep`: a run of its own goes on in the background when the terminal goes away; `stop`: it stops."""
+        self.warming = WarmUp(self, data_ready, start_loading, backend=warm_up, gpu=gpu)
+        self.quitting = Quitting(self, self.runner)
+        self.terminal_watch = TerminalWatch(self, self.runner, keep=on_hangup == "keep")
+        """`--on-hangup keep`: a run of its own goes on in the background when the terminal goes away."""
 
     @property
     def runner(self) -> Runner:
@@ -51,7 +53,7 @@ class AetuiApp(Hangup, Quitting, WarmUp, App):
 
     def on_mount(self) -> None:
         if not self.is_headless:  # the terminal going away (SSH dropped): finish the epoch, save, end
-            self.watch_terminal()
+            self.terminal_watch.start()
         self.push_screen(HomeScreen(self.workbench))
         if self.opening_sweep:
             self.post_message(messages.CompareSweep(self.opening_sweep))
@@ -60,13 +62,26 @@ class AetuiApp(Hangup, Quitting, WarmUp, App):
         elif self.opening:
             self.post_message(messages.Compare(self.opening))
         self.set_interval(0.1, self._drain)
-        self.warm_up_later(self.warm_up, self.gpu, quiet=bool(self.opening or self.opening_sweep))
+        self.warming.later(quiet=bool(self.opening or self.opening_sweep))
 
     def set_info(self, data: str | None = None, device: str | None = None) -> None:
         """New facts for the home screen's first line."""
         self.workbench.data_text = data or self.workbench.data_text
         self.workbench.device_text = device or self.workbench.device_text
         self._refresh_home(sessions_too=False)
+
+    def on_warmed(self, message: Warmed) -> None:
+        self.set_info(data=message.data, device=message.device)
+        if message.note:
+            self.notify(message.note, severity="warning", timeout=12, markup=False)
+
+    async def action_quit(self) -> None:
+        """Textual's quit (the command palette's Quit) asks too while a run is in progress."""
+        await self.quitting.ask()
+
+    async def action_quit_app(self) -> None:
+        """Quit; if a run of this workbench is in progress, ask first (`Quitting`)."""
+        await self.quitting.ask()
 
     def _drain(self) -> None:
         from aetui.core.control.remote import Answered
