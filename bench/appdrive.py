@@ -11,6 +11,6 @@ async def start_training(app, pilot, recipe, epochs: int | None = None):
     app.push_screen(screen)
     await pilot.pause(0.2)
     if epochs is not None:
-        screen.settings["epochs"] = epochs
+        screen.run.settings["epochs"] = epochs
     screen.start()
     return screen

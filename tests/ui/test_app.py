@@ -42,10 +42,10 @@ async def test_train_screen_start_live_change_stop(make_app):
         beta = screen.query_one("#slider-beta", ParamSlider)
         beta.focus()
         await pilot.press("right")  # before start: changes the starting value
-        assert screen.params["beta"] > 3.0
+        assert screen.run.params["beta"] > 3.0
         await pilot.press("space")
         await until(pilot, lambda: app.runner.state.epochs)
-        assert trainer.calls[0]["params"]["beta"] == screen.params["beta"]
+        assert trainer.calls[0]["params"]["beta"] == screen.run.params["beta"]
         assert screen.query_one("#slider-epochs", ParamSlider).locked
         await until(pilot, lambda: app.screen.query_one(LossChart).legend)  # the chart drew curves
         before = beta.value
@@ -112,6 +112,18 @@ async def test_save_settings_as_a_recipe(make_app):
         await pilot.press("enter")
     saved = recipes.load_file(Path("user-models/l1-blurry.toml"))
     assert saved.params["lam"] == 1e-4 and saved.kind == "sparse" and "tuned" in saved.description
+
+
+async def test_a_recipe_name_with_no_usable_character_is_one_notification(make_app):
+    app = make_app(ScriptedTrainer())
+    async with app.run_test(size=(100, 32)) as pilot:
+        await open_recipe(pilot, app, "ae-32")
+        await pilot.press("ctrl+s")
+        app.screen.query_one("#name").value = "///"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, TrainScreen) and app.is_running
+        assert any("no usable characters" in str(n.message) for n in app._notifications)
 
 
 async def test_command_palette_offers_screen_actions(make_app):

@@ -111,7 +111,7 @@ async def test_r_during_a_run_asks_and_s_says_stopping_at_once(make_app):
         assert isinstance(app.screen, ConfirmDialog) and app.runner.state is first  # nothing restarted
         await pilot.press("n")
         app.screen.action_stop()  # (the key's action, then the header at once, before the run has ended)
-        assert "stopping…" in app.screen.status_line().plain
+        assert "stopping…" in app.screen.run.status_line().plain
         trainer.release.set()
         await until(pilot, lambda: ended(app))
 
@@ -165,9 +165,9 @@ async def test_the_log_axis_choice_holds_across_screens_and_the_resumed_curve_ke
         await pilot.press("escape")
         await open_recipe(pilot, app, "ae-32")
         assert app.screen.query_one(LossChart).log_scale == chosen  # held while the app runs
-        app.screen.resume_from = sessions.open_session(Path("sessions") / app.runner.state.session)
-        kept = [b for b in batches if b[0] <= app.screen.resume_from.epochs_done]
-        app.screen.settings["epochs"] = 2
+        app.screen.run.resume_from = sessions.open_session(Path("sessions") / app.runner.state.session)
+        kept = [b for b in batches if b[0] <= app.screen.run.resume_from.epochs_done]
+        app.screen.run.settings["epochs"] = 2
         app.screen.start()
         assert kept and app.runner.state.batches[:len(kept)] == kept  # the earlier batches stay on the chart
         await until(pilot, lambda: ended(app), 120)

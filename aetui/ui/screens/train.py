@@ -14,9 +14,9 @@ from aetui.core import conventions
 from aetui.core.hparams import HPARAMS, RUN_SETTINGS
 from aetui.core.recipe import Recipe
 from aetui.core.runstate import RunState
-from aetui.core.store.sessions import Session
+from aetui.core.store.sessions import Session, open_session
 from aetui.ui.screens.base import WorkbenchScreen
-from aetui.ui.screens.train_actions import TrainActions
+from aetui.ui.screens.train_run import TrainRun
 from aetui.ui.widgets.digit_panel import WAITING, DigitPanel, ScatterPane
 from aetui.ui.widgets.loss_chart import LossChart
 from aetui.ui.widgets.param_slider import ParamSlider
@@ -40,8 +40,9 @@ ECHO_SECONDS = 1.0
 """A change the run reports within this long of the user moving that slider is taken as its echo."""
 
 
-class TrainScreen(TrainActions, WorkbenchScreen):
-    """Tunes and trains one recipe; every view follows the live run state."""
+class TrainScreen(WorkbenchScreen):
+    """Tunes and trains one recipe; every view follows the live run state. Its keys act through its
+    `TrainRun` (the screen draws, notifies and asks first where a key would lose something)."""
 
     BINDINGS = [
         Binding("escape", "leave", "home", tooltip="back to home (the run goes on; an attached run is left running)"),
@@ -66,47 +67,24 @@ class TrainScreen(TrainActions, WorkbenchScreen):
         super().__init__(workbench)
         self.HELP_TITLE = f"Train {recipe.name}: keys"
         self.recipe = recipe
-        self.params = dict(recipe.params)
-        self.settings = {"epochs": recipe.train["epochs"], "batch_size": recipe.train["batch_size"]}
-        self.resume_from: Session | None = None
-        """The session space (or u) goes on with, until a fresh run starts."""
-        self.preview: RunState | None = None
-        """The session to resume as it stopped, drawn until the run starts."""
+        self.run = TrainRun(recipe, workbench, resume)
+        """The run this screen starts and steers, and the values its next start uses."""
         self.two_d = recipe.net["code"] == 2
         self.wide: bool | None = None
-        self.stopping = False
-        """`s` was pressed: the header says so until the run has ended."""
         self.synced = 0
         """Changes of the run (`state.changes`) the sliders show."""
         self.touched: dict[str, float] = {}
         """When the user last moved each slider (a change coming back from the run then is its echo)."""
-        runner = self.workbench.runner
-        if runner.state is not None and runner.recipe is recipe:  # coming back to this recipe's run
-            self.params.update(runner.state.params)
-            self.settings.update(runner.settings)
-        if resume is not None:
-            self.take_up(resume)
         self.forget()
-
-    def take_up(self, session: Session) -> None:
-        """Set the sliders to where `session` stopped; the next start goes on with it."""
-        from aetui.core.training.trainer import params_at_end
-
-        self.resume_from = session
-        self.preview = RunState.resumed_from(session)
-        self.params.update(params_at_end(session))
-        done, total = session.epochs_done, session.meta.epochs
-        self.settings = {"epochs": total if total > done else done + self.recipe.train["epochs"],
-                         "batch_size": session.meta.batch_size or self.settings["batch_size"]}
 
     def compose(self) -> ComposeResult:
         graphics = self.workbench.graphics
         yield Static(id="status")
         with Horizontal(id="body"):
             with VerticalScroll(id="params"):
-                for name, value in self.params.items():
+                for name, value in self.run.params.items():
                     yield ParamSlider(HPARAMS[name], value)
-                for name, value in self.settings.items():
+                for name, value in self.run.settings.items():
                     yield ParamSlider(RUN_SETTINGS[name], value, classes="setting")
                 yield Static(id="param-help")
                 yield Static(id="parts")
@@ -161,17 +139,11 @@ class TrainScreen(TrainActions, WorkbenchScreen):
         stats.styles.column_span = 1
         self.wide = wide
 
-    @property
-    def state(self):
-        """The live run state if the run in progress is this screen's, else None."""
-        runner = self.workbench.runner
-        return runner.state if runner.state is not None and runner.recipe is self.recipe else None
-
     def redraw(self) -> None:
         """Bring every view up to date with the run state, if it changed since the last redraw."""
-        state = self.state
+        state = self.run.state
         version = state.version if state else 0
-        self.query_one("#status", Static).update(self.status_line())
+        self.query_one("#status", Static).update(self.run.status_line())
         status = (state.status if state else None, self.workbench.runner.active)
         if status != self.drawn_status:  # `u` comes and goes with what can be resumed
             self.drawn_status = status
@@ -183,9 +155,9 @@ class TrainScreen(TrainActions, WorkbenchScreen):
             self.follow_changes(state)
         running = state is not None and self.workbench.runner.active
         for slider in self.query(".setting").results(ParamSlider):  # a resumed run keeps its batch size
-            slider.locked = running or (self.resume_from is not None and slider.spec.name == "batch_size")
-        if state is None and self.resume_from is not None:  # the session to go on with, as it stopped
-            state = self.preview
+            slider.locked = running or (self.run.resume_from is not None and slider.spec.name == "batch_size")
+        if state is None and self.run.resume_from is not None:  # the session to go on with, as it stopped
+            state = self.run.preview
         if state is None:
             return
         new_epoch = len(state.epochs) != self.drawn_epochs
@@ -220,9 +192,9 @@ class TrainScreen(TrainActions, WorkbenchScreen):
         fresh, self.synced = state.changes[self.synced:], len(state.changes)
         now = time.monotonic()
         for change in fresh:
-            if change.name not in self.params or now - self.touched.get(change.name, 0.0) < ECHO_SECONDS:
+            if change.name not in self.run.params or now - self.touched.get(change.name, 0.0) < ECHO_SECONDS:
                 continue
-            self.params[change.name] = change.new
+            self.run.params[change.name] = change.new
             for slider in self.query(ParamSlider):
                 if slider.spec.name == change.name:
                     slider.set_value(change.new, announce=False)
@@ -233,38 +205,6 @@ class TrainScreen(TrainActions, WorkbenchScreen):
         self.synced = 0
         self.chart_drawn_at = 0.0
         self.drawn_status: tuple = ()
-
-    def status_line(self) -> Text:
-        state, runner = self.state, self.workbench.runner
-        line = Text.assemble((self.recipe.name, "bold"), f" ({self.recipe.kind})")
-        if state is None:
-            busy = f" · a run of {runner.recipe.name} is in progress" if runner.active else ""
-            if self.resume_from is not None:
-                s = self.resume_from
-                return line.append(f" · {s.status} after epoch {s.epochs_done} · ").append("space", "bold").append(
-                    f" resumes {s.name} · r starts anew{busy}")
-            return line.append(f" · ready{busy} · space starts · ? help")
-        active = state.status in ("running", "paused", "starting")
-        if active:
-            where = f"epoch {max(state.epoch, 1)}/{state.epochs_total}"
-            if state.validating:
-                where += " · validating…"
-            elif state.batch:
-                where += f" · batch {state.batch}/{state.steps_per_epoch}"
-        else:
-            where = f"{len(state.epochs)}/{state.epochs_total} epochs saved"
-        status = "stopping…" if self.stopping and active else state.status
-        if runner.attached is not None:
-            line.append(" · ").append("attached", "bold magenta")
-        line.append(" · ").append(status, "bold").append(f" · {where}")
-        pending = getattr(runner.controls, "pending", None)
-        if pending and active:
-            line.append(" · pending: " + ", ".join(f"{k}={v:g}" for k, v in pending.items()), "yellow")
-        if state.status in ("diverged", "failed"):
-            line.append(f" · {state.reason}")
-        if self.resumable() is not None:
-            line.append(" · ").append("u", "bold").append(" resumes")
-        return line.append(f" · {state.session}")
 
     def on_descendant_focus(self, event) -> None:
         slider = event.widget if isinstance(event.widget, ParamSlider) else None
@@ -277,10 +217,84 @@ class TrainScreen(TrainActions, WorkbenchScreen):
                                                               (f"\n{part}" if part else "")))
 
     def on_param_slider_changed(self, event: ParamSlider.Changed) -> None:
-        if event.name in self.settings:
-            self.settings[event.name] = int(event.value)
+        if event.name not in self.run.settings:
+            self.touched[event.name] = time.monotonic()
+        self.run.change(event.name, event.value)
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """Show `u` only when there is a run to resume."""
+        if action == "resume":
+            return self.run.resume_from is not None or self.run.resumable() is not None
+        return True
+
+    def start(self) -> None:
+        """Start a run with the current values; the settings stay as they are while it runs."""
+        if not self.attempt(self.run.start):
             return
-        self.params[event.name] = event.value
-        self.touched[event.name] = time.monotonic()
-        if self.state is not None and self.workbench.runner.active:
-            self.workbench.runner.set(event.name, event.value)
+        for slider in self.query(".setting").results(ParamSlider):
+            slider.locked = True
+        self.forget()
+
+    def action_toggle(self) -> None:
+        if self.run.running:
+            self.run.pause_or_go_on()
+        else:
+            self.start()
+
+    def action_stop(self) -> None:
+        if self.run.stop():
+            self.query_one("#status", Static).update(self.run.status_line())
+            self.notify("Stopping after this batch; completed epochs are saved.")
+
+    def action_resume(self) -> None:
+        """Go on with the session this screen's last run left unfinished (or was opened with)."""
+        path = self.run.resumable()
+        if path is None and self.run.resume_from is None:
+            self.notify("Nothing to resume: no stopped run here.", severity="warning")
+            return
+        if path is not None:
+            session = self.attempt(lambda: open_session(path))
+            if session is None:
+                return
+            self.run.resume_from = session
+        self.start()
+
+    def action_restart(self) -> None:
+        """Start anew with the current settings (a new session); during a run, ask first."""
+        if not self.run.running:
+            self.run.resume_from = None
+            self.start()
+            return
+        from aetui.ui.screens.dialogs import ConfirmDialog
+
+        async def answer(yes: bool | None) -> None:
+            if yes:
+                await self.run.end()
+                self.run.resume_from = None
+                self.start()
+
+        self.app.push_screen(ConfirmDialog(f"Stop this run of {self.recipe.name} (completed epochs stay saved) "
+                                           "and start a new one with the current settings?"), answer)
+
+    def action_leave(self) -> None:
+        """Back to home; an attached run is left to go on by itself."""
+        if (left := self.run.leave()) is not None:
+            self.notify(f"Left {left} running; Enter on its row attaches again.", markup=False)
+        self.app.pop_screen()
+
+    def action_log_scale(self) -> None:
+        chart = self.query_one(LossChart)
+        chart.log_scale = not chart.drawn_log
+        self.workbench.chart_scales["train"] = chart.log_scale
+        self.forget()
+        self.redraw()
+
+    def action_save(self) -> None:
+        from aetui.ui.screens.dialogs import NameDialog
+
+        def save(name: str | None) -> None:
+            path = self.attempt(lambda: self.run.save_recipe(name)) if name else None
+            if path is not None:
+                self.notify(f"Saved as recipe {path.stem} ({path})", markup=False)
+
+        self.app.push_screen(NameDialog("Save these settings as a recipe named:", f"{self.recipe.name}-tuned"), save)
