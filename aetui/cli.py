@@ -98,11 +98,11 @@ def _parser() -> argparse.ArgumentParser:
     _rank_arg(listing, "the sessions")
     _sessions_arg(listing)
 
-    from aetui.views.show import VIEWS
+    from aetui.views.registry import NAMES
 
     show = sub.add_parser("show", help="print a view of a saved session")
     show.add_argument("session", help="session name (see `aetui ls`) or folder")
-    show.add_argument("--view", choices=VIEWS, default="curves", help="which view (default: curves)")
+    show.add_argument("--view", choices=NAMES, default="curves", help="which view (default: curves)")
     show.add_argument("--epoch", type=int, help="the epoch to show (default: the last)")
     show.add_argument("--projection", choices=("pca", "tsne"), default="pca",
                       help="scatter of codes wider than 2: pca (default) or tsne")

@@ -7,8 +7,9 @@ import pytest
 
 from aetui.core.store import sessions
 from aetui.core.training import trainer
-from aetui.views.export import CAPTION_HEIGHT, LEGEND_WIDTH, export, tile
+from aetui.views.export import export, tile
 from aetui.views.figures import CLASS_RGB
+from aetui.views.show import CAPTION_HEIGHT, LEGEND_WIDTH
 from tests import support
 
 VIEWS = ("curves", "recon", "scatter", "sweep", "area", "sparsity", "params")

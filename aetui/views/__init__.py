@@ -1,4 +1,5 @@
-"""What a session, a run and their figures look like, without Textual: `replay` reads a saved session
+"""What a session, a run and their figures look like, without Textual: `registry` names every view of a
+saved session once (for the replay, `aetui show` and `aetui export`), `replay` reads a saved session
 as the views need it (numpy alone), `show` makes each picture view a `Figure`, `tables` the views
 that are tables (`fitted`: a table fitted to its width, no number cut), `figures` every picture as
 pixels, `render` pixels as terminal cells, `formats` how numbers read, `export` a session as PNG,

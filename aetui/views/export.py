@@ -2,8 +2,9 @@
 
 `panel.png` and `recon-epoch-N.png` hold the stored bytes exactly (one pixel per stored pixel,
 8-bit gray), so they decode back to the session's arrays. The pictures the workbench shows (digits
-over reconstructions, the sweep, the scatter, the area map) are made by the same functions as on
-screen (`aetui.views.figures`, through `aetui.views.show`'s layouts), at their native size.
+over reconstructions, the scatter, the sweep, the area map) are those of the views in
+`aetui.views.registry` that have one, made by the same functions as on screen
+(`aetui.views.figures`, through `aetui.views.show`), at their native size.
 """
 
 from __future__ import annotations
@@ -18,14 +19,9 @@ from aetui.core.errors import AetuiError
 from aetui.core.store import arrays
 from aetui.core.store.files import FILE_MODE, Folder
 from aetui.core.store.sessions import Session
-from aetui.views import figures
 from aetui.views.figures import tile
+from aetui.views.registry import VIEWS
 from aetui.views.replay import Replay
-
-LEGEND_WIDTH = 56
-"""Pixels to the right of an exported scatter for its key (`figures.key_image`)."""
-CAPTION_HEIGHT = 16
-SCATTER_PIXELS = 480
 
 
 INCOMPLETE = "EXPORT-INCOMPLETE"
@@ -119,25 +115,10 @@ def _export(session: Session, replay: Replay, folder: Path, skipped: list[str]) 
 
 
 def _figures(replay: Replay, folder: Path, epoch: int) -> list[Path]:
-    """The pictures the workbench shows, as PNGs, at `epoch`: digits over their reconstructions,
-    the latent sweep, the scatter with its key, and (2-D codes) the area map."""
-    originals, recons, _ = replay.reconstructions(epoch)
-    native = figures.cropped_side(originals)
-    sheet = figures.digit_sheet(originals, recons, figures.DigitLayout(native, len(originals), 1))
-    images, columns, _ = replay.sweep(epoch)
-    sweep, _ = figures.sweep_sheet(images, columns, columns * native)
-    points, how = replay.projection(epoch)
-    labels = replay.fixed["subset_labels"]
-    scatter = figures.with_caption(figures.scatter_image(points, labels, SCATTER_PIXELS, SCATTER_PIXELS),
-                                   f"epoch {epoch}: {how}", figures.key_image(np.unique(labels).astype(int).tolist()))
-    written = [_png(folder / f"digits-epoch-{epoch:04d}.png", sheet),
-               _png(folder / f"sweep-epoch-{epoch:04d}.png", sweep),
-               _png(folder / f"scatter-epoch-{epoch:04d}.png", scatter)]
-    if replay.codes(epoch)[0].shape[1] == 2:
-        area = replay.area(epoch)
-        written.append(_png(folder / f"area-epoch-{epoch:04d}.png", figures.with_caption(
-            figures.area_map(area["cells"], 24), f"epoch {epoch}: cells by nearest digit ({area['plane']})")))
-    return written
+    """The pictures the workbench shows, as PNGs, at `epoch`: each view's that has one and applies
+    to this session (the scatter with its key; the area map for 2-D codes only)."""
+    return [_png(folder / f"{view.file}-epoch-{epoch:04d}.png", view.png(replay, epoch))
+            for view in VIEWS if view.png is not None and view.applies(replay, epoch)]
 
 
 def _metrics_csv(evaluations: dict, path: Path) -> Path:

@@ -1,8 +1,10 @@
-"""The views of a saved session: pictures as `Figure`s, tables from `aetui.views.tables` (no TensorFlow).
+"""The views of a saved session that are pictures, as `Figure`s (no TensorFlow); which views there
+are, and which function makes each, is `aetui.views.registry`'s.
 
-A `Figure` is a view's picture (an `aetui.views.figures` array) with the words around it, made for a
-space in pixels: `aetui show` prints it in half blocks, the replay and compare screens draw it in
-real pixels where the terminal can, and `aetui export` writes the same arrays as PNGs.
+A `Figure` is a view's picture (an `aetui.views.figures` array) with the words around it, made for
+a space in pixels: `aetui show` prints it in half blocks, the replay and compare screens draw it in
+real pixels where the terminal can, and `aetui export` writes the same arrays as PNGs (at their
+native size: the `*_png` functions).
 """
 
 from __future__ import annotations
@@ -15,13 +17,9 @@ from rich.table import Table
 from rich.text import Text
 
 from aetui.core.errors import AetuiError
-from aetui.views import figures, tables
+from aetui.views import figures
 from aetui.views.render import class_style, half_block_text
 from aetui.views.replay import Replay
-
-VIEWS = ("curves", "recon", "scatter", "sweep", "area", "sparsity", "params", "metrics")
-PICTURES = ("recon", "scatter", "sweep", "area")
-"""The views that are pictures (`figure`); the others are tables (`render_view`)."""
 
 
 @dataclass
@@ -72,22 +70,26 @@ def digits_figure(originals: np.ndarray, recons: np.ndarray, labels: list[str], 
     return Figure(f"{how}{more}", image, notes)
 
 
-def recon_figure(replay: Replay, epoch: int, width: int, height: int, pixels: bool = False) -> Figure:
-    """The fixed test digits over their reconstructions at `epoch`."""
+def recon_figure(replay: Replay, epoch: int, width: int, height: int, pixels: bool = False,
+                 projection: str = "pca") -> Figure:
+    """The fixed test digits over their reconstructions at `epoch` (`projection`: none here)."""
     originals, recon, labels = replay.reconstructions(epoch)
     return digits_figure(originals, recon, labels, width, height, pixels,
                          f"{replay.label(epoch)}: test digits over their reconstructions")
 
 
-def sweep_figure(replay: Replay, epoch: int, width: int, height: int | None = None, pixels: bool = False) -> Figure:
-    """The decoded latent grid at `epoch`, as wide as `width` allows (and, given `height`, as tall)."""
+def sweep_figure(replay: Replay, epoch: int, width: int, height: int, pixels: bool = False,
+                 projection: str = "pca") -> Figure:
+    """The decoded latent grid at `epoch`, as wide as `width` allows (in pixels also as tall as
+    `height`; in half blocks as tall as its width makes it: the view scrolls)."""
     images, columns, how = replay.sweep(epoch)
-    image, every = figures.sweep_sheet(images, columns, width, height, upscale=pixels)
+    image, every = figures.sweep_sheet(images, columns, width, height if pixels else None, upscale=pixels)
     note = f", every {every} cells" if every > 1 else ""
     return Figure(f"{replay.label(epoch)}: sweep over {how}{note}", image)
 
 
-def area_figure(replay: Replay, epoch: int, width: int, height: int, pixels: bool = False) -> Figure:
+def area_figure(replay: Replay, epoch: int, width: int, height: int, pixels: bool = False,
+                projection: str = "pca") -> Figure:
     """Latent area share per digit beside its share of the training set, and the map of cells:
     coloured squares in pixels, or cells of text with the winning digit in half blocks."""
     area = replay.area(epoch)
@@ -142,10 +144,21 @@ def scatter_figure(points: np.ndarray, labels: np.ndarray, how: str, width: int,
     return Figure(how, image, side=key, below=axes)
 
 
+def codes_figure(replay: Replay, epoch: int, width: int, height: int, pixels: bool = False,
+                 projection: str = "pca") -> Figure:
+    """The labelled subset's codes at `epoch`, projected to 2-D by `projection` (`pca`, `tsne`)."""
+    points, how = replay.projection(epoch, projection)
+    return scatter_figure(points, replay.codes(epoch)[1], f"{replay.label(epoch)}: {how}", width, height, pixels)
+
+
+def codes_text(replay: Replay, epoch: int, width: int, height: int, projection: str = "pca") -> Text:
+    """The scatter for terminals without colour (`scatter_text`)."""
+    points, how = replay.projection(epoch, projection)
+    return scatter_text(points, replay.codes(epoch)[1], width, height, f"{replay.label(epoch)}: {how}")
+
+
 KEY_CELLS = 5
 """Columns the scatter's key takes beside it."""
-TEXT_ROWS = {"recon": 1, "sweep": 1, "scatter": 2, "area": 15}
-"""Rows of words each picture view puts around its picture (caption, axes, table)."""
 
 
 def scatter_text(points: np.ndarray, labels: np.ndarray, width: int, height: int, how: str) -> Text:
@@ -164,36 +177,43 @@ def scatter_text(points: np.ndarray, labels: np.ndarray, width: int, height: int
     return text
 
 
-def figure(replay: Replay, view: str, epoch: int, columns: int, rows: int, pixels: bool = False,
-           cell: tuple[int, int] = (1, 2), projection: str = "pca") -> Figure:
-    """The picture view `view` (one of `PICTURES`) at `epoch` for `columns` x `rows` cells of
-    `cell` pixels each (half blocks: 1 x 2), leaving room for its words."""
-    width = (columns - (KEY_CELLS if view == "scatter" and not pixels else 0)) * cell[0]
-    height = max(rows - TEXT_ROWS[view], 4) * cell[1]
-    if pixels:
-        width, height = min(width, figures.LARGEST), min(height, figures.LARGEST)
-    if view == "recon":
-        return recon_figure(replay, epoch, width, height, pixels)
-    if view == "sweep":
-        return sweep_figure(replay, epoch, width, height if pixels else None, pixels)
-    if view == "area":
-        return area_figure(replay, epoch, width, height, pixels)
-    points, how = replay.projection(epoch, projection)
-    return scatter_figure(points, replay.codes(epoch)[1], f"{replay.label(epoch)}: {how}", width, height, pixels)
+def two_d(replay: Replay, epoch: int) -> bool:
+    """True where the session's code is 2-D (the latent area shares need one)."""
+    return replay.codes(epoch)[0].shape[1] == 2
 
 
-def render_view(replay: Replay, view: str, epoch: int, width: int = 100, height: int = 30,
-                ascii: bool = False, projection: str = "pca") -> RenderableType:
-    """The renderable for one view at one epoch, `width` x `height` cells (pictures in half blocks)."""
-    if view == "curves":
-        return Group(tables.curves_table(replay, epoch), tables.changes_table(replay))
-    if view == "sparsity":
-        return tables.sparsity_view(replay, epoch)
-    if view == "params":
-        return tables.params_view(replay)
-    if view == "metrics":
-        return tables.metrics_view(replay, epoch)
-    if view == "scatter" and ascii:
-        points, how = replay.projection(epoch, projection)
-        return scatter_text(points, replay.codes(epoch)[1], width, height, f"{replay.label(epoch)}: {how}")
-    return figure(replay, view, epoch, width, height, projection=projection).text(ascii)
+SCATTER_PIXELS = 480
+"""The side of an exported scatter."""
+LEGEND_WIDTH = 56
+"""Pixels to the right of an exported scatter for its key (`figures.key_image`)."""
+CAPTION_HEIGHT = 16
+"""Pixels over an exported picture for its caption (`figures.with_caption`)."""
+
+
+def digits_png(replay: Replay, epoch: int) -> np.ndarray:
+    """The test digits over their reconstructions, one pixel per stored pixel."""
+    originals, recons, _ = replay.reconstructions(epoch)
+    native = figures.cropped_side(originals)
+    return figures.digit_sheet(originals, recons, figures.DigitLayout(native, len(originals), 1))
+
+
+def sweep_png(replay: Replay, epoch: int) -> np.ndarray:
+    """The decoded sweep, each image at its native size (that of the test digits)."""
+    originals, _, _ = replay.reconstructions(epoch)
+    images, columns, _ = replay.sweep(epoch)
+    return figures.sweep_sheet(images, columns, columns * figures.cropped_side(originals))[0]
+
+
+def scatter_png(replay: Replay, epoch: int) -> np.ndarray:
+    """The subset's codes (PCA) in the class colours, with the key and a line saying what the axes are."""
+    points, how = replay.projection(epoch)
+    labels = replay.fixed["subset_labels"]
+    return figures.with_caption(figures.scatter_image(points, labels, SCATTER_PIXELS, SCATTER_PIXELS),
+                                f"epoch {epoch}: {how}", figures.key_image(np.unique(labels).astype(int).tolist()))
+
+
+def area_png(replay: Replay, epoch: int) -> np.ndarray:
+    """The map of the latent plane's cells, coloured by their nearest digit."""
+    area = replay.area(epoch)
+    return figures.with_caption(figures.area_map(area["cells"], 24),
+                                f"epoch {epoch}: cells by nearest digit ({area['plane']})")

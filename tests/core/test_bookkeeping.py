@@ -75,7 +75,7 @@ def test_fast_epochs_are_pictured_a_few_a_second_and_the_replay_shows_the_last_b
     assert session.problems == []  # (no gap: these epochs have no pictures by design)
     replay = Replay(session)
     assert replay.label(3) == "epoch 3 (pictures of epoch 1)" and replay.label(5) == "epoch 5"
-    from aetui.views.show import render_view
+    from aetui.views.registry import render_view
 
     for view in ("recon", "scatter", "sweep", "sparsity"):
         render_view(replay, view, 3, 100, 40)

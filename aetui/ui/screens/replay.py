@@ -21,10 +21,8 @@ from aetui.ui.widgets.view_pane import ViewPane
 from aetui.ui.workbench import Workbench
 from aetui.views import formats
 from aetui.views.replay import Replay, step_epoch
-from aetui.views.show import KEY_CELLS, PICTURES, figure, scatter_figure
-
-TABS = [("curves", "1 curves"), ("recon", "2 reconstructions"), ("scatter", "3 scatter"), ("sweep", "4 sweep"),
-        ("area", "5 area"), ("sparsity", "6 sparsity"), ("params", "7 session"), ("metrics", "8 metrics")]
+from aetui.views.registry import NAMED, VIEWS, figure
+from aetui.views.show import KEY_CELLS, scatter_figure
 
 
 class ReplayScreen(WorkbenchScreen):
@@ -42,9 +40,9 @@ class ReplayScreen(WorkbenchScreen):
         Binding("c", "next_change", "next change", tooltip="next hyperparameter change (moves to its epoch)"),
         Binding("t", "tsne", "t-SNE/PCA", tooltip="scatter: t-SNE instead of PCA (and back)"),
         Binding("l", "log_scale", "log y", show=False, tooltip="curves: log axis on or off (kept while aetui runs)"),
-        *[Binding(str(i + 1), f"tab('{tab}')", show=False) for i, (tab, _) in enumerate(TABS)],
+        *[Binding(view.key, f"tab('{view.name}')", show=False) for view in VIEWS],
     ]
-    HELP = [(f"1 … {len(TABS)}", "switch view: " + ", ".join(title for _, title in TABS)),
+    HELP = [(f"{VIEWS[0].key} … {VIEWS[-1].key}", "switch view: " + ", ".join(f"{v.key} {v.title}" for v in VIEWS)),
             ("up/down, page up/down", "scroll a view taller than the screen")]
     """Keys that are not bindings with a description, for the help."""
 
@@ -65,18 +63,18 @@ class ReplayScreen(WorkbenchScreen):
         yield Static(id="status")
         ascii = self.workbench.ascii
         with TabbedContent(id="tabs"):
-            for tab, title in TABS:
-                with TabPane(title, id=f"tab-{tab}"):
-                    if tab == "curves":
+            for view in VIEWS:
+                with TabPane(f"{view.key} {view.title}", id=f"tab-{view.name}"):
+                    if view.chart:
                         with Vertical(id="chart-box"):
                             yield LossChart(id="chart")
                         yield Static(id="epoch-values")
-                    elif tab == "scatter":  # hidden views mount after the first frame (Lazy)
-                        yield Lazy(FigurePane(self.workbench.graphics, fill=True, id="view-scatter"))
-                    elif tab in PICTURES:
-                        yield Lazy(VerticalScroll(FigurePane(self.workbench.graphics, id=f"view-{tab}")))
+                    elif view.fill:  # hidden views mount after the first frame (Lazy)
+                        yield Lazy(FigurePane(self.workbench.graphics, fill=True, id=f"view-{view.name}"))
+                    elif view.picture is not None:
+                        yield Lazy(VerticalScroll(FigurePane(self.workbench.graphics, id=f"view-{view.name}")))
                     else:
-                        yield Lazy(VerticalScroll(ViewPane(self.replay, tab, ascii, id=f"view-{tab}")))
+                        yield Lazy(VerticalScroll(ViewPane(self.replay, view.name, ascii, id=f"view-{view.name}")))
         yield Footer()
 
     def on_mount(self) -> None:
@@ -105,11 +103,12 @@ class ReplayScreen(WorkbenchScreen):
         """Move the visible view to `self.epoch` (the others catch up when shown: steps stay cheap)."""
         epoch = self.epoch
         tab = self.active_tab
-        if tab == "curves":
+        view = NAMED[tab]
+        if view.chart:
             self.query_one("#epoch-values", Static).update(self.epoch_values())
-        elif tab == "scatter":
+        elif view.projections:
             self.draw_scatter()
-        elif tab in PICTURES:
+        elif view.picture is not None:
             pane = self.query_one(f"#view-{tab}", FigurePane)
             if self.drawn.get(tab) != epoch:
                 self.drawn[tab] = epoch
@@ -133,7 +132,7 @@ class ReplayScreen(WorkbenchScreen):
         """The first line: session, status, the chosen epoch, gaps and any note."""
         replay, epoch = self.replay, self.epoch
         session = replay.session
-        gaps = f" · [yellow]{len(session.problems)} gap(s): see 7[/]" if session.problems else ""
+        gaps = f" · [yellow]{len(session.problems)} gap(s): see {NAMED['params'].key}[/]" if session.problems else ""
         self.query_one("#status", Static).update(
             f"[b]{escape(session.name)}[/b] · {escape(session.meta.recipe_name)} · "
             f"{session.status} · epoch [b]{epoch}[/b]/{replay.last} (←/→){gaps}" +

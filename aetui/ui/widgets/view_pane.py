@@ -1,4 +1,5 @@
-"""A pane that shows one `aetui show` view of a replay, fitted to its size on every redraw."""
+"""A pane that shows one `aetui show` view of a replay (`aetui.views.registry`), fitted to its size
+on every redraw."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from textual.widget import Widget
 
 from aetui.core.errors import AetuiError
 from aetui.views.replay import Replay
-from aetui.views.show import render_view
+from aetui.views.registry import NAMED, render_view
 
 
 class ViewPane(Widget):
@@ -31,7 +32,7 @@ class ViewPane(Widget):
     def render(self):
         if self.epoch < 0:
             return Text("")
-        if not self.replay.epochs and self.view != "params":
+        if not self.replay.epochs and not NAMED[self.view].epochless:
             return Text("No completed epoch in this session yet.", style="dim")
         try:
             return render_view(self.replay, self.view, self.epoch, max(self.size.width, 20),
