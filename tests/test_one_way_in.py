@@ -32,15 +32,15 @@ ALLOWED = {
         "a duplicate of the terminal's descriptor 2, for Textual",
     ("ui/running.py", "_terminal_kept_from", "open"):
         "TensorFlow's log in the user's temporary folder (`log_path`), outside the store",
-    ("terminal.py", "detach", "os.open"):
+    ("views/terminal.py", "detach", "os.open"):
         "/dev/null, for the descriptors of a terminal that went away",
-    ("export.py", "atomic", "tempfile.mkstemp"):
+    ("views/export.py", "atomic", "tempfile.mkstemp"):
         "a new file (O_EXCL) in `aetui export`'s destination, a folder the user names outside the store",
-    ("export.py", "export", "tmp.write_text"):
+    ("views/export.py", "export", "tmp.write_text"):
         "`EXPORT-INCOMPLETE`, written to a new temporary file in `aetui export`'s destination",
-    ("export.py", "write", "open"):
+    ("views/export.py", "write", "open"):
         "the CSV files of `aetui export`, written to that new temporary file in its destination",
-    ("export.py", "_events", "tf.summary.create_file_writer"):
+    ("views/export.py", "_events", "tf.summary.create_file_writer"):
         "TensorBoard's event files, written into `aetui export`'s destination",
     ("core/store/npz.py", "_check", "self._zip.open"):
         "a member of a zip held in memory (read through `files` first)",

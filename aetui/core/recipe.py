@@ -14,13 +14,14 @@ from typing import Any
 
 from aetui.core.errors import AetuiError
 from aetui.core.hparams import HPARAMS, RUN_SETTINGS, short_repr
-from aetui.core.store import caps
 from aetui.core.text import printable
 
 RECIPE_LIMIT = 1 << 20
 """The most bytes a recipe file may have."""
-MAX_UNITS, MAX_LAYERS = caps.UNITS, caps.LAYERS
-"""The widest layer or code, and the most hidden layers, a recipe may ask for (`caps`)."""
+MAX_UNITS, MAX_LAYERS = 65_536, 100
+MAX_NAME, MAX_DESCRIPTION = 255, 4096
+"""The widest layer or code, the most hidden layers, the longest name (bytes) and description
+(characters) a recipe may have (`store.caps` sizes the files of a run from them)."""
 
 KINDS = ("ae", "sparse", "nonneg", "vae", "aae")
 """The model families: ordinary, sparse, nonnegative, variational and adversarial autoencoders."""
@@ -131,8 +132,8 @@ class Recipe:
         description = data.get("description", "")
         if not isinstance(description, str):
             raise fail("description", "must be a string")
-        for key, text, most in (("description", description, caps.DESCRIPTION), ("name", data.get("name", name),
-                                                                               caps.NAME)):
+        for key, text, most in (("description", description, MAX_DESCRIPTION), ("name", data.get("name", name),
+                                                                               MAX_NAME)):
             if len(str(text)) > most:
                 raise fail(key, f"must be at most {most:,} characters, not {len(str(text)):,}")
         description = printable(description)
@@ -278,7 +279,7 @@ def tuned(recipe: Recipe, name: str, params: dict[str, float], settings: dict[st
     data["train"].update(settings)
     data["name"] = safe_name(name)
     said = " (tuned: " + ", ".join(f"{k}={v:g}" for k, v in params.items()) + ")"
-    data["description"] = recipe.description[:caps.DESCRIPTION - len(said)] + said
+    data["description"] = recipe.description[:MAX_DESCRIPTION - len(said)] + said
     return data
 
 

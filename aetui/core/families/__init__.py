@@ -35,11 +35,9 @@ def memory_needed(recipe: Recipe, input_dim: int, batch_size: int) -> int:
 
 def memory_parts(recipe: Recipe, input_dim: int, batch_size: int) -> dict[str, int]:
     """`memory_needed` by what takes it: `weights`, `activations`, `snapshot`."""
-    from aetui.core.store.caps import weights
-
     code, sizes = recipe.net["code"], [input_dim, *recipe.net["hidden"], recipe.net["code"]]
     pca = 4 * code * code * 8 if code > 2 else 0
-    return {"weights": weights(recipe, input_dim) * 4 * 5, "activations": max(batch_size, 1024) * max(sizes) * 4 * 8,
+    return {"weights": weight_count(recipe, input_dim) * 4 * 5, "activations": max(batch_size, 1024) * max(sizes) * 4 * 8,
             "snapshot": recipe.snapshot["subset"] * code * 8 * 3 + pca}
 
 
@@ -96,3 +94,15 @@ def build(recipe: Recipe, input_dim: int, params: dict[str, float] | None = None
         built = module.build(recipe, input_dim, knobs)
         built.model(np.zeros((1, input_dim), "float32"))  # create the variables, so weights can load
     return built
+
+
+def weight_count(recipe: Recipe, input_dim: int) -> int:
+    """The recipe's weights (encoder and decoder, a VAE's log-variance head, an AAE's discriminator)."""
+    sizes = [input_dim, *recipe.net["hidden"], recipe.net["code"]]
+    count = 2 * sum(a * b + b for a, b in zip(sizes, sizes[1:]))
+    if recipe.kind == "vae":
+        count += sizes[-2] * sizes[-1] + sizes[-1]
+    if recipe.kind == "aae":
+        width = recipe.net["hidden"][-1] if recipe.net["hidden"] else 64
+        count += recipe.net["code"] * width + width * width + width + width + 1
+    return count

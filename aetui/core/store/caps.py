@@ -20,6 +20,8 @@ import json
 from aetui.core import events
 from aetui.core.errors import AetuiError
 from aetui.core.hparams import HPARAMS, RUN_SETTINGS
+from aetui.core.recipe import MAX_DESCRIPTION as DESCRIPTION, MAX_LAYERS as LAYERS, MAX_NAME as NAME, \
+    MAX_UNITS as UNITS
 
 MB = 1 << 20
 EPOCHS = int(RUN_SETTINGS["epochs"].high)
@@ -36,14 +38,6 @@ SWEEP_WORDS = 64
 CHANGES_PER_EPOCH = 4
 """Live changes and pauses recorded per epoch, on average over the whole run, that the history
 has room for (a slider dragged through every epoch of a fast run records about one an epoch)."""
-NAME = 255
-"""The longest recipe name (a file name's most bytes)."""
-DESCRIPTION = 4096
-"""The longest recipe description, in characters."""
-LAYERS = 100
-"""The most hidden layers a recipe may have."""
-UNITS = 65_536
-"""The widest layer or code (`recipe.MAX_UNITS`)."""
 CLASSES = 65_536
 """Labels are class numbers below this (`data.MAX_CLASSES`)."""
 REASON = 2000
@@ -107,9 +101,10 @@ ARRAY = 256 * MB
 """The most bytes one array of a snapshot may take once inflated."""
 
 
-def check_run(recipe, input_dim: int, test_images: int) -> None:
+def check_run(recipe, input_dim: int, test_images: int, weights: int) -> None:
     """An error, before a session exists, where the files a run of `recipe` on images of
-    `input_dim` pixels (`test_images` of them in the test set) writes would pass their caps."""
+    `input_dim` pixels (`test_images` of them in the test set), with `weights` weights
+    (`families.weight_count`), writes would pass their caps."""
     net, snap = recipe.net, recipe.snapshot
     code = net["code"]
     subset, panel, sweep = min(snap["subset"], test_images), min(snap["panel"], test_images), snap["sweep"] ** 2
@@ -118,20 +113,8 @@ def check_run(recipe, input_dim: int, test_images: int) -> None:
              "a snapshot": (panel * input_dim + sweep * input_dim + 2 * codes + 40 * code, SNAPSHOT,
                             "[snapshot] subset, panel or sweep, or [net] code"),
              "one array of a snapshot": (max(codes, sweep * input_dim), ARRAY, "[snapshot] subset or sweep"),
-             "the weights": (3 * 4 * weights(recipe, input_dim), WEIGHTS, "[net] hidden or code")}
+             "the weights": (3 * 4 * weights, WEIGHTS, "[net] hidden or code")}
     for what, (size, cap, change) in files.items():
         if size > cap:
             raise AetuiError(f"{recipe.name}: {what} of this run would take {size / MB:,.0f} MB, over the "
                              f"{cap / MB:,.0f} MB such a file may be: lower {change}")
-
-
-def weights(recipe, input_dim: int) -> int:
-    """The recipe's weights (encoder and decoder, a VAE's log-variance head, an AAE's discriminator)."""
-    sizes = [input_dim, *recipe.net["hidden"], recipe.net["code"]]
-    count = 2 * sum(a * b + b for a, b in zip(sizes, sizes[1:]))
-    if recipe.kind == "vae":
-        count += sizes[-2] * sizes[-1] + sizes[-1]
-    if recipe.kind == "aae":
-        width = recipe.net["hidden"][-1] if recipe.net["hidden"] else 64
-        count += recipe.net["code"] * width + width * width + width + width + 1
-    return count

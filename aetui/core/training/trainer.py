@@ -71,9 +71,8 @@ def train(recipe: Recipe, data: Dataset, store: Path, *, params: dict[str, float
           extra_meta: dict | None = None) -> Path:
     """Train `recipe` on `data`, writing a new session into `store`; returns the session folder.
 
-    `strategy="mirrored"` trains with `tf.distribute.MirroredStrategy` across the visible GPUs
-    (one replica on a CPU-only machine, which the device line says). `extra_meta` is stored in
-    `session.json` (a sweep names itself there).
+    `strategy="mirrored"` trains with `tf.distribute.MirroredStrategy` across the visible GPUs (one
+    replica on a CPU-only machine). `extra_meta` is stored in `session.json` (a sweep's name).
 
     Batch events reach `on_event` at most every `batch_interval` seconds (0: every batch);
     every other event always does. Stops when `controls.stop()` or `controls.interrupt()` is
@@ -88,7 +87,7 @@ def train(recipe: Recipe, data: Dataset, store: Path, *, params: dict[str, float
     if epochs < 1 or batch_size < 1:
         raise AetuiError("epochs and batch size must be at least 1")
     families.check_memory(recipe, data.input_dim, batch_size)
-    caps.check_run(recipe, data.input_dim, len(data.x_test))
+    caps.check_run(recipe, data.input_dim, len(data.x_test), families.weight_count(recipe, data.input_dim))
     device = backend.configure(gpu=gpu)
     distribution, how = backend.distribution(strategy)
     built = _build(recipe, data, params, distribution)
@@ -123,7 +122,7 @@ def resume(session_path: Path, data: Dataset, *, params: dict[str, float] | None
     from aetui.core import families
 
     families.check_memory(recipe, data.input_dim, sessions.open_session(path).meta.batch_size or 1)
-    caps.check_run(recipe, data.input_dim, len(data.x_test))
+    caps.check_run(recipe, data.input_dim, len(data.x_test), families.weight_count(recipe, data.input_dim))
     writer, session = _writing(lambda: SessionWriter.lock(path, lambda s: check_resumable(s, total)), path)
     try:
         done = kept_epoch(session)
