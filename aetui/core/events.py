@@ -115,13 +115,17 @@ class SnapshotTaken:
 
 @dataclass(frozen=True)
 class HParamChanged:
-    """A live hyperparameter changed; `step` is the first batch (counting from 0) that used `new`."""
+    """A live hyperparameter changed; `step` is the first batch (counting from 0) that used `new`;
+    `origin` says who changed it: `WORKBENCH` (a slider of the workbench training the run), the
+    sender of a command through the control channel (`user@host pid N`: `aetui tune`, or an attached
+    workbench), `RESUME` (a value a resume was given), or empty (recorded before origins were)."""
 
     name: str
     old: float
     new: float
     epoch: int
     step: int
+    origin: str = ""
 
 
 @dataclass(frozen=True)
@@ -152,6 +156,13 @@ class TrainingFinished:
 
 EVENTS = {cls.__name__: cls for cls in (TrainingStarted, TrainingResumed, BatchEnded, EpochEnded, HParamChanged, Paused,
                                         Resumed, TrainingFinished)}
+
+
+WORKBENCH, RESUME = "workbench", "resume"
+"""The origin of a change made with a slider of the workbench that trains the run, and of a value
+given to `aetui resume` (or the workbench's `u`) for the resumed run."""
+ORIGIN = 80
+"""The longest origin a change records (characters)."""
 
 
 def to_record(event) -> dict:

@@ -37,12 +37,9 @@ class RunState:
     """The latest epoch's arrays (reconstructions, codes, sweep, per-unit figures)."""
     fixed: dict | None = None
     """The fixed test panel and labelled subset the snapshots refer to."""
-    version: int = 0
-    """Bumped on every change, so views redraw only when something is new."""
 
     def apply(self, event) -> None:
         """Fold one event into the state."""
-        self.version += 1
         self.validating = isinstance(event, events.Validating)
         if isinstance(event, events.TrainingStarted):
             self.session, self.recipe, self.epochs_total = event.session, event.recipe, event.epochs

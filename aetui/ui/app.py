@@ -17,7 +17,7 @@ from aetui.core.store import sessions
 from aetui.ui import messages
 from aetui.ui.lifecycle import Quitting, TerminalWatch, Warmed, WarmUp
 from aetui.ui.runner import Runner, data_loader
-from aetui.ui.screens.base import attempt
+from aetui.ui.screens.base import WorkbenchScreen, attempt
 from aetui.ui.screens.home import HomeScreen
 from aetui.ui.workbench import Workbench
 from aetui.views.terminal import Graphics
@@ -61,7 +61,6 @@ class AetuiApp(App):
             self.post_message(messages.OpenSession(self.opening[0]))
         elif self.opening:
             self.post_message(messages.Compare(self.opening))
-        self.set_interval(0.1, self._drain)
         self.warming.later(quiet=bool(self.opening or self.opening_sweep))
 
     def set_info(self, data: str | None = None, device: str | None = None) -> None:
@@ -83,23 +82,38 @@ class AetuiApp(App):
         """Quit; if a run of this workbench is in progress, ask first (`Quitting`)."""
         await self.quitting.ask()
 
-    def _drain(self) -> None:
+    def on_run_event(self, message: messages.RunEvent) -> None:
+        """An event of the live run: folded into its state; the screen showing it redraws what it
+        changes; home hears of a start, an end, and (while on top) each epoch."""
         from aetui.core.control.remote import Answered
 
-        for event in self.runner.drain():
-            if isinstance(event, Answered):
-                values = ", ".join(f"{k}={v:g}" for k, v in event.values.items())
-                what = f"{event.op} {values}".strip()
-                self.notify(f"{what}: {event.message}", severity="information" if event.ok else "error",
-                            markup=False)
-                continue
-            if isinstance(event, (TrainingStarted, TrainingFinished)) or (
-                    isinstance(event, EpochEnded) and isinstance(self.screen, HomeScreen)):
-                self._refresh_home()
-            if isinstance(event, TrainingFinished):
-                severity = "information" if event.status in ("finished", "stopped") else "error"
-                self.notify(f"{self.runner.recipe.name}: {event.status}: {event.reason}", severity=severity,
-                            timeout=8, markup=False)
+        event = message.event
+        if isinstance(event, Answered) and message.run == self.runner.run:
+            self.notify(event.said(), severity="information" if event.ok else "error", markup=False)
+            self._tell(event)
+        if not self.runner.fold(message.run, event):
+            return
+        self._tell(event)
+        if isinstance(event, (TrainingStarted, TrainingFinished)) or (
+                isinstance(event, EpochEnded) and isinstance(self.screen, HomeScreen)):
+            self._refresh_home()
+        if isinstance(event, TrainingFinished):
+            severity = "information" if event.status in ("finished", "stopped") else "error"
+            self.notify(f"{self.runner.recipe.name}: {event.status}: {event.reason}", severity=severity,
+                        timeout=8, markup=False)
+
+    on_run_progress = on_run_event  # (a batch's progress, `RunProgress`, the same way)
+
+    def on_worker_state_changed(self, event) -> None:
+        """The run's worker ended (after its last event): what the screen offers may change (`u`)."""
+        if event.worker is self.runner.worker and event.worker.is_finished:
+            self._tell(None)
+
+    def _tell(self, event) -> None:
+        """Tell the workbench screen on top (under a dialog, where one is open) that the run moved."""
+        shown = [screen for screen in self.screen_stack if isinstance(screen, WorkbenchScreen)]
+        if shown:
+            shown[-1].run_moved(event)
 
     def _refresh_home(self, sessions_too: bool = True) -> None:
         for screen in self.screen_stack:

@@ -112,7 +112,6 @@ class Quitting:
             app.notify("Stopping the run; completed epochs are saved…")
             runner.stop()
             await runner.wait()
-            runner.drain()
             app.exit()
         elif choice == "keep" and runner.keep_in_background():
             app.notify("Saving the epoch in progress, then the run goes on in the background…")

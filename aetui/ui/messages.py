@@ -51,3 +51,22 @@ class CompareSweep(Message):
 
 class ShowRun(Message):
     """Go to the training screen of the run in progress."""
+
+
+class RunEvent(Message):
+    """An event of the live run (`aetui.core.events`, or a command's `Answered`), posted to the app
+    from the thread that has it (the training worker, the follower of an attached run, the sender of
+    its commands); `run` names the run it belongs to (`Runner.run`), so a stopped run's last events
+    never reach the next one's state."""
+
+    def __init__(self, event, run: int):
+        super().__init__()
+        self.event, self.run = event, run
+
+
+class RunProgress(RunEvent):
+    """A batch's progress (`BatchEnded`): a backlog of them collapses to the newest, as a slow
+    frame would show only the newest anyway (the epoch's figures come in their own event)."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, RunProgress) and message.run == self.run

@@ -1,15 +1,15 @@
-"""The live run behind the UI: owns the training worker, its controls, its inbox and its state.
+"""The live run behind the UI: owns the training worker, its controls and its state.
 
 The run is the workbench's own (a training worker in this process) or one it is attached to (a
 run another process trains: a follower worker reads its events from the session folder, and its
-controls are commands sent through the session's control channel). Either way the events reach
-`inbox`; the App drains the inbox on a timer into a `RunState`, and screens redraw from that state
-at a bounded rate, so the UI thread stays mostly idle while training runs.
+controls are commands sent through the session's control channel). Either way each event is
+posted to the app as a message (`messages.RunEvent`; a batch's progress as `RunProgress`, which
+a backlog collapses to the newest) from the thread that has it: the app folds it into the
+`RunState` and the screen showing the run redraws what it changes. Nothing polls on a clock.
 """
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 from functools import partial
@@ -19,7 +19,7 @@ from typing import Callable
 from textual.worker import Worker
 
 from aetui.core import events
-from aetui.core.control.remote import Answered, RemoteControls
+from aetui.core.control.remote import Answered, RemoteControls, sender
 from aetui.core.errors import AetuiError
 from aetui.core.recipe import Recipe
 from aetui.core.runstate import RunState
@@ -37,8 +37,14 @@ class Runner:
         self.app = app
         self.trainer = trainer
         self.store = store
-        self.inbox: queue.SimpleQueue = queue.SimpleQueue()
+        self.run = 0
+        """Which run this is (one more at each start or attach): the messages of a run name it."""
         self.state: RunState | None = None
+        """The run as the screens show it, folded from its messages on the UI thread (`fold`)."""
+        self.session: str = ""
+        self.outcome: events.TrainingFinished | None = None
+        """The session of the run and how it ended, as its thread reported them (for `hand_over`,
+        which runs once the app has ended and its messages are no longer taken)."""
         self.recipe: Recipe | None = None
         self.controls: Controls | None = None
         self.worker: Worker | None = None
@@ -74,31 +80,57 @@ class Runner:
             if previous is not None and previous.session == resume.name:  # its batches stay on the chart
                 self.state.batches = [b for b in previous.batches if b[0] <= resume.epochs_done]
         self.controls = Controls(recipe.tunables)
-        self.finished.clear()
+        publish = self._new_run()
         work = partial(self._work, recipe, params, epochs, batch_size, data_ready, self.controls,
-                       None if resume is None else resume.path)
+                       None if resume is None else resume.path, publish)
         self.worker = self.app.run_worker(work, thread=True, group="training", exclusive=True,
                                           exit_on_error=False, name="training")
 
-    def _work(self, recipe, params, epochs, batch_size, data_ready, controls, resume: Path | None) -> None:
+    def _new_run(self) -> Callable:
+        """Begin a new run; returns the function its threads report its events with."""
+        from aetui.ui.messages import RunEvent, RunProgress
+
+        self.run += 1
+        self.session, self.outcome = "", None
+        self.finished.clear()
+        run, post = self.run, self.app.post_message
+
+        def publish(event) -> None:  # (any thread: posting a message is thread-safe)
+            if isinstance(event, (events.TrainingStarted, events.TrainingResumed)):
+                self.session = event.session
+            elif isinstance(event, events.TrainingFinished):
+                self.outcome = event
+            post((RunProgress if isinstance(event, events.BatchEnded) else RunEvent)(event, run))
+
+        return publish
+
+    def fold(self, run: int, event) -> bool:
+        """Fold an event of run `run` into the state (on the UI thread); False where it is of an
+        earlier run, or no event of the state (a command's answer)."""
+        if run != self.run or self.state is None or isinstance(event, Answered):
+            return False
+        self.state.apply(event)
+        return True
+
+    def _work(self, recipe, params, epochs, batch_size, data_ready, controls, resume: Path | None,
+              publish: Callable) -> None:
         from textual.worker import get_current_worker
 
         controls.also_stop_on(get_current_worker().cancelled_event)  # the app exiting stops the run
         try:
             if resume is None:
                 self.trainer(recipe, data_ready(), self.store, params=params, epochs=epochs, batch_size=batch_size,
-                             on_event=self.inbox.put, controls=controls)
+                             on_event=publish, controls=controls)
             else:
                 from aetui.core.store.sessions import open_session
                 from aetui.core.training import trainer as training
 
                 data = training.resumed_data(open_session(resume))  # the data it was trained on
-                training.resume(resume, data, params=params, epochs=epochs, on_event=self.inbox.put,
-                                controls=controls)
+                training.resume(resume, data, params=params, epochs=epochs, on_event=publish, controls=controls)
         except AetuiError as err:
-            self.inbox.put(events.TrainingFinished("failed", str(err), 0, 0))
+            publish(events.TrainingFinished("failed", str(err), 0, 0))
         except Exception as err:  # the session records it as failed; the UI shows the reason
-            self.inbox.put(events.TrainingFinished("failed", f"{type(err).__name__}: {err}", 0, 0))
+            publish(events.TrainingFinished("failed", f"{type(err).__name__}: {err}", 0, 0))
         finally:
             self.finished.set()
 
@@ -115,20 +147,21 @@ class Runner:
         state.recipe, state.epochs_total = session.meta.recipe_name, session.meta.epochs
         self.recipe, self.state, self.attached = session.recipe(), state, session.path
         self.settings = {"epochs": session.meta.epochs, "batch_size": session.meta.batch_size or 1}
-        self.controls = RemoteControls(session.path, self.recipe.tunables, self.inbox.put,
+        publish = self._new_run()
+        self.session = session.name
+        self.controls = RemoteControls(session.path, self.recipe.tunables, publish,
                                        lambda: self.state is not None and self.state.status == "paused")
-        self.finished.clear()
-        self.worker = self.app.run_worker(partial(self._follow, follower, self.controls), thread=True, group="training",
-                                          exclusive=True, exit_on_error=False, name="following")
+        self.worker = self.app.run_worker(partial(self._follow, follower, self.controls, publish), thread=True,
+                                          group="training", exclusive=True, exit_on_error=False, name="following")
 
-    def _follow(self, follower, controls: RemoteControls) -> None:
+    def _follow(self, follower, controls: RemoteControls, publish: Callable) -> None:
         from textual.worker import get_current_worker
 
         worker = get_current_worker()
         try:
             while not worker.is_cancelled:
                 for event in follower.poll():
-                    self.inbox.put(event)
+                    publish(event)
                 if follower.ended:
                     return
                 time.sleep(FOLLOW_EVERY)
@@ -141,22 +174,18 @@ class Runner:
         if self.attached is not None and self.worker is not None:
             self.worker.cancel()
 
-    def drain(self) -> list:
-        """Fold every queued event into the state; returns the events taken."""
-        taken = []
-        while True:
-            try:
-                event = self.inbox.get_nowait()
-            except queue.Empty:
-                return taken
-            if self.state is not None and not isinstance(event, Answered):
-                self.state.apply(event)
-            taken.append(event)
+    @property
+    def origin(self) -> str:
+        """The origin the changes this workbench makes are recorded with (`HParamChanged.origin`)."""
+        return events.WORKBENCH if self.attached is None else sender()
 
     def set(self, name: str, value: float) -> None:
         """Change a live hyperparameter of the run in progress."""
         if self.controls is not None and self.active:
-            self.controls.set(name, value)
+            if self.attached is None:
+                self.controls.set(name, value, origin=events.WORKBENCH)
+            else:  # (the trainer records the sender: `origin`)
+                self.controls.set(name, value)
 
     def toggle_pause(self) -> None:
         """Pause a running run, or resume a paused one."""
@@ -180,11 +209,11 @@ class Runner:
     def hand_over(self) -> str | None:
         """Once the run has ended (`finished` set): go on with it in a background process, where it
         was interrupted to be handed over. Returns what to tell the user, if anything."""
-        if not self.handover or self.state is None or self.state.status != "interrupted" or not self.state.session:
+        if not self.handover or self.outcome is None or self.outcome.status != "interrupted" or not self.session:
             return None
         from aetui.core.control.background import start_resume
 
-        return start_resume(self.store / self.state.session, self.store)
+        return start_resume(self.store / self.session, self.store)
 
     def stop(self) -> None:
         """Ask the run to stop after the current batch (completed epochs stay saved)."""

@@ -25,7 +25,6 @@ def run_in_this_process(app) -> int:
         traceback.print_exc()
         code = 1
     app.runner.finished.wait()  # a run the app let go of (a hangup) saves its epoch first
-    app.runner.drain()
     try:
         said = app.runner.hand_over()  # (kept running: a background process goes on with it)
     except Exception as err:  # (said where it can be; the session stays resumable)

@@ -97,10 +97,12 @@ def test_a_stop_mid_epoch_keeps_the_weights_of_the_last_completed_epoch(tmp_path
                          on_event=on_event, batch_interval=0)
     session = sessions.open_session(path)
     assert session.status == "stopped" and session.epochs_done == 3 and session.weights()[0] == 3
-    trainer.resume(path, digits.limited(512), epochs=4)
+    trainer.resume(path, digits.limited(512), epochs=4, params={"learning_rate": 0.002})
     resumed = sessions.open_session(path)
     assert resumed.status == "finished" and resumed.epochs_done == 4
     assert next(e for e in resumed.history if isinstance(e, events.TrainingResumed)).epoch == 3
+    (change,) = resumed.changes  # (the value the resume was given, from its first step, said to be so)
+    assert (change.name, change.new, change.origin) == ("learning_rate", 0.002, events.RESUME)
 
 
 KILLED = textwrap.dedent("""

@@ -60,6 +60,7 @@ def test_a_value_sent_applies_from_the_step_it_names_and_is_recorded(running):
     recorded = {c.name: c for c in changes(path)}
     assert recorded["beta"].new == 5.0 and recorded["beta"].old == 3.0 and recorded["beta"].step == answer.step
     assert recorded["p"].step == answer.step
+    assert recorded["beta"].origin == recorded["p"].origin == remote.sender()  # (who sent it)
     log = (path / channel.LOG).read_text()
     assert "took" in log and "beta=5, p=0.1" in log
 

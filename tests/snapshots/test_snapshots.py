@@ -45,7 +45,6 @@ def test_train_after_three_epochs(snap_compare, make_app, size, recipe):
         app.screen.query_one("#slider-epochs", ParamSlider).set_value(3)
         await pilot.press("space")
         await until(pilot, lambda: ended(app) and not app.runner.active)  # every event drained, the worker gone
-        app.screen.forget()
         app.screen.redraw()
         app.clear_notifications()
         await pilot.pause()

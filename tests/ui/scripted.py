@@ -58,8 +58,8 @@ class ScriptedTrainer:
                 loss = 1.0 / (epoch + batch / self.batches)
                 on_event(events.BatchEnded(epoch, batch, step, {"loss": loss, "recon": loss / 2},
                                            {"loss": loss, "recon": loss / 2}))
-                for name, old, new, at in controls.take_applied():  # as the engine's LiveControls does
-                    on_event(events.HParamChanged(name, old, new, at // self.batches + 1, at))
+                for name, old, new, at, origin in controls.take_applied():  # as the engine's LiveControls does
+                    on_event(events.HParamChanged(name, old, new, at // self.batches + 1, at, origin))
                 if controls.paused and not controls.stopping:
                     on_event(events.Paused(step))
                     while not controls.wait_resumed(0.05) and not controls.stopping:

@@ -69,10 +69,6 @@ class Run:
         self.calls.append(("wait",))
         self.active = False
 
-    def drain(self) -> list:
-        self.calls.append(("drain",))
-        return []
-
     def keep_in_background(self) -> bool:
         self.calls.append(("keep",))
         return True
@@ -133,7 +129,7 @@ async def test_quitting_during_a_run_asks_and_does_what_is_answered():
     await answer("cancel")
     assert app.exits == 0 and run.calls == []
     await answer("stop")
-    assert run.calls == [("stop",), ("wait",), ("drain",)] and app.exits == 1
+    assert run.calls == [("stop",), ("wait",)] and app.exits == 1
 
     app, run = App(), Run()
     await Quitting(app, run).answered("keep")

@@ -39,7 +39,7 @@ class Runner:
         self.state.status = status
         self.state.epochs = [object()]
 
-    def __getattr__(self, name: str):  # toggle_pause, stop, set, detach, drain: recorded
+    def __getattr__(self, name: str):  # toggle_pause, stop, set, detach: recorded
         return lambda *args: self.calls.append((name, *args))
 
     async def wait(self) -> None:
@@ -85,7 +85,7 @@ async def test_a_restart_ends_the_run_before_the_next_starts(recipes, workbench)
     run, runner = TrainRun(recipes["ae-32"], workbench), workbench.runner
     run.start()
     await run.end()
-    assert [c[0] for c in runner.calls] == ["start", "stop", "wait", "drain"]
+    assert [c[0] for c in runner.calls] == ["start", "stop", "wait"]
 
 
 def test_u_resumes_what_the_last_run_left_unfinished(recipes, workbench):

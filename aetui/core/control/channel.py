@@ -217,8 +217,9 @@ class Channel:
             except AetuiError as err:
                 return Answer(id, False, f"refused: {err}")
             same = {k for k, v in checked.items() if self.controls.value(k) == v}
+            origin = printable(str(command.get("from", "?")))[:events.ORIGIN]
             for key, value in checked.items():
-                self.controls.set(key, value)
+                self.controls.set(key, value, origin=origin)
             step = self.controls.step()
             said = ", ".join(f"{k}={v:g}" + (" (unchanged)" if k in same else "") for k, v in checked.items())
             return Answer(id, True, f"{said} {events.takes_effect(step, steps)}", step, events.epoch_of(step, steps),

@@ -38,7 +38,7 @@ def send(session_path: Path, op: str, values: dict[str, float] | None = None,
     if session.status != "running":
         raise AetuiError(f"{session.name} is not running ({session.status}); "
                          f"`aetui resume {session.name}` goes on with it")
-    command = {"op": op, "from": f"{_user()}@{socket.gethostname()} pid {os.getpid()}"}
+    command = {"op": op, "from": sender()}
     if values is not None:
         command["values"] = dict(values)
     id = secrets.token_hex(8)
@@ -59,6 +59,11 @@ def send(session_path: Path, op: str, values: dict[str, float] | None = None,
     finally:
         inbox.close()
         acks.close()
+
+
+def sender() -> str:
+    """Who this process is to a trainer (`user@host pid N`): the origin of the changes it sends."""
+    return f"{_user()}@{socket.gethostname()} pid {os.getpid()}"
 
 
 def _user() -> str:
@@ -116,6 +121,11 @@ class Answered:
     values: dict[str, float]
     ok: bool
     message: str
+
+    def said(self) -> str:
+        """In one line: what was sent, and the answer."""
+        values = ", ".join(f"{k}={v:g}" for k, v in self.values.items())
+        return f"{f'{self.op} {values}'.strip()}: {self.message}"
 
 
 @dataclass

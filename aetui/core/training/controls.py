@@ -31,9 +31,9 @@ class Controls:
         self._lock = threading.Lock()
         self._knobs = None
         self._step: Callable[[], int] = lambda: 0
-        self._queued: list[tuple[str, float]] = []
+        self._queued: list[tuple[str, float, str]] = []
         self._held = False
-        self._applied: list[tuple[str, float, float, int]] = []
+        self._applied: list[tuple[str, float, float, int, str]] = []
         self.interrupted: str | None = None
         """Why the run was interrupted (a signal, the app closing), if it was."""
         self.at_epoch_end = threading.Event()
@@ -86,14 +86,15 @@ class Controls:
         """Block until resumed or stopped, at most `timeout` seconds; True if no longer paused."""
         return self._go.wait(timeout)
 
-    def set(self, name: str, value: object) -> float:
-        """Validate a new hyperparameter value and apply it (or keep it for the start of training)."""
+    def set(self, name: str, value: object, origin: str = "") -> float:
+        """Validate a new hyperparameter value and apply it (or keep it for the start of training);
+        `origin` says who set it (`events.HParamChanged.origin`)."""
         number = hparams.spec(name, self.tunables).check(value)
         with self._lock:
             if self._knobs is None or self._held:
-                self._queued.append((name, number))
+                self._queued.append((name, number, origin))
             else:
-                self._apply(name, number)
+                self._apply(name, number, origin)
         return number
 
     def hold(self) -> None:
@@ -107,8 +108,8 @@ class Controls:
         with self._lock:
             self._held = False
             if self._knobs is not None:
-                for name, number in self._queued:
-                    self._apply(name, number)
+                for queued in self._queued:
+                    self._apply(*queued)
                 self._queued = []
 
     def value(self, name: str) -> float | None:
@@ -126,8 +127,8 @@ class Controls:
         values set before now apply at once."""
         with self._lock:
             self._knobs, self._step, self._held = knobs, step, False
-            for name, number in self._queued:
-                self._apply(name, number)
+            for queued in self._queued:
+                self._apply(*queued)
             self._queued = []
 
     def detach(self) -> None:
@@ -135,16 +136,16 @@ class Controls:
         with self._lock:
             self._knobs = None
 
-    def _apply(self, name: str, number: float) -> None:
+    def _apply(self, name: str, number: float, origin: str) -> None:
         old = self._knobs.values()[name]
         if old == number:
             return  # (no change: nothing to assign or record)
         step = self._step()
         self._knobs.assign(name, number)
-        self._applied.append((name, old, number, step))
+        self._applied.append((name, old, number, step, origin))
 
-    def take_applied(self) -> list[tuple[str, float, float, int]]:
-        """The changes applied since the last call, as (name, old, new, first step using new)."""
+    def take_applied(self) -> list[tuple[str, float, float, int, str]]:
+        """The changes applied since the last call, as (name, old, new, first step using new, origin)."""
         with self._lock:
             applied, self._applied = self._applied, []
         return applied

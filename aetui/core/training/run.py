@@ -125,12 +125,12 @@ class Run:
     def record_changes(self) -> None:
         """Record the changes `Controls.set` applied since the last callback, with their step, in
         one write: several of one value from one step are one change (from the first old value to
-        the last new one), and one that ends where it began is none."""
-        merged: dict[tuple[str, int], tuple[float, float]] = {}
-        for name, old, new, step in self.controls.take_applied():
-            merged[name, step] = (merged.get((name, step), (old,))[0], new)
-        changes = [events.HParamChanged(name, old, new, events.epoch_of(step, self.steps), step)
-                   for (name, step), (old, new) in merged.items() if old != new]
+        the last new one, by whoever set that), and one that ends where it began is none."""
+        merged: dict[tuple[str, int], tuple[float, float, str]] = {}
+        for name, old, new, step, origin in self.controls.take_applied():
+            merged[name, step] = (merged.get((name, step), (old,))[0], new, origin[:events.ORIGIN])
+        changes = [events.HParamChanged(name, old, new, events.epoch_of(step, self.steps), step, origin)
+                   for (name, step), (old, new, origin) in merged.items() if old != new]
         if changes:
             with self.timed("history"):
                 self.writer.record(*changes)

@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from aetui.core import conventions, hparams
+from aetui.core import conventions, events, hparams
 from aetui.core.analysis.images import empty_borders, to_u8
 from aetui.core.data import Dataset
 from aetui.core.errors import AetuiError, cannot_write
@@ -153,7 +153,7 @@ def resume(session_path: Path, data: Dataset, *, params: dict[str, float] | None
     controls = controls or Controls(recipe.tunables)
     for name, value in changes.items():
         if value != start.get(name):
-            controls.set(name, value)
+            controls.set(name, value, origin=events.RESUME)
     return _fit(built, data, writer, fixed, controls, on_event, batch_interval, initial_epoch=done,
                 previous=previous if done else None)
 

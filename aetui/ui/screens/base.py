@@ -39,6 +39,10 @@ class WorkbenchScreen(Screen):
         """`action()`, or None after saying in one line why it could not be done."""
         return attempt(self.notify, action, severity)
 
+    def run_moved(self, event) -> None:
+        """The live run moved on (`event`: what it did, folded into its state already; None: its
+        worker ended). Screens that show it redraw what changed; the others have nothing to do."""
+
     def action_help(self) -> None:
         from aetui.ui.screens.dialogs import HelpDialog
 

@@ -24,9 +24,8 @@ from aetui.ui.widgets.sparsity_panel import SparsityPanel
 from aetui.ui.workbench import Workbench
 from aetui.views import tables
 
-REDRAW_HZ = 4
 CHART_EVERY = 0.5
-"""Seconds between chart redraws for batch progress alone (a new epoch redraws at once)."""
+"""Seconds between chart redraws for batch progress alone (any other event redraws at once)."""
 PARAMS_WIDTH = {True: 40, False: 30}
 """Columns of the sliders' panel (from 140 columns, below)."""
 WIDE = (120, 34)
@@ -36,8 +35,6 @@ CHART_ROWS = {True: 12, False: 8}
 """Rows the chart keeps at least (wide, narrow) before the digits take the rest."""
 FIGURES_WIDTH = {True: (34, 46), False: (18, 18)}
 """Columns of the figures panel (without, with a 2-D scatter) when wide and narrow."""
-ECHO_SECONDS = 1.0
-"""A change the run reports within this long of the user moving that slider is taken as its echo."""
 
 
 class TrainScreen(WorkbenchScreen):
@@ -72,10 +69,9 @@ class TrainScreen(WorkbenchScreen):
         self.two_d = recipe.net["code"] == 2
         self.wide: bool | None = None
         self.synced = 0
-        """Changes of the run (`state.changes`) the sliders show."""
-        self.touched: dict[str, float] = {}
-        """When the user last moved each slider (a change coming back from the run then is its echo)."""
-        self.forget()
+        """Changes of the run (`state.changes`) the sliders have followed."""
+        self.chart_drawn_at = 0.0
+        self.drawn_status: tuple = ()
 
     def compose(self) -> ComposeResult:
         graphics = self.workbench.graphics
@@ -107,8 +103,21 @@ class TrainScreen(WorkbenchScreen):
         self.query_one("#preview").border_title = "digits / reconstructions"
         self.query_one(LossChart).log_scale = self.workbench.chart_scales.get("train")
         self.query_one(ParamSlider).focus()
-        self.set_interval(1 / REDRAW_HZ, self.redraw)
         self.redraw()
+
+    def on_screen_resume(self) -> None:
+        self.redraw()  # (the run went on while another screen was on top)
+
+    def run_moved(self, event) -> None:
+        """Redraw what the run's `event` changes: a batch, the line and (every `CHART_EVERY`) the
+        chart; an epoch's end or pictures, the panels too."""
+        from aetui.core import events
+
+        if isinstance(event, events.BatchEnded):
+            self.redraw(chart=time.monotonic() - self.chart_drawn_at >= CHART_EVERY, panels=False)
+        else:
+            self.redraw(panels=isinstance(event, (events.EpochEnded, events.SnapshotTaken, events.TrainingStarted,
+                                                  events.TrainingResumed)))
 
     def on_resize(self, event) -> None:
         self.query_one("#params").styles.width = PARAMS_WIDTH[event.size.width >= 140]
@@ -139,18 +148,15 @@ class TrainScreen(WorkbenchScreen):
         stats.styles.column_span = 1
         self.wide = wide
 
-    def redraw(self) -> None:
-        """Bring every view up to date with the run state, if it changed since the last redraw."""
+    def redraw(self, chart: bool = True, panels: bool = True) -> None:
+        """Bring the views up to date with the run state: the status line always, the chart and
+        the panels under it where asked."""
         state = self.run.state
-        version = state.version if state else 0
         self.query_one("#status", Static).update(self.run.status_line())
         status = (state.status if state else None, self.workbench.runner.active)
         if status != self.drawn_status:  # `u` comes and goes with what can be resumed
             self.drawn_status = status
             self.refresh_bindings()
-        if version == self.drawn_version:
-            return
-        self.drawn_version = version
         if state is not None:
             self.follow_changes(state)
         running = state is not None and self.workbench.runner.active
@@ -160,16 +166,13 @@ class TrainScreen(WorkbenchScreen):
             state = self.run.preview
         if state is None:
             return
-        new_epoch = len(state.epochs) != self.drawn_epochs
-        now = time.monotonic()
-        if new_epoch or now - self.chart_drawn_at >= CHART_EVERY:  # a plotext redraw costs 10-20 ms
-            self.chart_drawn_at = now
-            chart = self.query_one(LossChart)
-            chart.show(state)
-            self.query_one("#chart-box").border_subtitle = chart.legend
-        if not new_epoch:
+        if chart:  # (a plotext redraw costs 10-20 ms: batches redraw it every CHART_EVERY)
+            self.chart_drawn_at = time.monotonic()
+            loss_chart = self.query_one(LossChart)
+            loss_chart.show(state)
+            self.query_one("#chart-box").border_subtitle = loss_chart.legend
+        if not panels:
             return  # the panels below change once an epoch
-        self.drawn_epochs = len(state.epochs)
         last = state.epochs[-1] if state.epochs else None
         self.query_one("#parts", Static).update(tables.parts_table(last.logs, last.stats) if last else "")
         self.query_one(SparsityPanel).show(last.stats if last else None, state.snapshot, state.params,
@@ -188,23 +191,19 @@ class TrainScreen(WorkbenchScreen):
                 self.query_one(ScatterPane).clear()
 
     def follow_changes(self, state: RunState) -> None:
-        """Move the sliders to values changed by others (`aetui tune`, another attached workbench)."""
+        """Move the sliders to values changed by others (`aetui tune`, another attached workbench);
+        a change this workbench made (its origin) is where its slider already is, or has moved on."""
+        if self.synced > len(state.changes):  # (a new run's state)
+            self.synced = 0
         fresh, self.synced = state.changes[self.synced:], len(state.changes)
-        now = time.monotonic()
+        mine = self.workbench.runner.origin
         for change in fresh:
-            if change.name not in self.run.params or now - self.touched.get(change.name, 0.0) < ECHO_SECONDS:
+            if change.name not in self.run.params or change.origin == mine:
                 continue
             self.run.params[change.name] = change.new
             for slider in self.query(ParamSlider):
                 if slider.spec.name == change.name:
                     slider.set_value(change.new, announce=False)
-
-    def forget(self) -> None:
-        """Make the next redraw draw every view."""
-        self.drawn_version = self.drawn_epochs = -1
-        self.synced = 0
-        self.chart_drawn_at = 0.0
-        self.drawn_status: tuple = ()
 
     def on_descendant_focus(self, event) -> None:
         slider = event.widget if isinstance(event.widget, ParamSlider) else None
@@ -217,9 +216,8 @@ class TrainScreen(WorkbenchScreen):
                                                               (f"\n{part}" if part else "")))
 
     def on_param_slider_changed(self, event: ParamSlider.Changed) -> None:
-        if event.name not in self.run.settings:
-            self.touched[event.name] = time.monotonic()
         self.run.change(event.name, event.value)
+        self.query_one("#status", Static).update(self.run.status_line())  # (an attached run's `pending`)
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         """Show `u` only when there is a run to resume."""
@@ -233,7 +231,8 @@ class TrainScreen(WorkbenchScreen):
             return
         for slider in self.query(".setting").results(ParamSlider):
             slider.locked = True
-        self.forget()
+        self.synced = 0
+        self.redraw()
 
     def action_toggle(self) -> None:
         if self.run.running:
@@ -286,8 +285,7 @@ class TrainScreen(WorkbenchScreen):
         chart = self.query_one(LossChart)
         chart.log_scale = not chart.drawn_log
         self.workbench.chart_scales["train"] = chart.log_scale
-        self.forget()
-        self.redraw()
+        self.redraw(panels=False)
 
     def action_save(self) -> None:
         from aetui.ui.screens.dialogs import NameDialog

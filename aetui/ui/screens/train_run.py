@@ -96,11 +96,10 @@ class TrainRun:
         return True
 
     async def end(self) -> None:
-        """Stop the run in progress and wait until it has ended (its events taken)."""
+        """Stop the run in progress and wait until it has ended."""
         runner = self.workbench.runner
         runner.stop()
         await runner.wait()
-        runner.drain()
 
     def leave(self) -> str | None:
         """Leaving the screen: an attached run is let go of (it goes on); returns its session."""

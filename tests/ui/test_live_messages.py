@@ -1,0 +1,81 @@
+"""The live run reaches the workbench as messages: each event posted by the thread that has it,
+folded into the run's state, the screen redrawing what it changes. No clock drains events or
+redraws, no version counter; a batch's progress collapses to the newest in a backlog, and a change
+says who made it, so a slider follows others' changes and never its own echo."""
+
+from __future__ import annotations
+
+from aetui.core import events
+from aetui.ui.messages import RunEvent, RunProgress
+from aetui.ui.widgets.param_slider import ParamSlider
+from tests.support import ended, open_recipe, until
+from tests.ui.scripted import ScriptedTrainer
+
+
+def clocks(app) -> set[str]:
+    """What every timer of the app, its screens and their widgets calls, by qualified name."""
+    nodes = [app, *app.screen_stack, *(w for s in app.screen_stack for w in s.walk_children())]
+    return {getattr(t._callback, "__qualname__", repr(t._callback)) for n in nodes for t in getattr(n, "_timers", ())
+            if t._callback is not None}
+
+
+def test_a_backlog_of_batches_collapses_to_the_newest_and_nothing_else_does():
+    batch = RunProgress(events.BatchEnded(1, 1, 1, {}, {}), run=1)
+    newer = RunProgress(events.BatchEnded(1, 2, 2, {}, {}), run=1)
+    epoch = RunEvent(events.EpochEnded(1, 2, {}, {}, 0.0, 0.0), run=1)
+    assert batch.can_replace(newer)
+    assert not batch.can_replace(epoch) and not epoch.can_replace(batch) and not epoch.can_replace(epoch)
+    assert not batch.can_replace(RunProgress(events.BatchEnded(1, 1, 1, {}, {}), run=2))  # (another run's)
+
+
+async def test_the_train_screen_redraws_from_messages_with_no_clock(make_app):
+    trainer = ScriptedTrainer(hold=True)
+    app = make_app(trainer)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await open_recipe(pilot, app, "sparse-kl")
+        await pilot.press("space")
+        await until(pilot, lambda: app.runner.state.epochs and app.screen.query_one("#chart-box").border_subtitle)
+        ticking = clocks(app)
+        assert "HomeScreen.poll" in ticking  # (home looks at the store, which other processes write)
+        assert not [name for name in ticking if name.startswith(("TrainScreen", "AetuiApp", "Runner"))], ticking
+        status = str(app.screen.query_one("#status").render())
+        assert "running" in status and "epoch 1/" in status
+        trainer.release.set()
+        await until(pilot, lambda: ended(app))
+        await until(pilot, lambda: "finished" in str(app.screen.query_one("#status").render()))
+
+
+async def test_a_slider_follows_others_changes_and_never_its_own_echo(make_app):
+    trainer = ScriptedTrainer(hold=True)
+    app = make_app(trainer)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await open_recipe(pilot, app, "sparse-kl")
+        beta = app.screen.query_one("#slider-beta", ParamSlider)
+        await pilot.press("space")
+        await until(pilot, lambda: app.runner.state.status == "running")
+        beta.focus()
+        await pilot.press("right", "right", "right")
+        moved = beta.value
+        trainer.release.set()
+        await until(pilot, lambda: [c for c in app.runner.state.changes if c.name == "beta"])
+        own = [c for c in app.runner.state.changes if c.name == "beta"]
+        assert {c.origin for c in own} == {events.WORKBENCH} and beta.value == moved  # (no step back)
+        app.runner.controls.set("beta", 7.0, origin="alice@elsewhere pid 1")  # as the control channel sets it
+        await until(pilot, lambda: beta.value == 7.0)
+        assert app.runner.state.changes[-1].origin == "alice@elsewhere pid 1"
+        await until(pilot, lambda: ended(app))
+
+
+async def test_a_stopped_runs_last_events_never_reach_the_next_run(make_app):
+    trainer = ScriptedTrainer(hold=True)
+    app = make_app(trainer)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await open_recipe(pilot, app, "sparse-kl")
+        await pilot.press("space")
+        await until(pilot, lambda: app.runner.state.status == "running")
+        first = app.runner.run
+        app.post_message(RunEvent(events.TrainingFinished("failed", "a straggler", 0, 0), run=first - 1))
+        await pilot.pause()
+        assert app.runner.state.status == "running"  # (an earlier run's event: not this one's)
+        trainer.release.set()
+        await until(pilot, lambda: ended(app))
