@@ -92,7 +92,10 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--samples", type=int, default=100, metavar="K",
                           help="VAE: draws per image of the importance-weighted bound (default: 100)")
     _run_args(evaluate, limit=False)
-    sub.add_parser("recipes", help="list the recipes")
+    recipes = sub.add_parser("recipes", help="list the recipes, or the settings of one")
+    recipes.add_argument("--settings", metavar="RECIPE",
+                         help="the settings RECIPE takes (--set, aetui tune, the sliders): each name and short "
+                              "name, its valid range, its value in the recipe and what it does")
     listing = sub.add_parser("ls", help="list the saved sessions, best test reconstruction error first, then the "
                                         "sweeps")
     _rank_arg(listing, "the sessions")

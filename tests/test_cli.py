@@ -55,3 +55,33 @@ def test_epoch_lines_are_not_wrapped_in_a_log(store):
     assert out.returncode == 0, out.stderr
     line = next(line for line in out.stdout.splitlines() if line.startswith("epoch"))
     assert len(line) > 60 and "samples/s" in line
+
+
+def test_the_short_names_the_screens_show_are_taken_and_listed(store):
+    out = aetui(store, "train", "ae-32", "--dataset", "digits", "--limit", "64", "--epochs", "1", "--set", "lr=0.01",
+                "--set", "wd=1e-4", "--session", "short")
+    assert out.returncode == 0, out.stderr
+    assert sessions.open_session(store / "short").meta.params == {"learning_rate": 0.01, "weight_decay": 1e-4}
+    listed = aetui(store, "recipes", "--settings", "sparse-kl", env={"COLUMNS": "200"})
+    assert listed.returncode == 0, listed.stderr
+    rows = {line.split()[1]: line for line in listed.stdout.splitlines() if line.startswith("│")}
+    assert "lr" in rows["learning_rate"] and "0 < learning_rate <= 10" in rows["learning_rate"]
+    assert "wd" in rows["weight_decay"] and "sparsity weight" in rows["beta"] and "0 < p < 1" in rows["p"]
+    wrong = aetui(store, "train", "ae-32", "--set", "lx=1")
+    assert wrong.returncode == 2 and "learning_rate (lr), weight_decay (wd)" in wrong.stderr
+
+
+def test_mnist_asked_for_offline_is_one_line_naming_where_its_files_go(store, tmp_path):
+    from aetui.core import data
+
+    if data._reachable(data.KERAS_HOST):
+        pytest.skip("this machine reaches Keras's download host: the offline case cannot be made here")
+    env = {k: v for k, v in __import__("os").environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    from tests.support import command, run
+
+    out = run(command(store, "train", "ae-32", "--dataset", "mnist"),
+              whole_env={**env, "KERAS_HOME": str(tmp_path / "keras"), "COLUMNS": "400"})
+    assert out.returncode == 2 and out.stdout == ""
+    (line,) = out.stderr.strip().splitlines()  # (no TensorFlow log line, no download progress)
+    assert "cannot load mnist" in line and "--data FOLDER" in line and "t10k-images-idx3-ubyte.gz" in line
+    assert not (store.exists() and any(store.iterdir()))  # (refused before anything is written)

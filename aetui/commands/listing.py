@@ -15,13 +15,16 @@ def session_named(args, name: str):
 
 
 def recipes(args) -> int:
-    """`aetui recipes`: every recipe found, and what it trains."""
+    """`aetui recipes`: every recipe found, and what it trains (`--settings RECIPE`: what it takes)."""
     from rich.table import Table
     from rich.text import Text
 
     from aetui.core import recipe
     from aetui.views.console import table_output
 
+    if args.settings is not None:
+        table_output().print(settings_table(recipe.find(args.settings, paths.recipe_dirs())))
+        return 0
     table = Table(title="Recipes", title_justify="left")
     for col in ("name", "kind", "code", "tunes", "description"):
         table.add_column(col, overflow="fold")
@@ -34,6 +37,25 @@ def recipes(args) -> int:
         table.add_row(Text(name), r.kind, str(r.net["code"]), " ".join(r.tunables), Text(r.description))
     table_output().print(table)
     return 0
+
+
+def settings_table(r):
+    """The settings recipe `r` takes: name, short name, valid range, its value, what it does."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from aetui.core.hparams import HPARAMS, RUN_SETTINGS
+
+    table = Table(title=f"Settings of {r.name} (--set NAME=VALUE, aetui tune; either name)", title_justify="left")
+    for col in ("setting", "short", "valid", "value", "what it does"):
+        table.add_column(col, overflow="fold", no_wrap=col in ("setting", "valid"))
+    rows = [(HPARAMS[n], r.params.get(n)) for n in r.tunables] + \
+        [(spec, r.train.get(name)) for name, spec in RUN_SETTINGS.items()]
+    for spec, value in rows:
+        table.add_row(spec.name, spec.short or "", spec.describe_range(), "" if value is None else f"{value:g}",
+                      Text(spec.help_for(r.kind) + ("" if spec.name in HPARAMS else " (fixed once a run starts: "
+                                                    f"--{spec.name.replace('_', '-')})")))
+    return table
 
 
 def ls(args) -> int:

@@ -110,7 +110,20 @@ def load(name: str = "auto", path: str | os.PathLike | None = None) -> Dataset:
         data.note = ("MNIST is not cached and cannot be downloaded: using the embedded 8x8 "
                      "digits (pass --data PATH or set AETUI_DATA for real MNIST)")
         return data
+    if not _keras_cached(name) and not _reachable(KERAS_HOST):
+        raise AetuiError(_cannot_load(name, f"it is not in Keras's cache and {KERAS_HOST} cannot be reached"))
     return _keras(name, timeout=30.0)
+
+
+def _cannot_load(name: str, why: str) -> str:
+    """One line: why `name` cannot be loaded, and where its files go instead."""
+    home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets"
+    files = "train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, " \
+            "t10k-labels-idx1-ubyte.gz"
+    where = ("apt-get install dataset-fashion-mnist and pass --data /usr/share/datasets/fashion-mnist"
+             if name == "fashion-mnist" else f"put its IDX files ({files}) in a folder and pass --data FOLDER "
+             f"(or set AETUI_DATA), or put mnist.npz in {home}")
+    return f"cannot load {name}: {why}; {where}; or use --dataset digits"
 
 
 def load_path(path: Path) -> Dataset:
@@ -242,20 +255,25 @@ def _reachable(host: str, timeout: float = 2.0) -> bool:
 
 
 def _keras(name: str, timeout: float) -> Dataset:
-    """Load through `keras.datasets` (cache first; a download needs the network)."""
+    """Load through `keras.datasets` (cache first; a download needs the network). TensorFlow's
+    start-up chatter goes to its log and Keras's download progress nowhere: the terminal shows
+    the data line, or one line saying why not."""
+    import contextlib
     import importlib
+    import io
+
+    from aetui.core import backend
 
     module = {"mnist": "mnist", "fashion-mnist": "fashion_mnist"}[name]
     old = socket.getdefaulttimeout()
     socket.setdefaulttimeout(timeout)
     try:
-        loader = importlib.import_module(f"keras.datasets.{module}")
-        (x_train, y_train), (x_test, y_test) = loader.load_data()
+        backend.configure()  # (imports TensorFlow with its log lines sent to the log file)
+        with contextlib.redirect_stdout(io.StringIO()), backend.stderr_to(backend.log_path()):
+            loader = importlib.import_module(f"keras.datasets.{module}")
+            (x_train, y_train), (x_test, y_test) = loader.load_data()
     except Exception as err:
-        fallback = ("apt-get install dataset-fashion-mnist and pass --data /usr/share/datasets/fashion-mnist"
-                    if name == "fashion-mnist" else "pass --data PATH to a folder of MNIST IDX files")
-        raise AetuiError(f"cannot load {name} through keras.datasets ({type(err).__name__}); "
-                         f"{fallback}, or use --dataset digits") from None
+        raise AetuiError(_cannot_load(name, f"keras.datasets failed ({type(err).__name__})")) from None
     finally:
         socket.setdefaulttimeout(old)
     return _finish(name, f"keras.datasets.{module}", x_train, y_train, x_test, y_test)

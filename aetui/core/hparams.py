@@ -34,9 +34,16 @@ class HParam:
     """The span a slider covers; exact entry may go beyond it within the valid range."""
     integer: bool = False
     """True for whole numbers (epochs, batch size)."""
+    short: str = ""
+    """The name the screens show where room is short (`lr`), accepted wherever `name` is."""
     help_by_kind: tuple[tuple[str, str], ...] = ()
     """(model kinds, what the value does in them) where that differs from `help`: kinds as
     space-separated names (`"sparse nonneg"`)."""
+
+    @property
+    def label(self) -> str:
+        """The name as the screens show it: the short one, where there is one."""
+        return self.short or self.name
 
     def help_for(self, kind: str) -> str:
         """What the value does in a model of family `kind`."""
@@ -98,11 +105,11 @@ HPARAMS: dict[str, HParam] = {
         HParam("lam", "weight of the L1 activity penalty on the code", low=0.0, log=True,
                slider=(1e-9, 1e-2)),
         HParam("weight_decay", "weight of the L2 penalty on the kernels (Keras l2: wd * sum w^2)",
-               low=0.0, log=True, slider=(1e-6, 1e-1)),
+               low=0.0, log=True, slider=(1e-6, 1e-1), short="wd"),
         HParam("alpha", "weight of the soft penalty on negative weights (alpha/2 * sum min(w,0)^2)",
                low=0.0, log=True, slider=(1e-4, 10.0)),
         HParam("learning_rate", "optimizer step size", low=0.0, low_open=True, high=10.0,
-               log=True, slider=(1e-5, 1e-1)),
+               log=True, slider=(1e-5, 1e-1), short="lr"),
     )
 }
 
@@ -112,7 +119,7 @@ RUN_SETTINGS: dict[str, HParam] = {
     for spec in (
         HParam("epochs", "passes over the training set", low=1, high=100_000, integer=True, slider=(1, 200)),
         HParam("batch_size", "images per gradient step", low=1, high=65_536, integer=True, log=True,
-               slider=(8, 2048)),
+               slider=(8, 2048), short="batch"),
     )
 }
 """Settings fixed once a run starts (`--epochs`, `--batch-size`, the sliders before start)."""
@@ -125,11 +132,18 @@ def check_settings(**values: object) -> None:
             RUN_SETTINGS[key].check(value)
 
 
+SHORT = {spec.short: spec.name for spec in HPARAMS.values() if spec.short}
+"""Each short name (`lr`, `wd`) and the name it stands for."""
+
+
 def spec(name: str, allowed: tuple[str, ...] | None = None) -> HParam:
-    """The spec of hyperparameter `name`; `allowed` limits it to those a model uses."""
+    """The spec of hyperparameter `name` (or its short name, `lr`); `allowed` limits it to those a
+    model uses."""
     known = allowed if allowed is not None else tuple(HPARAMS)
+    name = SHORT.get(name, name)
     if name not in HPARAMS or name not in known:
-        raise AetuiError(f"unknown hyperparameter {name!r} (this model tunes: {', '.join(known)})")
+        said = ", ".join(f"{k} ({HPARAMS[k].short})" if k in HPARAMS and HPARAMS[k].short else k for k in known)
+        raise AetuiError(f"unknown hyperparameter {short_repr(name)} (this model tunes: {said})")
     return HPARAMS[name]
 
 
@@ -141,5 +155,6 @@ def parse_assignments(items: list[str], allowed: tuple[str, ...]) -> dict[str, f
         key = key.strip()
         if not sep or not key or not raw.strip():
             raise AetuiError(f"--set {item!r}: write it as key=value, e.g. --set beta=3")
-        values[key] = spec(key, allowed).check(raw)
+        found = spec(key, allowed)
+        values[found.name] = found.check(raw)
     return values

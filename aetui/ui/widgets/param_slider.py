@@ -117,8 +117,7 @@ class ParamSlider(Vertical, can_focus=True):
         if not self.is_mounted:
             return
         width = max(self.size.width, 12)
-        name = self.spec.name.replace("learning_rate", "lr").replace("weight_decay", "wd").replace("batch_size",
-                                                                                                    "batch")
+        name = self.spec.label
         value = f"{format_value(self.value, self.spec):>6}"
         bar_width = max(4, width - len(name) - len(value) - 3)
         filled = int(round(self.position() * (bar_width - 1)))
