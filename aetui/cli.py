@@ -60,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--name", metavar="NAME", help="sweep name (default: RECIPE-sweep-DATE-TIME)")
     sweep.add_argument("--backend", choices=BACKENDS,
                        help="local (default; with --resume: the sweep's own): a process pool on this machine; "
-                            "ray: Ray tasks (pip install 'aetui[ray]')")
+                            "ray: Ray tasks (needs Ray: pip install '.[ray]' in aetui's checkout)")
     sweep.add_argument("--workers", type=int, metavar="N",
                        help="local: trials at once (default: one per GPU, else 2)")
     sweep.add_argument("--address", metavar="ADDR", help="ray: join this Ray cluster (e.g. auto, or HOST:6379)")

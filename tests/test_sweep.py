@@ -242,3 +242,33 @@ def test_resume_refuses_what_it_cannot_take_up(tmp_path, recipes):
     out = aetui(tmp_path, "sweep", "--resume", "held", timeout=120)
     assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1, out.stderr
     assert "sweep held: its data cannot be loaded" in out.stderr and "give it with --data PATH" in out.stderr
+
+
+def test_a_ray_sweep_without_ray_is_one_line_with_a_command_that_installs_it_and_leaves_nothing(tmp_path):
+    """Ray hidden from the child (a `ray` module that cannot be imported, first on its path): the
+    refusal names the pip of the Python running aetui and where this aetui was installed from."""
+    hidden = tmp_path / "hidden"
+    hidden.mkdir()
+    (hidden / "ray.py").write_text("raise ImportError('no Ray here')\n")
+    store = tmp_path / "sessions"
+    out = aetui(store, "sweep", "ae-32", "--grid", "lr=0.001,0.01", "--epochs", "1", "--dataset", "digits",
+                "--backend", "ray", env={"PYTHONPATH": str(hidden)})
+    assert out.returncode == 2 and out.stdout == ""
+    (line,) = out.stderr.strip().splitlines()
+    from aetui.core.errors import install_hint
+
+    assert "needs Ray" in line and line.endswith(install_hint("ray")) and "pip install" in line
+    assert not store.exists() or not any(store.iterdir())  # (no manifest, no lock)
+
+
+def test_the_install_hint_names_where_this_aetui_came_from():
+    import json
+    from importlib import metadata
+
+    from aetui.core.errors import install_hint
+
+    hint = install_hint("ray")
+    origin = json.loads(metadata.distribution("aetui").read_text("direct_url.json") or "{}").get("url", "")
+    assert "-m pip install" in hint and "[ray]" in hint
+    if origin.startswith("file://"):  # (a checkout or a wheel: that path, not an index that has no aetui)
+        assert origin.removeprefix("file://") in hint

@@ -51,6 +51,10 @@ def _backend(args, default: str) -> str:
     backend = args.backend or default
     if args.address and backend != "ray":
         raise AetuiError("--address joins a Ray cluster: add --backend ray")
+    if backend == "ray":  # (refused before the sweep writes anything)
+        from aetui.core.sweeps.backends import require_ray
+
+        require_ray()
     return backend
 
 

@@ -24,3 +24,25 @@ def cannot_write(where, err: OSError) -> str:
     else:
         hint = "free space or pass --sessions DIR with a writable folder"
     return f"cannot write to {where}: {reason}; {hint}"
+
+
+def install_hint(extra: str) -> str:
+    """The command that adds `extra` (`ray`) to this aetui, from where it was installed: its
+    checkout (`pip install -e '/path/to/aetui[ray]'`), its wheel file, or the package index, with
+    the pip of the Python running it (PEP 610's `direct_url.json` says which)."""
+    import json
+    import shlex
+    import sys
+    from importlib import metadata
+    from urllib.parse import unquote, urlparse
+
+    target = f"aetui[{extra}]"
+    try:
+        url = json.loads(metadata.distribution("aetui").read_text("direct_url.json") or "{}")
+    except (metadata.PackageNotFoundError, ValueError):
+        url = {}
+    where = unquote(urlparse(str(url.get("url", ""))).path) if str(url.get("url", "")).startswith("file:") else ""
+    editable = bool(url.get("dir_info", {}).get("editable")) if isinstance(url.get("dir_info"), dict) else False
+    if where:
+        target = f"{where}[{extra}]"
+    return f"{shlex.quote(sys.executable)} -m pip install {'-e ' if editable else ''}{shlex.quote(target)}"

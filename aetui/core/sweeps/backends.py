@@ -87,16 +87,24 @@ def run_local(trials: list[Trial], workers: int | None = None, gpus: int | None 
             pool.shutdown(wait=True, cancel_futures=True)
 
 
+def require_ray():
+    """The `ray` module, or one line saying how to install it (before a sweep writes anything)."""
+    try:
+        import ray
+    except ImportError:
+        from aetui.core.errors import install_hint
+
+        raise AetuiError(f"the ray backend needs Ray, which is not installed: {install_hint('ray')}") from None
+    return ray
+
+
 def run_ray(trials: list[Trial], address: str | None = None, gpus_per_trial: float | None = None,
             cpus_per_trial: float = 1, retries: int = 2) -> Iterator[dict]:
     """Run each trial as a Ray task (Ray places, schedules and retries them), yielding outcomes as
     they finish. `address` joins a running cluster (`auto`, or `ray://host:10001`); without it a
     local Ray starts with this machine's CPUs. Ray starts here, before the first outcome is asked
     for, so that signal handlers the caller sets afterwards are not replaced by Ray's own."""
-    try:
-        import ray
-    except ImportError:
-        raise AetuiError("the ray backend needs Ray: pip install 'aetui[ray]'") from None
+    ray = require_ray()
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     if not address:  # a private local Ray: no token to write into ~/.ray
         os.environ.setdefault("RAY_AUTH_MODE", "disabled")
