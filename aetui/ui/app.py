@@ -63,14 +63,12 @@ class AetuiApp(App):
             self.post_message(messages.Compare(self.opening))
         self.warming.later(quiet=bool(self.opening or self.opening_sweep))
 
-    def set_info(self, data: str | None = None, device: str | None = None) -> None:
-        """New facts for the home screen's first line."""
-        self.workbench.data_text = data or self.workbench.data_text
-        self.workbench.device_text = device or self.workbench.device_text
-        self._refresh_home(sessions_too=False)
-
     def on_warmed(self, message: Warmed) -> None:
-        self.set_info(data=message.data, device=message.device)
+        """New facts for the home screen's first lines (and a note, where the data is a fallback)."""
+        bench = self.workbench
+        bench.data_text, bench.device_text = message.data or bench.data_text, message.device or bench.device_text
+        bench.data_fallback = message.fallback or bench.data_fallback
+        self._refresh_home(sessions_too=False)
         if message.note:
             self.notify(message.note, severity="warning", timeout=12, markup=False)
 

@@ -25,9 +25,10 @@ class Warmed(Message):
     never blocks) rather than called on the app's thread: a worker that outlives the app must not
     wait for it."""
 
-    def __init__(self, data: str | None = None, device: str | None = None, note: str = ""):
+    def __init__(self, data: str | None = None, device: str | None = None, note: str = "", fallback: str = ""):
         super().__init__()
-        self.data, self.device, self.note = data, device, note
+        self.data, self.device, self.note, self.fallback = data, device, note, fallback
+        """`fallback`: why the data is not what was asked for (home's header says it on its own line)."""
 
 
 class WarmUp:
@@ -58,15 +59,16 @@ class WarmUp:
         import aetui.ui.screens.train  # noqa: F401
 
         self.start_loading()
-        note = ""
+        note = fallback = ""
         try:
             d = self.data_ready()
             text = f"{escape(d.name)} ({len(d.x_train):,} train / {len(d.x_test):,} test, " \
                    f"{d.image_shape[0]}x{d.image_shape[1]})" + (" [yellow]offline fallback[/]" if d.note else "")
             note = d.note if not quiet else ""  # say once why, and how to get real MNIST
+            fallback = d.note
         except AetuiError as err:
             text = f"[red]{escape(str(err))}[/]"
-        self.app.post_message(Warmed(data=text, note=note))
+        self.app.post_message(Warmed(data=text, note=note, fallback=fallback))
 
     def start_backend(self) -> None:
         """Start TensorFlow on the chosen device."""

@@ -26,6 +26,8 @@ class Workbench:
     chart_scales: dict[str, bool | None] = field(default_factory=dict)
     """The log-axis choice (`l`) per kind of screen, held while the app runs (None: automatic)."""
     data_text: str = "loading…"
+    data_fallback: str = ""
+    """Why the data is not what was asked for (the 8x8 digits for MNIST offline), said on a line of its own."""
     device_text: str = "not started"
 
     @property
@@ -37,5 +39,6 @@ class Workbench:
         """The home screen's first line (markup): data, device, store, the run, how images are drawn."""
         runner = self.runner
         run = f" · [b]training {escape(runner.recipe.name)}[/b] (t)" if runner.active and runner.state else ""
+        fallback = f"\n[yellow]{escape(self.data_fallback)}[/]" if self.data_fallback else ""
         return (f"Data: {self.data_text} · Device: {escape(self.device_text)} · Sessions: {escape(str(self.store))}"
-                f"{run} · Images: {escape(self.graphics.describe())}")
+                f"{run} · Images: {escape(self.graphics.describe())}{fallback}")

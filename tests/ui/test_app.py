@@ -211,3 +211,18 @@ async def test_save_a_recipe_whose_description_holds_an_emoji(make_app):
     raw.decode("utf-8", "strict")
     saved = recipes.load_file(Path("user-models/smiling-tuned.toml"))
     assert saved.description.startswith('digits 😀 "quoted" \\ tab\t (tuned: ')
+
+
+async def test_a_fallback_to_the_8x8_digits_is_said_on_a_line_of_its_own(make_app):
+    from aetui.core import data
+
+    def load():
+        fallback = data.load("digits").limited(256)
+        fallback.note = "MNIST is not cached and cannot be downloaded: using the embedded 8x8 digits"
+        return fallback
+
+    app = make_app(load=load)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: "MNIST is not cached" in str(app.screen.query_one("#info").render()))
+        lines = str(app.screen.query_one("#info").render()).splitlines()
+        assert any(line.startswith("MNIST is not cached") for line in lines)  # (its own line, not mid-sentence)
