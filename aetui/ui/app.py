@@ -72,13 +72,13 @@ class AetuiApp(App):
         if message.note:
             self.notify(message.note, severity="warning", timeout=12, markup=False)
 
-    async def action_quit(self) -> None:
-        """Textual's quit (the command palette's Quit) asks too while a run is in progress."""
-        await self.quitting.ask()
-
     async def action_quit_app(self) -> None:
         """Quit; if a run of this workbench is in progress, ask first (`Quitting`)."""
         await self.quitting.ask()
+
+    action_quit = action_help_quit = action_quit_app
+    """Textual's quit (the command palette's Quit) and Ctrl+C (Textual's hint that it does not quit,
+    which names no key here) quit as Ctrl+Q does, asking first during a run."""
 
     def on_run_event(self, message: messages.RunEvent) -> None:
         """An event of the live run: folded into its state; the screen showing it redraws what it

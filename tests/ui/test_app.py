@@ -226,3 +226,21 @@ async def test_a_fallback_to_the_8x8_digits_is_said_on_a_line_of_its_own(make_ap
         await until(pilot, lambda: "MNIST is not cached" in str(app.screen.query_one("#info").render()))
         lines = str(app.screen.query_one("#info").render()).splitlines()
         assert any(line.startswith("MNIST is not cached") for line in lines)  # (its own line, not mid-sentence)
+
+
+async def test_ctrl_c_quits_as_ctrl_q_does_asking_first_during_a_run(make_app):
+    trainer = ScriptedTrainer(hold=True)
+    app = make_app(trainer)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot, app, "ae-32")
+        await pilot.press("ctrl+c")
+        assert isinstance(app.screen, ChoiceDialog)  # (the same question as Ctrl+Q)
+        await pilot.press("s")
+        trainer.release.set()
+        await until(pilot, lambda: ended(app))
+    assert app.runner.state.status == "stopped"
+    idle = make_app()
+    async with idle.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+c")  # (no run: it quits)
+        await pilot.pause()
+        assert idle.return_code == 0  # (it was asked to exit)
