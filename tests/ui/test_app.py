@@ -244,3 +244,28 @@ async def test_ctrl_c_quits_as_ctrl_q_does_asking_first_during_a_run(make_app):
         await pilot.press("ctrl+c")  # (no run: it quits)
         await pilot.pause()
         assert idle.return_code == 0  # (it was asked to exit)
+
+
+async def test_up_and_down_walk_every_slider_at_80x24_and_keep_it_in_view(make_app):
+    """During a run, at 80x24: Down from the first slider reaches each in turn (the panel scrolls to
+    it, never instead of moving), and Up walks back."""
+    trainer = ScriptedTrainer(hold=True)
+    app = make_app(trainer)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_recipe(pilot, app, "sparse-kl")
+        await pilot.press("space")
+        await until(pilot, lambda: app.runner.state.status == "running")
+        sliders = list(app.screen.query(ParamSlider))
+        panel = app.screen.query_one("#params")
+        sliders[0].focus()
+        await pilot.pause()
+
+        def in_view(slider) -> bool:
+            return panel.region.contains_region(slider.region) and slider.region.height > 0
+
+        for want in [*sliders[1:], *reversed(sliders[:-1])]:
+            await pilot.press("down" if sliders.index(want) > sliders.index(app.focused) else "up")
+            await pilot.pause()
+            assert app.focused is want and in_view(want), (want.spec.name, app.focused)
+        trainer.release.set()
+        await until(pilot, lambda: ended(app))

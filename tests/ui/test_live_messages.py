@@ -60,10 +60,15 @@ async def test_a_slider_follows_others_changes_and_never_its_own_echo(make_app):
         await until(pilot, lambda: [c for c in app.runner.state.changes if c.name == "beta"])
         own = [c for c in app.runner.state.changes if c.name == "beta"]
         assert {c.origin for c in own} == {events.WORKBENCH} and beta.value == moved  # (no step back)
-        app.runner.controls.set("beta", 7.0, origin="alice@elsewhere pid 1")  # as the control channel sets it
-        await until(pilot, lambda: beta.value == 7.0)
-        assert app.runner.state.changes[-1].origin == "alice@elsewhere pid 1"
         await until(pilot, lambda: ended(app))
+        run = app.runner.run  # (a change as the run reports it: an echo of this workbench's, then another's)
+        app.post_message(RunEvent(events.HParamChanged("beta", moved, 0.5, 3, 9, events.WORKBENCH), run))
+        await until(pilot, lambda: app.runner.state.changes[-1].new == 0.5)
+        await pilot.pause()
+        assert beta.value == moved  # (its own change: the slider is where the user left it)
+        app.post_message(RunEvent(events.HParamChanged("beta", 0.5, 7.0, 3, 10, "alice@elsewhere pid 1"), run))
+        await until(pilot, lambda: beta.value == 7.0)
+        assert [c.new for c in app.runner.state.changes[-2:]] == [0.5, 7.0]
 
 
 async def test_a_stopped_runs_last_events_never_reach_the_next_run(make_app):
@@ -79,3 +84,4 @@ async def test_a_stopped_runs_last_events_never_reach_the_next_run(make_app):
         assert app.runner.state.status == "running"  # (an earlier run's event: not this one's)
         trainer.release.set()
         await until(pilot, lambda: ended(app))
+

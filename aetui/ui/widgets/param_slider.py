@@ -57,6 +57,8 @@ class ParamSlider(Vertical, can_focus=True):
         Binding("shift+left", "step(-5)", "much less", show=False),
         Binding("shift+right", "step(5)", "much more", show=False),
         Binding("enter", "edit", "type value", show=False),
+        Binding("up", "app.focus_previous", "previous", show=False),  # (before the panel's scrolling)
+        Binding("down", "app.focus_next", "next", show=False),
     ]
 
     value: reactive[float] = reactive(0.0, init=False)
