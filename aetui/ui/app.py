@@ -96,6 +96,7 @@ class AetuiApp(App):
                 isinstance(event, EpochEnded) and isinstance(self.screen, HomeScreen)):
             self._refresh_home()
         if isinstance(event, TrainingFinished):
+            self.quitting.run_ended()
             severity = "information" if event.status in ("finished", "stopped") else "error"
             self.notify(f"{self.runner.recipe.name}: {event.status}: {event.reason}", severity=severity,
                         timeout=8, markup=False)

@@ -90,6 +90,15 @@ class Quitting:
 
     def __init__(self, app, runner):
         self.app, self.runner = app, runner
+        self.dialog = None
+        """The question while it is shown."""
+
+    def run_ended(self) -> None:
+        """The run ended while the question was shown: it is moot, so it goes, saying so."""
+        if self.dialog is not None and self.dialog in self.app.screen_stack:
+            self.dialog.dismiss(None)
+            self.app.notify("The run ended while quitting was asked: q quits now.", markup=False)
+        self.dialog = None
 
     async def ask(self) -> None:
         """Quit, or ask first (and do what is answered)."""
@@ -100,14 +109,14 @@ class Quitting:
             return
         from aetui.ui.screens.dialogs import ChoiceDialog
 
-        self.app.push_screen(ChoiceDialog(f"A run of {runner.recipe.name} is in progress.", [
+        self.dialog = ChoiceDialog(f"A run of {runner.recipe.name} is in progress.", [
             ("stop", "Stop it; completed epochs stay saved (s)", "s"),
-            ("keep", "Keep it running in the background (k)", "k"), ("cancel", "Cancel (Esc)", "escape")]),
-            self.answered)
+            ("keep", "Keep it running in the background (k)", "k"), ("cancel", "Cancel (Esc)", "escape")])
+        self.app.push_screen(self.dialog, self.answered)
 
     async def answered(self, choice: str | None) -> None:
         """Do what the question was answered."""
-        runner, app = self.runner, self.app
+        runner, app, self.dialog = self.runner, self.app, None
         if choice in ("stop", "keep") and not runner.active:
             app.exit()  # (the run ended while the question was shown)
         elif choice == "stop":

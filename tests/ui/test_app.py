@@ -269,3 +269,19 @@ async def test_up_and_down_walk_every_slider_at_80x24_and_keep_it_in_view(make_a
             assert app.focused is want and in_view(want), (want.spec.name, app.focused)
         trainer.release.set()
         await until(pilot, lambda: ended(app))
+
+
+async def test_the_quit_question_goes_when_its_run_ends_while_it_is_shown(make_app):
+    trainer = ScriptedTrainer(hold=True)
+    app = make_app(trainer)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot, app, "ae-32")
+        await pilot.press("q")
+        assert isinstance(app.screen, ChoiceDialog)
+        trainer.release.set()  # (the run finishes while the question is shown)
+        await until(pilot, lambda: ended(app) and not isinstance(app.screen, ChoiceDialog))
+        assert app.return_code is None  # (still open: the user quits with q, now without a question)
+        await until(pilot, lambda: not app.runner.active)
+        await pilot.press("q")
+        await pilot.pause()
+        assert app.return_code == 0
