@@ -67,11 +67,14 @@ def test_a_detached_run_on_real_data_is_tuned_paused_and_stopped_from_a_shell(tm
     wait_for(lambda: len(sessions.open_session(path).changes) == 2, 30, "the changes in the history")
     assert {(c.name, c.new, c.step, c.epoch) for c in sessions.open_session(path).changes} == {
         ("beta", 5.0, step, epoch), ("p", 0.1, step, epoch)}  # the answer is what the history records
+    assert {c.origin.split(" pid ")[0] for c in sessions.open_session(path).changes} == {remote.sender().split(" pid ")[0]}
     refused = aetui(store, "tune", "far", "--set", "beta=-1")
     assert refused.returncode == 2 and refused.stderr.strip().count("\n") == 0 and "out of range" in refused.stderr
     paused = aetui(store, "pause", "far")
     assert paused.returncode == 0 and re.search(r"paused from step \d+ \(epoch \d+\)", paused.stdout)
     wait_for(lambda: (remote.read_progress(path) or {}).get("paused"), 30, "the pause")
+    listed = aetui(store, "ls").stdout
+    assert re.search(r"^far\s+paused\s", listed, re.M), listed  # (a paused run is not listed as at work)
     assert aetui(store, "continue", "far").returncode == 0
     stopped = aetui(store, "stop", "far")
     assert stopped.returncode == 0 and "stops after step" in stopped.stdout

@@ -64,6 +64,7 @@ def ls(args) -> int:
     from rich.text import Text
 
     from aetui.core import ranking
+    from aetui.core.control import remote
     from aetui.core.store import sessions
     from aetui.core.sweeps import standings, sweep
     from aetui.views import formats
@@ -88,7 +89,7 @@ def ls(args) -> int:
         for i, col in enumerate(sessions.summary_columns(by)):
             table.add_column(col, number=i in numbers, no_wrap=i == 0)
         for s in found:
-            row = formats.listing_row(s.summary(by))
+            row = formats.listing_row(remote.listed(s, by))
             table.add_row(*(cell if i in numbers else Text(cell) for i, cell in enumerate(row)))
         for folder, _ in listing.damaged:  # listed, so nobody wonders where it went; the others stand
             table.add_row(Text(folder), Text("damaged", style="red"), "", "", "", "", "", "")

@@ -113,6 +113,15 @@ def read_progress(session_path: Path) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
+def listed(session, by: str) -> tuple:
+    """`session.summary(by)`, the status `paused` where its trainer holds it paused (the progress
+    record says so), for listings: a paused run is not at work."""
+    row = session.summary(by)
+    if row[1] == "running" and (read_progress(session.path) or {}).get("paused") is True:
+        row = (row[0], "paused", *row[2:])
+    return row
+
+
 @dataclass
 class Answered:
     """The trainer's answer to a command sent to an attached run (or why none came)."""

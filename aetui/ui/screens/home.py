@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from aetui.core import ranking
 from aetui.core import recipe as recipes
+from aetui.core.control import remote
 from aetui.core.errors import AetuiError
 from aetui.core.store import paths, sessions
 from aetui.core.sweeps import standings, sweep
@@ -129,7 +130,7 @@ class HomeScreen(WorkbenchScreen):
         rows: list[tuple[str, str, list, str]] = []  # (mark, name, other cells, key)
         for _, best, item, trials in items:
             if trials is None:
-                name, *rest = formats.listing_row(item.summary(by))
+                name, *rest = formats.listing_row(remote.listed(item, by))
                 rows.append(("✓ " if str(item.path) in self.marked else "", name, rest, str(item.path)))
                 continue
             data = trials[0].meta.dataset_name if trials else "-"
@@ -137,7 +138,7 @@ class HomeScreen(WorkbenchScreen):
                                                  f"{len(item.trials)} trials", item.recipe, data,
                                                  item.created[:16].replace("T", " ")], f"sweep:{item.name}"))
             for t in trials:
-                _, *rest = formats.listing_row(t.summary(by))
+                _, *rest = formats.listing_row(remote.listed(t, by))
                 label = " ".join(f"{k}={v:g}" for k, v in standings.trial_values(t).items())
                 rows.append(("✓ " if str(t.path) in self.marked else "  ", label, rest, str(t.path)))
         others = [max([len(h)] + [len(r[2][i]) for r in rows]) + 2 for i, h in enumerate(columns[1:])]
