@@ -19,7 +19,7 @@ from typing import Callable
 from textual.worker import Worker
 
 from aetui.core import events
-from aetui.core.control.remote import Answered, RemoteControls, sender
+from aetui.core.control.remote import Answered, RemoteControls
 from aetui.core.errors import AetuiError
 from aetui.core.recipe import Recipe
 from aetui.core.runstate import RunState
@@ -177,7 +177,7 @@ class Runner:
     @property
     def origin(self) -> str:
         """The origin the changes this workbench makes are recorded with (`HParamChanged.origin`)."""
-        return events.WORKBENCH if self.attached is None else sender()
+        return events.WORKBENCH if self.attached is None else self.controls.origin
 
     def set(self, name: str, value: float) -> None:
         """Change a live hyperparameter of the run in progress."""

@@ -8,6 +8,7 @@ Plain Python: no Keras, no UI.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import queue
@@ -28,7 +29,7 @@ ANSWER_WAIT = 15.0
 
 
 def send(session_path: Path, op: str, values: dict[str, float] | None = None,
-         wait: float = ANSWER_WAIT) -> Answer:
+         wait: float = ANSWER_WAIT, origin: str | None = None) -> Answer:
     """Send one command to the run training `session_path` and wait for its answer. An
     `AetuiError` saying why where the session is not running, the sender may not write to it, or
     no answer came within `wait` seconds."""
@@ -38,7 +39,7 @@ def send(session_path: Path, op: str, values: dict[str, float] | None = None,
     if session.status != "running":
         raise AetuiError(f"{session.name} is not running ({session.status}); "
                          f"`aetui resume {session.name}` goes on with it")
-    command = {"op": op, "from": sender()}
+    command = {"op": op, "from": origin or sender()}
     if values is not None:
         command["values"] = dict(values)
     id = secrets.token_hex(8)
@@ -59,6 +60,9 @@ def send(session_path: Path, op: str, values: dict[str, float] | None = None,
     finally:
         inbox.close()
         acks.close()
+
+
+_CONTROLS = itertools.count(1)
 
 
 def sender() -> str:
@@ -149,6 +153,9 @@ class RemoteControls:
     """Where answers go (`Answered`)."""
     is_paused: Callable[[], bool]
     pending: dict[str, float] = field(default_factory=dict)
+    origin: str = field(default_factory=lambda: f"{sender()} #{next(_CONTROLS)}")
+    """Who these controls are to the trainer (the origin its history records for their changes):
+    this process, and which of its attached views (two may follow one run)."""
 
     def __post_init__(self):
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
@@ -195,7 +202,7 @@ class RemoteControls:
                 else:
                     ahead.append(nxt)  # (sent next)
             try:
-                answer = send(self.path, op, values)
+                answer = send(self.path, op, values, origin=self.origin)
                 said = Answered(op, values or {}, answer.ok, answer.message)
             except AetuiError as err:
                 said = Answered(op, values or {}, False, str(err))
