@@ -65,8 +65,16 @@ class RunEvent(Message):
 
 
 class RunProgress(RunEvent):
-    """A batch's progress (`BatchEnded`): a backlog of them collapses to the newest, as a slow
-    frame would show only the newest anyway (the epoch's figures come in their own event)."""
+    """A batch's progress (`BatchEnded`): a backlog of them collapses into the newest, which then
+    carries the batches before it (`events`, oldest first), so the state loses no point of the
+    curve and the screen redraws once for all of them."""
+
+    def __init__(self, event, run: int):
+        super().__init__(event, run)
+        self.events = [event]
 
     def can_replace(self, message: Message) -> bool:
-        return isinstance(message, RunProgress) and message.run == self.run
+        if isinstance(message, RunProgress) and message.run == self.run:
+            message.events[:0] = self.events  # (the newer one takes this one's batches along)
+            return True
+        return False

@@ -19,11 +19,11 @@ def clocks(app) -> set[str]:
             if t._callback is not None}
 
 
-def test_a_backlog_of_batches_collapses_to_the_newest_and_nothing_else_does():
+def test_a_backlog_of_batches_collapses_into_the_newest_and_nothing_else_does():
     batch = RunProgress(events.BatchEnded(1, 1, 1, {}, {}), run=1)
     newer = RunProgress(events.BatchEnded(1, 2, 2, {}, {}), run=1)
     epoch = RunEvent(events.EpochEnded(1, 2, {}, {}, 0.0, 0.0), run=1)
-    assert batch.can_replace(newer)
+    assert batch.can_replace(newer) and newer.events == [batch.event, newer.event]  # (it takes the batch along)
     assert not batch.can_replace(epoch) and not epoch.can_replace(batch) and not epoch.can_replace(epoch)
     assert not batch.can_replace(RunProgress(events.BatchEnded(1, 1, 1, {}, {}), run=2))  # (another run's)
 
@@ -85,3 +85,29 @@ async def test_a_stopped_runs_last_events_never_reach_the_next_run(make_app):
         trainer.release.set()
         await until(pilot, lambda: ended(app))
 
+
+
+async def test_a_burst_of_batches_loses_no_point_of_the_curve(make_app):
+    """Batches posted faster than the screen draws (from another thread, as the engine posts them):
+    every one reaches the run's state, in order."""
+    import threading
+
+    trainer = ScriptedTrainer(hold=True)
+    app = make_app(trainer)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await open_recipe(pilot, app, "sparse-kl")
+        await pilot.press("space")
+        await until(pilot, lambda: app.runner.state.status == "running" and app.runner.state.epochs)
+        run, before = app.runner.run, len(app.runner.state.batches)
+
+        def burst() -> None:
+            for n in range(1, 301):
+                app.post_message(RunProgress(events.BatchEnded(2, 1, 1000 + n, {"loss": 1.0 / n}, {}), run))
+
+        thread = threading.Thread(target=burst)
+        thread.start()
+        thread.join()
+        await until(pilot, lambda: len(app.runner.state.batches) == before + 300)
+        assert [logs["loss"] for _, logs in app.runner.state.batches[before:]] == [1.0 / n for n in range(1, 301)]
+        trainer.release.set()
+        await until(pilot, lambda: ended(app))
