@@ -162,7 +162,13 @@ WORKBENCH, RESUME = "workbench", "resume"
 """The origin of a change made with a slider of the workbench that trains the run, and of a value
 given to `aetui resume` (or the workbench's `u`) for the resumed run."""
 ORIGIN = 80
-"""The longest origin a change records (characters)."""
+"""The longest origin a change records (characters, ASCII: `origin_text`)."""
+
+
+def origin_text(origin: str) -> str:
+    """An origin as a change records it: ASCII (others' characters as `?`), at most `ORIGIN` long,
+    so a history's cap (`store.caps`) counts it at a known size."""
+    return origin.encode("ascii", "replace").decode("ascii")[:ORIGIN]
 
 
 def to_record(event) -> dict:

@@ -134,21 +134,6 @@ async def test_command_palette_offers_screen_actions(make_app):
         assert "train: start/pause" in titles and "train: stop" in titles and "train: save recipe" in titles
 
 
-async def test_an_answer_to_the_quit_question_after_the_run_ended_quits(make_app):
-    """The run ends while the question is shown: keeping it (or stopping it) just quits."""
-    trainer = ScriptedTrainer(hold=True)
-    app = make_app(trainer)
-    async with app.run_test(size=(100, 32)) as pilot:
-        await started(pilot, app, "ae-32")
-        await pilot.press("q")
-        assert isinstance(app.screen, ChoiceDialog)
-        trainer.release.set()
-        await until(pilot, lambda: ended(app) and not app.runner.active)
-        await pilot.press("k")
-        await until(pilot, lambda: not app.is_running)
-    assert not app.runner.handover
-
-
 async def test_compare_has_its_help_made_from_its_bindings(make_app):
     from aetui.ui.messages import Compare
     from aetui.ui.screens.compare import CompareScreen

@@ -217,7 +217,7 @@ class Channel:
             except AetuiError as err:
                 return Answer(id, False, f"refused: {err}")
             same = {k for k, v in checked.items() if self.controls.value(k) == v}
-            origin = printable(str(command.get("from", "?")))[:events.ORIGIN]
+            origin = events.origin_text(printable(str(command.get("from", "?"))))
             for key, value in checked.items():
                 self.controls.set(key, value, origin=origin)
             step = self.controls.step()

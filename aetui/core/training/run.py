@@ -128,7 +128,7 @@ class Run:
         the last new one, by whoever set that), and one that ends where it began is none."""
         merged: dict[tuple[str, int], tuple[float, float, str]] = {}
         for name, old, new, step, origin in self.controls.take_applied():
-            merged[name, step] = (merged.get((name, step), (old,))[0], new, origin[:events.ORIGIN])
+            merged[name, step] = (merged.get((name, step), (old,))[0], new, events.origin_text(origin))
         changes = [events.HParamChanged(name, old, new, events.epoch_of(step, self.steps), step, origin)
                    for (name, step), (old, new, origin) in merged.items() if old != new]
         if changes:
