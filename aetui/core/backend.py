@@ -79,6 +79,8 @@ def _setup(gpu: int | None, threads: int | None) -> Device:
         tf.config.threading.set_intra_op_parallelism_threads(threads)
     except RuntimeError:  # TensorFlow already ran an op (e.g. in a test): keep its settings
         threads = tf.config.threading.get_intra_op_parallelism_threads()
+    if os.environ.get("AETUI_DETERMINISTIC", "1") != "0":  # (reruns give the same figures: see the README)
+        tf.config.experimental.enable_op_determinism()
     if gpus:
         details = tf.config.experimental.get_device_details(gpus[0])
         label = f"GPU {gpu or 0}: {details.get('device_name', gpus[0].name)}"
@@ -148,3 +150,17 @@ def clear() -> None:
         import keras
 
         keras.backend.clear_session()
+
+
+def versions() -> dict[str, str]:
+    """Library versions, stored with each session (a rerun warns where they differ)."""
+    import platform
+
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    import aetui
+
+    return {"aetui": aetui.__version__, "python": platform.python_version(), "numpy": np.__version__,
+            "keras": keras.__version__, "tensorflow": tf.__version__}

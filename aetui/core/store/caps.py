@@ -83,7 +83,8 @@ def largest_record() -> dict:
               "batch_size": BIGGEST, "best_val_loss": LONGEST, "device": text * 256, "strategy": "mirrored",
               "versions": {k: text * 64 for k in ("aetui", "python", "numpy", "keras", "tensorflow")},
               "parts": list(LOSS_PARTS), "created": text * 32, "updated": text * 32, "pid": BIGGEST,
-              "host": text * 255, "resumes": BIGGEST,
+              "host": text * 255, "resumes": BIGGEST, "keep": "every:" + text * 20,
+              "parent": {"name": text * 80, "how": "branch", "epoch": BIGGEST},
               "sweep": {"name": text * 80, "trial": BIGGEST, "params": dict.fromkeys(HPARAMS, LONGEST)},
               "figures": {f"val_{k}": text * 400 for k in ("loss", *LOSS_PARTS, *STATISTICS)},
               "last_epoch": {"epoch": BIGGEST, **{k: LONGEST for k in ("val_loss", *STATISTICS)}}}

@@ -28,6 +28,26 @@ def write_failure(where, err: OSError, epochs: int) -> str:
     return f"{cannot_write(where, err)}; {kept}; resume once it can be written"
 
 
+def keep_policy(keep: str, epoch: int) -> bool:
+    """Whether a `keep` setting (`all`, `every:K`, or empty: the defaults only) keeps `epoch`."""
+    if keep == "all":
+        return True
+    if keep.startswith("every:") and keep[6:].isdigit() and int(keep[6:]) > 0:
+        return epoch % int(keep[6:]) == 0
+    return False
+
+
+def check_keep(keep: str | None) -> str:
+    """A `--keep` setting as given, or an error saying what it may be."""
+    from aetui.core.errors import AetuiError
+
+    if keep in (None, ""):
+        return ""
+    if keep == "all" or (keep.startswith("every:") and keep[6:].isdigit() and int(keep[6:]) > 0):
+        return keep
+    raise AetuiError(f"--keep {keep}: give all, or every:K (K a whole number from 1)")
+
+
 @dataclass
 class Run:
     """One run as its callbacks share it: where it writes, what it reports, how far it is."""
@@ -69,6 +89,25 @@ class Run:
     """Commands from other processes, and the progress record attached views read."""
     spent: defaultdict = field(default_factory=lambda: defaultdict(float))
     """Seconds spent on each kind of bookkeeping since the last epoch was recorded (`PARTS`)."""
+    kept: set = field(default_factory=set)
+    """Epochs whose weights stay besides the last (`keeps`): the epoch before each change."""
+
+    def __post_init__(self) -> None:
+        if self.epochs_done:  # (going on: the epochs kept before each change so far stay kept)
+            from aetui.core.store.sessions import open_session
+
+            with contextlib.suppress(Exception):
+                self.kept |= {events.epoch_of(c.step, self.steps) - 1 for c in open_session(self.writer.path).changes}
+
+    def keeps(self, epoch: int) -> bool:
+        """Whether `epoch`'s weights and optimizer state stay once later ones are written: the epoch
+        before each change, and those the session's `keep` asks for (`all`, `every:K`)."""
+        return epoch in self.kept or keep_policy(self.writer.meta.keep, epoch)
+
+    def apply_due(self) -> None:
+        """Before a batch: set the planned changes due by now (`Controls.plan`)."""
+        for name, value in self.controls.take_due(self.step):
+            self.controls.set(name, value)
 
     def update_record(self, **more) -> None:
         """Rewrite `session.json` with the epochs done, the values in force and the best validation
@@ -131,6 +170,13 @@ class Run:
             merged[name, step] = (merged.get((name, step), (old,))[0], new)
         changes = [events.HParamChanged(name, old, new, events.epoch_of(step, self.steps), step)
                    for (name, step), (old, new) in merged.items() if old != new]
+        for change in changes:  # (the epoch before it is kept, to branch from with another value)
+            before = change.epoch - 1
+            if before >= 1 and before not in self.kept:
+                self.kept.add(before)
+                if self.unsaved is not None and self.unsaved[0] == before:
+                    with self.timed("weights"):
+                        self.write_weights()
         if changes:
             with self.timed("history"):
                 self.writer.record(*changes)
@@ -172,7 +218,7 @@ class Run:
                 self.unsaved = None  # (an epoch whose record could not be written is not kept)
             self.write_weights()  # (the last completed epoch's, kept since its end: a stop loses no epoch)
             if self.weights_saved <= self.epochs_done:  # (else the newest kept are older: all stay)
-                self.writer.prune_weights(self.weights_saved)
+                self.writer.prune_weights(self.weights_saved, self.keeps)
             self.record_changes()
             self.writer.record(event)
             self.update_record(status=status, reason=reason)

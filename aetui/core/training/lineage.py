@@ -1,0 +1,165 @@
+"""Sessions made from other sessions: `rerun` trains a session again exactly (its recipe, data, seed,
+batch size and starting values, and each recorded change planned at the same global step), `branch`
+goes on from one of its kept epochs in a new session (the parent's history up to that epoch, then
+its own). Both record their parent in `session.json` (`parent`: name, how, and a branch's epoch).
+
+Keras is imported only once training starts (through `trainer`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from pathlib import Path
+
+from aetui.core import events, hparams
+from aetui.core.data import Dataset
+from aetui.core.errors import AetuiError
+from aetui.core.events import EventSink
+from aetui.core.training import trainer
+from aetui.core.training.controls import Controls
+
+
+def started(session) -> events.TrainingStarted:
+    """The record of the session's first start (its starting values), or an error saying why a
+    session without one cannot be made again."""
+    found = next((e for e in session.history if isinstance(e, events.TrainingStarted)), None)
+    if found is None or session.stillborn:
+        raise AetuiError(f"{session.name} has no record of its start (it was cut short while being made, or its "
+                         "history is damaged): there is nothing to make again")
+    return found
+
+
+def differences(session, device: str | None = None) -> list[str]:
+    """Why a rerun of `session` here may not give the same figures: another library version, another
+    device, resumes (each resume starts the shuffling afresh)."""
+    said = []
+    now = trainer.versions()
+    for name, version in sorted(now.items()):
+        then = session.meta.versions.get(name)
+        if name != "aetui" and then is not None and then != version:
+            said.append(f"{name} {then} then, {version} now")
+    if device and session.meta.device and session.meta.device.split(";")[0] != device:
+        said.append(f"trained on {session.meta.device.split(';')[0]}, now on {device}")
+    if session.meta.resumes:
+        said.append(f"it was resumed {session.meta.resumes} time(s): the rerun trains straight through")
+    return said
+
+
+def rerun(session, data: Dataset, store: Path, *, name: str | None = None, epochs: int | None = None,
+          on_event: EventSink | None = None, controls: Controls | None = None, gpu: int | None = None,
+          batch_interval: float = 0.15) -> Path:
+    """Train `session` again as a new session in `store`: the same recipe, data, seed, batch size and
+    starting values, with each change its history records planned at the same global step (so it is
+    recorded again at that step). Returns the new session's folder."""
+    start = started(session)
+    recipe = session.recipe()
+    batch_size = session.meta.batch_size or recipe.train["batch_size"]
+    epochs = epochs or session.meta.epochs or recipe.train["epochs"]
+    hparams.RUN_SETTINGS["epochs"].check(epochs)
+    steps = math.ceil(len(data.x_train) / batch_size)
+    changes = [c for c in session.changes if c.step < epochs * steps]
+    controls = controls or Controls(recipe.tunables)
+    for change in changes:
+        controls.plan(change.step, {change.name: change.new})
+    every = recipe.train["steps_per_execution"]
+    if every > 1 and any((c.step % steps) % every for c in changes):
+        # a change inside an execution of several batches: batch callbacks come only between them
+        recipe = dataclasses.replace(recipe, train={**recipe.train, "steps_per_execution": 1})
+    params = {k: v for k, v in start.params.items() if k in recipe.tunables and recipe.params.get(k) != v}
+    parent = {"name": session.name, "how": "rerun"}
+    return trainer.train(recipe, data, store, params=params, epochs=epochs, batch_size=batch_size,
+                         name=name or f"{session.name}-rerun-{time.strftime('%H%M%S')}", on_event=on_event,
+                         controls=controls, gpu=gpu, strategy=session.meta.strategy, batch_interval=batch_interval,
+                         extra_meta={"parent": parent, "keep": session.meta.keep})
+
+
+def kept_epochs(session) -> list[int]:
+    """The epochs of `session` whose weights and optimizer state are kept (to branch from)."""
+    from aetui.core.store.sessions import WEIGHTS, epoch_files
+
+    return [e for e, _ in epoch_files(session.path, WEIGHTS) if e <= session.epochs_done]
+
+
+def shared_history(session, epoch: int) -> list:
+    """The events of `session` up to the end of `epoch`: what a branch from it shares."""
+    if not 1 <= epoch <= len(session.epochs):
+        raise AetuiError(f"{session.name} has {len(session.epochs)} completed epoch(s): no epoch {epoch}")
+    end = session.epochs[epoch - 1].step
+    shared = []
+    for event in session.history:
+        if isinstance(event, events.EpochEnded) and event.epoch > epoch:
+            break
+        if isinstance(event, events.HParamChanged) and event.step >= end:
+            continue  # (in force after the epoch's end: not the parent's state at the branch point)
+        if not isinstance(event, events.TrainingFinished):
+            shared.append(event)
+    return shared
+
+
+def params_at(session, epoch: int) -> dict[str, float]:
+    """The values in force at the end of `epoch`."""
+    params = dict(session.recipe().params)
+    for event in shared_history(session, epoch):
+        if isinstance(event, (events.TrainingStarted, events.TrainingResumed)):
+            params.update(event.params)
+        elif isinstance(event, events.HParamChanged):
+            params[event.name] = event.new
+    return params
+
+
+def branch(parent, data: Dataset, store: Path, epoch: int, *, params: dict | None = None, name: str | None = None,
+           epochs: int | None = None, on_event: EventSink | None = None, controls: Controls | None = None,
+           gpu: int | None = None, batch_interval: float = 0.15) -> Path:
+    """A new session that goes on from `epoch` of `parent` (its kept weights and optimizer state),
+    with `params` changed from there; its history begins with the parent's up to `epoch`. Returns
+    its folder."""
+    from aetui.core import backend, families
+    from aetui.core.store.writer import SessionWriter
+
+    started(parent)
+    kept = kept_epochs(parent)
+    if epoch not in kept:
+        raise AetuiError(f"{parent.name}: the state of epoch {epoch} is not kept (kept: "
+                         f"{', '.join(map(str, kept)) or 'none'}); train with --keep all or every:K to keep more")
+    recipe = parent.recipe()
+    if parent.meta.image_shape is not None and tuple(data.image_shape) != parent.meta.image_shape:
+        raise AetuiError(f"{parent.name} was trained on other images; pass the same data (--data or --dataset)")
+    changes = {k: hparams.spec(k, recipe.tunables).check(v) for k, v in (params or {}).items()}
+    total = epochs or max(parent.meta.epochs, epoch + 1)
+    hparams.RUN_SETTINGS["epochs"].check(total)
+    if total <= epoch:
+        raise AetuiError(f"--epochs {total}: a branch from epoch {epoch} needs more than {epoch}")
+    shared, start = shared_history(parent, epoch), params_at(parent, epoch)
+    device = backend.configure(gpu=gpu)
+    built = families.build(recipe, data.input_dim, start)
+    trainer._load_weights(parent, built, epoch)
+    fixed = parent.fixed()
+    fields = {"recipe": recipe.to_dict(), "params": start, "epochs": total, "batch_size": parent.meta.batch_size,
+              "dataset": parent.meta.dataset, "device": device.name, "strategy": None, "versions": trainer.versions(),
+              "parts": list(built.parts), "figures": parent.meta.figures, "keep": parent.meta.keep,
+              "parent": {"name": parent.name, "how": "branch", "epoch": epoch}}
+    writer = trainer._writing(lambda: SessionWriter.create(
+        store, name or f"{parent.name}-from-{epoch}", fields, {k: fixed[k] for k in fixed}), store)
+    try:
+        def copy() -> None:
+            writer.record(*shared)
+            for e in range(1, epoch + 1):
+                if parent.epochs[e - 1].pictured:
+                    try:
+                        writer.save_snapshot(e, {k: v for k, v in parent.snapshot(e).items()})
+                    except AetuiError:
+                        pass  # (a snapshot missing in the parent is missing in the branch too)
+            writer.save_weights(built.weights_bytes(built.weights_state()), epoch)
+            writer.update(epochs_done=epoch, best_val_loss=min(e.logs["val_loss"] for e in parent.epochs[:epoch]))
+        trainer._writing(copy, writer.path, writer)
+    except BaseException:
+        writer.close()
+        raise
+    controls = controls or Controls(recipe.tunables)
+    for key, value in changes.items():
+        if value != start.get(key):
+            controls.set(key, value)
+    return trainer._fit(built, data, writer, {k: fixed[k] for k in fixed}, controls, on_event, batch_interval,
+                       initial_epoch=epoch, previous=f"branched from {parent.name} at epoch {epoch}")
