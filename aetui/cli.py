@@ -97,9 +97,15 @@ def _parser() -> argparse.ArgumentParser:
     tune = sub.add_parser("tune", help="change hyperparameters of a running session (any process, any machine "
                                        "sharing the store)")
     tune.add_argument("session", help="session name (see `aetui ls`) or folder")
-    tune.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", required=True,
+    tune.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                       help="the new value, e.g. --set beta=3 (repeatable: all apply from the same step)")
+    tune.add_argument("--at-epoch", type=int, metavar="N",
+                      help="plan the change for later: from the first batch of epoch N")
+    tune.add_argument("--cancel", action="store_true", help="drop every change planned ahead")
     _sessions_arg(tune)
+    planned = sub.add_parser("schedule", help="print a session's changes as a recipe's [[schedule]] tables")
+    planned.add_argument("session", help="session name (see `aetui ls`) or folder")
+    _sessions_arg(planned)
     for name, what in (("pause", "pause a running session after its current batch"),
                        ("continue", "go on with a paused session"),
                        ("stop", "stop a running session after its current batch (completed epochs stay saved)")):
@@ -217,6 +223,10 @@ def _command(name: str | None) -> Callable[[argparse.Namespace], int]:
         from aetui.commands import train
 
         return getattr(train, name)
+    if name == "schedule":
+        from aetui.commands.schedule import schedule
+
+        return schedule
     if name in ("rerun", "branch"):
         from aetui.commands import lineage
 

@@ -144,8 +144,9 @@ class Run:
 
     def where(self) -> dict:
         """Where the run is, as the progress record says it."""
+        planned = self.controls.planned()  # (changes planned ahead: pending markers for attached views)
         return {"epoch": self.epoch, "batch": self.batch, "steps": self.steps, "step": self.step,
-                "epochs": self.epochs, "logs": self.logs}
+                "epochs": self.epochs, "logs": self.logs, **({"planned": planned} if planned else {})}
 
     def beat(self, force: bool = False) -> None:
         """A batch boundary: commands from other processes are taken, the progress record rewritten."""

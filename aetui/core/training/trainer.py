@@ -273,6 +273,9 @@ def _fit(built, data: Dataset, writer: SessionWriter, fixed: dict, controls: Con
     built.model.train_batch_size = batch_size  # (a penalty summed over a batch is validated at this size)
     run = Run(built, writer, on_event or (lambda e: None), controls, steps, epochs, epochs_done=initial_epoch,
               step=initial_epoch * steps, epoch=initial_epoch, weights_saved=initial_epoch)
+    for at, values in hparams.schedule_steps(writer.meta.recipe.get("schedule") or [], steps):
+        if at >= initial_epoch * steps:  # (a recipe's `[[schedule]]`: applied before the batch `at`)
+            controls.plan(at, values)
     callbacks = [Progress(run, data, batch_interval, previous), DivergenceStop(run), LiveControls(run),
                  EpochRecorder(run, data, fixed)]
     try:
