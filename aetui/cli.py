@@ -122,6 +122,7 @@ def _parser() -> argparse.ArgumentParser:
     listing = sub.add_parser("ls", help="list the saved sessions, best test reconstruction error first, then the "
                                         "sweeps")
     _rank_arg(listing, "the sessions")
+    listing.add_argument("--tree", action="store_true", help="each rerun or branch under the session it was made from")
     _sessions_arg(listing)
 
     from aetui.views.registry import NAMES
