@@ -157,12 +157,12 @@ def family_tree(items: Sequence[T], name_of, parent_of) -> list[tuple[T, int]]:
 
 
 def lineage_label(parent: object) -> str:
-    """How a session was made from its parent, in a few words (`branch @3`, `rerun`); '' for none."""
+    """How a session was made from its parent (under which a tree shows it), in a word or two:
+    `rerun`, `branch @3` (from the parent's epoch 3); '' for none."""
     if not isinstance(parent, dict) or not isinstance(parent.get("name"), str):
         return ""
-    how = str(parent.get("how", "from"))[:12]
     epoch = parent.get("epoch")
-    return f"{how} of {parent['name']}" + (f" @{epoch}" if isinstance(epoch, int) else "")
+    return str(parent.get("how", "from"))[:12] + (f" @{epoch}" if isinstance(epoch, int) else "")
 
 
 def parent_name(session) -> str | None:

@@ -127,4 +127,4 @@ async def test_home_and_ls_tree_show_a_branch_under_its_parent(make_app, capsys)
     lines = capsys.readouterr().out.splitlines()
     rows = [line.split()[0:2] for line in lines if "old-run" in line or "vae-sharp" in line]
     assert rows[0][0] == "old-run" and rows[1] == ["└", "vae-sharp"]
-    assert any("branch of old-run @2" in line for line in lines)
+    assert any("(branch @2)" in line for line in lines)
