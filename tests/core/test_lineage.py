@@ -84,5 +84,8 @@ def test_a_branch_from_the_epoch_before_the_change_shares_the_history_up_to_it(t
 
 def test_a_branch_from_an_epoch_not_kept_says_which_are(tuned):
     store, original = tuned
-    with pytest.raises(AetuiError, match="not kept"):
-        lineage.branch(original, data.load("digits"), store, 2)
+    kept = lineage.kept_epochs(original)
+    assert kept[-1] == 3 and 1 in kept  # the last, and the epoch before the change (and the best written)
+    missing = next(e for e in (2, 99) if e not in kept)
+    with pytest.raises(AetuiError, match=f"state of epoch {missing} is not kept"):
+        lineage.branch(original, data.load("digits"), store, missing)

@@ -239,6 +239,7 @@ class EpochRecorder(keras.callbacks.Callback):
                 self.pictured_at = time.perf_counter()
         run.beat()
         with run.timed("weights"):
+            run.val_losses[run.epoch] = logs["val_loss"]
             run.unsaved = (run.epoch, run.built.weights_state())  # (kept: a stop or a hangup writes it)
             if last or run.keeps(run.epoch) or time.perf_counter() - run.weights_at >= WEIGHTS_EVERY:
                 run.write_weights()

@@ -91,18 +91,30 @@ class Run:
     """Seconds spent on each kind of bookkeeping since the last epoch was recorded (`PARTS`)."""
     kept: set = field(default_factory=set)
     """Epochs whose weights stay besides the last (`keeps`): the epoch before each change."""
+    val_losses: dict = field(default_factory=dict)
+    """Each completed epoch's validation loss, by epoch (to keep the best written state)."""
+    best_kept: tuple | None = None
+    """(epoch, validation loss) of the best epoch whose weights were written: it stays."""
 
     def __post_init__(self) -> None:
-        if self.epochs_done:  # (going on: the epochs kept before each change so far stay kept)
-            from aetui.core.store.sessions import open_session
+        if self.epochs_done:  # (going on: the epochs kept so far stay kept)
+            from aetui.core.store.sessions import WEIGHTS, epoch_files, open_session
 
             with contextlib.suppress(Exception):
-                self.kept |= {events.epoch_of(c.step, self.steps) - 1 for c in open_session(self.writer.path).changes}
+                session = open_session(self.writer.path)
+                self.kept |= {events.epoch_of(c.step, self.steps) - 1 for c in session.changes}
+                self.val_losses = {e.epoch: e.logs.get("val_loss", math.inf) for e in session.epochs}
+                written = [(self.val_losses[e], e) for e, _ in epoch_files(self.writer.path, WEIGHTS)
+                           if e in self.val_losses]
+                self.best_kept = tuple(reversed(min(written))) if written else None
 
     def keeps(self, epoch: int) -> bool:
         """Whether `epoch`'s weights and optimizer state stay once later ones are written: the epoch
-        before each change, and those the session's `keep` asks for (`all`, `every:K`)."""
-        return epoch in self.kept or keep_policy(self.writer.meta.keep, epoch)
+        before each change, the best of those written (they are written at most every
+        `engine.WEIGHTS_EVERY` seconds, always the last), and those the session's `keep` asks for
+        (`all`, `every:K`)."""
+        return (epoch in self.kept or (self.best_kept is not None and epoch == self.best_kept[0])
+                or keep_policy(self.writer.meta.keep, epoch))
 
     def apply_due(self) -> None:
         """Before a batch: set the planned changes due by now (`Controls.plan`)."""
@@ -124,6 +136,9 @@ class Run:
             epoch, state = self.unsaved
             self.writer.save_weights(self.built.weights_bytes(state), epoch)
             self.unsaved, self.weights_at, self.weights_saved = None, time.perf_counter(), epoch
+            loss = self.val_losses.get(epoch, math.inf)
+            if self.best_kept is None or loss < self.best_kept[1]:  # (the best written state stays)
+                self.best_kept = (epoch, loss)
 
     @contextlib.contextmanager
     def timed(self, part: str):
