@@ -51,7 +51,9 @@ def configure(gpu: int | None = None, threads: int | None = None) -> Device:
         if _device is not None:
             return _device
         require_tensorflow()
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        # (3: not even TensorFlow's C++ "errors": with op determinism on, tf.data logs a harmless one
+        # per `fit` about an attribute its own graph names; real failures raise in Python)
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         with stderr_to(log_path()):
             _device = _setup(gpu, threads)
         return _device
