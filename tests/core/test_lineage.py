@@ -88,4 +88,4 @@ def test_a_branch_from_an_epoch_not_kept_says_which_are(tuned):
     assert kept[-1] == 3 and 1 in kept  # the last, and the epoch before the change (and the best written)
     missing = next(e for e in (2, 99) if e not in kept)
     with pytest.raises(AetuiError, match=f"state of epoch {missing} is not kept"):
-        lineage.branch(original, data.load("digits"), store, missing)
+        lineage.make_branch(original, store, missing)

@@ -109,13 +109,13 @@ def params_at(session, epoch: int) -> dict[str, float]:
     return params
 
 
-def branch(parent, data: Dataset, store: Path, epoch: int, *, params: dict | None = None, name: str | None = None,
-           epochs: int | None = None, on_event: EventSink | None = None, controls: Controls | None = None,
-           gpu: int | None = None, batch_interval: float = 0.15) -> Path:
-    """A new session that goes on from `epoch` of `parent` (its kept weights and optimizer state),
-    with `params` changed from there; its history begins with the parent's up to `epoch`. Returns
-    its folder."""
-    from aetui.core import backend, families
+def make_branch(parent, store: Path, epoch: int, *, name: str | None = None, epochs: int | None = None) -> Path:
+    """A new session in `store` standing at `epoch` of `parent`: its history is the parent's up to
+    that epoch (with the snapshots of those epochs), its weights and optimizer state that epoch's
+    kept ones, its record names its parent and branch point; it reads `stopped`, so `aetui resume`
+    (and `branch`, and the workbench) trains it on. Copies files only (no Keras). Returns its folder."""
+    from aetui.core.store.files import read_in
+    from aetui.core.store.sessions import LIMITS, WEIGHTS, weights_name
     from aetui.core.store.writer import SessionWriter
 
     started(parent)
@@ -123,43 +123,50 @@ def branch(parent, data: Dataset, store: Path, epoch: int, *, params: dict | Non
     if epoch not in kept:
         raise AetuiError(f"{parent.name}: the state of epoch {epoch} is not kept (kept: "
                          f"{', '.join(map(str, kept)) or 'none'}); train with --keep all or every:K to keep more")
-    recipe = parent.recipe()
-    if parent.meta.image_shape is not None and tuple(data.image_shape) != parent.meta.image_shape:
-        raise AetuiError(f"{parent.name} was trained on other images; pass the same data (--data or --dataset)")
-    changes = {k: hparams.spec(k, recipe.tunables).check(v) for k, v in (params or {}).items()}
     total = epochs or max(parent.meta.epochs, epoch + 1)
     hparams.RUN_SETTINGS["epochs"].check(total)
     if total <= epoch:
         raise AetuiError(f"--epochs {total}: a branch from epoch {epoch} needs more than {epoch}")
     shared, start = shared_history(parent, epoch), params_at(parent, epoch)
-    device = backend.configure(gpu=gpu)
-    built = families.build(recipe, data.input_dim, start)
-    trainer._load_weights(parent, built, epoch)
+    weights = read_in(parent.path, f"{WEIGHTS}/{weights_name(epoch)}", LIMITS[WEIGHTS])
     fixed = parent.fixed()
-    fields = {"recipe": recipe.to_dict(), "params": start, "epochs": total, "batch_size": parent.meta.batch_size,
-              "dataset": parent.meta.dataset, "device": device.name, "strategy": None, "versions": trainer.versions(),
-              "parts": list(built.parts), "figures": parent.meta.figures, "keep": parent.meta.keep,
+    meta = parent.meta
+    fields = {"recipe": meta.recipe, "params": start, "epochs": total, "batch_size": meta.batch_size,
+              "dataset": meta.dataset, "device": meta.device, "strategy": meta.strategy, "versions": meta.versions,
+              "parts": meta.parts, "figures": meta.figures, "keep": meta.keep,
               "parent": {"name": parent.name, "how": "branch", "epoch": epoch}}
     writer = trainer._writing(lambda: SessionWriter.create(
         store, name or f"{parent.name}-from-{epoch}", fields, {k: fixed[k] for k in fixed}), store)
+
+    def copy() -> None:
+        writer.record(*shared)
+        for e in range(1, epoch + 1):
+            if parent.epochs[e - 1].pictured:
+                try:
+                    writer.save_snapshot(e, {k: v for k, v in parent.snapshot(e).items()})
+                except AetuiError:
+                    pass  # (a snapshot missing in the parent is missing in the branch too)
+        writer.save_weights(weights, epoch)
+        best = min(e.logs.get("val_loss", math.inf) for e in parent.epochs[:epoch])
+        writer.update(epochs_done=epoch, status="stopped", reason=f"branched from {parent.name} at epoch {epoch}",
+                      **({"best_val_loss": best} if math.isfinite(best) else {}))
+
     try:
-        def copy() -> None:
-            writer.record(*shared)
-            for e in range(1, epoch + 1):
-                if parent.epochs[e - 1].pictured:
-                    try:
-                        writer.save_snapshot(e, {k: v for k, v in parent.snapshot(e).items()})
-                    except AetuiError:
-                        pass  # (a snapshot missing in the parent is missing in the branch too)
-            writer.save_weights(built.weights_bytes(built.weights_state()), epoch)
-            writer.update(epochs_done=epoch, best_val_loss=min(e.logs["val_loss"] for e in parent.epochs[:epoch]))
         trainer._writing(copy, writer.path, writer)
-    except BaseException:
+    finally:
         writer.close()
-        raise
-    controls = controls or Controls(recipe.tunables)
-    for key, value in changes.items():
-        if value != start.get(key):
-            controls.set(key, value)
-    return trainer._fit(built, data, writer, {k: fixed[k] for k in fixed}, controls, on_event, batch_interval,
-                       initial_epoch=epoch, previous=f"branched from {parent.name} at epoch {epoch}")
+    return writer.path
+
+
+def branch(parent, data: Dataset, store: Path, epoch: int, *, params: dict | None = None, name: str | None = None,
+           epochs: int | None = None, on_event: EventSink | None = None, controls: Controls | None = None,
+           gpu: int | None = None, batch_interval: float = 0.15) -> Path:
+    """`make_branch`, then train it on from `epoch` (as `trainer.resume` does) with `params` changed
+    from there (recorded as changes at the branch point). Returns its folder."""
+    recipe = parent.recipe()
+    changes = {k: hparams.spec(k, recipe.tunables).check(v) for k, v in (params or {}).items()}
+    if parent.meta.image_shape is not None and tuple(data.image_shape) != parent.meta.image_shape:
+        raise AetuiError(f"{parent.name} was trained on other images; pass the same data (--data or --dataset)")
+    path = make_branch(parent, store, epoch, name=name, epochs=epochs)
+    return trainer.resume(path, data, params=changes, on_event=on_event, controls=controls, gpu=gpu,
+                          batch_interval=batch_interval)
