@@ -161,7 +161,8 @@ def check_schedule(raw: object, allowed: tuple[str, ...], fail) -> tuple[dict, .
     batch, or `step = S`: from that global step, counting from 0) and which values to set; an entry
     outside a setting's range, or naming one the model does not tune, is refused, naming the entry."""
     if not isinstance(raw, list) or not all(isinstance(e, dict) for e in raw):
-        raise fail("schedule", "must be [[schedule]] tables, each with epoch = N (or step = S) and values, e.g. beta = 1")
+        raise fail("schedule", "must be [[schedule]] tables, each with epoch = N (or step = S) and values, "
+                               "e.g. beta = 1")
     if len(raw) > SCHEDULE_ENTRIES:
         raise fail("schedule", f"has {len(raw)} entries; at most {SCHEDULE_ENTRIES}")
     entries = []
