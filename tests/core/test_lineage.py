@@ -89,3 +89,22 @@ def test_a_branch_from_an_epoch_not_kept_says_which_are(tuned):
     missing = next(e for e in (2, 99) if e not in kept)
     with pytest.raises(AetuiError, match=f"state of epoch {missing} is not kept"):
         lineage.make_branch(original, store, missing)
+
+
+def test_keep_every_k_keeps_those_epochs_and_a_rerun_says_what_differs(store, capsys):
+    assert cli.main(["--sessions", str(store), "--dataset", "digits", "--limit", "256", "train", "ae-32",
+                     "--epochs", "4", "--keep", "every:2", "--session", "kept"]) == 0
+    session = sessions.find(store, "kept")
+    assert session.meta.keep == "every:2" and {2, 4} <= set(lineage.kept_epochs(session))
+    assert cli.main(["--sessions", str(store), "train", "ae-32", "--keep", "some"]) == 2
+    assert lineage.differences(session, session.meta.device.split(";")[0]) == []
+    import json
+
+    record = json.loads((session.path / "session.json").read_text())
+    record["versions"]["keras"], record["device"] = "0.0.1", "GPU 0: elsewhere"
+    (session.path / "session.json").write_text(json.dumps(record))
+    said = lineage.differences(sessions.find(store, "kept"), session.meta.device.split(";")[0])
+    assert any(s.startswith("keras 0.0.1 then") for s in said) and any("GPU 0: elsewhere" in s for s in said)
+    capsys.readouterr()
+    assert cli.main(["--sessions", str(store), "--dataset", "digits", "rerun", "kept", "--epochs", "1"]) == 0
+    assert "warning: the rerun may not give the same figures: keras 0.0.1 then" in capsys.readouterr().out
