@@ -137,6 +137,7 @@ def test_p_plans_a_change_for_a_later_epoch_in_the_run_in_progress_and_x_drops_t
     assert run.plan("3 beta=1 p=0.2") == "beta=1, p=0.2 planned from epoch 3"
     assert runner.controls.planned() == [(20, "beta", 1.0), (20, "p", 0.2)]
     assert "planned: beta=1 @3, p=0.2 @3" in run.status_line().plain
+    assert run.planned_at() == [2.0, 2.0]  # (the chart's pending markers: where epoch 3 begins)
     for text, said in (("1 beta=1", "after this one"), ("9 beta=1", "up to 5"), ("beta=1", "give the epoch"),
                        ("3 beta=-1", "out of range")):
         with pytest.raises(AetuiError, match=said):

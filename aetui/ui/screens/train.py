@@ -167,7 +167,7 @@ class TrainScreen(WorkbenchScreen):
         if new_epoch or now - self.chart_drawn_at >= CHART_EVERY:  # a plotext redraw costs 10-20 ms
             self.chart_drawn_at = now
             chart = self.query_one(LossChart)
-            chart.show(state)
+            chart.show(state, pending=self.run.planned_at())
             self.query_one("#chart-box").border_subtitle = chart.legend
         if not new_epoch:
             return  # the panels below change once an epoch

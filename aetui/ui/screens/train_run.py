@@ -162,6 +162,14 @@ class TrainRun:
         checked = runner.controls.plan((epoch - 1) * state.steps_per_epoch, values)
         return ", ".join(f"{k}={v:g}" for k, v in checked.items()) + f" planned from epoch {epoch}"
 
+    def planned_at(self) -> list[float]:
+        """Where each change planned ahead in the run in progress will take effect, in epochs (the
+        chart's pending markers); none for an attached run (its plan is its trainer's)."""
+        controls, state = self.workbench.runner.controls, self.state
+        if not self.running or state is None or not hasattr(controls, "planned"):
+            return []
+        return [step / max(state.steps_per_epoch, 1) for step, _, _ in controls.planned()]
+
     def save_recipe(self, name: str) -> Path:
         """The current values as a new recipe in the user's recipe folder; returns its file."""
         data = recipes.tuned(self.recipe, name, self.params, self.settings)
