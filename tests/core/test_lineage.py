@@ -108,3 +108,17 @@ def test_keep_every_k_keeps_those_epochs_and_a_rerun_says_what_differs(store, ca
     capsys.readouterr()
     assert cli.main(["--sessions", str(store), "--dataset", "digits", "rerun", "kept", "--epochs", "1"]) == 0
     assert "warning: the rerun may not give the same figures: keras 0.0.1 then" in capsys.readouterr().out
+
+
+def test_a_branch_cut_short_while_being_made_does_not_block_its_name(tuned):
+    import json
+
+    store, original = tuned
+    half = lineage.make_branch(original, store, 1, name="half")
+    record = json.loads((half / "session.json").read_text())  # as a kill during the copy leaves it:
+    record.update(status="running", reason=f"{lineage.BEING_MADE} tuned at epoch 1", epochs_done=0)
+    (half / "session.json").write_text(json.dumps(record))  # (its lock held by nobody: it reads killed)
+    assert sessions.open_session(half).status == "killed"
+    again = lineage.make_branch(original, store, 1, name="half")
+    assert again == half and sessions.open_session(again).status == "stopped"
+    assert lineage.make_branch(original, store, 1, name="half") == store / "half-2"  # a whole one stays

@@ -109,6 +109,34 @@ def params_at(session, epoch: int) -> dict[str, float]:
     return params
 
 
+BEING_MADE = "being made: a branch of"
+"""How a branch's record begins its reason until it is whole: one a kill cut short is taken over."""
+
+
+def clear_half_made(store: Path, name: str) -> None:
+    """Remove the session `name` if it is a branch a kill cut short while it was being made (its
+    record says so and nobody holds it), so the name is free again; anything else stays."""
+    from aetui.core.store.files import Folder
+    from aetui.core.store.paths import safe_name
+    from aetui.core.store.sessions import open_session
+
+    folder = store / safe_name(name)
+    try:
+        session = open_session(folder)
+        if session.status != "killed" or not session.meta.reason.startswith(BEING_MADE):
+            return
+        with Folder.open(folder) as root:
+            for entry in root.names():
+                if not root.remove(entry):  # (a folder with files: snapshots/, weights/; opened, never followed)
+                    with root.sub(entry, make=False) as sub:
+                        for inner in sub.names():
+                            sub.remove(inner)
+                    root.remove(entry)
+        folder.rmdir()
+    except (AetuiError, OSError):
+        return  # (what could not be removed stays: the new branch takes the next free name)
+
+
 def make_branch(parent, store: Path, epoch: int, *, name: str | None = None, epochs: int | None = None) -> Path:
     """A new session in `store` standing at `epoch` of `parent`: its history is the parent's up to
     that epoch (with the snapshots of those epochs), its weights and optimizer state that epoch's
@@ -134,9 +162,11 @@ def make_branch(parent, store: Path, epoch: int, *, name: str | None = None, epo
     fields = {"recipe": meta.recipe, "params": start, "epochs": total, "batch_size": meta.batch_size,
               "dataset": meta.dataset, "device": meta.device, "strategy": meta.strategy, "versions": meta.versions,
               "parts": meta.parts, "figures": meta.figures, "keep": meta.keep,
-              "parent": {"name": parent.name, "how": "branch", "epoch": epoch}}
-    writer = trainer._writing(lambda: SessionWriter.create(
-        store, name or f"{parent.name}-from-{epoch}", fields, {k: fixed[k] for k in fixed}), store)
+              "parent": {"name": parent.name, "how": "branch", "epoch": epoch},
+              "reason": f"{BEING_MADE} {parent.name} at epoch {epoch}"}
+    name = name or f"{parent.name}-from-{epoch}"
+    clear_half_made(store, name)
+    writer = trainer._writing(lambda: SessionWriter.create(store, name, fields, {k: fixed[k] for k in fixed}), store)
 
     def copy() -> None:
         writer.record(*shared)
