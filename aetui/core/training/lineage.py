@@ -33,7 +33,7 @@ def started(session) -> events.TrainingStarted:
 
 def differences(session, device: str | None = None) -> list[str]:
     """Why a rerun of `session` here may not give the same figures: another library version, another
-    device, resumes (each resume starts the shuffling afresh)."""
+    device, resumes (each resume starts the shuffling afresh), a damaged history."""
     said = []
     now = trainer.versions()
     for name, version in sorted(now.items()):
@@ -42,6 +42,9 @@ def differences(session, device: str | None = None) -> list[str]:
             said.append(f"{name} {then} then, {version} now")
     if device and session.meta.device and session.meta.device.split(";")[0] != device:
         said.append(f"trained on {session.meta.device.split(';')[0]}, now on {device}")
+    damaged = [p for p in session.problems if not p.startswith(("snapshot of epoch", "no saved weights"))]
+    if damaged:  # (lines of the history that could not be read: a change there is not replayed)
+        said.append(f"its history is damaged ({damaged[0]}): what is lost there is not replayed")
     if session.meta.resumes:
         said.append(f"it was resumed {session.meta.resumes} time(s): the rerun trains straight through")
     return said
