@@ -9,7 +9,7 @@ from aetui.ui.screens.compare import CompareScreen
 from aetui.ui.screens.dialogs import NameDialog
 from aetui.ui.screens.replay import ReplayScreen
 from aetui.ui.widgets.figure_pane import FigurePane
-from tests.support import synthetic_session, until
+from tests.support import ended, synthetic_session, until
 
 
 async def test_scrub_epochs_switch_views_and_step_through_changes(make_app):
@@ -135,6 +135,11 @@ async def test_b_in_replay_branches_at_the_shown_epoch_into_the_train_screen(mak
         assert app.screen.epoch == 1
         await pilot.press("b")
         await until(pilot, lambda: isinstance(app.screen, TrainScreen))
+        branch = sessions.find(Path("sessions"), "parent-from-1")
+        assert branch.meta.parent == {"name": "parent", "how": "branch", "epoch": 1}
+        assert branch.status == "stopped" and branch.epochs_done == 1
+        await pilot.press("space")  # trains the branch on from epoch 1, as a resume does
+        await until(pilot, lambda: ended(app), seconds=120)
     branch = sessions.find(Path("sessions"), "parent-from-1")
-    assert branch.meta.parent == {"name": "parent", "how": "branch", "epoch": 1}
-    assert branch.status == "stopped" and branch.epochs_done == 1
+    assert branch.status == "finished" and [e.epoch for e in branch.epochs] == [1, 2]
+    assert branch.history[:2] == sessions.open_session(path).history[:2]  # the parent's start and epoch 1
