@@ -44,8 +44,28 @@ def _parser() -> argparse.ArgumentParser:
 
     train.add_argument("--strategy", choices=STRATEGIES,
                        help="mirrored: one session across all visible GPUs (tf.distribute.MirroredStrategy)")
+    train.add_argument("--keep", metavar="all|every:K",
+                       help="keep the weights and optimizer state of more epochs, to branch from (besides the "
+                            "last and the epoch before each change)")
     _detach_arg(train)
     _run_args(train)
+
+    rerun = sub.add_parser("rerun", help="train a session again exactly: its recipe, data, seed and every "
+                                         "recorded change at the same step")
+    rerun.add_argument("session", help="session name (see `aetui ls`) or folder")
+    rerun.add_argument("--session", dest="name", metavar="NAME", help="the new session's name")
+    rerun.add_argument("--epochs", type=int, help="epochs (default: the session's)")
+    _detach_arg(rerun)
+    _run_args(rerun, limit=False)
+    branch = sub.add_parser("branch", help="a new session going on from a kept epoch of another")
+    branch.add_argument("session", help="session name (see `aetui ls`) or folder")
+    branch.add_argument("--from-epoch", type=int, required=True, metavar="N", help="the kept epoch to start from")
+    branch.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a value to change from there on, e.g. --set beta=1 (repeatable)")
+    branch.add_argument("--session", dest="name", metavar="NAME", help="the new session's name")
+    branch.add_argument("--epochs", type=int, help="the new total number of epochs (default: the parent's)")
+    _detach_arg(branch)
+    _run_args(branch, limit=False)
 
     from aetui.core.sweeps.sweep import BACKENDS
 
@@ -77,9 +97,15 @@ def _parser() -> argparse.ArgumentParser:
     tune = sub.add_parser("tune", help="change hyperparameters of a running session (any process, any machine "
                                        "sharing the store)")
     tune.add_argument("session", help="session name (see `aetui ls`) or folder")
-    tune.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", required=True,
+    tune.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                       help="the new value, e.g. --set beta=3 (repeatable: all apply from the same step)")
+    tune.add_argument("--at-epoch", type=int, metavar="N",
+                      help="plan the change for later: from the first batch of epoch N")
+    tune.add_argument("--cancel", action="store_true", help="drop every change planned ahead")
     _sessions_arg(tune)
+    planned = sub.add_parser("schedule", help="print a session's changes as a recipe's [[schedule]] tables")
+    planned.add_argument("session", help="session name (see `aetui ls`) or folder")
+    _sessions_arg(planned)
     for name, what in (("pause", "pause a running session after its current batch"),
                        ("continue", "go on with a paused session"),
                        ("stop", "stop a running session after its current batch (completed epochs stay saved)")):
@@ -99,6 +125,7 @@ def _parser() -> argparse.ArgumentParser:
     listing = sub.add_parser("ls", help="list the saved sessions, best test reconstruction error first, then the "
                                         "sweeps")
     _rank_arg(listing, "the sessions")
+    listing.add_argument("--tree", action="store_true", help="each rerun or branch under the session it was made from")
     _sessions_arg(listing)
 
     from aetui.views.registry import NAMES
@@ -200,6 +227,14 @@ def _command(name: str | None) -> Callable[[argparse.Namespace], int]:
         from aetui.commands import train
 
         return getattr(train, name)
+    if name == "schedule":
+        from aetui.commands.schedule import schedule
+
+        return schedule
+    if name in ("rerun", "branch"):
+        from aetui.commands import lineage
+
+        return getattr(lineage, name)
     if name == "eval":
         from aetui.commands.evaluate import evaluate
 

@@ -59,6 +59,19 @@ def throughput(reps: int, epochs: int) -> dict:
     return out
 
 
+def determinism(reps: int, epochs: int = 3, recipe: str = "sparse-kl-wd") -> dict:
+    """The engine's training samples/s with TensorFlow's op determinism on (the default: reruns give
+    the same figures) and off (`AETUI_DETERMINISTIC=0`), alternating fresh processes."""
+    rates: dict[str, list[float]] = {"on": [], "off": []}
+    for rep in range(reps):
+        for mode in (("on", "off") if rep % 2 == 0 else ("off", "on")):
+            result = probe("bench/throughput.py", "engine", recipe, str(MNIST), str(epochs),
+                           env={"AETUI_DETERMINISTIC": "1" if mode == "on" else "0"})
+            rates[mode].append(statistics.median(result["rates"]))
+    med = {m: statistics.median(v) for m, v in rates.items()}
+    return {"recipe": recipe, "samples_per_s": med, "runs": rates, "ratio": med["on"] / med["off"]}
+
+
 def end_to_end(reps: int, epochs: int = 30) -> dict:
     """Whole processes, alternating: `aetui train ae-32` against the seed's bare `fit` script that
     validates on the test set every epoch (`bench/bare_fit.py`); median of `reps` each."""
@@ -106,6 +119,7 @@ FIGURES = {
     "scaling": lambda reps: probe("bench/probes.py", "scaling", str(MNIST), "5000", "10000", "22699"),
     "throughput": lambda reps: throughput(reps, epochs=3),
     "end_to_end": lambda reps: end_to_end(3),
+    "determinism": lambda reps: determinism(reps),
     "breakdown": lambda reps: probe("bench/probes.py", "breakdown", str(MNIST)),
     "attach": lambda reps: probe("bench/attach.py", str(MNIST)),
 }
@@ -184,6 +198,11 @@ def table(f: dict) -> list[str]:
         rows.append(f"| replay: step one epoch, curves / reconstructions ({how}) | {r['step_ms']:.1f} / "
                     f"{r.get('step_recon_ms', float('nan')):.1f} ms | <= 30 ms | "
                     f"{verdict(max(r['step_ms'], r.get('step_recon_ms', 0)) <= 30)} |")
+    if "determinism" in f:
+        d = f["determinism"]
+        rows.append(f"| training throughput, {d['recipe']}: op determinism on / off (engine) | {d['ratio']:.2f} "
+                    f"({d['samples_per_s']['on']:,.0f} / {d['samples_per_s']['off']:,.0f} samples/s) | >= 0.95 "
+                    f"(else on only for reruns) | {verdict(d['ratio'] >= 0.95)} |")
     if "end_to_end" in f:
         e = f["end_to_end"]
         rows.append(f"| end to end, `aetui train ae-32 --epochs {e['epochs']}` / bare `fit` validating every epoch "

@@ -54,6 +54,8 @@ ALLOWED = {
         "`Built.load_weights` of the private copy of the session's weights (`files.private_copy`)",
     ("core/training/run.py", "write_weights", "self.writer.save_weights"):
         "`SessionWriter.save_weights`, which writes through the session's `files.Folder`",
+    ("core/training/lineage.py", "copy", "writer.save_weights"):
+        "`SessionWriter.save_weights` of a branch's first state, which writes through the session's `files.Folder`",
     ("core/families/base.py", "weights_file", "self.model.save_weights"):
         "a file in a new private temporary folder (`tempfile.TemporaryDirectory`), outside the store",
     ("core/families/base.py", "weights_file", "path.read_bytes"):

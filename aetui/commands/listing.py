@@ -88,8 +88,12 @@ def ls(args) -> int:
         numbers = (2, 3, 4)  # (the figure, the objective, epochs done of all: never folded)
         for i, col in enumerate(sessions.summary_columns(by)):
             table.add_column(col, number=i in numbers, no_wrap=i == 0)
-        for s in found:
+        tree = ranking.family_tree(found, lambda s: s.name, ranking.parent_name) if getattr(args, "tree", False) \
+            else [(s, 0) for s in found]
+        for s, depth in tree:
             row = formats.listing_row(remote.listed(s, by))
+            if depth:  # (`--tree`: a rerun or a branch under its parent, saying how it was made)
+                row = ("  " * (depth - 1) + "└ " + row[0] + f" ({ranking.lineage_label(s.meta.parent)})", *row[1:])
             table.add_row(*(cell if i in numbers else Text(cell) for i, cell in enumerate(row)))
         for folder, _ in listing.damaged:  # listed, so nobody wonders where it went; the others stand
             table.add_row(Text(folder), Text("damaged", style="red"), "", "", "", "", "", "")

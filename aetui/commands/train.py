@@ -25,6 +25,9 @@ def train(args) -> int:
     if args.strategy and args.gpu is not None:
         raise AetuiError("--gpu and --strategy mirrored do not mix: mirrored uses every visible GPU "
                          "(limit them with CUDA_VISIBLE_DEVICES)")
+    from aetui.core.training.run import check_keep
+
+    keep = check_keep(args.keep)
     if args.detach:
         return _detach(args)
     dataset = data.loader(args.dataset, args.data, args.limit)()
@@ -32,7 +35,7 @@ def train(args) -> int:
     return _headless(r, dataset, lambda name: store / name, lambda reporter, controls: trainer.train(
         r, dataset, paths.session_store(args.sessions), params=overrides, epochs=args.epochs,
         batch_size=args.batch_size, name=args.session, on_event=reporter, controls=controls, gpu=args.gpu,
-        strategy=args.strategy))
+        strategy=args.strategy, extra_meta={"keep": keep} if keep else None))
 
 
 def resume(args) -> int:

@@ -51,7 +51,9 @@ def configure(gpu: int | None = None, threads: int | None = None) -> Device:
         if _device is not None:
             return _device
         require_tensorflow()
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        # (3: not even TensorFlow's C++ "errors": with op determinism on, tf.data logs a harmless one
+        # per `fit` about an attribute its own graph names; real failures raise in Python)
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         with stderr_to(log_path()):
             _device = _setup(gpu, threads)
         return _device
@@ -79,6 +81,8 @@ def _setup(gpu: int | None, threads: int | None) -> Device:
         tf.config.threading.set_intra_op_parallelism_threads(threads)
     except RuntimeError:  # TensorFlow already ran an op (e.g. in a test): keep its settings
         threads = tf.config.threading.get_intra_op_parallelism_threads()
+    if os.environ.get("AETUI_DETERMINISTIC", "1") != "0":  # (reruns give the same figures: see the README)
+        tf.config.experimental.enable_op_determinism()
     if gpus:
         details = tf.config.experimental.get_device_details(gpus[0])
         label = f"GPU {gpu or 0}: {details.get('device_name', gpus[0].name)}"
@@ -148,3 +152,17 @@ def clear() -> None:
         import keras
 
         keras.backend.clear_session()
+
+
+def versions() -> dict[str, str]:
+    """Library versions, stored with each session (a rerun warns where they differ)."""
+    import platform
+
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    import aetui
+
+    return {"aetui": aetui.__version__, "python": platform.python_version(), "numpy": np.__version__,
+            "keras": keras.__version__, "tensorflow": tf.__version__}

@@ -118,7 +118,9 @@ class HParamChanged:
     """A live hyperparameter changed; `step` is the first batch (counting from 0) that used `new`;
     `origin` says who changed it: `WORKBENCH` (a slider of the workbench training the run), the
     sender of a command through the control channel (`user@host pid N`: `aetui tune`; an attached
-    workbench adds `#K`, which of its views), `RESUME` (a value a resume was given), or empty (recorded before origins were)."""
+    workbench adds `#K`, which of its views), `RESUME` (a value a resume was given), `schedule` (a
+    recipe's `[[schedule]]`), `rerun` (a recorded change a rerun replays), or empty (recorded before
+    origins were)."""
 
     name: str
     old: float

@@ -158,3 +158,56 @@ def parse_assignments(items: list[str], allowed: tuple[str, ...]) -> dict[str, f
         found = spec(key, allowed)
         values[found.name] = found.check(raw)
     return values
+
+
+SCHEDULE_ENTRIES = 100
+"""The most entries a recipe's `[[schedule]]` may have (`store.caps` sizes `session.json` from it)."""
+
+
+def key_name(key: object) -> str:
+    """A key as a message shows it: as written when it is a plain TOML key, else quoted (one line, short)."""
+    import re
+
+    return key if isinstance(key, str) and re.fullmatch(r"[A-Za-z0-9_-]{1,40}", key) else short_repr(key)
+
+
+def check_schedule(raw: object, allowed: tuple[str, ...], fail) -> tuple[dict, ...]:
+    """A recipe's `[[schedule]]` checked: each entry says when (`epoch = N`: from that epoch's first
+    batch, or `step = S`: from that global step, counting from 0) and which values to set; an entry
+    outside a setting's range, or naming one the model does not tune, is refused, naming the entry."""
+    if not isinstance(raw, list) or not all(isinstance(e, dict) for e in raw):
+        raise fail("schedule", "must be [[schedule]] tables, each with epoch = N (or step = S) and values, "
+                               "e.g. beta = 1")
+    if len(raw) > SCHEDULE_ENTRIES:
+        raise fail("schedule", f"has {len(raw)} entries; at most {SCHEDULE_ENTRIES}")
+    entries = []
+    for n, entry in enumerate(raw, 1):
+        where = f"[[schedule]] entry {n}"
+        when = [k for k in ("epoch", "step") if k in entry]
+        if len(when) != 1:
+            raise fail(where, "say when, with epoch = N or step = S (one of the two)")
+        at, least = entry[when[0]], 1 if when[0] == "epoch" else 0
+        if not isinstance(at, int) or isinstance(at, bool) or not least <= at <= 2**31:
+            raise fail(f"{where} {when[0]}", f"must be a whole number from {least}")
+        values = {}
+        for key, value in entry.items():
+            if key in ("epoch", "step"):
+                continue
+            if key not in allowed:
+                raise fail(f"{where} {key_name(key)}", f"not used by this model (it tunes: {', '.join(allowed)})")
+            if isinstance(value, str):
+                raise fail(f"{where} {key}", f"must be a number, got the text {short_repr(value)}")
+            try:
+                values[key] = HPARAMS[key].check(value)
+            except AetuiError as err:
+                raise fail(f"{where} {key}", str(err)) from None
+        if not values:
+            raise fail(where, "sets nothing: add a value, e.g. beta = 1")
+        entries.append({when[0]: at, **values})
+    return tuple(entries)
+
+
+def schedule_steps(schedule, steps_per_epoch: int) -> list[tuple[int, dict[str, float]]]:
+    """A checked schedule as (global step, values), an epoch counting from its first batch."""
+    return [(e["step"] if "step" in e else (e["epoch"] - 1) * steps_per_epoch,
+             {k: v for k, v in e.items() if k not in ("epoch", "step")}) for e in schedule]

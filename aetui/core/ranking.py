@@ -124,3 +124,48 @@ def objectives_comparable(recipes: Sequence[dict]) -> bool:
 
 def _number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def family_tree(items: Sequence[T], name_of, parent_of) -> list[tuple[T, int]]:
+    """`items` in their order, each rerun or branch moved under its parent (in the same order
+    among its siblings), with its depth; one whose parent is not among `items` stays where it is."""
+    names = {name_of(item) for item in items}
+    children: dict[str, list[T]] = {}
+    roots = []
+    for item in items:
+        parent = parent_of(item)
+        if parent and parent in names and parent != name_of(item):
+            children.setdefault(parent, []).append(item)
+        else:
+            roots.append(item)
+    out: list[tuple[T, int]] = []
+    seen: set[str] = set()
+
+    def place(item: T, depth: int) -> None:
+        if name_of(item) in seen:  # (a loop of parents in hand-edited records: each once)
+            return
+        seen.add(name_of(item))
+        out.append((item, depth))
+        for child in children.get(name_of(item), []):
+            place(child, depth + 1)
+
+    for item in roots:
+        place(item, 0)
+    for item in items:  # (only in a loop of parents, none of which is a root)
+        place(item, 0)
+    return out
+
+
+def lineage_label(parent: object) -> str:
+    """How a session was made from its parent (under which a tree shows it), in a word or two:
+    `rerun`, `branch @3` (from the parent's epoch 3); '' for none."""
+    if not isinstance(parent, dict) or not isinstance(parent.get("name"), str):
+        return ""
+    epoch = parent.get("epoch")
+    return str(parent.get("how", "from"))[:12] + (f" @{epoch}" if isinstance(epoch, int) else "")
+
+
+def parent_name(session) -> str | None:
+    """The name of the session `session` was rerun or branched from, if any."""
+    parent = session.meta.parent
+    return parent.get("name") if isinstance(parent, dict) and isinstance(parent.get("name"), str) else None

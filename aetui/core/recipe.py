@@ -6,14 +6,13 @@ both pass through `Recipe.from_dict`, so a session is rebuilt exactly as it was 
 
 from __future__ import annotations
 
-import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from aetui.core.errors import AetuiError
-from aetui.core.hparams import HPARAMS, RUN_SETTINGS, short_repr
+from aetui.core.hparams import HPARAMS, RUN_SETTINGS, check_schedule, key_name, short_repr
 from aetui.core.text import printable
 
 RECIPE_LIMIT = 1 << 20
@@ -96,6 +95,8 @@ class Recipe:
     train: dict[str, Any]
     snapshot: dict[str, Any]
     params: dict[str, float]
+    schedule: tuple = ()
+    """Changes planned ahead (`[[schedule]]`): `{"epoch": N or "step": S, name: value, ...}`."""
     source: str = field(default="", compare=False)
     """Where the recipe came from (a file path, or `session NAME`), for messages."""
 
@@ -108,7 +109,8 @@ class Recipe:
         """The recipe as plain data, the form stored in a session."""
         return {"name": self.name, "description": self.description, "kind": self.kind,
                 "net": dict(self.net), "loss": dict(self.loss), "train": dict(self.train),
-                "snapshot": dict(self.snapshot), "params": dict(self.params)}
+                "snapshot": dict(self.snapshot), "params": dict(self.params),
+                **({"schedule": [dict(e) for e in self.schedule]} if self.schedule else {})}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], name: str, source: str) -> Recipe:
@@ -120,10 +122,10 @@ class Recipe:
 
         if not isinstance(data, dict):
             raise AetuiError(f"{where}: a recipe must be a table of keys")
-        known = {"name", "description", "kind", "params", *FIELDS}
+        known = {"name", "description", "kind", "params", "schedule", *FIELDS}
         for key in data:
             if key not in known:
-                raise fail(_key_name(key), f"unknown key (expected: {', '.join(sorted(known))})")
+                raise fail(key_name(key), f"unknown key (expected: {', '.join(sorted(known))})")
         kind = data.get("kind")
         if kind is None:
             raise fail("kind", f"missing; say which model this is, one of {', '.join(KINDS)}")
@@ -146,7 +148,7 @@ class Recipe:
         params: dict[str, float] = {}
         for key, value in raw_params.items():
             if key not in allowed:
-                raise fail(f"[params] {_key_name(key)}", f"not used by this model (it tunes: {', '.join(allowed)})")
+                raise fail(f"[params] {key_name(key)}", f"not used by this model (it tunes: {', '.join(allowed)})")
             if isinstance(value, str):  # `--set` and the sliders give text; a recipe gives numbers
                 raise fail(f"[params] {key}", f"must be a number, got the text {short_repr(value)} (drop the quotes)")
             try:
@@ -157,12 +159,8 @@ class Recipe:
         if missing:
             raise fail("[params]", f"give a default for {', '.join(missing)}")
         return cls(name=printable(str(data.get("name", name))), description=description, kind=kind,
-                   params={key: params[key] for key in allowed}, source=source, **sections)
-
-
-def _key_name(key: Any) -> str:
-    """A key as a message shows it: as written when it is a plain TOML key, else quoted (one line, short)."""
-    return key if isinstance(key, str) and re.fullmatch(r"[A-Za-z0-9_-]{1,40}", key) else short_repr(key)
+                   params={key: params[key] for key in allowed}, source=source,
+                   schedule=check_schedule(data.get("schedule", []), allowed, fail), **sections)
 
 
 def _section(raw: Any, sec: str, fields: dict[str, Field], fail) -> dict[str, Any]:
@@ -170,7 +168,7 @@ def _section(raw: Any, sec: str, fields: dict[str, Field], fail) -> dict[str, An
         raise fail(f"[{sec}]", "must be a table")
     for key in raw:
         if key not in fields:
-            raise fail(f"[{sec}] {_key_name(key)}", f"unknown key (expected: {', '.join(fields)})")
+            raise fail(f"[{sec}] {key_name(key)}", f"unknown key (expected: {', '.join(fields)})")
     out: dict[str, Any] = {}
     for key, spec in fields.items():
         value = raw.get(key, spec.default)
@@ -266,6 +264,8 @@ def to_toml(data: dict[str, Any]) -> str:
     for section in (*FIELDS, "params"):
         if section in data:
             lines += ["", f"[{section}]"] + [f"{k} = {value(v)}" for k, v in data[section].items()]
+    for entry in data.get("schedule", []):
+        lines += ["", "[[schedule]]"] + [f"{k} = {value(v)}" for k, v in entry.items()]
     return "\n".join(lines) + "\n"
 
 

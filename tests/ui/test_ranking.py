@@ -105,3 +105,26 @@ def test_the_sweep_ranking_compare_and_aetui_sweep_share_names_the_same_best(tmp
     best, figures = standings.best(trials)
     assert best.name == "vae-sharp" and figures["test_mse_pixel"] == 0.03
     assert standings.best(trials, "bce")[0].name == "vae-sharp"
+
+
+async def test_home_and_ls_tree_show_a_branch_under_its_parent(make_app, capsys):
+    import json
+
+    paths = mixed(Path("sessions"))
+    record = json.loads((paths["vae"] / "session.json").read_text())
+    record["parent"] = {"name": "old-run", "how": "branch", "epoch": 2}
+    (paths["vae"] / "session.json").write_text(json.dumps(record))
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        table = app.screen.query_one("#sessions", DataTable)
+        await until(pilot, lambda: table.row_count == 3)
+        names = [str(table.get_row_at(i)[0]).strip() for i in range(table.row_count)]
+        assert names == ["ae-blurry", "old-run", "└ vae-sharp"]  # (the best, but under its parent)
+    capsys.readouterr()
+    from aetui import cli
+
+    assert cli.main(["--sessions", "sessions", "ls", "--tree"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    rows = [line.split()[0:2] for line in lines if "old-run" in line or "vae-sharp" in line]
+    assert rows[0][0] == "old-run" and rows[1] == ["└", "vae-sharp"]
+    assert any("(branch @2)" in line for line in lines)

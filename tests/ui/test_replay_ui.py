@@ -9,7 +9,7 @@ from aetui.ui.screens.compare import CompareScreen
 from aetui.ui.screens.dialogs import NameDialog
 from aetui.ui.screens.replay import ReplayScreen
 from aetui.ui.widgets.figure_pane import FigurePane
-from tests.support import synthetic_session, until
+from tests.support import ended, synthetic_session, until
 
 
 async def test_scrub_epochs_switch_views_and_step_through_changes(make_app):
@@ -108,3 +108,38 @@ async def test_open_from_the_command_line(make_app, tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, ReplayScreen) and app.screen.replay.session.name == "synthetic-vae"
+
+
+async def test_b_in_replay_branches_at_the_shown_epoch_into_the_train_screen(make_app, recipes):
+    """A real two-epoch session (its first epoch kept: a change was made in the second): `b` at
+    epoch 1 makes a branch standing at it, and the train screen opens set to train it on."""
+    from aetui.core import data, events
+    from aetui.core.store import sessions
+    from aetui.core.training import trainer
+    from aetui.ui.screens.train import TrainScreen
+
+    r = recipes["sparse-kl"]
+    controls = trainer.Controls(r.tunables)
+
+    def on_event(event):
+        if isinstance(event, events.EpochEnded) and event.epoch == 1:
+            controls.set("beta", 0.5)
+
+    path = trainer.train(r, data.load("digits").limited(256), Path("sessions"), epochs=2, batch_size=32,
+                         name="parent", controls=controls, on_event=on_event)  # (the app's store: cwd is tmp)
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.post_message(OpenSession(path))
+        await until(pilot, lambda: isinstance(app.screen, ReplayScreen))
+        await pilot.press("left")  # epoch 1
+        assert app.screen.epoch == 1
+        await pilot.press("b")
+        await until(pilot, lambda: isinstance(app.screen, TrainScreen))
+        branch = sessions.find(Path("sessions"), "parent-from-1")
+        assert branch.meta.parent == {"name": "parent", "how": "branch", "epoch": 1}
+        assert branch.status == "stopped" and branch.epochs_done == 1
+        await pilot.press("space")  # trains the branch on from epoch 1, as a resume does
+        await until(pilot, lambda: ended(app), seconds=120)
+    branch = sessions.find(Path("sessions"), "parent-from-1")
+    assert branch.status == "finished" and [e.epoch for e in branch.epochs] == [1, 2]
+    assert branch.history[:2] == sessions.open_session(path).history[:2]  # the parent's start and epoch 1

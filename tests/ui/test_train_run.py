@@ -126,3 +126,21 @@ def test_the_values_are_saved_as_a_recipe_under_a_safe_name(recipes, workbench, 
     assert saved == tmp_path / "models" / "l1-blurry.toml" and "lam = 0.0001" in saved.read_text()
     with pytest.raises(AetuiError, match="no usable characters"):  # (the screen says it in one line)
         run.save_recipe("///")
+
+
+def test_p_plans_a_change_for_a_later_epoch_in_the_run_in_progress_and_x_drops_the_plan(recipes, workbench):
+    run, runner = TrainRun(recipes["sparse-kl"], workbench), workbench.runner
+    with pytest.raises(AetuiError, match="no run in progress"):
+        run.plan("3 beta=1")
+    run.start()
+    runner.state.steps_per_epoch, runner.state.epochs_total, runner.state.epoch = 10, 5, 1
+    assert run.plan("3 beta=1 p=0.2") == "beta=1, p=0.2 planned from epoch 3"
+    assert runner.controls.planned() == [(20, "beta", 1.0), (20, "p", 0.2)]
+    assert "planned: beta=1 @3, p=0.2 @3" in run.status_line().plain
+    assert run.planned_at() == [2.0, 2.0]  # (the chart's pending markers: where epoch 3 begins)
+    for text, said in (("1 beta=1", "after this one"), ("9 beta=1", "up to 5"), ("beta=1", "give the epoch"),
+                       ("3 beta=-1", "out of range")):
+        with pytest.raises(AetuiError, match=said):
+            run.plan(text)
+    assert run.plan(None) == "cancelled 2 planned change(s)" and runner.controls.planned() == []
+    assert "planned" not in run.status_line().plain

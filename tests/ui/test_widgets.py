@@ -149,3 +149,26 @@ async def test_the_scatter_pane_places_points_by_pixel_and_keys_the_colours():
         await pilot.resize_terminal(80, 30)
         await pilot.pause()
         assert app.query_one(Picture).image.shape[1] > image.shape[1]  # remade for the larger space
+
+
+async def test_the_loss_chart_marks_changes_planned_ahead_until_they_apply():
+    from aetui.core import events
+    from aetui.core.runstate import RunState
+    from aetui.ui.widgets.loss_chart import LossChart
+
+    class ChartApp(App):
+        def compose(self):
+            yield LossChart()
+
+    state = RunState()
+    state.apply(events.TrainingStarted("s", "sparse-kl", 5, 10, 100, "CPU", {"beta": 3.0}))
+    for epoch in (1, 2):
+        state.apply(events.EpochEnded(epoch, 10 * epoch, {"loss": 1.0 / epoch, "val_loss": 1.1 / epoch}, {}, 1.0, 100.0))
+    app = ChartApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        chart = app.query_one(LossChart)
+        chart.show(state, pending=[3.0])
+        await pilot.pause()
+        assert "planned" in chart.legend
+        chart.show(state)
+        assert "planned" not in chart.legend

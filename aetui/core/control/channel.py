@@ -17,9 +17,8 @@ oversized, foreign or linked command is refused, logged and removed (a name that
 removed, a folder with something in it, is logged once and passed over); at most
 `TAKEN_PER_POLL` commands are taken at one boundary, and at most `ANSWERS_KEPT` answers wait
 for their senders: nothing a sender writes can stop or stall the run. Every file goes through
-`aetui.core.store.files`. The sender's end is `aetui.core.control.remote`.
-
-Plain Python: no Keras, no UI.
+`aetui.core.store.files`. The sender's end is `aetui.core.control.remote`; changes planned ahead
+are `aetui.core.control.plans`'. Plain Python: no Keras, no UI.
 """
 
 from __future__ import annotations
@@ -33,6 +32,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from aetui.core import events, hparams
+from aetui.core.control.plans import PLAN_OPS, apply_plan
 from aetui.core.errors import AetuiError
 from aetui.core.store import files
 from aetui.core.store.files import Folder
@@ -42,9 +42,8 @@ CONTROL = "control"
 INBOX = "in"
 ACKS = "acks"
 PROGRESS = "progress.json"
-LOG = "control.log"
-OLD_LOG = "control.log.1"
-OPS = ("set", "pause", "continue", "stop")
+LOG, OLD_LOG = "control.log", "control.log.1"
+OPS = ("set", "pause", "continue", "stop", *PLAN_OPS)
 COMMAND_LIMIT = 4096
 """Bytes a command may have; a longer one is refused unread."""
 LOG_LIMIT = 256 * 1024
@@ -207,6 +206,8 @@ class Channel:
         counting from 0 (a value: the first batch that uses it; a pause: the batch that waits for
         `continue`; `continue`: the batch that runs next), and that batch's epoch."""
         op, steps = command.get("op"), where.get("steps", 0)
+        if op in PLAN_OPS:  # (`aetui tune --at-epoch N`, `--cancel`)
+            return Answer(id, **apply_plan(self.controls, command, where))
         if op == "set":
             values = command.get("values")
             if not isinstance(values, dict) or not values or len(values) > len(hparams.HPARAMS):

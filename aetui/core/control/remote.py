@@ -29,7 +29,7 @@ ANSWER_WAIT = 15.0
 
 
 def send(session_path: Path, op: str, values: dict[str, float] | None = None,
-         wait: float = ANSWER_WAIT, origin: str | None = None) -> Answer:
+         wait: float = ANSWER_WAIT, at_epoch: int | None = None, origin: str | None = None) -> Answer:
     """Send one command to the run training `session_path` and wait for its answer. An
     `AetuiError` saying why where the session is not running, the sender may not write to it, or
     no answer came within `wait` seconds."""
@@ -42,6 +42,8 @@ def send(session_path: Path, op: str, values: dict[str, float] | None = None,
     command = {"op": op, "from": origin or sender()}
     if values is not None:
         command["values"] = dict(values)
+    if at_epoch is not None:  # (a change planned ahead: `aetui.core.control.plans`)
+        command["at_epoch"] = at_epoch
     id = secrets.token_hex(8)
     try:
         inbox, acks = sender_folders(Path(session_path))

@@ -19,7 +19,7 @@ import json
 
 from aetui.core import events
 from aetui.core.errors import AetuiError
-from aetui.core.hparams import HPARAMS, RUN_SETTINGS
+from aetui.core.hparams import HPARAMS, RUN_SETTINGS, SCHEDULE_ENTRIES
 from aetui.core.recipe import MAX_DESCRIPTION as DESCRIPTION, MAX_LAYERS as LAYERS, MAX_NAME as NAME, \
     MAX_UNITS as UNITS
 
@@ -76,7 +76,8 @@ def largest_record() -> dict:
                                             "l1_reduction", "nonneg", "prior")},
               "train": {k: BIGGEST for k in ("batch_size", "epochs", "seed", "steps_per_execution", "jit_compile",
                                              "optimizer")},
-              "snapshot": {k: BIGGEST for k in ("panel", "subset", "sweep")}, "params": dict.fromkeys(HPARAMS, LONGEST)}
+              "snapshot": {k: BIGGEST for k in ("panel", "subset", "sweep")}, "params": dict.fromkeys(HPARAMS, LONGEST),
+              "schedule": [{"epoch": BIGGEST, **dict.fromkeys(HPARAMS, LONGEST)}] * SCHEDULE_ENTRIES}
     dataset = {"name": text * PATH, "source": text * PATH, "image_shape": [BIGGEST, BIGGEST], "train": BIGGEST,
                "test": BIGGEST, "classes": BIGGEST, "class_counts": [BIGGEST] * CLASSES}
     record = {"name": text * 80, "format": 1, "status": "interrupted", "reason": text * REASON, "recipe": recipe,
@@ -84,7 +85,8 @@ def largest_record() -> dict:
               "batch_size": BIGGEST, "best_val_loss": LONGEST, "device": text * 256, "strategy": "mirrored",
               "versions": {k: text * 64 for k in ("aetui", "python", "numpy", "keras", "tensorflow")},
               "parts": list(LOSS_PARTS), "created": text * 32, "updated": text * 32, "pid": BIGGEST,
-              "host": text * 255, "resumes": BIGGEST,
+              "host": text * 255, "resumes": BIGGEST, "keep": "every:" + text * 20,
+              "parent": {"name": text * 80, "how": "branch", "epoch": BIGGEST},
               "sweep": {"name": text * 80, "trial": BIGGEST, "params": dict.fromkeys(HPARAMS, LONGEST)},
               "figures": {f"val_{k}": text * 400 for k in ("loss", *LOSS_PARTS, *STATISTICS)},
               "last_epoch": {"epoch": BIGGEST, **{k: LONGEST for k in ("val_loss", *STATISTICS)}}}

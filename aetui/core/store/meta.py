@@ -52,6 +52,10 @@ class SessionMeta:
     pid: int | None = None
     host: str = ""
     resumes: int = 0
+    keep: str = ""
+    """Which epochs' weights stay besides the last and those before a change: `all`, `every:K`."""
+    parent: dict | None = None
+    """A rerun's or a branch's origin: `name`, `how` (`rerun`, `branch`) and, for a branch, `epoch`."""
     sweep: dict | None = None
     """For a sweep's trial: the sweep's name, the trial's number and its grid values."""
     extra: dict = field(default_factory=dict)

@@ -269,10 +269,11 @@ class SessionWriter:
         for resuming). Older epochs' weights stay until `prune_weights`, once the epoch is in the history."""
         self.folder(WEIGHTS).write(weights_name(epoch), data)
 
-    def prune_weights(self, epoch: int) -> None:
-        """Drop the weights of epochs before `epoch` (call once `epoch` is recorded as done)."""
+    def prune_weights(self, epoch: int, keeps=lambda epoch: False) -> None:
+        """Drop the weights of epochs before `epoch` (call once `epoch` is recorded as done), but
+        those `keeps(epoch)` says are kept (to branch from)."""
         folder = self.folder(WEIGHTS)
         for name in folder.names():
             match = EPOCH_FILE[WEIGHTS].fullmatch(name)
-            if match and int(match.group(1)) < epoch:
+            if match and int(match.group(1)) < epoch and not keeps(int(match.group(1))):
                 folder.unlink(name)

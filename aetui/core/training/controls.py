@@ -34,6 +34,7 @@ class Controls:
         self._queued: list[tuple[str, float, str]] = []
         self._held = False
         self._applied: list[tuple[str, float, float, int, str]] = []
+        self._planned: list[tuple[int, str, float, str]] = []
         self.interrupted: str | None = None
         """Why the run was interrupted (a signal, the app closing), if it was."""
         self.at_epoch_end = threading.Event()
@@ -143,6 +144,36 @@ class Controls:
         step = self._step()
         self._knobs.assign(name, number)
         self._applied.append((name, old, number, step, origin))
+
+    def plan(self, step: int, values: dict[str, object], origin: str = "schedule") -> dict[str, float]:
+        """Set `values` when the run reaches batch `step` (counting from 0 since the session began):
+        a rerun's recorded changes, a recipe's schedule, `aetui tune --at-epoch`. Each value is
+        checked now; the engine applies the due ones before each batch (`take_due`), through `set`,
+        with `origin` (`events.HParamChanged.origin`)."""
+        checked = {name: hparams.spec(name, self.tunables).check(v) for name, v in values.items()}
+        with self._lock:
+            self._planned.extend((int(step), name, number, origin) for name, number in checked.items())
+            self._planned.sort(key=lambda p: p[0])
+        return checked
+
+    def planned(self) -> list[tuple[int, str, float]]:
+        """The changes planned and not yet applied, as (step, name, value), earliest first."""
+        with self._lock:
+            return [p[:3] for p in self._planned]
+
+    def cancel_planned(self) -> int:
+        """Drop every planned change; returns how many there were."""
+        with self._lock:
+            count, self._planned = len(self._planned), []
+        return count
+
+    def take_due(self, step: int) -> list[tuple[str, float, str]]:
+        """The planned changes due at or before batch `step`, taken from the plan in order, with
+        their origin."""
+        with self._lock:
+            due = [(name, number, origin) for at, name, number, origin in self._planned if at <= step]
+            self._planned = [p for p in self._planned if p[0] > step]
+        return due
 
     def take_applied(self) -> list[tuple[str, float, float, int, str]]:
         """The changes applied since the last call, as (name, old, new, first step using new, origin)."""

@@ -113,6 +113,7 @@ class LiveControls(keras.callbacks.Callback):
         run.record_changes()
 
     def on_train_batch_begin(self, batch, logs=None):
+        self.run.apply_due()  # (planned changes: a rerun's, a schedule's, `aetui tune --at-epoch`)
         self.hold_while_paused()  # (a pause taken while the last epoch was validated: before this batch)
 
     def on_train_batch_end(self, batch, logs=None):
@@ -238,15 +239,16 @@ class EpochRecorder(keras.callbacks.Callback):
                 self.pictured_at = time.perf_counter()
         run.beat()
         with run.timed("weights"):
+            run.val_losses[run.epoch] = logs["val_loss"]
             run.unsaved = (run.epoch, run.built.weights_state())  # (kept: a stop or a hangup writes it)
-            if last or time.perf_counter() - run.weights_at >= WEIGHTS_EVERY:
+            if last or run.keeps(run.epoch) or time.perf_counter() - run.weights_at >= WEIGHTS_EVERY:
                 run.write_weights()
         timing = run.take_timing(seconds, in_loop)
         run.send(events.EpochEnded(run.epoch, run.step, logs, stats, seconds, len(self.data.x_train) / seconds,
                                    timing, pictured))
         run.epochs_done = run.epoch
         with run.timed("weights"):
-            run.writer.prune_weights(run.weights_saved)
+            run.writer.prune_weights(run.weights_saved, run.keeps)
         if pictured:
             run.send(events.SnapshotTaken(run.epoch, arrays, self.fixed), durable=False)
         best = run.best_val_loss if run.best_val_loss is not None else run.writer.meta.best_val_loss

@@ -28,6 +28,26 @@ def write_failure(where, err: OSError, epochs: int) -> str:
     return f"{cannot_write(where, err)}; {kept}; resume once it can be written"
 
 
+def keep_policy(keep: str, epoch: int) -> bool:
+    """Whether a `keep` setting (`all`, `every:K`, or empty: the defaults only) keeps `epoch`."""
+    if keep == "all":
+        return True
+    if keep.startswith("every:") and keep[6:].isdigit() and int(keep[6:]) > 0:
+        return epoch % int(keep[6:]) == 0
+    return False
+
+
+def check_keep(keep: str | None) -> str:
+    """A `--keep` setting as given, or an error saying what it may be."""
+    from aetui.core.errors import AetuiError
+
+    if keep in (None, ""):
+        return ""
+    if keep == "all" or (keep.startswith("every:") and keep[6:].isdigit() and int(keep[6:]) > 0):
+        return keep
+    raise AetuiError(f"--keep {keep}: give all, or every:K (K a whole number from 1)")
+
+
 @dataclass
 class Run:
     """One run as its callbacks share it: where it writes, what it reports, how far it is."""
@@ -69,6 +89,37 @@ class Run:
     """Commands from other processes, and the progress record attached views read."""
     spent: defaultdict = field(default_factory=lambda: defaultdict(float))
     """Seconds spent on each kind of bookkeeping since the last epoch was recorded (`PARTS`)."""
+    kept: set = field(default_factory=set)
+    """Epochs whose weights stay besides the last (`keeps`): the epoch before each change."""
+    val_losses: dict = field(default_factory=dict)
+    """Each completed epoch's validation loss, by epoch (to keep the best written state)."""
+    best_kept: tuple | None = None
+    """(epoch, validation loss) of the best epoch whose weights were written: it stays."""
+
+    def __post_init__(self) -> None:
+        if self.epochs_done:  # (going on: the epochs kept so far stay kept)
+            from aetui.core.store.sessions import WEIGHTS, epoch_files, open_session
+
+            with contextlib.suppress(Exception):
+                session = open_session(self.writer.path)
+                self.kept |= {events.epoch_of(c.step, self.steps) - 1 for c in session.changes}
+                self.val_losses = {e.epoch: e.logs.get("val_loss", math.inf) for e in session.epochs}
+                written = [(self.val_losses[e], e) for e, _ in epoch_files(self.writer.path, WEIGHTS)
+                           if e in self.val_losses]
+                self.best_kept = tuple(reversed(min(written))) if written else None
+
+    def keeps(self, epoch: int) -> bool:
+        """Whether `epoch`'s weights and optimizer state stay once later ones are written: the epoch
+        before each change, the best of those written (they are written at most every
+        `engine.WEIGHTS_EVERY` seconds, always the last), and those the session's `keep` asks for
+        (`all`, `every:K`)."""
+        return (epoch in self.kept or (self.best_kept is not None and epoch == self.best_kept[0])
+                or keep_policy(self.writer.meta.keep, epoch))
+
+    def apply_due(self) -> None:
+        """Before a batch: set the planned changes due by now (`Controls.plan`)."""
+        for name, value, origin in self.controls.take_due(self.step):
+            self.controls.set(name, value, origin=origin)
 
     def update_record(self, **more) -> None:
         """Rewrite `session.json` with the epochs done, the values in force and the best validation
@@ -85,6 +136,9 @@ class Run:
             epoch, state = self.unsaved
             self.writer.save_weights(self.built.weights_bytes(state), epoch)
             self.unsaved, self.weights_at, self.weights_saved = None, time.perf_counter(), epoch
+            loss = self.val_losses.get(epoch, math.inf)
+            if self.best_kept is None or loss < self.best_kept[1]:  # (the best written state stays)
+                self.best_kept = (epoch, loss)
 
     @contextlib.contextmanager
     def timed(self, part: str):
@@ -105,8 +159,9 @@ class Run:
 
     def where(self) -> dict:
         """Where the run is, as the progress record says it."""
+        planned = self.controls.planned()  # (changes planned ahead: pending markers for attached views)
         return {"epoch": self.epoch, "batch": self.batch, "steps": self.steps, "step": self.step,
-                "epochs": self.epochs, "logs": self.logs}
+                "epochs": self.epochs, "logs": self.logs, **({"planned": planned} if planned else {})}
 
     def beat(self, force: bool = False) -> None:
         """A batch boundary: commands from other processes are taken, the progress record rewritten."""
@@ -131,6 +186,13 @@ class Run:
             merged[name, step] = (merged.get((name, step), (old,))[0], new, events.origin_text(origin))
         changes = [events.HParamChanged(name, old, new, events.epoch_of(step, self.steps), step, origin)
                    for (name, step), (old, new, origin) in merged.items() if old != new]
+        for change in changes:  # (the epoch before it is kept, to branch from with another value)
+            before = change.epoch - 1
+            if before >= 1 and before not in self.kept:
+                self.kept.add(before)
+                if self.unsaved is not None and self.unsaved[0] == before:
+                    with self.timed("weights"):
+                        self.write_weights()
         if changes:
             with self.timed("history"):
                 self.writer.record(*changes)
@@ -172,7 +234,7 @@ class Run:
                 self.unsaved = None  # (an epoch whose record could not be written is not kept)
             self.write_weights()  # (the last completed epoch's, kept since its end: a stop loses no epoch)
             if self.weights_saved <= self.epochs_done:  # (else the newest kept are older: all stay)
-                self.writer.prune_weights(self.weights_saved)
+                self.writer.prune_weights(self.weights_saved, self.keeps)
             self.record_changes()
             self.writer.record(event)
             self.update_record(status=status, reason=reason)

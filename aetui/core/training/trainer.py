@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-import platform
 import time
 import warnings
 from pathlib import Path
@@ -28,6 +27,7 @@ from aetui.core.events import EventSink
 from aetui.core.recipe import Recipe
 from aetui.core.store import caps
 from aetui.core.store.writer import SessionWriter
+from aetui.core.backend import versions  # noqa: F401  (stored with each session; `lineage` compares them)
 from aetui.core.training.controls import Controls
 
 
@@ -51,17 +51,6 @@ def fixed_panel(data: Dataset, recipe: Recipe) -> dict[str, np.ndarray]:
     return {"panel_index": panel, "panel": to_u8(data.x_test[panel]), "panel_labels": data.y_test[panel],
             "subset_index": subset, "subset_labels": data.y_test[subset],
             "image_shape": np.array(data.image_shape)}
-
-
-def versions() -> dict[str, str]:
-    """Library versions, stored with each session."""
-    import keras
-    import tensorflow as tf
-
-    import aetui
-
-    return {"aetui": aetui.__version__, "python": platform.python_version(), "numpy": np.__version__,
-            "keras": keras.__version__, "tensorflow": tf.__version__}
 
 
 def train(recipe: Recipe, data: Dataset, store: Path, *, params: dict[str, float] | None = None,
@@ -169,13 +158,13 @@ def kept_epoch(session) -> int:
 
 def _load_weights(session, built, epoch: int) -> None:
     """Load the weights (and optimizer state) of `epoch`, or say in one line why they cannot be."""
-    found = session.weights()
-    if found is None or found[0] != epoch:
-        raise AetuiError(f"{session.name}: the weights of epoch {epoch} are missing, so it cannot go on")
     from aetui.core.store.files import private_copy
-    from aetui.core.store.sessions import LIMITS, WEIGHTS
+    from aetui.core.store.sessions import LIMITS, WEIGHTS, epoch_files
 
-    relative = f"{WEIGHTS}/{found[1].name}"
+    found = dict(epoch_files(session.path, WEIGHTS)).get(epoch)
+    if found is None:
+        raise AetuiError(f"{session.name}: the weights of epoch {epoch} are missing, so it cannot go on")
+    relative = f"{WEIGHTS}/{found.name}"
     with private_copy(session.path, relative, LIMITS[WEIGHTS], f"{session.name}/{relative}") as copy, \
             warnings.catch_warnings(record=True) as caught:  # Keras warns where it skips a part
         warnings.simplefilter("always")
@@ -284,6 +273,9 @@ def _fit(built, data: Dataset, writer: SessionWriter, fixed: dict, controls: Con
     built.model.train_batch_size = batch_size  # (a penalty summed over a batch is validated at this size)
     run = Run(built, writer, on_event or (lambda e: None), controls, steps, epochs, epochs_done=initial_epoch,
               step=initial_epoch * steps, epoch=initial_epoch, weights_saved=initial_epoch)
+    for at, values in hparams.schedule_steps(writer.meta.recipe.get("schedule") or [], steps):
+        if at >= initial_epoch * steps:  # (a recipe's `[[schedule]]`: applied before the batch `at`)
+            controls.plan(at, values)
     callbacks = [Progress(run, data, batch_interval, previous), DivergenceStop(run), LiveControls(run),
                  EpochRecorder(run, data, fixed)]
     try:

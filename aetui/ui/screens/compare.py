@@ -196,7 +196,9 @@ class CompareScreen(WorkbenchScreen):
         self.query_one("#compare-settings", Static).update(table)
 
     def draw_curves(self) -> None:
-        """Validation (and training) loss of every session on one chart, a colour per session."""
+        """Validation (and training) loss of every session on one chart, a colour per session, and a
+        vertical line where each of its changes took effect (a branch and its parent: one curve up to
+        the branch point, then two)."""
         chart = self.query_one("#compare-chart", PlotextPlot)
         plt = chart.plt
         plt.clear_data()
@@ -213,6 +215,9 @@ class CompareScreen(WorkbenchScreen):
                     plt.plot(px, py, color=(r_, g, b), marker=marker)
                     plotted += py
                     xs += px
+            steps = next((e.steps_per_epoch for e in r.session.history if hasattr(e, "steps_per_epoch")), 0)
+            for change in r.session.changes if steps else ():  # (each change marked where it took effect)
+                plt.vline(change.step / steps, color=(r_, g, b))
             legend.append(Text("━ " + name, style=f"rgb({r_},{g},{b})"))
         if log:
             decade_ticks(plt, plotted)

@@ -128,9 +128,12 @@ class HomeScreen(WorkbenchScreen):
         if self.order != "newest":
             items = ranking.ranked(items, [i[1] for i in items])
         rows: list[tuple[str, str, list, str]] = []  # (mark, name, other cells, key)
-        for _, best, item, trials in items:
+        tree = ranking.family_tree(items, lambda i: i[2].name, lambda i: ranking.parent_name(i[2]) if i[3] is None
+                                   else None)  # (a rerun or a branch under its parent)
+        for (_, best, item, trials), depth in tree:
             if trials is None:
                 name, *rest = formats.listing_row(remote.listed(item, by))
+                name = "  " * max(depth - 1, 0) + "└ " + name if depth else name
                 rows.append(("✓ " if str(item.path) in self.marked else "", name, rest, str(item.path)))
                 continue
             data = trials[0].meta.dataset_name if trials else "-"

@@ -39,6 +39,8 @@ class ReplayScreen(WorkbenchScreen):
         Binding("g", "go", "go to epoch", tooltip="go to an epoch (type it)"),
         Binding("c", "next_change", "next change", tooltip="next hyperparameter change (moves to its epoch)"),
         Binding("t", "tsne", "t-SNE/PCA", tooltip="scatter: t-SNE instead of PCA (and back)"),
+        Binding("b", "branch", "branch here", tooltip="a new session from this epoch's kept state, trained on in "
+                                                      "the train screen with its sliders"),
         Binding("l", "log_scale", "log y", show=False, tooltip="curves: log axis on or off (kept while aetui runs)"),
         *[Binding(view.key, f"tab('{view.name}')", show=False) for view in VIEWS],
     ]
@@ -266,3 +268,14 @@ class ReplayScreen(WorkbenchScreen):
         chart.log_scale = not chart.drawn_log
         self.workbench.chart_scales["replay"] = chart.log_scale
         self.draw_chart()
+
+    def action_branch(self) -> None:
+        """Branch at the epoch shown (when its state is kept): a new session standing at it, which the
+        train screen then trains on, as it resumes a session."""
+        from aetui.core.training.lineage import make_branch
+        from aetui.ui import messages
+
+        path = self.attempt(lambda: make_branch(self.replay.session, self.workbench.store, self.epoch))
+        if path is not None:
+            self.notify(f"{path.name}: a branch of {self.replay.session.name} at epoch {self.epoch}", markup=False)
+            self.post_message(messages.ResumeSession(str(path)))

@@ -14,8 +14,9 @@ from aetui.core import conventions
 from aetui.core.hparams import HPARAMS, RUN_SETTINGS
 from aetui.core.recipe import Recipe
 from aetui.core.runstate import RunState
-from aetui.core.store.sessions import Session, open_session
+from aetui.core.store.sessions import Session
 from aetui.ui.screens.base import WorkbenchScreen
+from aetui.ui.screens.dialogs import ConfirmDialog, NameDialog
 from aetui.ui.screens.train_run import TrainRun
 from aetui.ui.widgets.digit_panel import WAITING, DigitPanel, ScatterPane
 from aetui.ui.widgets.loss_chart import LossChart
@@ -51,6 +52,8 @@ class TrainScreen(WorkbenchScreen):
         Binding("r", "restart", "restart",
                 tooltip="start anew with the current settings (a new session; asks first during a run)"),
         Binding("ctrl+s", "save", "save recipe", tooltip="save the settings as a new recipe"),
+        Binding("p", "plan", "plan change", tooltip="plan a change for a later epoch (EPOCH KEY=VALUE ...)"),
+        Binding("x", "plan(True)", "cancel planned", show=False, tooltip="drop every change planned ahead"),
         Binding("l", "log_scale", "log y", tooltip="loss chart: log axis on or off (kept while aetui runs)"),
         Binding("up", "app.focus_previous", show=False),
         Binding("down", "app.focus_next", show=False),
@@ -98,8 +101,7 @@ class TrainScreen(WorkbenchScreen):
     def on_mount(self) -> None:
         self.query_one("#params").border_title = "hyperparameters"
         self.query_one("#chart-box").border_title = "loss"
-        self.query_one("#stats").border_title = {"vae": "latents", "aae": "adversary"}.get(self.recipe.kind,
-                                                                                         "sparsity")
+        self.query_one("#stats").border_title = {"vae": "latents", "aae": "adversary"}.get(self.recipe.kind, "sparsity")
         self.query_one("#preview").border_title = "digits / reconstructions"
         self.query_one(LossChart).log_scale = self.workbench.chart_scales.get("train")
         self.query_one(ParamSlider).focus()
@@ -169,7 +171,7 @@ class TrainScreen(WorkbenchScreen):
         if chart:  # (a plotext redraw costs 10-20 ms: batches redraw it every CHART_EVERY)
             self.chart_drawn_at = time.monotonic()
             loss_chart = self.query_one(LossChart)
-            loss_chart.show(state)
+            loss_chart.show(state, pending=self.run.planned_at())
             self.query_one("#chart-box").border_subtitle = loss_chart.legend
         if not panels:
             return  # the panels below change once an epoch
@@ -235,10 +237,7 @@ class TrainScreen(WorkbenchScreen):
         self.redraw()
 
     def action_toggle(self) -> None:
-        if self.run.running:
-            self.run.pause_or_go_on()
-        else:
-            self.start()
+        self.run.pause_or_go_on() if self.run.running else self.start()
 
     def action_stop(self) -> None:
         if self.run.stop():
@@ -247,16 +246,11 @@ class TrainScreen(WorkbenchScreen):
 
     def action_resume(self) -> None:
         """Go on with the session this screen's last run left unfinished (or was opened with)."""
-        path = self.run.resumable()
-        if path is None and self.run.resume_from is None:
+        ready = self.attempt(self.run.prepare_resume)
+        if ready is False:
             self.notify("Nothing to resume: no stopped run here.", severity="warning")
-            return
-        if path is not None:
-            session = self.attempt(lambda: open_session(path))
-            if session is None:
-                return
-            self.run.resume_from = session
-        self.start()
+        elif ready:
+            self.start()
 
     def action_restart(self) -> None:
         """Start anew with the current settings (a new session); during a run, ask first."""
@@ -264,7 +258,6 @@ class TrainScreen(WorkbenchScreen):
             self.run.resume_from = None
             self.start()
             return
-        from aetui.ui.screens.dialogs import ConfirmDialog
 
         async def answer(yes: bool | None) -> None:
             if yes:
@@ -288,11 +281,19 @@ class TrainScreen(WorkbenchScreen):
         self.redraw(panels=False)
 
     def action_save(self) -> None:
-        from aetui.ui.screens.dialogs import NameDialog
-
         def save(name: str | None) -> None:
             path = self.attempt(lambda: self.run.save_recipe(name)) if name else None
             if path is not None:
                 self.notify(f"Saved as recipe {path.stem} ({path})", markup=False)
 
         self.app.push_screen(NameDialog("Save these settings as a recipe named:", f"{self.recipe.name}-tuned"), save)
+
+    def action_plan(self, cancel: bool = False) -> None:
+        """`p`: plan a change for a later epoch (asked as `EPOCH KEY=VALUE ...`); `x`: drop the plan."""
+        def plan(text: str | None) -> None:
+            if (said := self.attempt(lambda: self.run.plan(text)) if text or cancel else None) is not None:
+                self.notify(said, markup=False)
+                self.redraw(panels=False)  # (the first line and the chart show what is planned)
+
+        plan(None) if cancel else self.app.push_screen(NameDialog(
+            "Plan a change: EPOCH KEY=VALUE ...", "", "Enter: from that epoch's first batch; Escape cancels"), plan)

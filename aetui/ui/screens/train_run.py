@@ -1,7 +1,8 @@
 """The run a train screen starts and steers, apart from how the screen draws it: what the next start
 uses (the recipe, the sliders' values, the session it goes on with), what its keys do to the run
-(start, pause, stop, resume, restart, leave, save the settings as a recipe) and the line that says
-where the run is. Plain Python over the workbench's `Runner`: tested without a screen."""
+(start, pause, stop, resume, restart, leave, save the settings as a recipe, plan a change for a
+later epoch and drop the plan) and the line that says where the run is. Plain Python over the
+workbench's `Runner`: tested without a screen."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from rich.text import Text
 
+from aetui.core import events
 from aetui.core import recipe as recipes
 from aetui.core.recipe import Recipe
 from aetui.core.runstate import RunState
@@ -118,6 +120,56 @@ class TrainRun:
         if self.running:
             self.workbench.runner.set(name, value)
 
+    def prepare_resume(self) -> bool:
+        """Set the session to go on with: the one this screen's last run left unfinished (or was
+        opened with); False where there is none."""
+        from aetui.core.store.sessions import open_session
+
+        path = self.resumable()
+        if path is None and self.resume_from is None:
+            return False
+        if path is not None:
+            self.resume_from = open_session(path)
+        return True
+
+    def plan(self, text: str | None) -> str:
+        """Plan `EPOCH KEY=VALUE ...` in the run in progress, from that epoch's first batch (recorded
+        like any change once it applies), or with None drop every planned change; says what was
+        done. An attached run (another process's) is asked through its control channel."""
+        from aetui.core import hparams
+        from aetui.core.errors import AetuiError
+
+        state, runner = self.state, self.workbench.runner
+        if not self.running or state is None:
+            raise AetuiError("no run in progress: start it first (a recipe's [[schedule]] plans from the start)")
+        epoch, values = None, None
+        if text is not None:
+            first, *rest = text.split() or [""]
+            if not first.isdigit() or not rest:
+                raise AetuiError(f"{text!r}: give the epoch, then KEY=VALUE, e.g. 5 beta=1")
+            epoch, values = int(first), hparams.parse_assignments(rest, self.recipe.tunables)
+        if runner.attached is not None:
+            from aetui.core.control import remote
+
+            answer = remote.send(runner.attached, "cancel" if text is None else "plan", values, at_epoch=epoch)
+            if not answer.ok:
+                raise AetuiError(answer.message)
+            return answer.message
+        if text is None:
+            return f"cancelled {runner.controls.cancel_planned()} planned change(s)"
+        if epoch <= max(state.epoch, 1) or epoch > state.epochs_total:
+            raise AetuiError(f"epoch {epoch}: plan for an epoch after this one, up to {state.epochs_total}")
+        checked = runner.controls.plan((epoch - 1) * state.steps_per_epoch, values, origin=events.WORKBENCH)
+        return ", ".join(f"{k}={v:g}" for k, v in checked.items()) + f" planned from epoch {epoch}"
+
+    def planned_at(self) -> list[float]:
+        """Where each change planned ahead in the run in progress will take effect, in epochs (the
+        chart's pending markers); none for an attached run (its plan is its trainer's)."""
+        controls, state = self.workbench.runner.controls, self.state
+        if not self.running or state is None or not hasattr(controls, "planned"):
+            return []
+        return [step / max(state.steps_per_epoch, 1) for step, _, _ in controls.planned()]
+
     def save_recipe(self, name: str) -> Path:
         """The current values as a new recipe in the user's recipe folder; returns its file."""
         data = recipes.tuned(self.recipe, name, self.params, self.settings)
@@ -150,6 +202,10 @@ class TrainRun:
         pending = getattr(runner.controls, "pending", None)
         if pending and active:
             line.append(" · pending: " + ", ".join(f"{k}={v:g}" for k, v in pending.items()), "yellow")
+        planned = runner.controls.planned() if active and hasattr(runner.controls, "planned") else []
+        if planned:  # (changes planned ahead, until they apply: `p`, `x`)
+            steps = max(state.steps_per_epoch, 1)
+            line.append(" · planned: " + ", ".join(f"{k}={v:g} @{s // steps + 1}" for s, k, v in planned), "cyan")
         if state.status in ("diverged", "failed"):
             line.append(f" · {state.reason}")
         if self.resumable() is not None:

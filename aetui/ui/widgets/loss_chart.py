@@ -121,9 +121,10 @@ class LossChart(PlotextPlot):
         self.legend = ""
         """Rich markup naming each drawn curve in its colour (shown by the screen around the chart)."""
 
-    def show(self, state: RunState, mark: float | None = None) -> None:
+    def show(self, state: RunState, mark: float | None = None, pending: list[float] = ()) -> None:
         """Redraw from the state (call at a bounded rate; the cost is in rendering); `mark` draws a
-        vertical line at that epoch (the replay's chosen epoch)."""
+        vertical line at that epoch (the replay's chosen epoch), `pending` one at each change planned
+        ahead (where it will take effect, in epochs), until it applies."""
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
@@ -144,6 +145,8 @@ class LossChart(PlotextPlot):
             drawn.append(name)
         for x in state.change_positions():
             plt.vline(x, (255, 60, 60))
+        for x in pending:
+            plt.vline(x, (80, 200, 220))
         if mark is not None:
             plt.vline(mark, (255, 255, 255))
         if log:
@@ -154,5 +157,6 @@ class LossChart(PlotextPlot):
         plt.xlabel("epoch")
         self.drawn_log = log
         self.legend = " ".join(markup(n) for n in drawn) + \
-            (" [red]│ change[/]" if state.changes else "") + (" · log y" if log else "")
+            (" [red]│ change[/]" if state.changes else "") + (" [cyan]│ planned[/]" if pending else "") + \
+            (" · log y" if log else "")
         self.refresh()
