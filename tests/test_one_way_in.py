@@ -32,6 +32,8 @@ ALLOWED = {
         "a duplicate of the terminal's descriptor 2, for Textual",
     ("ui/running.py", "_terminal_kept_from", "open"):
         "TensorFlow's log in the user's temporary folder (`log_path`), outside the store",
+    ("core/errors.py", "install_hint", "metadata.distribution('aetui').read_text"):
+        "aetui's own installed metadata (direct_url.json: where it was installed from), no store file",
     ("views/terminal.py", "detach", "os.open"):
         "/dev/null, for the descriptors of a terminal that went away",
     ("views/export.py", "atomic", "tempfile.mkstemp"):
