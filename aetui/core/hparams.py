@@ -34,17 +34,6 @@ class HParam:
     """The span a slider covers; exact entry may go beyond it within the valid range."""
     integer: bool = False
     """True for whole numbers (epochs, batch size)."""
-    help_by_kind: tuple[tuple[str, str], ...] = ()
-    """(model kinds, what the value does in them) where that differs from `help`: kinds as
-    space-separated names (`"sparse nonneg"`)."""
-
-    def help_for(self, kind: str) -> str:
-        """What the value does in a model of family `kind`."""
-        for kinds, text in self.help_by_kind:
-            if kind in kinds.split():
-                return text
-        return self.help
-
     def describe_range(self) -> str:
         """The valid range in words, e.g. `0 < p < 1`."""
         left = f"{self.low:g} {'<' if self.low_open else '<='} " if self.low > -math.inf else ""
@@ -89,10 +78,7 @@ HPARAMS: dict[str, HParam] = {
     spec.name: spec
     for spec in (
         HParam("beta", "weight of the KL term (VAE) or of the KL sparsity penalty", low=0.0,
-               slider=(0.0, 10.0), help_by_kind=(
-                   ("vae", "weight of the VAE's KL term, KL(q(z|x) || N(0, I)), against the reconstruction"),
-                   ("sparse nonneg", "sparsity weight: how much the KL sparsity penalty, KL(p || each unit's mean "
-                                     "activation), counts against the reconstruction"))),
+               slider=(0.0, 10.0)),
         HParam("p", "target mean activation of each code unit (KL sparsity)", low=0.0, high=1.0,
                low_open=True, high_open=True, log=True, slider=(0.001, 0.9)),
         HParam("lam", "weight of the L1 activity penalty on the code", low=0.0, log=True,
