@@ -103,6 +103,4 @@ def build(recipe: Recipe, input_dim: int, params: dict[str, float] | None = None
 
 def weight_count(recipe: Recipe, input_dim: int) -> int:
     """The recipe's weights (encoder and decoder, a VAE's log-variance head, an AAE's discriminator)."""
-    sizes = [input_dim, *recipe.net["hidden"], recipe.net["code"]]
-    dense = 2 * sum(a * b + b for a, b in zip(sizes, sizes[1:]))
-    return dense + family(recipe.kind).extra_weights(recipe.net, input_dim)
+    return family(recipe.kind).weights(recipe.net, input_dim)

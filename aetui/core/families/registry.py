@@ -10,6 +10,7 @@ sections), nothing of the store; the recipe's loader asks this module, so it sta
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -48,8 +49,8 @@ class Family:
     """The title of the panel those figures stand in."""
     through: str = ""
     """How its reconstructions are made, where that needs saying (the VAE's posterior mean)."""
-    extra_weights: Callable[[Sections, int], int] = lambda net, input_dim: 0
-    """Its weights beyond the mirrored dense encoder and decoder."""
+    weights: Callable[[Sections, int], int] = lambda net, input_dim: _dense_weights(net, input_dim)
+    """How many weights its network has, given the recipe's `[net]` and the pixels of an image."""
     help: dict[str, str] = field(default_factory=dict)
     """What a hyperparameter does in this family, where that differs from its general help."""
 
@@ -89,14 +90,49 @@ def _check_aae(loss: Sections, net: Sections, fail) -> None:
         raise fail("[net] code", "the mixture-of-10-Gaussians prior is 2-D: set code = 2")
 
 
+def _dense_weights(net: Sections, input_dim: int) -> int:
+    sizes = [input_dim, *net["hidden"], net["code"]]
+    return 2 * sum(a * b + b for a, b in zip(sizes, sizes[1:]))
+
+
 def _aae_weights(net: Sections, input_dim: int) -> int:
     width = net["hidden"][-1] if net["hidden"] else 64
-    return net["code"] * width + width * width + width + width + 1
+    return _dense_weights(net, input_dim) + net["code"] * width + width * width + width + width + 1
 
 
 def _vae_weights(net: Sections, input_dim: int) -> int:
     before = net["hidden"][-1] if net["hidden"] else input_dim
-    return before * net["code"] + net["code"]
+    return _dense_weights(net, input_dim) + before * net["code"] + net["code"]
+
+
+MAX_CONVOLUTIONS = 4
+"""The most stride-2 convolutions a convolutional family takes (a 28-pixel side divides by 4, not 8)."""
+
+
+def _check_conv(kind: str):
+    def check(loss: Sections, net: Sections, fail) -> None:
+        if not 1 <= len(net["hidden"]) <= MAX_CONVOLUTIONS:
+            raise fail("[net] hidden", f"{kind} takes the filters of 1 to {MAX_CONVOLUTIONS} stride-2 convolutions, "
+                                       f"e.g. [32, 64]; got {len(net['hidden'])}")
+        if kind == "conv-vae":
+            _no_sparsity(kind)(loss, net, fail)
+    return check
+
+
+def _conv_weights(dense: int):
+    def count(net: Sections, input_dim: int) -> int:
+        filters, code = list(net["hidden"]), net["code"]
+        small = max(math.isqrt(input_dim), 1) // 2 ** len(filters)
+        flat = small * small * (filters[-1] if filters else 1)
+        total, channels = 0, 1
+        for n in filters:  # the encoder's convolutions
+            total, channels = total + 9 * channels * n + n, n
+        total += flat * dense + dense + 2 * (dense * code + code) if dense else flat * code + code
+        total += code * flat + flat  # the decoder's dense layer
+        for n in filters[::-1]:  # its transposed convolutions, then the one to the image
+            total, channels = total + 9 * channels * n + n, n
+        return total + 9 * channels + 1
+    return count
 
 
 KL_SPARSITY_HELP = ("sparsity weight: how much the KL sparsity penalty, KL(p || each unit's mean activation), "
@@ -119,7 +155,7 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
            lambda loss: ["beta"], _no_sparsity("vae"),
            parts=lambda loss: {"kl": "beta x KL(q(z|x) || N(0, I)) summed over latent dims"},
            figures=("active_units",), evaluation=frozenset({"posterior"}), stats_title="latents", through=" (reconstructed from the posterior mean)",
-           extra_weights=_vae_weights,
+           weights=_vae_weights,
            help={"beta": "weight of the VAE's KL term, KL(q(z|x) || N(0, I)), against the reconstruction"}),
     Family("aae", "the adversarial autoencoder: a discriminator holds its codes to a prior", "aae",
            lambda loss: [], _check_aae,
@@ -127,7 +163,18 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
                                "gen": "BCE of the discriminator fooled by the codes, batch mean"},
            loss_keys=lambda loss: {"loss.prior"}, figures=("disc_acc",), stats_title="adversary",
            evaluation=frozenset({"prior"}),
-           extra_weights=_aae_weights),
+           weights=_aae_weights),
+    Family("conv-ae", "the convolutional autoencoder (the Keras blog's): stride-2 3x3 convolutions of [net] "
+           "hidden filters, a dense code, transposed convolutions back", "conv",
+           _penalty_tunables, _check_conv("conv-ae"), penalties=frozenset({"l1", "kl"}), loss_keys=_sparsity_keys,
+           weights=_conv_weights(0), help={"beta": KL_SPARSITY_HELP}),
+    Family("conv-vae", "the Keras example's convolutional VAE: stride-2 3x3 convolutions, a dense layer of 16, "
+           "a Gaussian posterior, its mirror to decode", "conv",
+           lambda loss: ["beta"], _check_conv("conv-vae"),
+           parts=lambda loss: {"kl": "beta x KL(q(z|x) || N(0, I)) summed over latent dims"},
+           figures=("active_units",), evaluation=frozenset({"posterior"}), stats_title="latents",
+           through=" (reconstructed from the posterior mean)", weights=_conv_weights(16),
+           help={"beta": "weight of the VAE's KL term, KL(q(z|x) || N(0, I)), against the reconstruction"}),
 )}
 """Every family by name, in the order `aetui recipes` and errors list them."""
 
