@@ -23,6 +23,8 @@ def of_parts(recipe: Recipe) -> dict[str, str]:
     pixels = "per-pixel mean" if loss["reduction"] == "mean" else \
         ("per-image sum" if loss["reconstruction"] == "bce" else "half the per-image sum")
     out = {"recon": f"{loss['reconstruction'].upper()}, {pixels}"}
+    if "noise" in recipe.params:
+        out["recon"] += " of the clean image, reconstructed from it with Gaussian noise of sd `noise` (clipped to [0, 1])"
     if "l1" in fam.penalties and loss["sparsity"] == "l1":
         out["l1"] = ("lam x sum |code| per image (as Keras 3.14+ and tf.keras divide activity penalties)"
                      if loss["l1_reduction"] == "image" else
@@ -63,6 +65,8 @@ def figures(recipe: Recipe, train_images: int | None = None, test_images: int | 
     train = f"the epoch's {train_images:,} training digits" if train_images else "the epoch's training digits"
     fam = family(recipe.kind)
     through = fam.through
+    if "noise" in recipe.params:
+        through += ", from inputs with Gaussian noise at the level in force (denoising), against the clean digits"
     out = {"val_loss": f"the objective on {test}: the sum of its val_ parts",
            "test_mse_pixel": f"squared error per pixel over {test}, pixels in [0, 1]{through}",
            "test_bce_pixel": f"binary cross-entropy per pixel over {test}, pixels in [0, 1]{through}"}

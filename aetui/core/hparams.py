@@ -87,6 +87,9 @@ HPARAMS: dict[str, HParam] = {
                low=0.0, log=True, slider=(1e-6, 1e-1)),
         HParam("alpha", "weight of the soft penalty on negative weights (alpha/2 * sum min(w,0)^2)",
                low=0.0, log=True, slider=(1e-4, 10.0)),
+        HParam("noise", "denoising: the standard deviation of Gaussian noise added to each input image, "
+               "clipped to [0, 1]; the loss, and validation, compare the reconstruction with the clean image",
+               low=0.0, high=1.0, slider=(0.0, 0.9)),
         HParam("learning_rate", "optimizer step size", low=0.0, low_open=True, high=10.0,
                log=True, slider=(1e-5, 1e-1)),
     )

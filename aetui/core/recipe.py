@@ -134,6 +134,8 @@ class Recipe:
         raw_params = data.get("params", {})
         if not isinstance(raw_params, dict):
             raise fail("[params]", "must be a table of hyperparameter = value")
+        if "noise" in raw_params and family(kind).denoises:  # denoising: any family that takes it, when asked
+            allowed = (*allowed, "noise")
         params: dict[str, float] = {}
         for key, value in raw_params.items():
             if key not in allowed:

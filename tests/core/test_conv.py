@@ -56,3 +56,24 @@ def test_images_the_strides_do_not_divide_are_refused_in_one_line(recipes):
     with pytest.raises(AetuiError) as caught:
         build(recipes["conv-vae"], 30 * 30)  # a side of 30 does not divide by 4
     assert "[net] hidden" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_denoising_run_trains_and_says_its_errors_are_of_clean_digits_from_noisy_ones(recipes, digits, store):
+    from aetui.core import conventions
+
+    r = recipes["conv-ae-denoise"]
+    assert r.params["noise"] == 0.5
+    session = sessions.open_session(trainer.train(r, digits, store, epochs=1, batch_size=64, batch_interval=0))
+    assert session.status == "finished" and np.isfinite(session.epochs[0].logs["val_loss"])
+    assert "noise" in conventions.figures(r)["test_mse_pixel"] and "clean" in conventions.of_parts(r)["recon"]
+
+
+def test_a_noise_level_out_of_range_or_for_a_family_without_it_is_refused_in_one_line(tmp_path):
+    for text, field in (('kind = "ae"\n[params]\nlearning_rate = 0.001\nweight_decay = 0.0\nnoise = 1.5\n',
+                         "[params] noise"),
+                        ('kind = "aae"\n[params]\nlearning_rate = 0.001\nnoise = 0.2\n', "[params] noise")):
+        path = tmp_path / "bad.toml"
+        path.write_text(text)
+        with pytest.raises(AetuiError) as caught:
+            recipes_module.load_file(path)
+        assert field in str(caught.value) and "\n" not in str(caught.value)

@@ -51,6 +51,8 @@ class Family:
     """How its reconstructions are made, where that needs saying (the VAE's posterior mean)."""
     weights: Callable[[Sections, int], int] = lambda net, input_dim: _dense_weights(net, input_dim)
     """How many weights its network has, given the recipe's `[net]` and the pixels of an image."""
+    denoises: bool = True
+    """Whether it takes `noise` in `[params]` (denoising: noisy inputs, clean targets)."""
     help: dict[str, str] = field(default_factory=dict)
     """What a hyperparameter does in this family, where that differs from its general help."""
 
@@ -161,7 +163,7 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
            lambda loss: [], _check_aae,
            parts=lambda loss: {"disc": "BCE of the discriminator on prior samples and codes, batch mean",
                                "gen": "BCE of the discriminator fooled by the codes, batch mean"},
-           loss_keys=lambda loss: {"loss.prior"}, figures=("disc_acc",), stats_title="adversary",
+           loss_keys=lambda loss: {"loss.prior"}, figures=("disc_acc",), stats_title="adversary", denoises=False,
            evaluation=frozenset({"prior"}),
            weights=_aae_weights),
     Family("conv-ae", "the convolutional autoencoder (the Keras blog's): stride-2 3x3 convolutions of [net] "
