@@ -77,3 +77,25 @@ def test_a_noise_level_out_of_range_or_for_a_family_without_it_is_refused_in_one
         with pytest.raises(AetuiError) as caught:
             recipes_module.load_file(path)
         assert field in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_the_noise_level_changes_mid_run_and_is_recorded_like_any_change(recipes, digits, store):
+    from aetui.core import events
+    from aetui.core.recipe import Recipe
+
+    data = recipes["conv-ae-denoise"].to_dict()
+    data["train"]["steps_per_execution"] = 1
+    r = Recipe.from_dict(data, "conv-ae-denoise", "test")
+    assert "noise" in r.tunables
+    controls = trainer.Controls(r.tunables)
+
+    def on_event(event):
+        if isinstance(event, events.BatchEnded) and event.step == 2:
+            controls.set("noise", 0.1)
+
+    path = trainer.train(r, digits, store, epochs=1, batch_size=64, batch_interval=0, controls=controls,
+                         on_event=on_event)
+    session = sessions.open_session(path)
+    change = session.changes[0]
+    assert (change.name, change.old, change.new, change.step) == ("noise", 0.5, 0.1, 2)
+    assert session.meta.params["noise"] == 0.1
