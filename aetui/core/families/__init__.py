@@ -1,5 +1,8 @@
-"""The model zoo: one module per family (`dense`: ordinary, sparse and nonnegative; `vae`; `aae`), each
-with `build(recipe, input_dim, knobs) -> Built`, on what they share (`base`: layers, live knobs;
+"""The model zoo: every family declared once in `registry` (what the rest of aetui asks through
+`family(kind)`: its checks, live hyperparameters and their help, loss parts, figures, views and
+weights), and built by one module each (`dense`: ordinary, sparse and nonnegative; `vae`; `aae`;
+`conv`: the convolutional autoencoder and VAE), each with `build(recipe, input_dim, knobs) -> Built`,
+on what they share (`base`: layers, live knobs;
 `parts`: the model that reports its loss parts; `losses`: each part in its own convention;
 `validation`: the figures of a whole test set, whatever its order). Its modules import Keras when
 imported (the one other is the training engine). A family may import the vocabulary at the top of
