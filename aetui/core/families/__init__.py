@@ -4,7 +4,7 @@ weights), and built by one module each (`dense`: ordinary, sparse and nonnegativ
 `conv`: the convolutional autoencoder and VAE), each with `build(recipe, input_dim, knobs) -> Built`,
 on what they share (`base`: layers, live knobs;
 `parts`: the model that reports its loss parts; `losses`: each part in its own convention;
-`validation`: the figures of a whole test set, whatever its order). Its modules import Keras when
+`validation`: the figures of a whole test set, whatever its order). Its modules but `registry` import Keras when
 imported (the one other is the training engine). A family may import the vocabulary at the top of
 `aetui.core` (the recipe, conventions, the backend set-up, errors); it knows no store, nothing of
 training, control, the sweeps or analysis: it is given a recipe and its knobs, and builds.
