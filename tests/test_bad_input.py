@@ -108,7 +108,7 @@ async def test_slider_refuses_non_finite_values_set_directly():
     ('kind = "ae"\n[train]\nepochs = 1000000\n', "[train] epochs: must be at most 100000"),
     ('kind = "ae"\n[train]\nseed = 4294967296\n', "[train] seed: must be at most 4294967295"),
     ('kind = "ae"\n[net]\ncode = 1000000000000\n', "[net] code: must be at most 65536"),
-    ('kind = "gan"\n', "kind: unknown model kind 'gan' (one of ae, sparse, nonneg, vae, aae)"),
+    ('kind = "gan"\n', "kind: unknown model kind 'gan' (one of ae, sparse, nonneg, vae, aae, conv-ae, conv-vae)"),
     ('kind = 3\n', "kind: unknown model kind 3"),
     ('kind = "ae"\ncolour = "red"\n', "colour: unknown key"),
     ('kind = "ae"\n[net]\n"a\\nb" = 1\n', "[net] 'a\\nb': unknown key"),

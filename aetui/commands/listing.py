@@ -44,6 +44,7 @@ def settings_table(r):
     from rich.table import Table
     from rich.text import Text
 
+    from aetui.core.families.registry import family
     from aetui.core.hparams import HPARAMS, RUN_SETTINGS
 
     table = Table(title=f"Settings of {r.name} (--set NAME=VALUE, aetui tune; either name)", title_justify="left")
@@ -53,7 +54,7 @@ def settings_table(r):
         [(spec, r.train.get(name)) for name, spec in RUN_SETTINGS.items()]
     for spec, value in rows:
         table.add_row(spec.name, spec.short or "", spec.describe_range(), "" if value is None else f"{value:g}",
-                      Text(spec.help_for(r.kind) + ("" if spec.name in HPARAMS else " (fixed once a run starts: "
+                      Text(family(r.kind).help_of(spec) + ("" if spec.name in HPARAMS else " (fixed once a run starts: "
                                                     f"--{spec.name.replace('_', '-')})")))
     return table
 

@@ -4,6 +4,7 @@ slider help and the README's table say what this says."""
 
 from __future__ import annotations
 
+from aetui.core.families.registry import FAMILIES, family
 from aetui.core.recipe import Recipe
 
 EPOCH = "_epoch"
@@ -18,28 +19,23 @@ def of_parts(recipe: Recipe) -> dict[str, str]:
     recipe's `[loss]` conventions made explicit (the formulas are `families.losses`'s; the
     README's table sets them beside Keras 2's, Keras 3's and the papers'). Every part is averaged
     over the images of a batch unless it says otherwise."""
-    loss, kind = recipe.loss, recipe.kind
+    loss, fam = recipe.loss, family(recipe.kind)
     pixels = "per-pixel mean" if loss["reduction"] == "mean" else \
         ("per-image sum" if loss["reconstruction"] == "bce" else "half the per-image sum")
     out = {"recon": f"{loss['reconstruction'].upper()}, {pixels}"}
-    if kind in ("ae", "sparse") and loss["sparsity"] == "l1":
+    if "noise" in recipe.params:
+        out["recon"] += " of the clean image, reconstructed from it with Gaussian noise of sd `noise` (clipped to [0, 1])"
+    if "l1" in fam.penalties and loss["sparsity"] == "l1":
         out["l1"] = ("lam x sum |code| per image (as Keras 3.14+ and tf.keras divide activity penalties)"
                      if loss["l1_reduction"] == "image" else
                      "lam x sum |code| over the batch and units (as Keras 2.0-2.3 and Keras 3.0-3.13, the seed's; "
                      "validated as the batch-size multiple of the whole test set's mean per image)")
-    if kind in ("sparse", "nonneg") and loss["sparsity"] == "kl":
+    if "kl" in fam.penalties and loss["sparsity"] == "kl":
         out["sparsity"] = "beta x KL(p || mean activation: over each batch in training, over the whole test " + \
             "set in validation), " + ("summed over units (Ng)" if loss["kl_reduction"] == "sum" else "mean over units")
     if "weight_decay" in recipe.params:
         out["l2"] = "weight_decay x sum w^2 over kernels (Keras l2)"
-    if kind == "nonneg":
-        out["nonneg"] = ("alpha/2 x sum min(w, 0)^2 over kernels" if loss["nonneg"] == "soft"
-                         else "hard constraint: weights clipped at 0 after each step")
-    if kind == "vae":
-        out["kl"] = "beta x KL(q(z|x) || N(0, I)) summed over latent dims"
-    if kind == "aae":
-        out["disc"] = "BCE of the discriminator on prior samples and codes, batch mean"
-        out["gen"] = "BCE of the discriminator fooled by the codes, batch mean"
+    out.update(fam.parts(loss))
     return out
 
 
@@ -67,18 +63,21 @@ def figures(recipe: Recipe, train_images: int | None = None, test_images: int | 
     the definition training optimises and in the one of a whole set."""
     test = f"the {test_images:,} test digits" if test_images else "the test digits"
     train = f"the epoch's {train_images:,} training digits" if train_images else "the epoch's training digits"
-    through = " (reconstructed from the posterior mean)" if recipe.kind == "vae" else ""
+    fam = family(recipe.kind)
+    through = fam.through
+    if "noise" in recipe.params:
+        through += ", from inputs with Gaussian noise at the level in force (denoising), against the clean digits"
     out = {"val_loss": f"the objective on {test}: the sum of its val_ parts",
            "test_mse_pixel": f"squared error per pixel over {test}, pixels in [0, 1]{through}",
            "test_bce_pixel": f"binary cross-entropy per pixel over {test}, pixels in [0, 1]{through}"}
     loss = recipe.loss
-    if recipe.kind in ("sparse", "nonneg") and loss["sparsity"] == "kl":
+    if "kl" in fam.penalties and loss["sparsity"] == "kl":
         units = "summed over units" if loss["kl_reduction"] == "sum" else "mean over units"
         out["sparsity"] = f"β·KL(p ‖ each batch's mean activation), {units}, mean over the epoch's batches " \
                           "(what training minimises)"
         out["sparsity_epoch"] = f"{kl_name(train)}, {units}"
         out["val_sparsity"] = f"{kl_name(test)}, {units}"
-    if recipe.kind in ("ae", "sparse") and loss["sparsity"] == "l1" and loss["l1_reduction"] == "batch":
+    if "l1" in fam.penalties and loss["sparsity"] == "l1" and loss["l1_reduction"] == "batch":
         out["val_l1"] = f"lam x batch size x the mean over {test} of sum |code| per image"
     return out
 
@@ -96,11 +95,6 @@ def settings_that_matter(recipe: dict) -> set[str]:
     loss, kind = recipe.get("loss") or {}, recipe.get("kind")
     keys = {"recipe", "kind", "data", "epochs", "batch_size", "loss.reconstruction", "loss.reduction",
             *(f"net.{k}" for k in recipe.get("net") or {}), *(recipe.get("params") or {})}
-    if kind in ("ae", "sparse", "nonneg"):
-        keys.add("loss.sparsity")
-        keys |= {"kl": {"loss.kl_reduction"}, "l1": {"loss.l1_reduction"}}.get(loss.get("sparsity"), set())
-    if kind == "nonneg":
-        keys.add("loss.nonneg")
-    if kind == "aae":
-        keys.add("loss.prior")
+    if isinstance(kind, str) and kind in FAMILIES:
+        keys |= FAMILIES[kind].loss_keys(loss)
     return keys

@@ -36,21 +36,11 @@ class HParam:
     """True for whole numbers (epochs, batch size)."""
     short: str = ""
     """The name the screens show where room is short (`lr`), accepted wherever `name` is."""
-    help_by_kind: tuple[tuple[str, str], ...] = ()
-    """(model kinds, what the value does in them) where that differs from `help`: kinds as
-    space-separated names (`"sparse nonneg"`)."""
 
     @property
     def label(self) -> str:
         """The name as the screens show it: the short one, where there is one."""
         return self.short or self.name
-
-    def help_for(self, kind: str) -> str:
-        """What the value does in a model of family `kind`."""
-        for kinds, text in self.help_by_kind:
-            if kind in kinds.split():
-                return text
-        return self.help
 
     def describe_range(self) -> str:
         """The valid range in words, e.g. `0 < p < 1`."""
@@ -96,10 +86,7 @@ HPARAMS: dict[str, HParam] = {
     spec.name: spec
     for spec in (
         HParam("beta", "weight of the KL term (VAE) or of the KL sparsity penalty", low=0.0,
-               slider=(0.0, 10.0), help_by_kind=(
-                   ("vae", "weight of the VAE's KL term, KL(q(z|x) || N(0, I)), against the reconstruction"),
-                   ("sparse nonneg", "sparsity weight: how much the KL sparsity penalty, KL(p || each unit's mean "
-                                     "activation), counts against the reconstruction"))),
+               slider=(0.0, 10.0)),
         HParam("p", "target mean activation of each code unit (KL sparsity)", low=0.0, high=1.0,
                low_open=True, high_open=True, log=True, slider=(0.001, 0.9)),
         HParam("lam", "weight of the L1 activity penalty on the code", low=0.0, log=True,
@@ -108,6 +95,9 @@ HPARAMS: dict[str, HParam] = {
                low=0.0, log=True, slider=(1e-6, 1e-1), short="wd"),
         HParam("alpha", "weight of the soft penalty on negative weights (alpha/2 * sum min(w,0)^2)",
                low=0.0, log=True, slider=(1e-4, 10.0)),
+        HParam("noise", "denoising: the standard deviation of Gaussian noise added to each input image, "
+               "clipped to [0, 1]; the loss, and validation, compare the reconstruction with the clean image",
+               low=0.0, high=1.0, slider=(0.0, 0.9)),
         HParam("learning_rate", "optimizer step size", low=0.0, low_open=True, high=10.0,
                log=True, slider=(1e-5, 1e-1), short="lr"),
     )

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from aetui.core.errors import AetuiError
+from aetui.core.families.registry import KINDS, family
 from aetui.core.hparams import HPARAMS, RUN_SETTINGS, check_schedule, key_name, short_repr
 from aetui.core.text import printable
 
@@ -22,8 +23,6 @@ MAX_NAME, MAX_DESCRIPTION = 255, 4096
 """The widest layer or code, the most hidden layers, the longest name (bytes) and description
 (characters) a recipe may have (`store.caps` sizes the files of a run from them)."""
 
-KINDS = ("ae", "sparse", "nonneg", "vae", "aae")
-"""The model families: ordinary, sparse, nonnegative, variational and adversarial autoencoders."""
 
 
 @dataclass(frozen=True)
@@ -72,15 +71,7 @@ FIELDS: dict[str, dict[str, Field]] = {
 
 def tunables(kind: str, loss: dict[str, Any]) -> tuple[str, ...]:
     """The live hyperparameters of a model of `kind` with the given `[loss]` settings."""
-    names = ["learning_rate"]
-    if kind in ("ae", "sparse"):
-        names += {"l1": ["lam"], "kl": ["beta", "p"], "none": []}[loss["sparsity"]]
-        names.append("weight_decay")
-    elif kind == "nonneg":
-        names += ["beta", "p"] + (["alpha"] if loss["nonneg"] == "soft" else [])
-    elif kind == "vae":
-        names.append("beta")
-    return tuple(names)
+    return ("learning_rate", *family(kind).tunables(loss))
 
 
 @dataclass(frozen=True)
@@ -140,11 +131,13 @@ class Recipe:
                 raise fail(key, f"must be at most {most:,} characters, not {len(str(text)):,}")
         description = printable(description)
         sections = {sec: _section(data.get(sec, {}), sec, fields, fail) for sec, fields in FIELDS.items()}
-        _check_kind(kind, sections, fail)
+        family(kind).check(sections["loss"], sections["net"], fail)
         allowed = tunables(kind, sections["loss"])
         raw_params = data.get("params", {})
         if not isinstance(raw_params, dict):
             raise fail("[params]", "must be a table of hyperparameter = value")
+        if "noise" in raw_params and family(kind).denoises:  # denoising: any family that takes it, when asked
+            allowed = (*allowed, "noise")
         params: dict[str, float] = {}
         for key, value in raw_params.items():
             if key not in allowed:
@@ -195,18 +188,6 @@ def _section(raw: Any, sec: str, fields: dict[str, Field], fail) -> dict[str, An
             raise fail(label, f"must be at most {spec.maximum}, got {short_repr(value)}")
         out[key] = value
     return out
-
-
-def _check_kind(kind: str, sections: dict[str, dict[str, Any]], fail) -> None:
-    loss, net = sections["loss"], sections["net"]
-    if kind == "sparse" and loss["sparsity"] == "none":
-        raise fail("[loss] sparsity", "a sparse autoencoder needs 'l1' or 'kl'")
-    if kind == "nonneg" and loss["sparsity"] != "kl":
-        raise fail("[loss] sparsity", "the nonnegative autoencoder is the KL-sparse one: set 'kl'")
-    if kind in ("vae", "aae") and loss["sparsity"] != "none":
-        raise fail("[loss] sparsity", f"not available for kind {kind!r}; set 'none'")
-    if kind == "aae" and loss["prior"] == "mixture" and net["code"] != 2:
-        raise fail("[net] code", "the mixture-of-10-Gaussians prior is 2-D: set code = 2")
 
 
 def load_file(path: Path) -> Recipe:

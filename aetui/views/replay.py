@@ -13,7 +13,7 @@ import numpy as np
 from aetui.core.analysis.area import area_shares
 from aetui.core.analysis.images import as_images
 from aetui.core.analysis.latent import SweepPlane, project
-from aetui.core.analysis.sparsity import figure_keys
+from aetui.core.families.registry import figure_keys
 from aetui.core.errors import AetuiError
 from aetui.core.events import TrainingStarted
 from aetui.core.runstate import RunState

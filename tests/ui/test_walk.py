@@ -203,9 +203,10 @@ async def test_the_change_table_says_the_batch_within_its_epoch(make_app):
 
 def test_each_setting_is_explained_for_the_family_it_is_set_in():
     beta = HPARAMS["beta"]
-    assert "sparsity weight" in beta.help_for("sparse") and "VAE" not in beta.help_for("sparse")
-    assert beta.help_for("nonneg") == beta.help_for("sparse")
-    assert "VAE's KL term" in beta.help_for("vae") and "sparsity" not in beta.help_for("vae")
+    from aetui.core.families import family
+    assert "sparsity weight" in family("sparse").help_of(beta) and "VAE" not in family("sparse").help_of(beta)
+    assert family("nonneg").help_of(beta) == family("sparse").help_of(beta)
+    assert "VAE's KL term" in family("vae").help_of(beta) and "sparsity" not in family("vae").help_of(beta)
 
 
 async def test_the_beta_slider_of_a_sparse_model_speaks_of_the_sparsity_weight(make_app):

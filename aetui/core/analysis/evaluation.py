@@ -79,12 +79,13 @@ class Measured:
     """`counts` of units per firing-rate bin, and the bins' `edges` (0 .. 1)."""
 
 
-def measure(kind: str, built, data, *, seed: int, samples: int = 100,
+def measure(extras: frozenset[str], built, data, *, seed: int, samples: int = 100,
             prior: Callable[[np.random.Generator, int], np.ndarray] | None = None,
             say: Callable[[str], None] = lambda _: None) -> Measured:
-    """The figures of the model `built` (its `encode` and `decode`) of family `kind` on the whole
-    test set of `data`; `seed` seeds the draws, `prior(rng, n)` draws codes from the AAE's prior,
-    `say` hears each step."""
+    """The figures of the model `built` (its `encode` and `decode`) on the whole test set of `data`,
+    with the `extras` its family declares (`posterior`: a Gaussian posterior's ELBO, IWAE bound,
+    KL and active units; `prior`: MMD to the prior and a Parzen likelihood); `seed` seeds the draws,
+    `prior(rng, n)` draws codes from the prior, `say` hears each step."""
     from aetui.core.analysis import metrics as m
 
     x, labels = data.x_test, data.y_test
@@ -101,7 +102,7 @@ def measure(kind: str, built, data, *, seed: int, samples: int = 100,
         out["knn2_acc"] = m.knn_accuracy(reference_codes[:, :2], data.y_train[:REFERENCE], codes[:, :2], labels,
                                          KNN_K)
     found = Measured(out)
-    if kind == "vae":
+    if "posterior" in extras:
         log_var = encoded["log_var"]
         rng = np.random.default_rng(seed)
         say(f"ELBO and the importance-weighted bound ({samples} draws per image)")
@@ -112,7 +113,7 @@ def measure(kind: str, built, data, *, seed: int, samples: int = 100,
         found.kl_per_dim = [float(v) for v in
                             (0.5 * (codes.astype(np.float64) ** 2 + np.exp(log_var) - log_var - 1.0)).mean(axis=0)]
         found.samples = samples
-    elif kind == "aae":
+    elif "prior" in extras:
         rng = np.random.default_rng(seed)
         drawn = prior(rng, max(PARZEN_SAMPLES, MMD_POINTS))
         say("MMD between the codes and the prior")

@@ -8,16 +8,6 @@ NEAR_ZERO = 0.01
 """An activation with magnitude below this counts as (near) zero."""
 
 
-def figure_keys(kind: str) -> tuple[str, ...]:
-    """The per-epoch figures that mean something for a model family: code sparsity for the ordinary,
-    sparse and nonnegative autoencoders, active latents for the VAE, the adversary for the AAE."""
-    if kind == "vae":
-        return ("active_units",)
-    if kind == "aae":
-        return ("disc_acc",)
-    return ("mean_activation", "near_zero", "l0", "dead_units", "first_two_zero")
-
-
 def code_stats(codes: np.ndarray) -> dict:
     """Figures for a batch of codes (N x K): mean activation, share near zero, L0 (the mean number
     of units not near zero per image), per-unit means, dead units.

@@ -1,7 +1,10 @@
-"""The model zoo: one module per family (`dense`: ordinary, sparse and nonnegative; `vae`; `aae`), each
-with `build(recipe, input_dim, knobs) -> Built`, on what they share (`base`: layers, live knobs;
+"""The model zoo: every family declared once in `registry` (what the rest of aetui asks through
+`family(kind)`: its checks, live hyperparameters and their help, loss parts, figures, views and
+weights), and built by one module each (`dense`: ordinary, sparse and nonnegative; `vae`; `aae`;
+`conv`: the convolutional autoencoder and VAE), each with `build(recipe, input_dim, knobs) -> Built`,
+on what they share (`base`: layers, live knobs;
 `parts`: the model that reports its loss parts; `losses`: each part in its own convention;
-`validation`: the figures of a whole test set, whatever its order). Its modules import Keras when
+`validation`: the figures of a whole test set, whatever its order). Its modules but `registry` import Keras when
 imported (the one other is the training engine). A family may import the vocabulary at the top of
 `aetui.core` (the recipe, conventions, the backend set-up, errors); it knows no store, nothing of
 training, control, the sweeps or analysis: it is given a recipe and its knobs, and builds.
@@ -9,11 +12,16 @@ training, control, the sweeps or analysis: it is given a recipe and its knobs, a
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from aetui.core.recipe import Recipe
+from aetui.core.families.registry import FAMILIES, KINDS, Family, family
 
-_MODULES = {"ae": "dense", "sparse": "dense", "nonneg": "dense", "vae": "vae", "aae": "aae"}
+if TYPE_CHECKING:
+    from aetui.core.recipe import Recipe
+
+__all__ = ["FAMILIES", "KINDS", "Family", "family", "build", "weight_count", "check_memory"]
 
 
 GB = 1 << 30
@@ -90,7 +98,7 @@ def build(recipe: Recipe, input_dim: int, params: dict[str, float] | None = None
     keras.utils.set_random_seed(recipe.train["seed"])
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
         knobs = Knobs({**recipe.params, **(params or {})})
-        module = importlib.import_module(f"aetui.core.families.{_MODULES[recipe.kind]}")
+        module = importlib.import_module(f"aetui.core.families.{family(recipe.kind).module}")
         built = module.build(recipe, input_dim, knobs)
         built.model(np.zeros((1, input_dim), "float32"))  # create the variables, so weights can load
     return built
@@ -98,11 +106,4 @@ def build(recipe: Recipe, input_dim: int, params: dict[str, float] | None = None
 
 def weight_count(recipe: Recipe, input_dim: int) -> int:
     """The recipe's weights (encoder and decoder, a VAE's log-variance head, an AAE's discriminator)."""
-    sizes = [input_dim, *recipe.net["hidden"], recipe.net["code"]]
-    count = 2 * sum(a * b + b for a, b in zip(sizes, sizes[1:]))
-    if recipe.kind == "vae":
-        count += sizes[-2] * sizes[-1] + sizes[-1]
-    if recipe.kind == "aae":
-        width = recipe.net["hidden"][-1] if recipe.net["hidden"] else 64
-        count += recipe.net["code"] * width + width * width + width + width + 1
-    return count
+    return family(recipe.kind).weights(recipe.net, input_dim)

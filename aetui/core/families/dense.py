@@ -26,7 +26,7 @@ class DenseAutoencoder(PartsModel):
     """Encoder and decoder with the recipe's reconstruction loss and code penalties."""
 
     def call(self, x, training=False):
-        code = self.encoder(x, training=training)
+        code = self.encoder(self.noisy(x), training=training)
         return {"code": code, "recon": self.decoder(code, training=training)}
 
     def loss_parts(self, x, outputs):

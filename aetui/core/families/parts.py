@@ -38,6 +38,18 @@ class PartsModel(keras.Model):
         self.set_parts = self.whole_set_parts()
         self.set_trackers = [validation.SetMean(spec.size, f"{name}_set") for name, spec in self.set_parts.items()]
         self.error_trackers = validation.pixel_error_trackers()
+        self.denoising = "noise" in recipe.params
+        if self.denoising:
+            self.noise_seed = keras.random.SeedGenerator(recipe.train["seed"] + 1)
+
+    def noisy(self, x):
+        """The images the encoder sees: with `noise` in the recipe (denoising), `x` plus Gaussian
+        noise of the live standard deviation, clipped to [0, 1], in training and validation alike
+        (the loss and the errors compare with the clean `x`); else `x` itself."""
+        if not self.denoising:
+            return x
+        noise = keras.random.normal(keras.ops.shape(x), seed=self.noise_seed)
+        return keras.ops.clip(x + self.knobs.noise * noise, 0.0, 1.0)
 
     def loss_parts(self, x, outputs) -> dict:
         """The named loss terms for a batch; their sum is the loss."""

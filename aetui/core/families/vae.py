@@ -42,7 +42,7 @@ class VariationalAutoencoder(PartsModel):
         self.sampling = Sampling(seed, name="sampling")
 
     def call(self, x, training=False):
-        mean, log_var = self.encoder(x, training=training)
+        mean, log_var = self.encoder(self.noisy(x), training=training)
         z = self.sampling([mean, log_var])
         return {"mean": mean, "log_var": log_var, "recon": self.decoder(z, training=training)}
 

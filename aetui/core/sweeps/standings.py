@@ -102,7 +102,7 @@ def ranking(trials: list, grid: list[str], sort: str = SORT_DEFAULT) -> tuple[li
     and evaluated figures, best first by `sort` (default: the test MSE per pixel); (columns,
     rows), the rows holding the values themselves (None where missing) for the caller to format."""
     from aetui.core.analysis.evaluation import METRICS
-    from aetui.core.analysis.sparsity import figure_keys
+    from aetui.core.families.registry import figure_keys
 
     kinds = {s.meta.kind for s in trials}
     figures = [final_figures(s) for s in trials]

@@ -10,6 +10,7 @@ from typing import Callable
 import numpy as np
 
 from aetui.core.errors import AetuiError
+from aetui.core.families.registry import family
 from aetui.core.store.evaluations import Evaluation, check_writable, fill_in_record, save
 from aetui.core.store.sessions import Session
 
@@ -49,7 +50,7 @@ def evaluate(session: Session, data, epoch: int | None = None, samples: int = 10
     backend.configure(gpu=gpu)
     built = trainer._build(recipe, data, trainer.params_at_end(session))
     trainer._load_weights(session, built, epoch)
-    found = measure(recipe.kind, built, data, seed=recipe.train["seed"], samples=samples, say=say,
+    found = measure(family(recipe.kind).evaluation, built, data, seed=recipe.train["seed"], samples=samples, say=say,
                     prior=lambda rng, n: prior_samples(recipe, rng, n))
     record = Evaluation(epoch, found.metrics, samples=found.samples,
                         data=f"{data.name} ({len(data.x_test):,} test images)", kl_per_dim=found.kl_per_dim,

@@ -15,7 +15,7 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 from textual_plotext import PlotextPlot
 
 from aetui.core import ranking as rank
-from aetui.core.analysis.sparsity import figure_keys
+from aetui.core.families.registry import figure_keys
 from aetui.core.store.sessions import Session
 from aetui.core.sweeps.standings import (
     SORT_DEFAULT,

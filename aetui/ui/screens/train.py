@@ -11,6 +11,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Static
 
 from aetui.core import conventions
+from aetui.core.families.registry import family
 from aetui.core.hparams import HPARAMS, RUN_SETTINGS
 from aetui.core.recipe import Recipe
 from aetui.core.runstate import RunState
@@ -101,7 +102,7 @@ class TrainScreen(WorkbenchScreen):
     def on_mount(self) -> None:
         self.query_one("#params").border_title = "hyperparameters"
         self.query_one("#chart-box").border_title = "loss"
-        self.query_one("#stats").border_title = {"vae": "latents", "aae": "adversary"}.get(self.recipe.kind, "sparsity")
+        self.query_one("#stats").border_title = family(self.recipe.kind).stats_title
         self.query_one("#preview").border_title = "digits / reconstructions"
         self.query_one(LossChart).log_scale = self.workbench.chart_scales.get("train")
         self.query_one(ParamSlider).focus()
@@ -213,7 +214,7 @@ class TrainScreen(WorkbenchScreen):
             valid = slider.spec.describe_range()
             gap = " " if len(valid) + 7 <= PARAMS_WIDTH[self.size.width >= 140] - 4 else "\n"
             part = conventions.of_hparam(self.recipe, slider.spec.name)
-            said = slider.spec.help_for(self.recipe.kind)
+            said = family(self.recipe.kind).help_of(slider.spec)
             self.query_one("#param-help", Static).update(Text(f"{said}\nvalid:{gap}{valid}" +
                                                               (f"\n{part}" if part else "")))
 

@@ -6,7 +6,7 @@ import numpy as np
 from rich.text import Text
 from textual.widgets import Static
 
-from aetui.core.analysis.sparsity import figure_keys
+from aetui.core.families.registry import figure_keys
 
 BLANK = "\u2800"
 """An empty cell that, unlike a space, Textual does not strip at the start of a line."""
