@@ -31,7 +31,7 @@ from tests.support import SliderApp, Trap, make_idx_folder, refused
     ("beta=abc", "beta must be a number, got 'abc'"),
     ("beta=-1", "beta = -1 is out of range (valid: 0 <= beta)"),
     ("learning_rate=0", "learning_rate = 0 is out of range (valid: 0 < learning_rate <= 10)"),
-    ("foo=1", "unknown hyperparameter 'foo' (this model tunes: learning_rate, beta, p, weight_decay)"),
+    ("foo=1", "unknown hyperparameter 'foo' (this model tunes: learning_rate (lr), beta, p, weight_decay (wd))"),
     ("beta", "--set 'beta': write it as key=value, e.g. --set beta=3"),
     ("beta=", "--set 'beta=': write it as key=value"),
 ])
