@@ -97,7 +97,7 @@ def largest_session(store: Path, recipe, digits) -> Path:
         for start in range(2, last + 1, 1000):
             batch = []
             for epoch in range(start, min(start + 1000, last + 1)):
-                batch += [events.HParamChanged(name, LONGEST, LONGEST * 2, epoch, epoch * steps - k, "\\" * events.ORIGIN)
+                batch += [events.HParamChanged(name, LONGEST, LONGEST * 2, epoch, epoch * steps - k, "x" * events.ORIGIN)
                           for k in range(caps.CHANGES_PER_EPOCH, 0, -1)]
                 batch.append(events.EpochEnded(
                     epoch, epoch * steps, dict.fromkeys(first.logs, LONGEST),

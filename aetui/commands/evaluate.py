@@ -21,20 +21,25 @@ def evaluate(args) -> int:
     from aetui.views.tables import metrics_view
 
     check_samples(args.samples)
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # (even where started with it ignored)
+    previous = signal.signal(signal.SIGINT, _interrupted)  # (even where started with it ignored)
     try:
         session = sessions.find(paths.session_store(args.sessions), args.session)
         dataset = trainer.resumed_data(session, data_named(args))
         console = output()
         record = evaluate_epoch(session, dataset, args.epoch, args.samples, say=lambda line: say(console, line),
-                                gpu=args.gpu)
-    except KeyboardInterrupt:  # (every `finally` below has run: no half-written file stays)
-        print("aetui: eval interrupted (Ctrl-C): nothing was stored", file=sys.stderr, flush=True)
-        sys.stdout.flush()
-        os._exit(2)  # (at once: TensorFlow stopped mid-computation once crashed as Python shut down)
+                                gpu=args.gpu, storing=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     finally:
         signal.signal(signal.SIGINT, previous)
     say(console, f"Stored in {session.path / 'evals'} ({record.seconds:.0f} s); `aetui show {session.name} "
                  "--view metrics` shows it again")
     console.print(metrics_view(Replay(sessions.open_session(session.path)), record.epoch))
     return 0
+
+
+def _interrupted(signum, frame) -> None:
+    """Ctrl-C while the figures are computed: one line, and the process ends at once, from the
+    handler (nothing is stored before the end; unwinding through TensorFlow mid-computation
+    crashed the process now and then, in glibc's allocator or with signal 11)."""
+    print("aetui: eval interrupted (Ctrl-C): nothing was stored", file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    os._exit(2)

@@ -168,9 +168,10 @@ ORIGIN = 80
 
 
 def origin_text(origin: str) -> str:
-    """An origin as a change records it: ASCII (others' characters as `?`), at most `ORIGIN` long,
-    so a history's cap (`store.caps`) counts it at a known size."""
-    return origin.encode("ascii", "replace").decode("ascii")[:ORIGIN]
+    """An origin as a change records it: printable ASCII that JSON writes as it is (others'
+    characters, quotes and backslashes as `?`), at most `ORIGIN` long, so a history's cap
+    (`store.caps`) counts it at a known size."""
+    return "".join(c if " " <= c <= "~" and c not in "\\\"" else "?" for c in origin[:ORIGIN])
 
 
 def to_record(event) -> dict:

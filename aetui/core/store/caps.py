@@ -58,7 +58,7 @@ EPOCH_RECORD = _line(events.EpochEnded(
     LONGEST, LONGEST, {k: LONGEST for k in ("train", *events.TIMING)}, True))
 """The longest line an epoch's record can be."""
 CHANGE_RECORD = _line(events.HParamChanged(max(HPARAMS, key=len), LONGEST, LONGEST, EPOCHS, BIGGEST,
-                                           "\\" * events.ORIGIN))  # (each escaped: two bytes)
+                                           "x" * events.ORIGIN))
 END_RECORD = _line(events.TrainingFinished("interrupted", "x" * REASON * TEXT, BIGGEST, BIGGEST))
 RUN_ROOM = 16 * MB
 """Starts, resumes and ends of a run (each well under 64 KB)."""

@@ -20,9 +20,11 @@ one more decode of every test image)."""
 
 
 def evaluate(session: Session, data, epoch: int | None = None, samples: int = 100,
-             say: Callable[[str], None] = lambda _: None, gpu: int | None = None) -> Evaluation:
+             say: Callable[[str], None] = lambda _: None, gpu: int | None = None,
+             storing: Callable[[], None] = lambda: None) -> Evaluation:
     """Compute the epoch's figures (default: the last completed one, whose weights are kept) on the
-    whole test set of `data` and store them in the session; `say` hears each step."""
+    whole test set of `data` and store them in the session; `say` hears each step, `storing` the
+    moment the figures begin to be written."""
     from aetui.core.analysis.evaluation import measure
     from aetui.core.training import trainer
 
@@ -57,6 +59,7 @@ def evaluate(session: Session, data, epoch: int | None = None, samples: int = 10
                         firing_histogram=found.firing_histogram)
     record.seconds = time.perf_counter() - started
     record.created = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    storing()  # (from here the figures are written: `aetui eval` lets no Ctrl-C cut that short)
     save(session, record)
     fill_in_record(session, record)
     return record
