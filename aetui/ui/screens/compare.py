@@ -131,6 +131,11 @@ def sweep_table(sweep: Sweep, trials: list[Session], sort: str = SORT_DEFAULT) -
     return table
 
 
+MOST_MARKS = 200
+"""Changes marked on the chart at most (one line each; a run changed at every batch would draw
+thousands: the first ones show where the tuning began)."""
+
+
 class CompareScreen(WorkbenchScreen):
     """Curves overlaid, settings diffed, reconstructions and figures at matching epochs."""
 
@@ -216,8 +221,9 @@ class CompareScreen(WorkbenchScreen):
                     plotted += py
                     xs += px
             steps = next((e.steps_per_epoch for e in r.session.history if hasattr(e, "steps_per_epoch")), 0)
-            for change in r.session.changes if steps else ():  # (each change marked where it took effect)
-                plt.vline(change.step / steps, color=(r_, g, b))
+            marks = {round(c.step / steps, 2) for c in r.session.changes} if steps else set()
+            for x in sorted(marks)[:MOST_MARKS]:  # (each change marked where it took effect)
+                plt.vline(x, color=(r_, g, b))
             legend.append(Text("━ " + name, style=f"rgb({r_},{g},{b})"))
         if log:
             decade_ticks(plt, plotted)
