@@ -89,7 +89,7 @@ class AetuiApp(App):
         if isinstance(event, Answered) and message.run == self.runner.run:
             self.notify(event.said(), severity="information" if event.ok else "error", markup=False)
             self._tell(event)
-        if not all([self.runner.fold(message.run, e) for e in getattr(message, "events", [event])]):
+        if not self.runner.fold(message):
             return
         self._tell(event)
         if isinstance(event, (TrainingStarted, TrainingFinished)) or (

@@ -57,21 +57,17 @@ class RunEvent(Message):
     """An event of the live run (`aetui.core.events`, or a command's `Answered`), posted to the app
     from the thread that has it (the training worker, the follower of an attached run, the sender of
     its commands); `run` names the run it belongs to (`Runner.run`), so a stopped run's last events
-    never reach the next one's state."""
+    never reach the next one's state. `events`: what it carries, oldest first (`event` is the last)."""
 
     def __init__(self, event, run: int):
         super().__init__()
-        self.event, self.run = event, run
+        self.event, self.run, self.events = event, run, [event]
 
 
 class RunProgress(RunEvent):
     """A batch's progress (`BatchEnded`): a backlog of them collapses into the newest, which then
     carries the batches before it (`events`, oldest first), so the state loses no point of the
     curve and the screen redraws once for all of them."""
-
-    def __init__(self, event, run: int):
-        super().__init__(event, run)
-        self.events = [event]
 
     def can_replace(self, message: Message) -> bool:
         if isinstance(message, RunProgress) and message.run == self.run:

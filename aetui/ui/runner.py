@@ -104,12 +104,13 @@ class Runner:
 
         return publish
 
-    def fold(self, run: int, event) -> bool:
-        """Fold an event of run `run` into the state (on the UI thread); False where it is of an
-        earlier run, or no event of the state (a command's answer)."""
-        if run != self.run or self.state is None or isinstance(event, Answered):
+    def fold(self, message) -> bool:
+        """Fold the events a `RunEvent` carries into the state (on the UI thread); False where it
+        is of an earlier run, or no event of the state (a command's answer)."""
+        if message.run != self.run or self.state is None or isinstance(message.event, Answered):
             return False
-        self.state.apply(event)
+        for event in message.events:
+            self.state.apply(event)
         return True
 
     def _work(self, recipe, params, epochs, batch_size, data_ready, controls, resume: Path | None,
