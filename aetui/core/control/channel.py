@@ -219,7 +219,7 @@ class Channel:
                 return Answer(id, False, f"refused: {err}")
             same = {k for k, v in checked.items() if self.controls.value(k) == v}
             for key, value in checked.items():
-                self.controls.set(key, value, origin=events.origin_text(printable(str(command.get("from", "?")))))
+                self.controls.set(key, value, origin=events.origin_text(str(command.get("from", "?"))))
             step = self.controls.step()
             said = ", ".join(f"{k}={v:g}" + (" (unchanged)" if k in same else "") for k, v in checked.items())
             return Answer(id, True, f"{said} {events.takes_effect(step, steps)}", step, events.epoch_of(step, steps),

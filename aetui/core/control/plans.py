@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from aetui.core import events, hparams
 from aetui.core.errors import AetuiError
-from aetui.core.text import printable
 
 PLAN_OPS = ("plan", "cancel")
 
@@ -32,7 +31,7 @@ def apply_plan(controls, command: dict, where: dict) -> dict:
                                  "`aetui tune --set` changes a value now")
     try:
         checked = controls.plan(at, {str(k): v for k, v in values.items()},
-                                origin=events.origin_text(printable(str(command.get("from", "?")))))
+                                origin=events.origin_text(str(command.get("from", "?"))))
     except AetuiError as err:
         return answer(False, f"refused: {err}")
     said = ", ".join(f"{k}={v:g}" for k, v in checked.items())
