@@ -54,7 +54,7 @@ ALLOWED = {
         "a private copy of the session's weights (`files.private_copy`: a folder only this user can enter)",
     ("core/training/trainer.py", "_load_weights", "built.load_weights"):
         "`Built.load_weights` of the private copy of the session's weights (`files.private_copy`)",
-    ("core/training/run.py", "write_weights", "self.writer.save_weights"):
+    ("core/training/keeping.py", "write_weights", "self.writer.save_weights"):
         "`SessionWriter.save_weights`, which writes through the session's `files.Folder`",
     ("core/training/lineage.py", "copy", "writer.save_weights"):
         "`SessionWriter.save_weights` of a branch's first state, which writes through the session's `files.Folder`",

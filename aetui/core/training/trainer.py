@@ -271,19 +271,22 @@ def _fit(built, data: Dataset, writer: SessionWriter, fixed: dict, controls: Con
         data = dataclasses.replace(data, x_train=data.x_train[:keep], y_train=data.y_train[:keep])
     steps = math.ceil(len(data.x_train) / batch_size)
     built.model.train_batch_size = batch_size  # (a penalty summed over a batch is validated at this size)
-    run = Run(built, writer, on_event or (lambda e: None), controls, steps, epochs, epochs_done=initial_epoch,
-              step=initial_epoch * steps, epoch=initial_epoch, weights_saved=initial_epoch)
+    run = Run.of(built, writer, on_event or (lambda e: None), controls, steps, epochs, initial_epoch)
     for at, values in hparams.schedule_steps(writer.meta.recipe.get("schedule") or [], steps):
         if at >= initial_epoch * steps:  # (a recipe's `[[schedule]]`: applied before the batch `at`)
             controls.plan(at, values)
-    callbacks = [Progress(run, data, batch_interval, previous), DivergenceStop(run), LiveControls(run),
-                 EpochRecorder(run, data, fixed)]
+    position, clock, journal, ending = run.position, run.clock, run.journal, run.ending
+    callbacks = [Progress(position, clock, journal, ending, lambda: run.opening(previous, len(data.x_train)),
+                          batch_interval),
+                 DivergenceStop(position, ending),
+                 LiveControls(position, clock, journal, run.live, ending),
+                 EpochRecorder(position, clock, journal, run.keeping, run.live, ending, built, data, fixed)]
     try:
         built.model.fit(data.x_train, data.x_train, batch_size=batch_size, epochs=epochs, verbose=0,
                         shuffle=True, callbacks=callbacks, initial_epoch=initial_epoch,
                         validation_data=(data.x_test, data.x_test), validation_batch_size=VALIDATION_BATCH)
     except OSError as err:  # a history line could not be written: the disk is full or read-only
-        run.finish("failed", write_failure(writer.path, err, run.epochs_done))
+        run.finish("failed", write_failure(writer.path, err, position.epochs_done))
         return writer.path
     except Exception as err:
         run.finish("failed", f"{type(err).__name__}: {err}")
