@@ -25,7 +25,7 @@ def train(args) -> int:
     if args.strategy and args.gpu is not None:
         raise AetuiError("--gpu and --strategy mirrored do not mix: mirrored uses every visible GPU "
                          "(limit them with CUDA_VISIBLE_DEVICES)")
-    from aetui.core.training.keeping import check_keep
+    from aetui.core.recipe import check_keep
 
     keep = check_keep(args.keep)
     if args.detach:

@@ -59,6 +59,7 @@ FIELDS: dict[str, dict[str, Field]] = {
         "seed": Field(int, 0, minimum=0, maximum=2**32 - 1),
         "steps_per_execution": Field(int, 8, minimum=1, maximum=100_000),
         "jit_compile": Field(bool, False),
+        "keep": Field(str, ""),
     },
     "snapshot": {
         "panel": Field(int, 10, minimum=1, maximum=1000),
@@ -187,7 +188,20 @@ def _section(raw: Any, sec: str, fields: dict[str, Field], fail) -> dict[str, An
         if spec.type is int and spec.maximum is not None and value > spec.maximum:
             raise fail(label, f"must be at most {spec.maximum}, got {short_repr(value)}")
         out[key] = value
+    if sec == "train":
+        check_keep(out["keep"], "[train] keep", fail)
     return out
+
+
+def check_keep(keep: str | None, label: str = "--keep", fail=None) -> str:
+    """A `keep` setting as given (`all`, `every:K`; empty: only the epochs kept by default), or an
+    error naming `label` and what it may be (`fail(label, why)` makes it, where given)."""
+    if keep in (None, ""):
+        return ""
+    if keep == "all" or (keep.startswith("every:") and keep[6:].isdigit() and int(keep[6:]) > 0):
+        return keep
+    why = "give all, or every:K (K a whole number from 1)"
+    raise fail(label, f"{why}, got {short_repr(keep)}") if fail else AetuiError(f"{label} {short_repr(keep)}: {why}")
 
 
 def load_file(path: Path) -> Recipe:

@@ -1,6 +1,7 @@
 """Tuning by hand made reproducible: a session tuned with `aetui tune` is rerun exactly, and branched
 from the epoch before its change (real sparse-kl trainings on real MNIST, a few epochs)."""
 
+from pathlib import Path
 import threading
 
 import numpy as np
@@ -122,3 +123,17 @@ def test_a_branch_cut_short_while_being_made_does_not_block_its_name(tuned):
     again = lineage.make_branch(original, store, 1, name="half")
     assert again == half and sessions.open_session(again).status == "stopped"
     assert lineage.make_branch(original, store, 1, name="half") == store / "half-2"  # a whole one stays
+
+
+def test_a_recipes_keep_keeps_those_epochs_and_a_bad_one_is_refused_naming_the_field(store, tmp_path, capsys):
+    recipe = tmp_path / "keeper.toml"
+    text = (Path(__file__).parents[2] / "models" / "ae-32.toml").read_text()
+    recipe.write_text(text.replace("[train]", '[train]\nkeep = "every:2"', 1))
+    assert cli.main(["--sessions", str(store), "--dataset", "digits", "--limit", "256", "train", str(recipe),
+                     "--epochs", "4", "--session", "from-recipe"]) == 0
+    session = sessions.find(store, "from-recipe")
+    assert session.meta.keep == "every:2" and {2, 4} <= set(lineage.kept_epochs(session))
+    recipe.write_text(text.replace("[train]", '[train]\nkeep = "every:0"', 1))
+    capsys.readouterr()
+    assert cli.main(["--sessions", str(store), "train", str(recipe)]) == 2
+    assert "[train] keep: give all, or every:K" in capsys.readouterr().err

@@ -23,17 +23,6 @@ def keep_policy(keep: str, epoch: int) -> bool:
     return False
 
 
-def check_keep(keep: str | None) -> str:
-    """A `--keep` setting as given, or an error saying what it may be."""
-    from aetui.core.errors import AetuiError
-
-    if keep in (None, ""):
-        return ""
-    if keep == "all" or (keep.startswith("every:") and keep[6:].isdigit() and int(keep[6:]) > 0):
-        return keep
-    raise AetuiError(f"--keep {keep}: give all, or every:K (K a whole number from 1)")
-
-
 @dataclass
 class Keeping:
     """The epochs whose training state is on disk or stays, for one run."""

@@ -86,7 +86,8 @@ def train(recipe: Recipe, data: Dataset, store: Path, *, params: dict[str, float
             "recipe": recipe.to_dict(), "params": params, "epochs": epochs, "batch_size": batch_size,
             "dataset": data.describe(), "device": device.name + (f"; {how}" if how else ""),
             "strategy": strategy if isinstance(strategy, str) else None, "versions": versions(), "parts": list(built.parts),
-            "figures": conventions.figures(recipe, len(data.x_train), len(data.x_test)), **(extra_meta or {})}, fixed), store)
+            "figures": conventions.figures(recipe, len(data.x_train), len(data.x_test)), "keep": recipe.train["keep"],
+            **(extra_meta or {})}, fixed), store)
     return _fit(built, data, writer, fixed, controls or Controls(recipe.tunables), on_event, batch_interval)
 
 
