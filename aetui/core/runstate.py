@@ -123,6 +123,8 @@ def checked_snapshot(session, epoch: int, fixed: dict | None = None) -> tuple[di
     where = f"{session.name}/snapshots/epoch-{epoch:04d}.npz"
     snapshot = dict(session.snapshot(epoch))
     snapshot["recon"] = arrays.recon(snapshot, fixed["panel"], where)
+    if (noisy := arrays.noisy(snapshot, fixed["panel"], where)) is not None:
+        snapshot["noisy"] = noisy
     if "subset_labels" in fixed:
         snapshot["codes"] = arrays.codes(snapshot, len(fixed["subset_labels"]), where)
     return snapshot, fixed

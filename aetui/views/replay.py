@@ -127,6 +127,12 @@ class Replay:
         labels = self.fixed.get("panel_labels", np.zeros(len(panel), np.int64))
         return as_images(panel, shape), as_images(recon, shape), [str(int(v)) for v in labels]
 
+    def noisy(self, epoch: int) -> np.ndarray | None:
+        """A denoising run's noisy panel at `epoch` (what its encoder saw, reconstructed in
+        `reconstructions`) as N x H x W in [0, 1]; None for other runs."""
+        noisy = arrays.noisy(self.snapshot(epoch), self.fixed["panel"], self.where(epoch))
+        return None if noisy is None else as_images(noisy, self.image_shape)
+
     def codes(self, epoch: int) -> tuple[np.ndarray, np.ndarray]:
         """The labelled subset's codes at `epoch`, and the labels."""
         labels = self.fixed.get("subset_labels")

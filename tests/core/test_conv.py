@@ -66,6 +66,14 @@ def test_a_denoising_run_trains_and_says_its_errors_are_of_clean_digits_from_noi
     session = sessions.open_session(trainer.train(r, digits, store, epochs=1, batch_size=64, batch_interval=0))
     assert session.status == "finished" and np.isfinite(session.epochs[0].logs["val_loss"])
     assert "noise" in conventions.figures(r)["test_mse_pixel"] and "clean" in conventions.of_parts(r)["recon"]
+    from aetui.views.replay import Replay
+
+    replay = Replay(session)
+    originals, recon, _ = replay.reconstructions(1)
+    noisy = replay.noisy(1)  # sd 0.5 noise clipped to [0, 1]: far from the clean digits
+    assert noisy.shape == originals.shape and np.abs(noisy - originals).mean() > 0.15
+    assert Replay(sessions.open_session(trainer.train(recipes["conv-ae"], digits, store, epochs=1, batch_size=64,
+                                                      batch_interval=0))).noisy(1) is None
 
 
 def test_a_noise_level_out_of_range_or_for_a_family_without_it_is_refused_in_one_line(tmp_path):
@@ -99,3 +107,10 @@ def test_the_noise_level_changes_mid_run_and_is_recorded_like_any_change(recipes
     change = session.changes[0]
     assert (change.name, change.old, change.new, change.step) == ("noise", 0.5, 0.1, 2)
     assert session.meta.params["noise"] == 0.1
+    from aetui.views.replay import Replay
+
+    replay = Replay(session)  # the snapshot shows the panel as the encoder saw it at the level in force
+    originals, recon, _ = replay.reconstructions(1)
+    noisy = replay.noisy(1)
+    assert noisy.shape == originals.shape and 0 < np.abs(noisy - originals).mean() < 0.1
+    assert np.all((noisy >= 0) & (noisy <= 1)) and np.isfinite(recon).all()

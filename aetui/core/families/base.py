@@ -57,6 +57,16 @@ class Knobs:
         return dict(self._values)
 
 
+PANEL_NOISE_SEED = 20151118
+"""The seed of the noise a denoising model's snapshots show on the panel (`Built.noisy_panel`)."""
+
+
+def corrupt(x, level, normal):
+    """A denoising model's input: `x` plus `level` times standard normal noise `normal`, clipped
+    to [0, 1] (the Keras blog's denoising autoencoder); training and the snapshots alike."""
+    return keras.ops.clip(x + level * normal, 0.0, 1.0)
+
+
 @dataclass
 class Built:
     """A model ready to train, with its encoder and decoder and the names of its loss parts."""
@@ -131,6 +141,16 @@ class Built:
                 path = Path(folder) / "model.weights.h5"
                 self.model.save_weights(str(path))
                 return path.read_bytes()
+
+    def noisy_panel(self, x: np.ndarray) -> np.ndarray | None:
+        """For a denoising model (`noise` in its recipe): `x` as its encoder sees it at the live
+        noise level (`corrupt`), with noise of a fixed seed, so each snapshot shows the same
+        corruption scaled by the level in force and training's own noise stream is untouched;
+        else None."""
+        if not getattr(self.model, "denoising", False):
+            return None
+        normal = np.random.default_rng(PANEL_NOISE_SEED).standard_normal(x.shape).astype(np.float32)
+        return keras.ops.convert_to_numpy(corrupt(x, float(self.knobs.values()["noise"]), normal))
 
     def encode(self, x: np.ndarray, batch_size: int = 1024) -> dict[str, np.ndarray]:
         """Codes of `x` as numpy: `code`, plus `log_var` for the VAE."""

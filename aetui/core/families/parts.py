@@ -10,7 +10,7 @@ import keras
 
 from aetui.core.conventions import EPOCH
 from aetui.core.families import validation
-from aetui.core.families.base import Knobs, replica_count
+from aetui.core.families.base import Knobs, corrupt, replica_count
 from aetui.core.recipe import Recipe
 
 
@@ -48,8 +48,7 @@ class PartsModel(keras.Model):
         (the loss and the errors compare with the clean `x`); else `x` itself."""
         if not self.denoising:
             return x
-        noise = keras.random.normal(keras.ops.shape(x), seed=self.noise_seed)
-        return keras.ops.clip(x + self.knobs.noise * noise, 0.0, 1.0)
+        return corrupt(x, self.knobs.noise, keras.random.normal(keras.ops.shape(x), seed=self.noise_seed))
 
     def loss_parts(self, x, outputs) -> dict:
         """The named loss terms for a batch; their sum is the loss."""

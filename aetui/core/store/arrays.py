@@ -60,6 +60,17 @@ def recon(snapshot: Mapping, panel: np.ndarray, where: str) -> np.ndarray:
     return values
 
 
+def noisy(snapshot: Mapping, panel: np.ndarray, where: str) -> np.ndarray | None:
+    """A denoising run's noisy panel (what its encoder saw), one per panel image; None where the
+    snapshot has none."""
+    if "noisy" not in snapshot:
+        return None
+    values = _need(snapshot, "noisy", where)
+    if values.shape != panel.shape:
+        raise AetuiError(f"{where}: noisy is {list(values.shape)}, not one image per panel image {list(panel.shape)}")
+    return values
+
+
 def codes(snapshot: Mapping, count: int, where: str) -> np.ndarray:
     """The subset's codes: a finite row of one or more units per subset image."""
     values = _need(snapshot, "codes", where)

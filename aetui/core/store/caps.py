@@ -112,8 +112,9 @@ def check_run(recipe, input_dim: int, test_images: int, weights: int) -> None:
     code = net["code"]
     subset, panel, sweep = min(snap["subset"], test_images), min(snap["panel"], test_images), snap["sweep"] ** 2
     codes = subset * code * 2  # float16, and as much again for a VAE's log-variances
+    images = panel * (2 if "noise" in recipe.params else 1)  # (reconstructions, and a denoiser's noisy inputs)
     files = {"fixed.npz": (panel * input_dim + 16 * subset + 8 * panel, FIXED, "[snapshot] panel or subset"),
-             "a snapshot": (panel * input_dim + sweep * input_dim + 2 * codes + 40 * code, SNAPSHOT,
+             "a snapshot": (images * input_dim + sweep * input_dim + 2 * codes + 40 * code, SNAPSHOT,
                             "[snapshot] subset, panel or sweep, or [net] code"),
              "one array of a snapshot": (max(codes, sweep * input_dim), ARRAY, "[snapshot] subset or sweep"),
              "the weights": (3 * 4 * weights, WEIGHTS, "[net] hidden or code")}

@@ -267,7 +267,11 @@ class EpochRecorder(keras.callbacks.Callback):
             stats["disc_acc"] = logs["disc_acc"]
         if not pictured:
             return stats, {}
-        arrays["recon"] = to_u8(built.decode(built.encode(x_test[fixed["panel_index"]])["code"]))
+        panel = x_test[fixed["panel_index"]]
+        noisy = built.noisy_panel(panel)  # (a denoising model's: reconstructed from the panel with noise)
+        arrays["recon"] = to_u8(built.decode(built.encode(panel if noisy is None else noisy)["code"]))
+        if noisy is not None:
+            arrays["noisy"] = to_u8(noisy)
         plane = sweep_plane(codes, self.sweep_spec, built.prior)
         arrays.update(sweep=to_u8(built.decode(plane.points().astype(np.float32))), sweep_xs=plane.xs,
                       sweep_ys=plane.ys, sweep_centre=plane.centre, sweep_axes=plane.axes)
