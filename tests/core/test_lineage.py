@@ -81,6 +81,23 @@ def test_a_branch_from_the_epoch_before_the_change_shares_the_history_up_to_it(t
     assert [e.epoch for e in branch.epochs] == [1, 2, 3]
     assert [(c.name, c.new, c.step) for c in branch.changes] == [("beta", 0.5, 8)]
     assert branch.epochs[1].logs != original.epochs[1].logs
+    from aetui.core.store.sessions import SNAPSHOTS, WEIGHTS, snapshot_name, weights_name
+
+    for kind, name in ((SNAPSHOTS, snapshot_name(1)), (WEIGHTS, weights_name(1))):  # shared on disk, not copied
+        assert (branch.path / kind / name).stat().st_ino == (original.path / kind / name).stat().st_ino
+
+
+def test_a_branch_keeps_what_it_shares_when_its_parent_is_removed(tuned):
+    import shutil
+
+    store, original = tuned
+    parent = store / "parent-copy"
+    shutil.copytree(original.path, parent)
+    branch_path = lineage.make_branch(sessions.open_session(parent), store, 1, name="orphan")
+    shutil.rmtree(parent)
+    orphan = sessions.open_session(branch_path)
+    assert orphan.status == "stopped" and not orphan.problems and [e.epoch for e in orphan.epochs] == [1]
+    assert orphan.snapshot(1)["recon"].shape[0] >= 1 and 1 in lineage.kept_epochs(orphan)
 
 
 def test_a_branch_from_an_epoch_not_kept_says_which_are(tuned):

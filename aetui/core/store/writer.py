@@ -13,6 +13,7 @@ import errno
 import json
 import os
 import socket
+import stat
 import time
 from pathlib import Path
 from typing import Any
@@ -268,6 +269,20 @@ class SessionWriter:
         """Store `epoch`'s `.weights.h5` file (`Built.weights_file()`: weights and optimizer state,
         for resuming). Older epochs' weights stay until `prune_weights`, once the epoch is in the history."""
         self.folder(WEIGHTS).write(weights_name(epoch), data)
+
+    def share(self, source: Path, kind: str, name: str) -> bool:
+        """Give the regular file `kind/name` of the session at `source` that name here too (a hard
+        link: files are replaced by renaming, never changed in place, so each session keeps what
+        it had, whichever is removed). False where it is no regular file or the system refuses
+        (another disk, another user's file, a name taken here): then copy it."""
+        try:
+            with Folder.open(source) as root, root.sub(kind, make=False) as there:
+                if not stat.S_ISREG(there.lstat(name).st_mode):
+                    return False
+                os.link(name, name, src_dir_fd=there.fd, dst_dir_fd=self.folder(kind).fd, follow_symlinks=False)
+                return True
+        except OSError:
+            return False
 
     def prune_weights(self, epoch: int, keeps=lambda epoch: False) -> None:
         """Drop the weights of epochs before `epoch` (call once `epoch` is recorded as done), but

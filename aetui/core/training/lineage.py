@@ -8,6 +8,7 @@ Keras is imported only once training starts (through `trainer`).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import time
@@ -142,11 +143,12 @@ def clear_half_made(store: Path, name: str) -> None:
 
 def make_branch(parent, store: Path, epoch: int, *, name: str | None = None, epochs: int | None = None) -> Path:
     """A new session in `store` standing at `epoch` of `parent`: its history is the parent's up to
-    that epoch (with the snapshots of those epochs), its weights and optimizer state that epoch's
-    kept ones, its record names its parent and branch point; it reads `stopped`, so `aetui resume`
-    (and `branch`, and the workbench) trains it on. Copies files only (no Keras). Returns its folder."""
+    that epoch (its lines copied; the snapshots of those epochs and that epoch's kept weights and
+    optimizer state shared with the parent on disk, or copied where they cannot be), its record
+    names its parent and branch point; it reads `stopped`, so `aetui resume` (and `branch`, and the
+    workbench) trains it on. Files only (no Keras). Returns its folder."""
     from aetui.core.store.files import read_in
-    from aetui.core.store.sessions import LIMITS, WEIGHTS, weights_name
+    from aetui.core.store.sessions import LIMITS, SNAPSHOTS, WEIGHTS, snapshot_name, weights_name
     from aetui.core.store.writer import SessionWriter
 
     started(parent)
@@ -159,7 +161,7 @@ def make_branch(parent, store: Path, epoch: int, *, name: str | None = None, epo
     if total <= epoch:
         raise AetuiError(f"--epochs {total}: a branch from epoch {epoch} needs more than {epoch}")
     shared, start = shared_history(parent, epoch), params_at(parent, epoch)
-    weights = read_in(parent.path, f"{WEIGHTS}/{weights_name(epoch)}", LIMITS[WEIGHTS])
+    weights = read_in(parent.path, f"{WEIGHTS}/{weights_name(epoch)}", LIMITS[WEIGHTS])  # (readable, or refused now)
     fixed = parent.fixed()
     meta = parent.meta
     fields = {"recipe": meta.recipe, "params": start, "epochs": total, "batch_size": meta.batch_size,
@@ -174,12 +176,11 @@ def make_branch(parent, store: Path, epoch: int, *, name: str | None = None, epo
     def copy() -> None:
         writer.record(*shared)
         for e in range(1, epoch + 1):
-            if parent.epochs[e - 1].pictured:
-                try:
+            if parent.epochs[e - 1].pictured and not writer.share(parent.path, SNAPSHOTS, snapshot_name(e)):
+                with contextlib.suppress(AetuiError):  # (a snapshot missing in the parent is missing here too)
                     writer.save_snapshot(e, {k: v for k, v in parent.snapshot(e).items()})
-                except AetuiError:
-                    pass  # (a snapshot missing in the parent is missing in the branch too)
-        writer.save_weights(weights, epoch)
+        if not writer.share(parent.path, WEIGHTS, weights_name(epoch)):
+            writer.save_weights(weights, epoch)
         best = min(e.logs.get("val_loss", math.inf) for e in parent.epochs[:epoch])
         writer.update(epochs_done=epoch, status="stopped", reason=f"branched from {parent.name} at epoch {epoch}",
                       **({"best_val_loss": best} if math.isfinite(best) else {}))
