@@ -74,6 +74,24 @@ def test_digit_sheet_puts_each_reconstruction_under_its_digit_at_one_pixel_per_p
     np.testing.assert_array_equal(paired[:, 21:41], recons[0, 4:-4, 4:-4])
 
 
+def test_a_denoisers_sheet_shows_each_noisy_input_over_its_reconstruction_over_the_clean_digit():
+    rng = np.random.default_rng(1)
+    clean = np.zeros((6, 28, 28), np.uint8)
+    clean[:, 4:-4, 4:-4] = (rng.random((6, 20, 20)) * 255).astype(np.uint8)
+    noisy, recons = (rng.random((6, 28, 28)) * 255).astype(np.uint8), 255 - clean
+    layout = figures.DigitLayout(20, 3, 2, gap=1, label=2, stack=3)
+    sheet = figures.digit_sheet(clean, recons, layout, noisy)
+    assert sheet.shape == (layout.size()[1], layout.size()[0]) == (2 * (2 + 60 + 1) - 1, 3 * 21 - 1)
+    top, left = 2 + 60 + 1 + 2, 21  # digit 4: second row, second column
+    for k, images in enumerate((noisy, recons, clean)):
+        np.testing.assert_array_equal(sheet[top + 20 * k:top + 20 * (k + 1), left:left + 20], images[4, 4:-4, 4:-4])
+    assert figures.label_positions(layout)[4] == (2 + 60 + 1, 21)
+    from aetui.views.show import digits_figure
+
+    figure = digits_figure(clean / 255, recons / 255, list("012345"), 200, 200, noisy=noisy / 255)
+    assert figure.caption.startswith("noisy test digits over their reconstructions over the clean digits")
+
+
 def test_only_the_empty_part_of_the_frame_is_cropped():
     digits = np.zeros((10, 28, 28), np.uint8)
     digits[:, 4:-4, 4:-4] = 200

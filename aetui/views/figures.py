@@ -79,7 +79,8 @@ def tile(images: np.ndarray, columns: int, gap: int = 0, rows: int | None = None
 @dataclass(frozen=True)
 class DigitLayout:
     """How digits over their reconstructions fill a space: each digit `pixels` a side, `columns`
-    per row, `rows` rows; `paired` puts each reconstruction beside its digit instead of under it."""
+    per row, `rows` rows; `paired` puts each reconstruction beside its digit instead of under it;
+    `stack` images a digit (3 for a denoiser: its noisy input, the reconstruction, the clean digit)."""
 
     pixels: int
     columns: int
@@ -88,6 +89,7 @@ class DigitLayout:
     gap: int = 1
     label: int = 0
     """Pixels above each row kept for the digits' labels (a text row in half blocks)."""
+    stack: int = 2
 
     @property
     def shown(self) -> int:
@@ -95,14 +97,18 @@ class DigitLayout:
 
     def size(self) -> tuple[int, int]:
         """(width, height) of the sheet in pixels."""
-        s, g = self.pixels, self.gap
-        unit_w, unit_h = (2 * s + g, s) if self.paired else (s, 2 * s)
-        spacing = 2 * g if self.paired else g
-        return self.columns * (unit_w + spacing) - spacing, self.rows * (unit_h + self.label + g) - g
+        unit_w, unit_h = unit(self.pixels, self.gap, self.paired, self.stack)
+        spacing = 2 * self.gap if self.paired else self.gap
+        return self.columns * (unit_w + spacing) - spacing, self.rows * (unit_h + self.label + self.gap) - self.gap
+
+
+def unit(pixels: int, gap: int, paired: bool, stack: int = 2) -> tuple[int, int]:
+    """(width, height) in pixels of one digit's `stack` images, side by side (`paired`) or stacked."""
+    return (stack * pixels + (stack - 1) * gap, pixels) if paired else (pixels, stack * pixels)
 
 
 def digit_layout(count: int, native: int, width: int, height: int, *, gap: int = 1, label: int = 0,
-                 upscale: bool = False) -> DigitLayout:
+                 upscale: bool = False, stack: int = 2) -> DigitLayout:
     """The layout of `count` digits of `native` pixels a side (over their reconstructions) in
     `width` x `height` pixels.
 
@@ -120,14 +126,14 @@ def digit_layout(count: int, native: int, width: int, height: int, *, gap: int =
     options = []
     for pixels in sizes:
         for paired in (False, True):
-            unit_w, unit_h = (2 * pixels + gap, pixels) if paired else (pixels, 2 * pixels)
+            unit_w, unit_h = unit(pixels, gap, paired, stack)
             spacing = 2 * gap if paired else gap
             columns = min(count, max(0, (width + spacing) // (unit_w + spacing)))
             rows = max(0, (height + gap) // (unit_h + label + gap))
             rows = min(rows, -(-count // columns)) if columns else 0
             if columns and rows:
                 columns = -(-min(count, columns * rows) // rows)  # balanced rows: 5 + 5, not 8 + 2
-                options.append(DigitLayout(pixels, columns, rows, paired, gap, label))
+                options.append(DigitLayout(pixels, columns, rows, paired, gap, label, stack))
     wanted = min(count, 2)
     full = [o for o in options if o.pixels >= native and min(o.shown, count) >= wanted]
     roomy = [o for o in full if o.pixels >= native * COMFORTABLE] if upscale else full
@@ -138,40 +144,40 @@ def digit_layout(count: int, native: int, width: int, height: int, *, gap: int =
                                         not o.paired))
     if options:
         return max(options, key=lambda o: (min(o.shown, count, wanted), o.pixels, min(o.shown, count), not o.paired))
-    return DigitLayout(smallest, 1, 1, False, gap, label)
+    return DigitLayout(smallest, 1, 1, False, gap, label, stack)
 
 
-def digit_sheet(originals: np.ndarray, recons: np.ndarray, layout: DigitLayout) -> np.ndarray:
+def digit_sheet(originals: np.ndarray, recons: np.ndarray, layout: DigitLayout,
+                noisy: np.ndarray | None = None) -> np.ndarray:
     """Digits over (or beside) their reconstructions as one gray image laid out by `layout`: the
     first `layout.shown` of the N x H x W images (floats in [0, 1] or bytes), their frame cropped
-    as far as all of `originals` leave it empty (the reconstructions by as much)."""
+    as far as all of `originals` leave it empty (the others by as much). With `noisy` (a
+    denoiser's inputs; `layout.stack` 3) each digit shows its noisy input, the reconstruction of
+    it, and the clean digit."""
     n = min(len(originals), layout.shown)
     border = empty_border(originals)
-    a = resize(to_u8(crop_border(np.asarray(originals[:n]), border)), layout.pixels)
-    b = resize(to_u8(crop_border(np.asarray(recons[:n]), border)), layout.pixels)
+    order = (originals, recons) if noisy is None else (noisy, recons, originals)
+    stacks = [resize(to_u8(crop_border(np.asarray(images[:n]), border)), layout.pixels) for images in order]
     s, g = layout.pixels, layout.gap
+    unit_w, unit_h = unit(s, g, layout.paired, len(stacks))
     width, height = layout.size()
     out = np.zeros((height, width), np.uint8)
     for i in range(n):
         r, c = divmod(i, layout.columns)
-        top = r * ((s if layout.paired else 2 * s) + layout.label + g) + layout.label
-        if layout.paired:
-            left = c * (2 * s + 3 * g)
-            out[top:top + s, left:left + s] = a[i]
-            out[top:top + s, left + s + g:left + 2 * s + g] = b[i]
-        else:
-            left = c * (s + g)
-            out[top:top + s, left:left + s] = a[i]
-            out[top + s:top + 2 * s, left:left + s] = b[i]
+        top = r * (unit_h + layout.label + g) + layout.label
+        left = c * (unit_w + (2 * g if layout.paired else g))
+        for k, images in enumerate(stacks):
+            y, x = (top, left + k * (s + g)) if layout.paired else (top + k * s, left)
+            out[y:y + s, x:x + s] = images[i]
     return out
 
 
 def label_positions(layout: DigitLayout) -> list[tuple[int, int]]:
     """(row of the label in pixels, left pixel) of each digit shown, in order."""
-    s, g = layout.pixels, layout.gap
-    unit_h = (s if layout.paired else 2 * s) + layout.label + g
-    step = 2 * s + 3 * g if layout.paired else s + g
-    return [(r * unit_h, c * step) for r in range(layout.rows) for c in range(layout.columns)]
+    unit_w, unit_h = unit(layout.pixels, layout.gap, layout.paired, layout.stack)
+    step = unit_w + (2 * layout.gap if layout.paired else layout.gap)
+    return [(r * (unit_h + layout.label + layout.gap), c * step) for r in range(layout.rows)
+            for c in range(layout.columns)]
 
 
 def sweep_sheet(images: np.ndarray, columns: int, width: int, height: int | None = None,

@@ -51,31 +51,43 @@ class Figure:
         return Group(*parts)
 
 
+def digits_words(noisy: bool, paired: bool) -> str:
+    """What a digits figure shows: test digits and their reconstructions (a denoiser's: its noisy
+    inputs, their reconstructions and the clean digits), one over the other or side by side."""
+    joint = " beside " if paired else " over "
+    return joint.join(("noisy test digits", "their reconstructions", "the clean digits") if noisy
+                      else ("test digits", "their reconstructions"))
+
+
 def digits_figure(originals: np.ndarray, recons: np.ndarray, labels: list[str], width: int, height: int,
-                  pixels: bool = False, caption: str = "") -> Figure:
+                  pixels: bool = False, caption: str = "", noisy: np.ndarray | None = None,
+                  prefix: str = "") -> Figure:
     """Digits over their reconstructions in `width` x `height` pixels: full size wherever two fit,
-    never under 14 pixels; labelled in half blocks (one text row over each row of digits)."""
+    never under 14 pixels; labelled in half blocks (one text row over each row of digits). With
+    `noisy` (a denoiser's inputs), each digit's noisy input over its reconstruction over the clean digit.
+    The caption says what it shows (`digits_words`, after `prefix`), unless `caption` is given."""
     native = figures.cropped_side(originals)
     label = 0 if pixels else 2
     layout = figures.digit_layout(len(originals), native * (1 if pixels or native >= 16 else 2), width, height,
-                                  label=label, upscale=pixels)
-    image = figures.digit_sheet(originals, recons, layout)
+                                  label=label, upscale=pixels, stack=2 if noisy is None else 3)
+    image = figures.digit_sheet(originals, recons, layout, noisy)
     notes: dict[int, list] = {}
     if label:
         for (top, left), name in zip(figures.label_positions(layout), labels[:layout.shown]):
             notes.setdefault(top // 2, []).append((left + max(0, (layout.pixels - len(name)) // 2), name))
     shown = min(layout.shown, len(originals))
-    how = caption or "test digits over their reconstructions"
+    how = caption or prefix + digits_words(noisy is not None, layout.paired)
     more = f" ({shown} of {len(originals)})" if shown < len(originals) else ""
     return Figure(f"{how}{more}", image, notes)
 
 
 def recon_figure(replay: Replay, epoch: int, width: int, height: int, pixels: bool = False,
                  projection: str = "pca") -> Figure:
-    """The fixed test digits over their reconstructions at `epoch` (`projection`: none here)."""
+    """The fixed test digits over their reconstructions at `epoch` (a denoiser's: its noisy inputs
+    over their reconstructions over the clean digits; `projection`: none here)."""
     originals, recon, labels = replay.reconstructions(epoch)
-    return digits_figure(originals, recon, labels, width, height, pixels,
-                         f"{replay.label(epoch)}: test digits over their reconstructions")
+    return digits_figure(originals, recon, labels, width, height, pixels, noisy=replay.noisy(epoch),
+                         prefix=f"{replay.label(epoch)}: ")
 
 
 def sweep_figure(replay: Replay, epoch: int, width: int, height: int, pixels: bool = False,
@@ -191,10 +203,12 @@ CAPTION_HEIGHT = 16
 
 
 def digits_png(replay: Replay, epoch: int) -> np.ndarray:
-    """The test digits over their reconstructions, one pixel per stored pixel."""
+    """The test digits over their reconstructions (a denoiser's: its noisy inputs over their
+    reconstructions over the clean digits), one pixel per stored pixel."""
     originals, recons, _ = replay.reconstructions(epoch)
-    native = figures.cropped_side(originals)
-    return figures.digit_sheet(originals, recons, figures.DigitLayout(native, len(originals), 1))
+    noisy = replay.noisy(epoch)
+    layout = figures.DigitLayout(figures.cropped_side(originals), len(originals), 1, stack=2 if noisy is None else 3)
+    return figures.digit_sheet(originals, recons, layout, noisy)
 
 
 def sweep_png(replay: Replay, epoch: int) -> np.ndarray:

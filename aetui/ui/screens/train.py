@@ -183,7 +183,7 @@ class TrainScreen(WorkbenchScreen):
         digits = self.query_one(DigitPanel)
         if state.snapshot is not None and state.fixed is not None:
             native = digits.native
-            digits.show_digits(state.fixed, state.snapshot["recon"])
+            digits.show_digits(state.fixed, state.snapshot["recon"], state.snapshot.get("noisy"))
             if digits.native != native:  # the first digits of a run: their size decides the layout
                 self.place_panels(self.size.width, self.size.height)
             if self.two_d:

@@ -27,16 +27,19 @@ class DigitPanel(FigurePane):
     def on_mount(self) -> None:
         self.clear(WAITING)
 
-    def show_digits(self, fixed: dict, recon: np.ndarray) -> None:
-        """Show the fixed panel over its reconstructions `recon` (stored bytes)."""
+    def show_digits(self, fixed: dict, recon: np.ndarray, noisy: np.ndarray | None = None) -> None:
+        """Show the fixed panel over its reconstructions `recon` (stored bytes); with `noisy` (a
+        denoiser's inputs), each noisy input over its reconstruction over the clean digit."""
         shape = tuple(int(v) for v in fixed["image_shape"])
         originals, recons = as_images(fixed["panel"], shape), as_images(recon, shape)
+        noisy = None if noisy is None else as_images(noisy, shape)
         labels = [str(int(v)) for v in fixed["panel_labels"]]
         self.native = cropped_side(originals)
         pixels = self.graphics.pixels
 
         def make(columns: int, rows: int):
-            return digits_figure(originals, recons, labels, *space_for(columns, rows - 1, self.graphics), pixels)
+            return digits_figure(originals, recons, labels, *space_for(columns, rows - 1, self.graphics), pixels,
+                                 noisy=noisy)
 
         self.show(make)
 
