@@ -6,6 +6,7 @@ User errors (`AetuiError`) print one line and exit with status 2; nothing else i
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Callable
 
@@ -27,6 +28,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="how images are drawn: auto (default; asks the terminal, or $AETUI_GRAPHICS), kitty or "
                              "sixel (real pixels), halfblock, ascii")
     parser.add_argument("--gpu", type=int, metavar="N", help="train on GPU N only")
+    parser.add_argument("--verbose", action="store_true",
+                        help="let TensorFlow's own log lines reach the terminal (commands; the workbench, whose "
+                             "screen they would break, and every command without it write them to $AETUI_LOG)")
     parser.add_argument("--on-hangup", choices=("keep", "stop"), default="keep",
                         help="when the terminal goes away during a run of the workbench: keep (default) saves "
                              "the epoch in progress and goes on in a background process; stop ends the run there")
@@ -203,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
         from aetui.core.backend import require_tensorflow
 
         require_tensorflow()
+        if args.verbose and args.command is not None:  # (read by `backend.configure`, here and in a detached run)
+            os.environ["AETUI_VERBOSE"] = "1"
         return _command(args.command)(args)
     except AetuiError as err:
         print(f"aetui: {_one_line(str(err))}", file=sys.stderr)

@@ -85,3 +85,25 @@ def test_mnist_asked_for_offline_is_one_line_naming_where_its_files_go(store, tm
     (line,) = out.stderr.strip().splitlines()  # (no TensorFlow log line, no download progress)
     assert "cannot load mnist" in line and "--data FOLDER" in line and "t10k-images-idx3-ubyte.gz" in line
     assert not (store.exists() and any(store.iterdir()))  # (refused before anything is written)
+
+
+def test_tensorflow_logs_reach_the_terminal_only_with_verbose(tmp_path):
+    """A command keeps TensorFlow's log lines off the terminal (they go to $AETUI_LOG) unless
+    `--verbose` asks for them."""
+    import os
+    import subprocess
+    import sys
+
+    runs = {}
+    for verbose in (False, True):
+        log = tmp_path / f"tf-{verbose}.log"
+        args = [sys.executable, "-m", "aetui", *(["--verbose"] if verbose else []), "--sessions", str(tmp_path / "s"),
+                "--dataset", "digits", "--limit", "64", "train", "ae-32", "--epochs", "1", "--session", f"v{verbose}"]
+        env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "AETUI_VERBOSE")}
+        out = subprocess.run(args, capture_output=True, text=True, timeout=300, env={**env, "AETUI_LOG": str(log)})
+        assert out.returncode == 0, out.stderr[-2000:]
+        runs[verbose] = out.stderr, log.read_text() if log.exists() else ""
+    quiet, loud = runs[False][0], runs[True][0]
+    tf_line = ("oneDNN", "absl::InitializeLog", "cuda drivers", "TensorFlow binary is optimized")
+    assert not any(marker in quiet for marker in tf_line), quiet[-2000:]
+    assert any(marker in loud for marker in tf_line), loud[-2000:]

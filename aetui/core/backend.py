@@ -51,6 +51,9 @@ def configure(gpu: int | None = None, threads: int | None = None) -> Device:
         if _device is not None:
             return _device
         require_tensorflow()
+        if verbose():  # (`aetui --verbose`: TensorFlow's log lines on the terminal, as it writes them)
+            _device = _setup(gpu, threads)
+            return _device
         # (3: not even TensorFlow's C++ "errors": with op determinism on, tf.data logs a harmless one
         # per `fit` about an attribute its own graph names; real failures raise in Python)
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -59,11 +62,16 @@ def configure(gpu: int | None = None, threads: int | None = None) -> Device:
         return _device
 
 
+def verbose() -> bool:
+    """Whether TensorFlow's log reaches the terminal (`aetui --verbose`, for a command)."""
+    return os.environ.get("AETUI_VERBOSE") == "1"
+
+
 def _setup(gpu: int | None, threads: int | None) -> Device:
     """Import and configure TensorFlow (with stderr already redirected)."""
     import tensorflow as tf
 
-    tf.get_logger().setLevel("ERROR")
+    tf.get_logger().setLevel("INFO" if verbose() else "ERROR")
     gpus = tf.config.list_physical_devices("GPU")
     if gpu is not None:
         if not 0 <= gpu < len(gpus):
