@@ -81,24 +81,23 @@ def _whole(path: Path, text: str) -> Path:
 
 
 class Steps:
-    """A line per step with its time and the time since the start: `bench: [2/9] throughput ... 41 s (1:12)`."""
+    """A line as each step starts and as it ends, with its time and the time since the start:
+    `bench: [2/9] throughput ...` then `bench: [2/9] throughput done in 41 s (1:12 in all)`."""
 
     def __init__(self, what: str, total: int):
-        self.what, self.total, self.done = what, total, 0
+        self.what, self.total, self.done, self.name = what, total, 0, ""
         self.started = self.step_started = time.monotonic()
 
     def start(self, name: str) -> None:
-        self.done += 1
+        self.done, self.name = self.done + 1, name
         self.step_started = time.monotonic()
-        print(f"{self.what}: [{self.done}/{self.total}] {name} (started at {self._clock()})", flush=True)
+        print(f"{self.what}: [{self.done}/{self.total}] {name} ...", flush=True)
 
     def end(self, note: str = "") -> None:
-        took = time.monotonic() - self.step_started
-        print(f"{self.what}: [{self.done}/{self.total}] done in {took:.0f} s{note}, {self._clock()} in all", flush=True)
-
-    def _clock(self) -> str:
-        minutes, seconds = divmod(int(time.monotonic() - self.started), 60)
-        return f"{minutes}:{seconds:02d}"
+        now = time.monotonic()
+        minutes, seconds = divmod(int(now - self.started), 60)
+        print(f"{self.what}: [{self.done}/{self.total}] {self.name} done in {int(now - self.step_started)} s{note} "
+              f"({minutes}:{seconds:02d} in all)", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,6 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     if not any(args.out.glob("*.json")) and not any(args.out.glob("*.md")):
         print(f"readme-figures: nothing in {args.out}: run `make bench` or `make reproduce` first", file=sys.stderr)
         return 1
+    if not (args.root / "README.md").exists():
+        print(f"readme-figures: {args.root} holds no README.md: --root is a checkout of aetui", file=sys.stderr)
+        return 2
     changed = publish(args.out, args.root)
     print("readme-figures: " + (f"updated {', '.join(changed)}" if changed else "the README and results already say this"))
     return 0
