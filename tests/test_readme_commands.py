@@ -1,10 +1,11 @@
 """The README is the test plan: every command its code blocks show runs here as written, as a
 newcomer would run it, and says what the README says it does.
 
-Each block runs in a fresh folder of its own, offline: the current folder is empty (so the store is
-the default `./sessions`, fresh), `../shared/data/mnist` beside it and `~/mnist` in a home of its own
+Each block runs in a fresh folder of its own: the current folder is empty (so the store is the
+default `./sessions`, fresh), `../shared/data/mnist` beside it and `~/mnist` in a home of its own
 hold the real MNIST (a block that names either skips where it is absent, as the other MNIST tests
-do), no `AETUI_*` variable is set. A command that cannot run in a test, or runs shortened, is marked
+do), Keras's cache is empty (offline, as these machines are, a command given no data trains on the
+embedded digits and says so) and no `AETUI_*` variable is set. A command that cannot run in a test, or runs shortened, is marked
 in the README itself, saying why (tests/readme_blocks.py reads the markers); a command that is
 neither runnable nor marked fails the first test.
 """
@@ -49,6 +50,8 @@ def test_every_command_the_readme_shows_is_run_or_marked_with_a_reason():
             continue
         for old, _ in block.substitutions():
             assert any(old in c.text for c in block.commands), f"{where}: `{old}` is not in the block"
+        for name in block.skipped_names():
+            assert any(c.name == name for c in block.commands), f"{where}: no `{name}` in the block to leave out"
         for command in block.commands:
             assert command.name in known or command.name in block.skipped_names(), (
                 f"README.md:{command.line}: `{command.text}` is neither a command the test can run nor marked")
