@@ -85,3 +85,25 @@ def test_the_help_of_every_argument_says_what_it_is():
             assert action.help, f"aetui {name}: {action.dest} has no help line"
     evaluate = {a.dest: a.help for a in sub.choices["eval"]._actions}
     assert "train" not in evaluate["gpu"]
+
+
+def test_the_values_the_table_lists_for_an_option_are_the_ones_it_takes():
+    """`--view curves|recon|...`, `--backend local|ray`: the same values as the option's choices."""
+    from aetui.cli import _parser
+
+    parser = _parser()
+    (sub,) = (a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    parsers = {"aetui": parser, **{f"aetui {name}": p for name, p in sub.choices.items()}}
+    checked = 0
+    for cell in table_rows(README.read_text()):
+        for form in re.findall(r"`([^`]+)`", cell):
+            words = form.split()
+            if words[0] != "aetui":
+                continue
+            name = f"aetui {words[1]}" if len(words) > 1 and re.fullmatch(r"[a-z]+", words[1]) else "aetui"
+            for option, values in re.findall(r"(--[a-z-]+) ([a-z0-9:-]+(?:\\\|[a-z0-9:-]+)+)", form):
+                (action,) = (a for a in parsers[name]._actions if option in a.option_strings)
+                if action.choices is not None:
+                    assert set(values.split("\\|")) == set(action.choices), f"{name} {option}"
+                    checked += 1
+    assert checked >= 5
