@@ -121,7 +121,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--epoch", type=int, help="the epoch (default: the last, whose weights are kept)")
     evaluate.add_argument("--samples", type=int, default=100, metavar="K",
                           help="VAE: draws per image of the importance-weighted bound (default: 100)")
-    _run_args(evaluate, limit=False)
+    _run_args(evaluate, limit=False, doing="evaluate")
     recipes = sub.add_parser("recipes", help="list the recipes, or the settings of one")
     recipes.add_argument("--settings", metavar="RECIPE",
                          help="the settings RECIPE takes (--set, aetui tune, the sliders): each name and short "
@@ -148,7 +148,8 @@ def _parser() -> argparse.ArgumentParser:
     _sessions_arg(open_)
 
     compare = sub.add_parser("compare", help="open sessions, or a whole sweep, side by side in the workbench")
-    compare.add_argument("names", nargs="+", metavar="SESSION")
+    compare.add_argument("names", nargs="+", metavar="SESSION",
+                         help="session names or folders (see `aetui ls`), or a sweep's name: each of its trials")
     _sessions_arg(compare)
 
     export = sub.add_parser("export", help="write PNGs, CSV and TensorBoard events of a session")
@@ -164,14 +165,14 @@ def _detach_arg(parser: argparse.ArgumentParser) -> None:
                              "the session's console.log); returns once the session exists")
 
 
-def _run_args(parser: argparse.ArgumentParser, limit: bool = True, gpu: bool = True) -> None:
-    """The options of a command that trains, also accepted after it: data, `--limit`, `--gpu`, store."""
+def _run_args(parser: argparse.ArgumentParser, limit: bool = True, gpu: bool = True, doing: str = "train") -> None:
+    """The options of a command that trains (or evaluates), also accepted after it: data, `--limit`, `--gpu`, store."""
     _data_args(parser, suppress=True)
     if limit:
         parser.add_argument("--limit", type=int, metavar="N", default=argparse.SUPPRESS,
                             help="train on the first N training images only")
     if gpu:
-        parser.add_argument("--gpu", type=int, metavar="N", default=argparse.SUPPRESS, help="train on GPU N only")
+        parser.add_argument("--gpu", type=int, metavar="N", default=argparse.SUPPRESS, help=f"{doing} on GPU N only")
     _sessions_arg(parser)
 
 

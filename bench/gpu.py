@@ -10,7 +10,7 @@
    bare `fit` validating every epoch (`bench/bare_fit.py`).
 3. Where an aetui epoch's wall time goes (`EpochEnded.timing`), ae-32 on MNIST.
 
-Prints a table and one JSON line; writes bench/results/gpu.json. Stops adding measurements once
+Prints a table and one JSON line; writes bench/out/gpu.json (`make readme-figures` copies it to bench/results/). Stops adding measurements once
 `--budget` (default 210 s) is spent, saying what it left out.
 """
 
@@ -148,7 +148,9 @@ def main() -> None:
     print("\n".join(rows))
     if out["left_out"]:
         print("left out (time budget):", "; ".join(out["left_out"]))
-    (ROOT / "bench" / "results" / "gpu.json").write_text(json.dumps(out, indent=1))
+    import figures as published
+
+    published.write("gpu", out)
     print(json.dumps(out))
 
 

@@ -1,7 +1,9 @@
 """`make reproduce`: the seed notebooks' claims, trained again on real MNIST through the command line
 (`aetui train`, then `aetui eval` on the whole test set), each measured and judged against a stated
-criterion; the table is printed, written to `bench/results/reproduce.json`, and put into the
-README between `<!-- reproduce:start -->` and `<!-- reproduce:end -->`.
+criterion; the table is printed and written to `bench/out/reproduce.json`, with the README's text
+between `<!-- reproduce:start -->` and `<!-- reproduce:end -->` as `bench/out/reproduce.md`;
+`make readme-figures` puts them into `bench/results/` and the README (bench/figures.py). Each run
+prints a line as it starts and ends, with its time and the time since the start.
 
     python bench/reproduce.py [--epochs N] [--aae-epochs N] [--store DIR] [--fresh]
 
@@ -13,7 +15,6 @@ The data: `AETUI_BENCH_DATA`, else `../shared/data/mnist`.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import shutil
@@ -23,6 +24,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
+
+import figures as published
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -153,8 +156,9 @@ def aetui(store: Path, *args: str) -> str:
     return out.stdout
 
 
-def measure(store: Path, run: Run, epochs: int) -> dict:
-    """Train `run` (unless its session already has the epochs), evaluate it; its figures."""
+def measure(store: Path, run: Run, epochs: int) -> tuple[dict, bool]:
+    """Train `run` (unless its session already has the epochs), evaluate it; its figures, and whether
+    its session was reused (trained by an earlier run)."""
     from aetui.core.store import evaluations
     from aetui.core.store import sessions
     from aetui.views.replay import Replay
@@ -162,7 +166,8 @@ def measure(store: Path, run: Run, epochs: int) -> dict:
     path = store / run.name
     started = time.perf_counter()
     done = sessions.open_session(path) if (path / sessions.META).exists() else None
-    if done is None or done.status != "finished" or done.epochs_done != epochs:
+    reused = done is not None and done.status == "finished" and done.epochs_done == epochs
+    if not reused:
         shutil.rmtree(path, ignore_errors=True)
         sets = [a for s in run.sets for a in ("--set", s)]
         aetui(store, "train", run.recipe, "--data", str(DATA), "--epochs", str(epochs), "--session", run.name, *sets)
@@ -186,7 +191,7 @@ def measure(store: Path, run: Run, epochs: int) -> dict:
     if session.meta.kind == "vae":
         area = Replay(session).area(session.epochs_done)
         figures["area"] = {"area": [float(v) for v in area["area"]], "train": [float(v) for v in area["train"]]}
-    return figures
+    return figures, reused
 
 
 def ranked_runs(figures: dict, by: str) -> list[str]:
@@ -215,7 +220,6 @@ def main() -> None:
     parser.add_argument("--aae-epochs", type=int, default=10, help="epochs of the 8-D AAE (default 10)")
     parser.add_argument("--store", type=Path, default=RESULTS / "reproduce-sessions")
     parser.add_argument("--fresh", action="store_true", help="train every run again")
-    parser.add_argument("--no-readme", action="store_true", help="leave the README as it is")
     parser.add_argument("--rank-by", choices=("mse", "bce"), default="mse",
                         help="rank the runs by the test MSE per pixel (default) or BCE per pixel")
     args = parser.parse_args()
@@ -225,11 +229,14 @@ def main() -> None:
         shutil.rmtree(args.store, ignore_errors=True)
     args.store.mkdir(parents=True, exist_ok=True)
     started = time.time()
-    figures = {}
+    figures, reused = {}, []
+    steps = published.Steps("reproduce", len(RUNS))
     for run in RUNS:
         epochs = args.aae_epochs if run.aae else args.epochs
-        print(f"{run.name}: {run.recipe} {' '.join(run.sets)} for {epochs} epochs", flush=True)
-        figures[run.name] = measure(args.store, run, epochs)
+        steps.start(f"{run.name}: {run.recipe} {' '.join(run.sets)} for {epochs} epochs".replace("  ", " "))
+        figures[run.name], was_reused = measure(args.store, run, epochs)
+        reused += [run.name] if was_reused else []
+        steps.end(" (its session reused)" if was_reused else "")
     rows = ["| seed's claim | setting | measured (whole test set) | holds when | holds? |", "| --- | --- | --- | --- | --- |"]
     verdicts = []
     for claim in claims():
@@ -242,22 +249,25 @@ def main() -> None:
     minutes = (time.time() - started) / 60
     whole = sum(f.get("machine_seconds", 0.0) for f in figures.values()) / 60
     note = (f"Reproduced by `make reproduce` on {time.strftime('%Y-%m-%d')} ({machine}; training and evaluating "
-            f"every run takes {whole:.0f} min, this run {minutes:.0f} min as it reused the sessions earlier runs "
-            f"finished): real "
+            f"every run takes {whole:.0f} min, this run {minutes:.0f} min{reuse_note(reused, len(RUNS))}): real "
             f"MNIST ({DATA.name}), {args.epochs} epochs ({args.aae_epochs} for the AAE), each recipe's batch size "
             "and Adam; the claims judged on `aetui eval`'s figures on the 10,000 test digits, the runs ranked by "
             f"the test {args.rank_by.upper()} per pixel their last epoch's validation recorded (the same units for "
             "every family), each run's own objective beside it.")
     print("\n".join(rows) + "\n\n" + note)
-    (RESULTS / "reproduce.json").write_text(json.dumps({"machine": machine, "when": time.strftime("%Y-%m-%d %H:%M"),
-                                                        "epochs": args.epochs, "aae_epochs": args.aae_epochs,
-                                                        "runs": figures, "claims": verdicts}, indent=1))
-    readme = ROOT / "README.md"
-    text = readme.read_text()
-    start, end = "<!-- reproduce:start -->", "<!-- reproduce:end -->"
-    if not args.no_readme and start in text and end in text:
-        head, rest = text.split(start, 1)
-        readme.write_text(head + start + "\n" + "\n".join(rows) + "\n\n" + note + "\n" + end + rest.split(end, 1)[1])
+    published.write("reproduce", {"machine": machine, "when": time.strftime("%Y-%m-%d %H:%M"), "epochs": args.epochs,
+                                  "aae_epochs": args.aae_epochs, "runs": figures, "claims": verdicts})
+    published.section("reproduce", "\n".join(rows) + "\n\n" + note)
+    print(f"reproduce: the figures are in {published.OUT}; `make readme-figures` puts them into the README")
+
+
+def reuse_note(reused: list[str], runs: int) -> str:
+    """What the footnote says of reused sessions: nothing where every run trained afresh."""
+    if not reused:
+        return ""
+    if len(reused) == runs:
+        return " as it reused the sessions earlier runs finished"
+    return f" as it reused {len(reused)} of the {runs} sessions from earlier runs ({', '.join(reused)})"
 
 
 if __name__ == "__main__":

@@ -2,8 +2,10 @@
 
 Every figure that compares is a ratio taken side by side in one run: measurements alternate
 (A B A B ...) in fresh processes and the median of at least five is kept. Each figure is
-printed beside its goal, written to `bench/results/NAME.json`, and the README's table between
-the `bench:start` and `bench:end` markers is rewritten from this run.
+printed beside its goal and written to `bench/out/NAME.json`, with the README's table between the
+`bench:start` and `bench:end` markers as `bench/out/bench.md`; `make readme-figures` puts them into
+`bench/results/` and the README (bench/figures.py). Each figure prints a line as it starts and ends,
+with its time and the time since the start.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ import sys
 import time
 from pathlib import Path
 
+import figures as published
+
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results"
 MNIST = Path(os.environ.get("AETUI_BENCH_DATA", ROOT.parent / "shared" / "data" / "mnist"))
 FASHION = Path("/usr/share/datasets/fashion-mnist")
 RECIPES = ("ae-32", "sparse-kl-wd", "vae-2d")
@@ -131,7 +134,6 @@ def main() -> None:
     only = next((a.split("=", 1)[1].split(",") for a in sys.argv if a.startswith("--only=")), None)
     if not (MNIST / "train-images-idx3-ubyte.gz").exists():
         sys.exit(f"bench: real MNIST not found at {MNIST}; set AETUI_BENCH_DATA to a folder of IDX files")
-    RESULTS.mkdir(exist_ok=True)
     reps = 3 if quick else 5
     figures = {}
     when: dict[str, str] = {}
@@ -140,35 +142,31 @@ def main() -> None:
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     names = list(FIGURES) + (["scaling_fashion"] if any((FASHION / f).exists() for f in
                                                          ("train-images-idx3-ubyte.gz", "train-images-idx3-ubyte")) else [])
+    steps = published.Steps("bench", len(names) if only is None else len(set(names) & set(only)))
     for name in names:
         if only is not None and name not in only:  # `--only=a,b`: the others as last recorded
-            recorded = RESULTS / f"{name}.json"
-            if recorded.exists():
-                kept = json.loads(recorded.read_text())
+            kept = published.recorded(name)
+            if kept is not None:
                 when[name] = kept.get("when", "?")[:10]
                 figures[name] = {k: v for k, v in kept.items() if k not in ("machine", "when")}
             continue
+        steps.start(name.replace("_", " "))
         when[name] = time.strftime("%Y-%m-%d")
         if name == "scaling_fashion":
             figures[name] = probe("bench/probes.py", "scaling", str(FASHION), "60000")
         else:
             figures[name] = FIGURES[name](reps)
-        (RESULTS / f"{name}.json").write_text(json.dumps({"machine": machine, "when": time.strftime("%Y-%m-%d %H:%M"),
-                                                          **figures[name]}, indent=1))
+        published.write(name, {"machine": machine, "when": time.strftime("%Y-%m-%d %H:%M"), **figures[name]})
+        steps.end()
     rows = table(figures)
     print("\n".join(rows))
     print(f"\n{machine}; {time.time() - started:.0f} s")
-    readme = ROOT / "README.md"
-    text = readme.read_text()
-    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
-    if start in text and end in text:
-        head, rest = text.split(start, 1)
-        days = {}
-        for name, day in when.items():
-            days.setdefault(day, []).append(name.replace("_", " "))
-        dated = "; ".join(f"{', '.join(names)} on {day}" for day, names in sorted(days.items(), reverse=True))
-        readme.write_text(head + start + "\n" + "\n".join(rows) + f"\n\nMeasured on {machine}: {dated}.\n" +
-                          end + rest.split(end, 1)[1])
+    days = {}
+    for name, day in when.items():
+        days.setdefault(day, []).append(name.replace("_", " "))
+    dated = "; ".join(f"{', '.join(names)} on {day}" for day, names in sorted(days.items(), reverse=True))
+    published.section("bench", "\n".join(rows) + f"\n\nMeasured on {machine}: {dated}.")
+    print(f"bench: the figures are in {published.OUT}; `make readme-figures` puts them into the README")
 
 
 def verdict(ok: bool) -> str:
