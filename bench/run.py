@@ -111,6 +111,21 @@ def first_frame(reps: int, env: dict | None = None) -> dict:
     return {"median_s": statistics.median(seconds), "runs": seconds}
 
 
+def conv(reps: int, epochs: int = 3, images: int = 5000) -> dict:
+    """Training samples/s of the convolutional families by aetui's engine and by plain Keras's `fit`
+    of the same network (`bench/conv_keras.py speed`), alternating fresh processes; medians."""
+    out = {}
+    for recipe in ("conv-vae", "conv-ae"):
+        rates: dict[str, list[float]] = {"aetui": [], "keras": []}
+        for rep in range(reps):
+            for mode in (("aetui", "keras") if rep % 2 == 0 else ("keras", "aetui")):
+                rates[mode].append(probe("bench/conv_keras.py", "speed", str(MNIST), str(epochs), str(images), mode,
+                                         recipe)["rate"])
+        med = {m: statistics.median(v) for m, v in rates.items()}
+        out[recipe] = {"samples_per_s": med, "runs": rates, "ratio": med["aetui"] / med["keras"]}
+    return out
+
+
 FIGURES = {
     "first_frame": lambda reps: first_frame(reps),
     "first_frame_images": lambda reps: first_frame(reps, IMAGES),
@@ -125,6 +140,7 @@ FIGURES = {
     "determinism": lambda reps: determinism(reps),
     "breakdown": lambda reps: probe("bench/probes.py", "breakdown", str(MNIST)),
     "attach": lambda reps: probe("bench/attach.py", str(MNIST)),
+    "conv": lambda reps: conv(reps),
 }
 """Every figure of the suite, by the name of its results file."""
 
@@ -231,6 +247,10 @@ def table(f: dict) -> list[str]:
         rows.append(f"| control channel's cost to the trainer (beat {p['beat_us']:.1f} µs a batch, inbox look "
                     f"{p['poll_us']:.0f} µs, progress record {p['progress_us']:.0f} µs) | {p['share']:.2%} of its time "
                     f"| <= 1% | {verdict(p['share'] <= 0.01)} |")
+    for recipe, c in f.get("conv", {}).items():
+        rows.append(f"| training throughput, {recipe}: aetui's engine / plain Keras `fit` of the same network | "
+                    f"{c['ratio']:.2f} ({c['samples_per_s']['aetui']:,.0f} / {c['samples_per_s']['keras']:,.0f} "
+                    f"samples/s) | >= 0.95 | {verdict(c['ratio'] >= 0.95)} |")
     fp = f["footprint"]
     rows.append(f"| session bytes per epoch (vae-2d, default snapshots) | {fp['per_epoch_kb']:.0f} KB (+ weights "
                 f"{fp['weights_kb']:.0f} KB kept once) | <= 250 KB | {verdict(fp['per_epoch_kb'] <= 250)} |")

@@ -41,6 +41,8 @@ def sweep(args) -> int:
                               backend=backend)
     sweep.hold(store, plan.name)  # (let go when this process ends)
     console = output()
+    if dataset.note:  # (the embedded digits standing in for MNIST: said on a line of its own)
+        say(console, dataset.note)
     say(console, f"Sweep {plan.name}: {len(trials)} trials of {r.name} on {dataset.name} "
                   f"({len(dataset.x_train)} images), backend {backend}; sessions in {store}")
     return _run_sweep(console, args, backend, store, plan, trials)
