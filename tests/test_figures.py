@@ -38,8 +38,9 @@ def test_the_ten_class_colours_stay_apart_and_bright_on_a_dark_background():
 @pytest.mark.parametrize("width, height, upscale, expect", [
     (160, 44, False, (20, 7, 1, False)),   # 160 columns of half blocks: seven full-size digits in a row
     (104, 42, False, (20, 5, 1, False)),
-    (104, 40, False, (20, 2, 1, True)),    # not tall enough to stack: full-size pairs side by side
-    (48, 16, False, (14, 1, 1, True)),     # 80x24: too small for two at full size; one pair at 14 pixels
+    (104, 40, False, (19, 5, 1, False)),   # not tall enough to stack five at full size: a pixel less
+    (78, 36, False, (14, 5, 1, False)),    # a view at 80x24: five over their reconstructions at 14 pixels
+    (48, 16, False, (14, 1, 1, True)),     # a corner of 80x24: one pair at 14 pixels
     (1200, 600, True, (140, 5, 2, False)),  # Sixel: every digit, seven times its size
     (300, 200, True, (60, 2, 3, True)),    # a small Sixel panel: fewer, at three times their size
 ])
@@ -50,7 +51,7 @@ def test_digit_layout_prefers_full_size_and_never_goes_under_fourteen_pixels(wid
     assert w <= width and h <= height
 
 
-def test_digit_layout_keeps_full_size_where_two_fit_and_shows_every_digit_it_can():
+def test_digit_layout_keeps_full_size_where_five_cannot_fit_and_shows_every_digit_it_can():
     layout = figures.digit_layout(10, 20, 42, 44, label=2)
     assert layout.pixels == 20 and layout.shown >= 2
     everything = figures.digit_layout(10, 20, 400, 100, label=2)

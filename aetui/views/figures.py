@@ -23,6 +23,9 @@ background (CIE lightness over 55); tests/test_figures.py checks both."""
 BACKGROUND = (0, 0, 0)
 SMALLEST = 14
 """No digit is drawn smaller than this many pixels a side (fewer digits beat illegible ones)."""
+FEWEST = 5
+"""Digits are drawn at their native size where this many fit (at 80x24 five of them, over their
+reconstructions); elsewhere smaller, down to `SMALLEST`, until they do."""
 COMFORTABLE = 3
 """With pixels to spare (graphics), digits are drawn at least this many times their size where they
 can be, as many as fit; where they cannot, they grow once `MOST_SHOWN_LARGE` of them fit."""
@@ -106,11 +109,11 @@ def digit_layout(count: int, native: int, width: int, height: int, *, gap: int =
     """The layout of `count` digits of `native` pixels a side (over their reconstructions) in
     `width` x `height` pixels.
 
-    Digits are drawn at their native size wherever at least two fit (or one, if there is only
-    one), as many as fit; with `upscale` (graphics, where pixels are plentiful) they grow by whole
+    Digits are drawn at their native size wherever at least `FEWEST` fit (or all, if there are
+    fewer), as many as fit; with `upscale` (graphics, where pixels are plentiful) they grow by whole
     factors: as many as fit at `COMFORTABLE` times their size or more, else as large as they can
-    be once `MOST_SHOWN_LARGE` of them fit. Where two do not fit at native size, the largest
-    size that shows two (one where not even two fit), never under `SMALLEST` pixels. Both
+    be once `MOST_SHOWN_LARGE` of them fit. Where `FEWEST` do not fit at native size, the
+    largest size that shows them (as many as fit where not even they do), never under `SMALLEST` pixels. Both
     arrangements are tried: stacked rows (digits over reconstructions) and pairs side by side.
     """
     smallest = min(SMALLEST, native)
@@ -128,7 +131,7 @@ def digit_layout(count: int, native: int, width: int, height: int, *, gap: int =
             if columns and rows:
                 columns = -(-min(count, columns * rows) // rows)  # balanced rows: 5 + 5, not 8 + 2
                 options.append(DigitLayout(pixels, columns, rows, paired, gap, label))
-    wanted = min(count, 2)
+    wanted = min(count, FEWEST)
     full = [o for o in options if o.pixels >= native and min(o.shown, count) >= wanted]
     roomy = [o for o in full if o.pixels >= native * COMFORTABLE] if upscale else full
     if roomy:  # every digit that fits at this size, then as large as they can be

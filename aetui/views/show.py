@@ -53,7 +53,7 @@ class Figure:
 
 def digits_figure(originals: np.ndarray, recons: np.ndarray, labels: list[str], width: int, height: int,
                   pixels: bool = False, caption: str = "") -> Figure:
-    """Digits over their reconstructions in `width` x `height` pixels: full size wherever two fit,
+    """Digits over their reconstructions in `width` x `height` pixels: full size wherever five fit,
     never under 14 pixels; labelled in half blocks (one text row over each row of digits)."""
     native = figures.cropped_side(originals)
     label = 0 if pixels else 2
