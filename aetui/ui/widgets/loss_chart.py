@@ -14,6 +14,8 @@ COLOURS = {"loss": (80, 200, 255), "val_loss": (255, 200, 60), "recon": (90, 220
            "disc": (255, 90, 90), "gen": (200, 200, 200)}
 """An RGB colour per curve, used by the chart and by its legend alike."""
 OTHER = (170, 170, 170)
+SHORT = 18
+"""A chart fewer rows high leaves out its x axis's name ("epoch"), so that at 80x24 it keeps 12 plot rows."""
 
 
 def markup(name: str) -> str:
@@ -154,9 +156,10 @@ class LossChart(PlotextPlot):
         else:
             round_ticks(plt, plotted)
         round_ticks(plt, xs_all, "x")
-        plt.xlabel("epoch")
+        if self.size.height >= SHORT:  # (short, the axis's row goes to the plot: its numbers are epochs)
+            plt.xlabel("epoch")
         self.drawn_log = log
         self.legend = " ".join(markup(n) for n in drawn) + \
             (" [red]│ change[/]" if state.changes else "") + (" [cyan]│ planned[/]" if pending else "") + \
-            (" · log y" if log else "")
+            (f" [b]│ epoch {mark:g}[/]" if mark is not None else "") + (" · log y" if log else "")
         self.refresh()
