@@ -35,6 +35,29 @@ def test_the_ten_class_colours_stay_apart_and_bright_on_a_dark_background():
     assert cielab(figures.CLASS_RGB)[:, 0].min() > 55  # lightness: no colour sinks into the background
 
 
+@pytest.mark.parametrize("depth, least", [(None, 40), (ColorSystem.EIGHT_BIT, 35), (ColorSystem.STANDARD, 45)])
+def test_the_session_palette_stays_apart_in_every_colour_depth(depth, least):
+    """Truecolour, the 256 colours and the 16 that Textual falls back to (rich's downgrade): the closest
+    two sessions' colours are still far apart (CIE76), and in 16 colours each is a different one."""
+    palette = [Color.from_rgb(*c) for c in figures.SESSION_RGB]
+    if depth is not None:
+        palette = [c.downgrade(depth) for c in palette]
+        assert len({c.number for c in palette}) == len(palette)
+    assert closest_pair([tuple(c.get_truecolor()) for c in palette]) > least
+    if depth != ColorSystem.STANDARD:  # (the 16 are the terminal's own: their lightness is its theme's)
+        assert cielab([tuple(c.get_truecolor()) for c in palette])[:, 0].min() > 55  # bright on a dark background
+
+
+def test_with_no_colour_sessions_differ_by_their_symbol():
+    from rich.cells import cell_len
+
+    marks = figures.SESSION_MARKS
+    assert len(set(marks)) == len(marks) >= len(figures.SESSION_RGB) and all(cell_len(m) == 1 for m in marks)
+    looks = [figures.session_look(i) for i in range(len(figures.SESSION_RGB) * len(marks))]
+    assert len(set(looks)) == len(looks)  # (colour, symbol): no two sessions alike before the 56th
+    assert figures.SESSION_RGB != figures.CLASS_RGB[:len(figures.SESSION_RGB)]
+
+
 @pytest.mark.parametrize("width, height, upscale, expect", [
     (160, 44, False, (20, 7, 1, False)),   # 160 columns of half blocks: seven full-size digits in a row
     (104, 42, False, (20, 5, 1, False)),

@@ -20,6 +20,13 @@ CLASS_RGB = [(255, 85, 85), (246, 150, 0), (248, 255, 69), (81, 238, 48), (0, 20
 """One colour per class, used by every view of classes: chosen to stay apart from each other (CIE76
 distance over 40, also in the 256-colour palette terminals fall back to) and bright on a dark
 background (CIE lightness over 55); tests/test_figures.py checks both."""
+SESSION_RGB = [(80, 200, 255), (255, 200, 40), (240, 100, 240), (90, 230, 90), (255, 90, 90), (130, 130, 255),
+               (235, 235, 235)]
+"""One colour per session (compare, the session list), apart from the class colours' use: each near one of
+the bright ANSI colours, so that in 16 colours they are seven different ones, and apart in 256 colours too
+(tests/test_figures.py measures each depth)."""
+SESSION_MARKS = "●▲■◆★✚▼✖"
+"""One symbol per session beside its colour (eight: with `NO_COLOR` the symbol alone tells them apart)."""
 BACKGROUND = (0, 0, 0)
 SMALLEST = 14
 """No digit is drawn smaller than this many pixels a side (fewer digits beat illegible ones)."""
@@ -38,6 +45,11 @@ its default `maxGraphicSize` of 1000 x 1000 (it leaves it out whole), and none n
 def class_rgb(cls: int) -> tuple[int, int, int]:
     """The colour of class `cls`."""
     return CLASS_RGB[int(cls) % len(CLASS_RGB)]
+
+
+def session_look(index: int) -> tuple[tuple[int, int, int], str]:
+    """The colour and symbol of the `index`-th session shown (56 pairs before one repeats)."""
+    return SESSION_RGB[index % len(SESSION_RGB)], SESSION_MARKS[index % len(SESSION_MARKS)]
 
 
 def crop_border(images: np.ndarray, border: int | None = None) -> np.ndarray:

@@ -68,3 +68,20 @@ def test_replay(snap_compare, make_app, size, tab):
         await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_compare_three_sessions(snap_compare, make_app, size):
+    """Each session in its own colour and symbol: on the curves, in the legend and the first line."""
+    from aetui.ui.messages import Compare
+    from tests.support import synthetic_session
+
+    paths = [synthetic_session(Path("sessions"), name, epochs=epochs, error=error)
+             for name, epochs, error in (("run-a", 4, 0.05), ("run-b", 3, 0.08), ("run-c", 4, 0.03))]
+
+    async def run_before(pilot):
+        pilot.app.post_message(Compare([str(p) for p in paths]))
+        await until(pilot, lambda: type(pilot.app.screen).__name__ == "CompareScreen")
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
