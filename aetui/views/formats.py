@@ -164,3 +164,29 @@ def ratio(test: float | None, train: float | None) -> str:
     if abs(times - 1) < 0.005:
         return "test = training"
     return f"test {times:.2g}x training" if times < 100 else f"test {times:,.0f}x training"
+
+
+SHORT_STATUS = {"finished": "done", "interrupted": "interr.", "diverged": "diverg."}
+"""Statuses in at most seven letters, where a listing is narrow (the others are already)."""
+SHORT_HEADERS = {"test MSE/pixel": "MSE/px", "test BCE/pixel": "BCE/px", "val loss": "val"}
+
+
+def fit_listing(headers: list[str], rows: list[list[str]], width: int) -> tuple[list[str], list[list[str]]]:
+    """A listing's columns after the name (`listing_row`'s cells but the first, status first and
+    date last) in `width` columns (two a column for its padding) where they can be: step by step,
+    dates as `12-04 05:10`, statuses in seven letters, then the figures' headers short; every
+    value whole."""
+    def wide(heads: list[str], cells: list[list[str]]) -> int:
+        return sum(max([len(h)] + [len(row[i]) for row in cells]) + 2 for i, h in enumerate(heads))
+
+    def short_date(cell: str) -> str:
+        return cell[5:] if len(cell) == 16 and cell[4] == "-" and cell[10] == " " else cell
+
+    steps = [lambda h, c: (h, [[*row[:-1], short_date(row[-1])] for row in c]),
+             lambda h, c: (h, [[SHORT_STATUS.get(row[0], row[0]), *row[1:]] for row in c]),
+             lambda h, c: ([SHORT_HEADERS.get(x, x) for x in h], c)]
+    for step in steps:
+        if wide(headers, rows) <= width:
+            break
+        headers, rows = step(headers, rows)
+    return headers, rows
