@@ -190,3 +190,37 @@ def fit_listing(headers: list[str], rows: list[list[str]], width: int) -> tuple[
             break
         headers, rows = step(headers, rows)
     return headers, rows
+
+
+SHORTEST = 4
+"""Characters a figure keeps at least where a table is narrowed (`.151`, `20.4`, `166`)."""
+
+
+def fit_table(rows: list[list[str]], numbers: list[int], width: int, gap: int = 2,
+              headers: list[str] = ()) -> list[list[str]]:
+    """A table's cells in `width` columns (`gap` a column for padding) where they can be: the
+    widest column of `numbers` loses a character at a time (`fit_column`: decimals first, every
+    value still whole, `SHORTEST` characters at least) until the table fits; where it cannot, the
+    cells stay as they are (the table scrolls). No column is dropped; one is as wide as the longest
+    word of its header at least (`headers`: they wrap)."""
+    columns = [list(c) for c in zip(*rows)]
+    least = [max(len(w) for w in h.split()) if h.split() else 0 for h in headers] or [0] * len(columns)
+
+    def wide(column: list[str]) -> int:
+        return max(len(t) for t in column)
+
+    floor = [max(m, min(wide(c), SHORTEST)) if i in numbers else max(m, wide(c))
+             for i, (c, m) in enumerate(zip(columns, least))]
+    if sum(f + gap for f in floor) > width:
+        return rows  # (too wide even so: the table scrolls, every figure as it was)
+    while columns and sum(max(wide(c), m) + gap for c, m in zip(columns, least)) > width:
+        numbers = [i for i in numbers if wide(columns[i]) > floor[i]]  # (at its header's width: no gain)
+        widest = max(numbers, key=lambda i: wide(columns[i]), default=None)
+        if widest is None:
+            break
+        shorter = fit_column(columns[widest], wide(columns[widest]) - 1)
+        if wide(shorter) >= wide(columns[widest]):
+            numbers = [i for i in numbers if i != widest]  # (as short as it gets: the next one)
+            continue
+        columns[widest] = shorter
+    return [list(r) for r in zip(*columns)] if columns else rows

@@ -114,15 +114,19 @@ def figures_table(replays: list[Replay], names: list[str], epoch: int, sort: str
     return table
 
 
-def sweep_table(sweep: Sweep, trials: list[Session], sort: str = SORT_DEFAULT) -> Table:
-    """Each trial's final losses and figures by its hyperparameter values, best `sort` first."""
+def sweep_table(sweep: Sweep, trials: list[Session], sort: str = SORT_DEFAULT, width: int = 0) -> Table:
+    """Each trial's final losses and figures by its hyperparameter values, best `sort` first; in
+    `width` columns where it can be, every column kept, its figures losing decimals first."""
     columns, rows = ranking(trials, list(sweep.grid), sort)
     table = Table(*[formats.header(c) for c in columns], title=f"sweep {sweep.name}: final epoch of each "
                   f"trial, best {formats.header(sort)} first (o: order by another figure)", title_justify="left",
                   box=box.SIMPLE_HEAD, padding=(0, 1))
     cells = [[formats.param(v) if c in sweep.grid and v is not None else str(v) if c in ("status", "epochs")
               else formats.stat(c, v) for c, v in zip(columns, row)] for row in rows]
-    for i, column in enumerate(table.columns):  # a figure is written whole: the table scrolls instead
+    if width and cells:
+        cells = formats.fit_table(cells, list(range(len(sweep.grid) + 2, len(columns))), width - 2, gap=2,
+                                  headers=[formats.header(c) for c in columns])
+    for i, column in enumerate(table.columns):  # a figure is written whole: where it cannot be shorter, it scrolls
         column.min_width, column.overflow = max([len(row[i]) for row in cells] + [1]), "fold"
     for i, row in enumerate(cells):
         table.add_row(*row, style="bold" if i == 0 else None)
@@ -229,10 +233,13 @@ class CompareScreen(WorkbenchScreen):
             pane.show(make)
         if self.sweep is not None:
             self.query_one("#compare-figures", Static).update(
-                sweep_table(self.sweep, [r.session for r in self.replays], self.sort))
+                sweep_table(self.sweep, [r.session for r in self.replays], self.sort, self.size.width - 2))
         else:
             self.query_one("#compare-figures", Static).update(
                 figures_table(self.replays, self.names, self.epoch, self.sort))
+
+    def on_resize(self) -> None:
+        self.show()  # (the sweep's table fits the width anew)
 
     def action_order(self) -> None:
         """Rank the figures tab by the next figure the sessions have."""
