@@ -37,7 +37,7 @@ class CompareChart(PlotextPlot):
         """Each session's symbol and name in its colour (shown by the screen around the chart)."""
 
     def show(self, replays: list[Replay], names: list[str]) -> None:
-        """Validation (lines with the session's symbol on them) and training loss (dots) of every
+        """Validation (lines with the session's symbol on them) and training loss (plain lines) of every
         session, and a vertical line where each of its changes took effect (a branch and its parent:
         one curve up to the branch point, then two)."""
         plt = self.plt
@@ -49,10 +49,10 @@ class CompareChart(PlotextPlot):
         plotted, xs = [], []
         for i, r in enumerate(replays):
             colour, mark = session_look(i)
-            for curve, marker in zip(curves[2 * i:2 * i + 2], ("braille", "dot")):
+            for curve in curves[2 * i:2 * i + 2]:  # (dots for training smothered the plot: thin lines both)
                 px, py = scaled(curve, log)
                 if px:
-                    plt.plot(px, py, color=colour, marker=marker)
+                    plt.plot(px, py, color=colour, marker="braille")
                     plotted += py
                     xs += px
             px, py = scaled(curves[2 * i], log)
@@ -69,7 +69,7 @@ class CompareChart(PlotextPlot):
             round_ticks(plt, plotted)
         round_ticks(plt, xs, "x")
         self.drawn_log = log
-        plt.title("validation loss: lines with symbols · training: dots" + (" · log y (l)" if log else ""))
+        plt.title("validation loss: the line with symbols · training: without" + (" · log y (l)" if log else ""))
         plt.xlabel("epoch")
         self.legend = Text("  ").join(look_text(i, name) for i, name in enumerate(names))
         self.refresh()
