@@ -85,3 +85,23 @@ def test_compare_three_sessions(snap_compare, make_app, size):
         await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("recipe, keys", [("sparse-kl", ("2", "h")), ("vae-2d", ("3",)), ("sparse-kl", ("6", "m"))],
+                         ids=["digits", "scatter", "sparsity-maximised"])
+def test_train_one_view_at_80x24(snap_compare, make_app, recipe, keys):
+    """At 80x24 one view at a time: the digits without the sliders, the scatter beside them, the
+    sparsity figures maximised."""
+    async def run_before(pilot):
+        app = pilot.app
+        await loaded(pilot)
+        await open_recipe(pilot, app, recipe)
+        app.screen.query_one("#slider-epochs", ParamSlider).set_value(3)
+        await pilot.press("space")
+        await until(pilot, lambda: ended(app) and not app.runner.active)
+        app.screen.redraw()
+        app.clear_notifications()
+        await pilot.press(*keys)
+        await pilot.pause()
+
+    assert snap_compare(make_app(ScriptedTrainer()), terminal_size=(80, 24), run_before=run_before)
