@@ -14,8 +14,8 @@ COLOURS = {"loss": (80, 200, 255), "val_loss": (255, 200, 60), "recon": (90, 220
            "disc": (255, 90, 90), "gen": (200, 200, 200)}
 """An RGB colour per curve, used by the chart and by its legend alike."""
 OTHER = (170, 170, 170)
-MARKS = {"loss": "●", "val_loss": "◆", "recon": "▲", "kl": "■", "sparsity": "■", "l1": "■", "l2": "✚", "nonneg": "✚",
-         "disc": "✖", "gen": "★"}
+MARKS = {"loss": "●", "val_loss": "◆", "recon": "▲", "kl": "■", "sparsity": "■", "l1": "■", "l2": "✚",
+         "nonneg": "✚", "disc": "✖", "gen": "★"}
 """A symbol per curve, drawn on it (a few times) and in the legend: curves differ without colour too."""
 SYMBOLS = 8
 """Points of a curve drawn as its symbol at most (evenly spread)."""
