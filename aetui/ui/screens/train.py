@@ -43,8 +43,7 @@ class TrainScreen(WorkbenchScreen):
         Binding("question_mark,f1", "help", "help", tooltip="this help"),
         Binding("space", "toggle", "start/pause", tooltip="start; pause or resume a run"),
         Binding("s", "stop", "stop", tooltip="stop (completed epochs stay saved)"),
-        *[Binding(v.key, f"view('{v.name}')", v.name, group=VIEWS_KEYS, tooltip=f"show the {v.title} (below "
-                  "120x34 one view at a time; larger, maximised: its key again shows every view)") for v in LIVE],
+        *[Binding(v.key, f"view('{v.name}')", v.name, group=VIEWS_KEYS, tooltip=f"the {v.title}") for v in LIVE],
         Binding("h", "sliders", "sliders", tooltip="show or hide the sliders' panel"),
         Binding("m", "maximise", "maximise", tooltip="the view alone on the whole screen, or back"),
         Binding("u", "resume", "resume",
@@ -59,7 +58,8 @@ class TrainScreen(WorkbenchScreen):
         Binding("down", "app.focus_next", show=False),
         Binding("q", "app.quit_app", "quit", show=False, tooltip="quit (asks first during a run)"),
     ]
-    HELP = [("up/down, tab", "move between sliders"), ("left/right", "adjust the slider (shift: five steps)"),
+    HELP = [("1 2 3 6", "below 120x34 one view at a time; larger, a view's key maximises it (again: every view)"),
+            ("up/down, tab", "move between sliders"), ("left/right", "adjust the slider (shift: five steps)"),
             ("enter", "type an exact value")]
     """Keys that are not bindings of the screen (the sliders' own), for the help."""
 
