@@ -148,3 +148,15 @@ def test_area_map_colours_each_cell_by_its_class():
     image = figures.area_map(cells, 4)
     assert image.shape == (8, 8, 3)
     assert tuple(image[0, 0]) == figures.class_rgb(0) and tuple(image[7, 7]) == figures.class_rgb(9)
+
+
+def test_the_digits_caption_says_where_the_reconstructions_are():
+    from aetui.views.show import digits_figure
+
+    digits = np.zeros((10, 28, 28), np.uint8)
+    digits[:, 4:-4, 4:-4] = 200
+    labels = [str(i) for i in range(10)]
+    stacked = digits_figure(digits, digits, labels, 160, 44)
+    paired = digits_figure(digits, digits, labels, 104, 40 - 18)  # (too low to stack: side by side)
+    assert "over their reconstructions" in stacked.caption
+    assert "beside their reconstructions" in paired.caption

@@ -66,6 +66,8 @@ def digits_figure(originals: np.ndarray, recons: np.ndarray, labels: list[str], 
             notes.setdefault(top // 2, []).append((left + max(0, (layout.pixels - len(name)) // 2), name))
     shown = min(layout.shown, len(originals))
     how = caption or "test digits over their reconstructions"
+    if layout.paired:  # (each reconstruction to the right of its digit: the caption says so)
+        how = how.replace(" over their ", " beside their ")
     more = f" ({shown} of {len(originals)})" if shown < len(originals) else ""
     return Figure(f"{how}{more}", image, notes)
 
