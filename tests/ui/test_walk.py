@@ -130,6 +130,7 @@ async def test_a_new_run_clears_the_last_runs_digits(make_app):
     app = make_app(trainer)
     async with app.run_test(size=(100, 32)) as pilot:
         await started(pilot, app, "ae-32")
+        await pilot.press("2")  # (below 120x34 one view at a time: the digits)
         digits = app.screen.query_one(DigitPanel)
         await until(pilot, lambda: digits.picture.image is not None)
         trainer.release.set()
