@@ -58,7 +58,8 @@ class TrainScreen(WorkbenchScreen):
         Binding("down", "app.focus_next", show=False),
         Binding("q", "app.quit_app", "quit", show=False, tooltip="quit (asks first during a run)"),
     ]
-    HELP = [("1 2 3 6", "below 120x34 one view at a time; larger, a view's key maximises it (again: every view)"),
+    HELP = [(" ".join(v.key for v in LIVE), "below 120x34 one view at a time; larger, a view's key maximises it "
+                                            "(again: every view)"),
             ("up/down, tab", "move between sliders"), ("left/right", "adjust the slider (shift: five steps)"),
             ("enter", "type an exact value")]
     """Keys that are not bindings of the screen (the sliders' own), for the help."""
@@ -194,7 +195,7 @@ class TrainScreen(WorkbenchScreen):
         self.query_one("#status", Static).update(self.run.status_line())  # (an attached run's `pending`)
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        """Show `u` only when there is a run to resume."""
+        """Show `u` only when there is a run to resume, a view's key only where the recipe has the view."""
         if action == "resume":
             return self.run.resume_from is not None or self.run.resumable() is not None
         if action == "view":
