@@ -35,11 +35,35 @@ def test_the_ten_class_colours_stay_apart_and_bright_on_a_dark_background():
     assert cielab(figures.CLASS_RGB)[:, 0].min() > 55  # lightness: no colour sinks into the background
 
 
+@pytest.mark.parametrize("depth, least", [(None, 40), (ColorSystem.EIGHT_BIT, 35), (ColorSystem.STANDARD, 45)])
+def test_the_session_palette_stays_apart_in_every_colour_depth(depth, least):
+    """Truecolour, the 256 colours and the 16 that Textual falls back to (rich's downgrade): the closest
+    two sessions' colours are still far apart (CIE76), and in 16 colours each is a different one."""
+    palette = [Color.from_rgb(*c) for c in figures.SESSION_RGB]
+    if depth is not None:
+        palette = [c.downgrade(depth) for c in palette]
+        assert len({c.number for c in palette}) == len(palette)
+    assert closest_pair([tuple(c.get_truecolor()) for c in palette]) > least
+    if depth != ColorSystem.STANDARD:  # (the 16 are the terminal's own: their lightness is its theme's)
+        assert cielab([tuple(c.get_truecolor()) for c in palette])[:, 0].min() > 55  # bright on a dark background
+
+
+def test_with_no_colour_sessions_differ_by_their_symbol():
+    from rich.cells import cell_len
+
+    marks = figures.SESSION_MARKS
+    assert len(set(marks)) == len(marks) >= len(figures.SESSION_RGB) and all(cell_len(m) == 1 for m in marks)
+    looks = [figures.session_look(i) for i in range(len(figures.SESSION_RGB) * len(marks))]
+    assert len(set(looks)) == len(looks)  # (colour, symbol): no two sessions alike before the 56th
+    assert figures.SESSION_RGB != figures.CLASS_RGB[:len(figures.SESSION_RGB)]
+
+
 @pytest.mark.parametrize("width, height, upscale, expect", [
     (160, 44, False, (20, 7, 1, False)),   # 160 columns of half blocks: seven full-size digits in a row
     (104, 42, False, (20, 5, 1, False)),
-    (104, 40, False, (20, 2, 1, True)),    # not tall enough to stack: full-size pairs side by side
-    (48, 16, False, (14, 1, 1, True)),     # 80x24: too small for two at full size; one pair at 14 pixels
+    (104, 40, False, (19, 5, 1, False)),   # not tall enough to stack five at full size: a pixel less
+    (78, 36, False, (14, 5, 1, False)),    # a view at 80x24: five over their reconstructions at 14 pixels
+    (48, 16, False, (14, 1, 1, True)),     # a corner of 80x24: one pair at 14 pixels
     (1200, 600, True, (140, 5, 2, False)),  # Sixel: every digit, seven times its size
     (300, 200, True, (60, 2, 3, True)),    # a small Sixel panel: fewer, at three times their size
 ])
@@ -50,7 +74,7 @@ def test_digit_layout_prefers_full_size_and_never_goes_under_fourteen_pixels(wid
     assert w <= width and h <= height
 
 
-def test_digit_layout_keeps_full_size_where_two_fit_and_shows_every_digit_it_can():
+def test_digit_layout_keeps_full_size_where_five_cannot_fit_and_shows_every_digit_it_can():
     layout = figures.digit_layout(10, 20, 42, 44, label=2)
     assert layout.pixels == 20 and layout.shown >= 2
     everything = figures.digit_layout(10, 20, 400, 100, label=2)
@@ -142,3 +166,15 @@ def test_area_map_colours_each_cell_by_its_class():
     image = figures.area_map(cells, 4)
     assert image.shape == (8, 8, 3)
     assert tuple(image[0, 0]) == figures.class_rgb(0) and tuple(image[7, 7]) == figures.class_rgb(9)
+
+
+def test_the_digits_caption_says_where_the_reconstructions_are():
+    from aetui.views.show import digits_figure
+
+    digits = np.zeros((10, 28, 28), np.uint8)
+    digits[:, 4:-4, 4:-4] = 200
+    labels = [str(i) for i in range(10)]
+    stacked = digits_figure(digits, digits, labels, 160, 44)
+    paired = digits_figure(digits, digits, labels, 104, 40 - 18)  # (too low to stack: side by side)
+    assert "over their reconstructions" in stacked.caption
+    assert "beside their reconstructions" in paired.caption

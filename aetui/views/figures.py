@@ -20,9 +20,19 @@ CLASS_RGB = [(255, 85, 85), (246, 150, 0), (248, 255, 69), (81, 238, 48), (0, 20
 """One colour per class, used by every view of classes: chosen to stay apart from each other (CIE76
 distance over 40, also in the 256-colour palette terminals fall back to) and bright on a dark
 background (CIE lightness over 55); tests/test_figures.py checks both."""
+SESSION_RGB = [(80, 200, 255), (255, 200, 40), (240, 100, 240), (90, 230, 90), (255, 90, 90), (130, 130, 255),
+               (235, 235, 235)]
+"""One colour per session (compare, the session list), apart from the class colours' use: each near one of
+the bright ANSI colours, so that in 16 colours they are seven different ones, and apart in 256 colours too
+(tests/test_figures.py measures each depth)."""
+SESSION_MARKS = "●▲■◆★✚▼✖"
+"""One symbol per session beside its colour (eight: with `NO_COLOR` the symbol alone tells them apart)."""
 BACKGROUND = (0, 0, 0)
 SMALLEST = 14
 """No digit is drawn smaller than this many pixels a side (fewer digits beat illegible ones)."""
+FEWEST = 5
+"""Digits are drawn at their native size where this many fit (at 80x24 five of them, over their
+reconstructions); elsewhere smaller, down to `SMALLEST`, until they do."""
 COMFORTABLE = 3
 """With pixels to spare (graphics), digits are drawn at least this many times their size where they
 can be, as many as fit; where they cannot, they grow once `MOST_SHOWN_LARGE` of them fit."""
@@ -35,6 +45,11 @@ its default `maxGraphicSize` of 1000 x 1000 (it leaves it out whole), and none n
 def class_rgb(cls: int) -> tuple[int, int, int]:
     """The colour of class `cls`."""
     return CLASS_RGB[int(cls) % len(CLASS_RGB)]
+
+
+def session_look(index: int) -> tuple[tuple[int, int, int], str]:
+    """The colour and symbol of the `index`-th session shown (56 pairs before one repeats)."""
+    return SESSION_RGB[index % len(SESSION_RGB)], SESSION_MARKS[index % len(SESSION_MARKS)]
 
 
 def crop_border(images: np.ndarray, border: int | None = None) -> np.ndarray:
@@ -112,11 +127,11 @@ def digit_layout(count: int, native: int, width: int, height: int, *, gap: int =
     """The layout of `count` digits of `native` pixels a side (over their reconstructions) in
     `width` x `height` pixels.
 
-    Digits are drawn at their native size wherever at least two fit (or one, if there is only
-    one), as many as fit; with `upscale` (graphics, where pixels are plentiful) they grow by whole
+    Digits are drawn at their native size wherever at least `FEWEST` fit (or all, if there are
+    fewer), as many as fit; with `upscale` (graphics, where pixels are plentiful) they grow by whole
     factors: as many as fit at `COMFORTABLE` times their size or more, else as large as they can
-    be once `MOST_SHOWN_LARGE` of them fit. Where two do not fit at native size, the largest
-    size that shows two (one where not even two fit), never under `SMALLEST` pixels. Both
+    be once `MOST_SHOWN_LARGE` of them fit. Where `FEWEST` do not fit at native size, the
+    largest size that shows them (as many as fit where not even they do), never under `SMALLEST` pixels. Both
     arrangements are tried: stacked rows (digits over reconstructions) and pairs side by side.
     """
     smallest = min(SMALLEST, native)
@@ -134,7 +149,7 @@ def digit_layout(count: int, native: int, width: int, height: int, *, gap: int =
             if columns and rows:
                 columns = -(-min(count, columns * rows) // rows)  # balanced rows: 5 + 5, not 8 + 2
                 options.append(DigitLayout(pixels, columns, rows, paired, gap, label, stack))
-    wanted = min(count, 2)
+    wanted = min(count, FEWEST)
     full = [o for o in options if o.pixels >= native and min(o.shown, count) >= wanted]
     roomy = [o for o in full if o.pixels >= native * COMFORTABLE] if upscale else full
     if roomy:  # every digit that fits at this size, then as large as they can be

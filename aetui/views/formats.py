@@ -164,3 +164,63 @@ def ratio(test: float | None, train: float | None) -> str:
     if abs(times - 1) < 0.005:
         return "test = training"
     return f"test {times:.2g}x training" if times < 100 else f"test {times:,.0f}x training"
+
+
+SHORT_STATUS = {"finished": "done", "interrupted": "interr.", "diverged": "diverg."}
+"""Statuses in at most seven letters, where a listing is narrow (the others are already)."""
+SHORT_HEADERS = {"test MSE/pixel": "MSE/px", "test BCE/pixel": "BCE/px", "val loss": "val"}
+
+
+def fit_listing(headers: list[str], rows: list[list[str]], width: int) -> tuple[list[str], list[list[str]]]:
+    """A listing's columns after the name (`listing_row`'s cells but the first, status first and
+    date last) in `width` columns (two a column for its padding) where they can be: step by step,
+    dates as `12-04 05:10`, statuses in seven letters, then the figures' headers short; every
+    value whole."""
+    def wide(heads: list[str], cells: list[list[str]]) -> int:
+        return sum(max([len(h)] + [len(row[i]) for row in cells]) + 2 for i, h in enumerate(heads))
+
+    def short_date(cell: str) -> str:
+        return cell[5:] if len(cell) == 16 and cell[4] == "-" and cell[10] == " " else cell
+
+    steps = [lambda h, c: (h, [[*row[:-1], short_date(row[-1])] for row in c]),
+             lambda h, c: (h, [[SHORT_STATUS.get(row[0], row[0]), *row[1:]] for row in c]),
+             lambda h, c: ([SHORT_HEADERS.get(x, x) for x in h], c)]
+    for step in steps:
+        if wide(headers, rows) <= width:
+            break
+        headers, rows = step(headers, rows)
+    return headers, rows
+
+
+SHORTEST = 4
+"""Characters a figure keeps at least where a table is narrowed (`.151`, `20.4`, `166`)."""
+
+
+def fit_table(rows: list[list[str]], numbers: list[int], width: int, gap: int = 2,
+              headers: list[str] = ()) -> list[list[str]]:
+    """A table's cells in `width` columns (`gap` a column for padding) where they can be: the
+    widest column of `numbers` loses a character at a time (`fit_column`: decimals first, every
+    value still whole, `SHORTEST` characters at least) until the table fits; where it cannot, the
+    cells stay as they are (the table scrolls). No column is dropped; one is as wide as the longest
+    word of its header at least (`headers`: they wrap)."""
+    columns = [list(c) for c in zip(*rows)]
+    least = [max(len(w) for w in h.split()) if h.split() else 0 for h in headers] or [0] * len(columns)
+
+    def wide(column: list[str]) -> int:
+        return max(len(t) for t in column)
+
+    floor = [max(m, min(wide(c), SHORTEST)) if i in numbers else max(m, wide(c))
+             for i, (c, m) in enumerate(zip(columns, least))]
+    if sum(f + gap for f in floor) > width:
+        return rows  # (too wide even so: the table scrolls, every figure as it was)
+    while columns and sum(max(wide(c), m) + gap for c, m in zip(columns, least)) > width:
+        numbers = [i for i in numbers if wide(columns[i]) > floor[i]]  # (at its header's width: no gain)
+        widest = max(numbers, key=lambda i: wide(columns[i]), default=None)
+        if widest is None:
+            break
+        shorter = fit_column(columns[widest], wide(columns[widest]) - 1)
+        if wide(shorter) >= wide(columns[widest]):
+            numbers = [i for i in numbers if i != widest]  # (as short as it gets: the next one)
+            continue
+        columns[widest] = shorter
+    return [list(r) for r in zip(*columns)] if columns else rows

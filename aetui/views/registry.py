@@ -51,23 +51,27 @@ class View:
     file: str = ""
     applies: Callable[[Replay, int], bool] = lambda replay, epoch: True
     """The sessions (at an epoch) whose export has it; the others' replay and `aetui show` say why not."""
+    live: bool = False
+    """The train screen shows it as the run goes (by the same key: `2` is the digits everywhere)."""
 
 
 VIEWS: tuple[View, ...] = (
-    View("curves", "1", "curves", chart=True,
+    View("curves", "1", "curves", chart=True, live=True,
          table=lambda replay, epoch: Group(tables.curves_table(replay, epoch), tables.changes_table(replay))),
-    View("recon", "2", "reconstructions", picture=show.recon_figure, png=show.digits_png, file="digits"),
+    View("recon", "2", "reconstructions", picture=show.recon_figure, live=True, png=show.digits_png, file="digits"),
     View("scatter", "3", "scatter", picture=show.codes_figure, words=2, key_cells=show.KEY_CELLS,
-         text=show.codes_text, projections=True, fill=True, png=show.scatter_png, file="scatter"),
+         text=show.codes_text, projections=True, fill=True, live=True, png=show.scatter_png, file="scatter"),
     View("sweep", "4", "sweep", picture=show.sweep_figure, png=show.sweep_png, file="sweep"),
     View("area", "5", "area", picture=show.area_figure, words=15, png=show.area_png, file="area",
          applies=show.two_d),
-    View("sparsity", "6", "sparsity", table=tables.sparsity_view),
+    View("sparsity", "6", "sparsity", table=tables.sparsity_view, live=True),
     View("params", "7", "session", table=lambda replay, epoch: tables.params_view(replay), epochless=True),
     View("metrics", "8", "metrics", table=tables.metrics_view),
 )
 NAMED = {view.name: view for view in VIEWS}
 NAMES = tuple(NAMED)
+LIVE = tuple(view for view in VIEWS if view.live)
+"""The views the train screen shows, in the registry's order."""
 
 
 def figure(replay: Replay, view: View | str, epoch: int, columns: int, rows: int, pixels: bool = False,

@@ -62,7 +62,7 @@ def digits_words(noisy: bool, paired: bool) -> str:
 def digits_figure(originals: np.ndarray, recons: np.ndarray, labels: list[str], width: int, height: int,
                   pixels: bool = False, caption: str = "", noisy: np.ndarray | None = None,
                   prefix: str = "") -> Figure:
-    """Digits over their reconstructions in `width` x `height` pixels: full size wherever two fit,
+    """Digits over their reconstructions in `width` x `height` pixels: full size wherever five fit,
     never under 14 pixels; labelled in half blocks (one text row over each row of digits). With
     `noisy` (a denoiser's inputs), each digit's noisy input over its reconstruction over the clean digit.
     The caption says what it shows (`digits_words`, after `prefix`), unless `caption` is given."""
@@ -77,6 +77,8 @@ def digits_figure(originals: np.ndarray, recons: np.ndarray, labels: list[str], 
             notes.setdefault(top // 2, []).append((left + max(0, (layout.pixels - len(name)) // 2), name))
     shown = min(layout.shown, len(originals))
     how = caption or prefix + digits_words(noisy is not None, layout.paired)
+    if layout.paired:  # (each reconstruction to the right of its digit: a caption given says so too)
+        how = how.replace(" over their ", " beside their ")
     more = f" ({shown} of {len(originals)})" if shown < len(originals) else ""
     return Figure(f"{how}{more}", image, notes)
 

@@ -68,3 +68,40 @@ def test_replay(snap_compare, make_app, size, tab):
         await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_compare_three_sessions(snap_compare, make_app, size):
+    """Each session in its own colour and symbol: on the curves, in the legend and the first line."""
+    from aetui.ui.messages import Compare
+    from tests.support import synthetic_session
+
+    paths = [synthetic_session(Path("sessions"), name, epochs=epochs, error=error)
+             for name, epochs, error in (("run-a", 4, 0.05), ("run-b", 3, 0.08), ("run-c", 4, 0.03))]
+
+    async def run_before(pilot):
+        pilot.app.post_message(Compare([str(p) for p in paths]))
+        await until(pilot, lambda: type(pilot.app.screen).__name__ == "CompareScreen")
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("recipe, keys", [("sparse-kl", ("2", "h")), ("vae-2d", ("3",)), ("sparse-kl", ("6", "m"))],
+                         ids=["digits", "scatter", "sparsity-maximised"])
+def test_train_one_view_at_80x24(snap_compare, make_app, recipe, keys):
+    """At 80x24 one view at a time: the digits without the sliders, the scatter beside them, the
+    sparsity figures maximised."""
+    async def run_before(pilot):
+        app = pilot.app
+        await loaded(pilot)
+        await open_recipe(pilot, app, recipe)
+        app.screen.query_one("#slider-epochs", ParamSlider).set_value(3)
+        await pilot.press("space")
+        await until(pilot, lambda: ended(app) and not app.runner.active)
+        app.screen.redraw()
+        app.clear_notifications()
+        await pilot.press(*keys)
+        await pilot.pause()
+
+    assert snap_compare(make_app(ScriptedTrainer()), terminal_size=(80, 24), run_before=run_before)

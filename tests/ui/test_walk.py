@@ -42,6 +42,15 @@ def test_one_formatter_per_kind_of_figure():
     assert formats.fit_column(["0.1008", "0.06336"], 6) == [".1008", ".06336"]  # alike down a column
 
 
+def test_a_table_too_wide_keeps_every_column_and_drops_decimals_first():
+    rows = [["0.003", "finished", "0.01234", "0.1567", "166.34"], ["0.01", "stopped", "0.0211", "0.2", "12.5"]]
+    fitted = formats.fit_table(rows, [2, 3, 4], 36)
+    assert len(fitted[0]) == 5 and [r[:2] for r in fitted] == [r[:2] for r in rows]  # values and status as they were
+    assert sum(max(len(r[i]) for r in fitted) + 2 for i in range(5)) <= 36
+    assert fitted[0][4] in ("166.3", "166") and fitted[0][2].startswith(".01")  # rounded, never cut
+    assert formats.fit_table(rows, [2, 3, 4], 20) == rows  # cannot fit: left whole (the table scrolls)
+
+
 def test_a_session_name_is_shortened_in_the_middle():
     short = shorten_middle("sparse-kl-mean-20261124-012330", 18)
     assert len(short) == 18 and short.endswith("1124-012330") and short.startswith("spars")
@@ -121,6 +130,7 @@ async def test_a_new_run_clears_the_last_runs_digits(make_app):
     app = make_app(trainer)
     async with app.run_test(size=(100, 32)) as pilot:
         await started(pilot, app, "ae-32")
+        await pilot.press("2")  # (below 120x34 one view at a time: the digits)
         digits = app.screen.query_one(DigitPanel)
         await until(pilot, lambda: digits.picture.image is not None)
         trainer.release.set()

@@ -172,3 +172,34 @@ async def test_the_loss_chart_marks_changes_planned_ahead_until_they_apply():
         assert "planned" in chart.legend
         chart.show(state)
         assert "planned" not in chart.legend
+
+
+async def test_on_a_log_axis_a_curve_of_zeros_keeps_its_own_row_and_each_curve_its_symbol():
+    """An `l2` of 0 beside losses spanning decades: the axis stays logarithmic, zero is labelled on a
+    row of its own under the smallest decade, and every curve is in the legend with its symbol."""
+    from aetui.core import events
+    from aetui.core.runstate import RunState
+    from aetui.ui.widgets.loss_chart import MARKS, LossChart
+
+    class ChartApp(App):
+        def compose(self):
+            yield LossChart()
+
+    state = RunState()
+    state.apply(events.TrainingStarted("s", "sparse-kl", 5, 10, 100, "CPU", {"beta": 3.0}))
+    for epoch in (1, 2, 3):
+        logs = {"loss": 100.0 / epoch ** 3, "recon": 0.1 / epoch, "l2": 0.0, "val_loss": 120.0 / epoch ** 3}
+        state.apply(events.EpochEnded(epoch, 10 * epoch, logs, {}, 1.0, 100.0))
+    app = ChartApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        chart = app.query_one(LossChart)
+        chart.show(state)
+        await pilot.pause()
+        assert chart.drawn_log
+        drawn = [strip.text for strip in chart.render_lines(chart.region.reset_offset)]
+        zero = [line for line in drawn if line.strip().startswith("0┤")]
+        assert zero, drawn  # zero has its row, labelled
+        for name in ("loss", "recon", "l2", "val_loss"):
+            assert f"{MARKS[name]} {name}" in chart.legend
+        symbols = "".join(drawn)
+        assert MARKS["l2"] in symbols and MARKS["recon"] in symbols  # drawn on the curves themselves

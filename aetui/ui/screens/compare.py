@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 
 from rich import box
@@ -12,7 +11,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import ScrollableContainer, Vertical, VerticalScroll
 from textual.widgets import Footer, Static, TabbedContent, TabPane
-from textual_plotext import PlotextPlot
 
 from aetui.core import ranking as rank
 from aetui.core.families.registry import figure_keys
@@ -28,11 +26,10 @@ from aetui.core.sweeps.standings import (
 from aetui.core.sweeps.sweep import Sweep
 from aetui.ui.screens.base import WorkbenchScreen
 from aetui.ui.widgets.figure_pane import FigurePane
-from aetui.ui.widgets.loss_chart import decade_ticks, round_ticks, scaled, spans_decades
+from aetui.ui.widgets.compare_chart import CompareChart, look_text
 from aetui.ui.widgets.picture import space_for
 from aetui.ui.workbench import Workbench
 from aetui.views import formats
-from aetui.views.figures import class_rgb
 from aetui.views.replay import Replay, step_epoch
 from aetui.views.show import recon_figure
 
@@ -80,8 +77,8 @@ def settings_diff(replays: list[Replay], names: list[str], everything: bool = Fa
     title = "every setting, differences first (d: those that differ or matter)" if everything else \
         f"settings that differ or matter to these models (d: all{f', {left} more' if left else ''})"
     table = Table("setting", title=title, title_justify="left")
-    for name in names:
-        table.add_column(Text(name))
+    for i, name in enumerate(names):
+        table.add_column(look_text(i, name))
     for key in differ + same:
         table.add_row(Text(key), *[Text(s.get(key, "-")) for s in settings], style="bold" if key in differ else "dim")
     if not differ + same:
@@ -101,39 +98,43 @@ def figures_table(replays: list[Replay], names: list[str], epoch: int, sort: str
     stats = list(dict.fromkeys(k for kind in kinds for k in figure_keys(kind)))
     evaluated = [k for k in METRICS if k in known and k not in stats and k not in rank.EVALUATED.values()]
     keys = [*RANK_KEYS, "val_loss", "loss", *stats, *evaluated]
-    rows = [(name, [formats.stat(k, f.get(k)) for k in keys]) for name, f in zip(names, figures)]
+    rows = [(look_text(i, name), [formats.stat(k, f.get(k)) for k in keys]) for i, (name, f) in enumerate(zip(names,
+                                                                                                          figures))]
     rows = ordered(rows, figures, sort)
     same = rank.objectives_comparable([r.session.meta.recipe for r in replays])
     table = Table(title=f"at epoch {epoch}, best {formats.header(sort)} first (o: order by another figure); val "
                         "and train loss: each session's own objective" +
                         ("" if same else ", not comparable here (their losses differ)"),
                   title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column("session", min_width=min(12, max(len(n) for n in names)), overflow="fold")
+    table.add_column("session", min_width=min(14, max(len(n) + 2 for n in names)), overflow="fold")
     for i, key in enumerate(keys):
         table.add_column(formats.header(key), overflow="fold", min_width=max(len(row[1][i]) for row in rows))
     for name, cells in rows:
-        table.add_row(Text(name), *cells)
+        table.add_row(name, *cells)
     return table
 
 
-def sweep_table(sweep: Sweep, trials: list[Session], sort: str = SORT_DEFAULT) -> Table:
-    """Each trial's final losses and figures by its hyperparameter values, best `sort` first."""
+def sweep_table(sweep: Sweep, trials: list[Session], sort: str = SORT_DEFAULT, width: int = 0) -> Table:
+    """Each trial's final losses and figures by its hyperparameter values, best `sort` first; in
+    `width` columns where it can be, every column kept, its figures losing decimals first."""
     columns, rows = ranking(trials, list(sweep.grid), sort)
     table = Table(*[formats.header(c) for c in columns], title=f"sweep {sweep.name}: final epoch of each "
                   f"trial, best {formats.header(sort)} first (o: order by another figure)", title_justify="left",
                   box=box.SIMPLE_HEAD, padding=(0, 1))
     cells = [[formats.param(v) if c in sweep.grid and v is not None else str(v) if c in ("status", "epochs")
               else formats.stat(c, v) for c, v in zip(columns, row)] for row in rows]
-    for i, column in enumerate(table.columns):  # a figure is written whole: the table scrolls instead
+    if width and cells:
+        cells = formats.fit_table(cells, list(range(len(sweep.grid) + 2, len(columns))), width - 2, gap=2,
+                                  headers=[formats.header(c) for c in columns])
+    for i, column in enumerate(table.columns):  # a figure is written whole: where it cannot be shorter, it scrolls
         column.min_width, column.overflow = max([len(row[i]) for row in cells] + [1]), "fold"
     for i, row in enumerate(cells):
         table.add_row(*row, style="bold" if i == 0 else None)
     return table
 
 
-MOST_MARKS = 200
-"""Changes marked on the chart at most (one line each; a run changed at every batch would draw
-thousands: the first ones show where the tuning began)."""
+VIEWS_KEYS = Binding.Group("view")
+"""The views' keys, listed together in the footer (the tabs name each)."""
 
 
 class CompareScreen(WorkbenchScreen):
@@ -145,8 +146,8 @@ class CompareScreen(WorkbenchScreen):
         Binding("question_mark,f1", "help", "help", tooltip="this help"),
         Binding("left", "step(-1)", "epoch -1", priority=True, tooltip="previous shared epoch"),
         Binding("right", "step(1)", "epoch +1", priority=True, tooltip="next shared epoch"),
-        *[Binding(str(i + 1), f"tab('{t}')", show=False) for i, t in enumerate(("curves", "settings", "recon",
-                                                                               "figures"))],
+        *[Binding(str(i + 1), f"tab('{t}')", t, group=VIEWS_KEYS) for i, t in enumerate(("curves", "settings",
+                                                                                        "recon", "figures"))],
         Binding("l", "log_scale", "log y", tooltip="curves: log axis on or off (kept while aetui runs)"),
         Binding("d", "differences", "all settings", tooltip="settings: all, or those that differ or matter to "
                                                              "these models"),
@@ -174,7 +175,7 @@ class CompareScreen(WorkbenchScreen):
         yield Static(id="status")
         with TabbedContent(id="tabs"):
             with TabPane("1 curves", id="tab-curves"), Vertical(id="compare-chart-box"):
-                yield PlotextPlot(id="compare-chart")
+                yield CompareChart(id="compare-chart")
             with TabPane("2 settings", id="tab-settings"), VerticalScroll():
                 yield Static(id="compare-settings")
             with TabPane("3 reconstructions", id="tab-recon"), VerticalScroll(id="compare-recon"):
@@ -183,7 +184,7 @@ class CompareScreen(WorkbenchScreen):
             with TabPane("4 sweep" if self.sweep else "4 figures", id="tab-figures"), \
                     ScrollableContainer(id="compare-figures-scroll"):  # (wider than the screen: scrolls sideways)
                 yield Static(id="compare-figures")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)  # (room for the views' keys at 80 columns)
 
     def on_mount(self) -> None:
         self.query_one("#tabs").can_focus = False
@@ -201,44 +202,15 @@ class CompareScreen(WorkbenchScreen):
         self.query_one("#compare-settings", Static).update(table)
 
     def draw_curves(self) -> None:
-        """Validation (and training) loss of every session on one chart, a colour per session, and a
-        vertical line where each of its changes took effect (a branch and its parent: one curve up to
-        the branch point, then two)."""
-        chart = self.query_one("#compare-chart", PlotextPlot)
-        plt = chart.plt
-        plt.clear_data()
-        plt.clear_figure()
-        curves = [[(float(e.epoch), e.logs.get(key, math.nan)) for e in r.session.epochs]
-                  for r in self.replays for key in ("val_loss", "loss")]
-        log = self.log_scale if self.log_scale is not None else spans_decades([y for c in curves for _, y in c])
-        legend, plotted, xs = [], [], []
-        for i, (r, name) in enumerate(zip(self.replays, self.names)):
-            r_, g, b = class_rgb(i)
-            for curve, marker in zip(curves[2 * i:2 * i + 2], ("braille", "dot")):
-                px, py = scaled(curve, log)
-                if px:
-                    plt.plot(px, py, color=(r_, g, b), marker=marker)
-                    plotted += py
-                    xs += px
-            steps = next((e.steps_per_epoch for e in r.session.history if hasattr(e, "steps_per_epoch")), 0)
-            marks = {round(c.step / steps, 2) for c in r.session.changes} if steps else set()
-            for x in sorted(marks)[:MOST_MARKS]:  # (each change marked where it took effect)
-                plt.vline(x, color=(r_, g, b))
-            legend.append(Text("━ " + name, style=f"rgb({r_},{g},{b})"))
-        if log:
-            decade_ticks(plt, plotted)
-        else:
-            round_ticks(plt, plotted)
-        round_ticks(plt, xs, "x")
-        self.drawn_log = log
-        plt.title("validation loss (lines) and training loss (dots)" + (", log y (l)" if log else ""))
-        plt.xlabel("epoch")
-        self.query_one("#compare-chart-box").border_subtitle = Text("  ").join(legend)
-        chart.refresh()
+        chart = self.query_one(CompareChart)
+        chart.log_scale = self.log_scale
+        chart.show(self.replays, self.names)
+        self.drawn_log = chart.drawn_log
+        self.query_one("#compare-chart-box").border_subtitle = chart.legend
 
     def show(self) -> None:
         """Redraw the per-epoch views at `self.epoch`."""
-        names = ", ".join(self.names)  # (their common beginning left out: the ends tell them apart)
+        names = Text(", ").join(look_text(i, n) for i, n in enumerate(self.names))  # (their common start left out)
         if self.sweep is not None:
             trials = [r.session for r in self.replays]
             names = f"sweep {self.sweep.name} of {self.sweep.recipe} ({progress(self.sweep, trials)})"
@@ -252,19 +224,22 @@ class CompareScreen(WorkbenchScreen):
                 pane.clear(f"{name}: no epoch {epoch}")
                 continue
 
-            def make(columns: int, rows: int, r=r, name=name):
+            def make(columns: int, rows: int, r=r, name=name, i=i):
                 rows = max(8, rows // min(len(self.replays), 2))  # two sessions to a screen at least
                 figure = recon_figure(r, epoch, *space_for(columns, rows - 1, graphics), graphics.pixels)
-                figure.caption = f"{name}: {figure.caption}"
+                figure.caption = f"{look_text(i, name).plain}: {figure.caption}"
                 return figure
 
             pane.show(make)
         if self.sweep is not None:
             self.query_one("#compare-figures", Static).update(
-                sweep_table(self.sweep, [r.session for r in self.replays], self.sort))
+                sweep_table(self.sweep, [r.session for r in self.replays], self.sort, self.size.width - 2))
         else:
             self.query_one("#compare-figures", Static).update(
                 figures_table(self.replays, self.names, self.epoch, self.sort))
+
+    def on_resize(self) -> None:
+        self.show()  # (the sweep's table fits the width anew)
 
     def action_order(self) -> None:
         """Rank the figures tab by the next figure the sessions have."""

@@ -144,8 +144,14 @@ class HomeScreen(WorkbenchScreen):
                 _, *rest = formats.listing_row(remote.listed(t, by))
                 label = " ".join(f"{k}={v:g}" for k, v in standings.trial_values(t).items())
                 rows.append(("✓ " if str(t.path) in self.marked else "  ", label, rest, str(t.path)))
-        others = [max([len(h)] + [len(r[2][i]) for r in rows]) + 2 for i, h in enumerate(columns[1:])]
-        room = max(12, table.size.width - sum(others[:-1]) - 4)  # the date, last, may go off the edge
+        headers, cells = formats.fit_listing(list(columns[1:]), [r[2] for r in rows], table.size.width - 16)
+        rows = [(mark, name, rest, key) for (mark, name, _, key), rest in zip(rows, cells)]
+        others = [max([len(h)] + [len(r[2][i]) for r in rows]) + 2 for i, h in enumerate(headers)]
+        room = max(12, table.size.width - sum(others) - 4)
+        table.clear(columns=True)  # (each column as wide as its widest cell: narrow, shorter headers)
+        table.add_column(columns[0], width=max([len(columns[0])] + [min(len(r[0] + r[1]), room) for r in rows]))
+        for header, width in zip(headers, others):
+            table.add_column(header, width=width - 2)
         for mark, name, rest, key in rows:
             cell = mark + shorten_middle(name, room - len(mark))
             first = Text(cell, style="bold") if key.startswith("sweep:") else Text(cell)

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.lazy import Lazy
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Static, TabbedContent, TabPane, Tabs
 
 from aetui.core.conventions import EPOCH
 from aetui.core.errors import AetuiError
@@ -25,6 +25,10 @@ from aetui.views.registry import NAMED, VIEWS, figure
 from aetui.views.show import KEY_CELLS, scatter_figure
 
 
+VIEWS_KEYS = Binding.Group("view")
+"""The views' keys, listed together in the footer (the tabs name each)."""
+
+
 class ReplayScreen(WorkbenchScreen):
     """One session, every view at the chosen epoch; the scrubber moves them all."""
 
@@ -32,6 +36,8 @@ class ReplayScreen(WorkbenchScreen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "back", tooltip="back"),
         Binding("question_mark,f1", "help", "help", tooltip="this help"),
+        *[Binding(view.key, f"tab('{view.name}')", view.name, group=VIEWS_KEYS) for view in VIEWS],
+        Binding("m", "maximise", "maximise", tooltip="the view alone: its tabs and first line hidden, or back"),
         Binding("left", "step(-1)", "epoch -1", priority=True, tooltip="previous epoch"),
         Binding("right", "step(1)", "epoch +1", priority=True, tooltip="next epoch"),
         Binding("home", "jump(0)", "first", show=False, priority=True, tooltip="first epoch"),
@@ -42,7 +48,6 @@ class ReplayScreen(WorkbenchScreen):
         Binding("b", "branch", "branch here", tooltip="a new session from this epoch's kept state, trained on in "
                                                       "the train screen with its sliders"),
         Binding("l", "log_scale", "log y", show=False, tooltip="curves: log axis on or off (kept while aetui runs)"),
-        *[Binding(view.key, f"tab('{view.name}')", show=False) for view in VIEWS],
     ]
     HELP = [(f"{VIEWS[0].key} … {VIEWS[-1].key}", "switch view: " + ", ".join(f"{v.key} {v.title}" for v in VIEWS)),
             ("up/down, page up/down", "scroll a view taller than the screen")]
@@ -58,6 +63,8 @@ class ReplayScreen(WorkbenchScreen):
         self.drawn: dict[str, int] = {}
         """The epoch each picture pane shows."""
         self.scatter_drawn: tuple[int, str] | None = None
+        self.marked: int | None = None
+        """The epoch the chart marks."""
         self.tsne_cache: dict[int, tuple] = {}
         """t-SNE maps already computed, by epoch."""
 
@@ -77,7 +84,7 @@ class ReplayScreen(WorkbenchScreen):
                         yield Lazy(VerticalScroll(FigurePane(self.workbench.graphics, id=f"view-{view.name}")))
                     else:
                         yield Lazy(VerticalScroll(ViewPane(self.replay, view.name, ascii, id=f"view-{view.name}")))
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)  # (room for the views' keys at 80 columns)
 
     def on_mount(self) -> None:
         self.query_one("#tabs").can_focus = False
@@ -86,9 +93,10 @@ class ReplayScreen(WorkbenchScreen):
         self.show()
 
     def draw_chart(self) -> None:
-        """The whole history does not change with the epoch: drawn once (and on the log toggle)."""
+        """The whole history, the epoch shown marked on it."""
         chart = self.query_one(LossChart)
-        chart.show(self.replay.state)
+        self.marked = self.epoch
+        chart.show(self.replay.state, mark=self.epoch if self.replay.epochs else None)
         self.query_one("#chart-box").border_subtitle = chart.legend
 
     @property
@@ -108,6 +116,8 @@ class ReplayScreen(WorkbenchScreen):
         view = NAMED[tab]
         if view.chart:
             self.query_one("#epoch-values", Static).update(self.epoch_values())
+            if self.marked != epoch:
+                self.draw_chart()  # (the mark moves with the epoch)
         elif view.projections:
             self.draw_scatter()
         elif view.picture is not None:
@@ -262,6 +272,11 @@ class ReplayScreen(WorkbenchScreen):
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = f"tab-{tab}"
+
+    def action_maximise(self) -> None:
+        """Hide (or show again) the tabs and the first line: the view takes every row but the footer's."""
+        tabs, status = self.query_one(TabbedContent).query_one(Tabs), self.query_one("#status")
+        tabs.display = status.display = not tabs.display
 
     def action_log_scale(self) -> None:
         chart = self.query_one(LossChart)

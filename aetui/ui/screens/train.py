@@ -18,6 +18,7 @@ from aetui.core.runstate import RunState
 from aetui.core.store.sessions import Session
 from aetui.ui.screens.base import WorkbenchScreen
 from aetui.ui.screens.dialogs import ConfirmDialog, NameDialog
+from aetui.ui.screens.train_layout import PARAMS_WIDTH, TrainLayout
 from aetui.ui.screens.train_run import TrainRun
 from aetui.ui.widgets.digit_panel import WAITING, DigitPanel, ScatterPane
 from aetui.ui.widgets.loss_chart import LossChart
@@ -25,18 +26,12 @@ from aetui.ui.widgets.param_slider import ParamSlider
 from aetui.ui.widgets.sparsity_panel import SparsityPanel
 from aetui.ui.workbench import Workbench
 from aetui.views import tables
+from aetui.views.registry import LIVE
 
 CHART_EVERY = 0.5
 """Seconds between chart redraws for batch progress alone (any other event redraws at once)."""
-PARAMS_WIDTH = {True: 40, False: 30}
-"""Columns of the sliders' panel (from 140 columns, below)."""
-WIDE = (120, 34)
-"""From this many columns and rows the digits take the whole width under the chart, with the
-figures beside the chart; below it they share the lower row with the figures."""
-CHART_ROWS = {True: 12, False: 8}
-"""Rows the chart keeps at least (wide, narrow) before the digits take the rest."""
-FIGURES_WIDTH = {True: (34, 46), False: (18, 18)}
-"""Columns of the figures panel (without, with a 2-D scatter) when wide and narrow."""
+VIEWS_KEYS = Binding.Group("view")
+"""The views' keys, listed together in the footer (each view's box is titled with its key)."""
 
 
 class TrainScreen(WorkbenchScreen):
@@ -48,6 +43,9 @@ class TrainScreen(WorkbenchScreen):
         Binding("question_mark,f1", "help", "help", tooltip="this help"),
         Binding("space", "toggle", "start/pause", tooltip="start; pause or resume a run"),
         Binding("s", "stop", "stop", tooltip="stop (completed epochs stay saved)"),
+        *[Binding(v.key, f"view('{v.name}')", v.name, group=VIEWS_KEYS, tooltip=f"the {v.title}") for v in LIVE],
+        Binding("h", "sliders", "sliders", tooltip="show or hide the sliders' panel"),
+        Binding("m", "maximise", "maximise", tooltip="the view alone on the whole screen, or back"),
         Binding("u", "resume", "resume",
                 tooltip="resume the stopped session from its last epoch, with the current values"),
         Binding("r", "restart", "restart",
@@ -60,7 +58,9 @@ class TrainScreen(WorkbenchScreen):
         Binding("down", "app.focus_next", show=False),
         Binding("q", "app.quit_app", "quit", show=False, tooltip="quit (asks first during a run)"),
     ]
-    HELP = [("up/down, tab", "move between sliders"), ("left/right", "adjust the slider (shift: five steps)"),
+    HELP = [(" ".join(v.key for v in LIVE), "below 120x34 one view at a time; larger, a view's key maximises it "
+                                            "(again: every view)"),
+            ("up/down, tab", "move between sliders"), ("left/right", "adjust the slider (shift: five steps)"),
             ("enter", "type an exact value")]
     """Keys that are not bindings of the screen (the sliders' own), for the help."""
 
@@ -71,7 +71,8 @@ class TrainScreen(WorkbenchScreen):
         self.run = TrainRun(recipe, workbench, resume)
         """The run this screen starts and steers, and the values its next start uses."""
         self.two_d = recipe.net["code"] == 2
-        self.wide: bool | None = None
+        self.arrangement = TrainLayout(self, self.two_d, family(recipe.kind).stats_title)
+        """Which views show, and where."""
         self.synced = 0
         """Changes of the run (`state.changes`) the sliders have followed."""
         self.chart_drawn_at = 0.0
@@ -97,13 +98,10 @@ class TrainScreen(WorkbenchScreen):
                         yield ScatterPane(graphics, id="scatter")
                 with Vertical(id="preview"):
                     yield DigitPanel(graphics, id="digits")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)  # (room for the views' keys at 80 columns)
 
     def on_mount(self) -> None:
         self.query_one("#params").border_title = "hyperparameters"
-        self.query_one("#chart-box").border_title = "loss"
-        self.query_one("#stats").border_title = family(self.recipe.kind).stats_title
-        self.query_one("#preview").border_title = "digits / reconstructions"
         self.query_one(LossChart).log_scale = self.workbench.chart_scales.get("train")
         self.query_one(ParamSlider).focus()
         self.redraw()
@@ -123,33 +121,7 @@ class TrainScreen(WorkbenchScreen):
                                                   events.TrainingResumed)))
 
     def on_resize(self, event) -> None:
-        self.query_one("#params").styles.width = PARAMS_WIDTH[event.size.width >= 140]
-        self.place_panels(event.size.width, event.size.height)
-
-    def place_panels(self, width: int, height: int) -> None:
-        """Give the digits the room they need: under the chart across the whole width where the
-        screen is wide (the figures beside the chart), else beside the figures under it."""
-        wide = width >= WIDE[0] and height >= WIDE[1]
-        right_w, right_h = width - PARAMS_WIDTH[width >= 140], height - 2
-        figures_w = FIGURES_WIDTH[wide][self.two_d]
-        digits = self.query_one(DigitPanel)
-        room_w = right_w - 2 - (0 if wide else figures_w)
-        room_h = right_h - CHART_ROWS[wide] - 2
-        if self.workbench.graphics.pixels:  # digits would grow into every row: the chart keeps half
-            room_h = min(room_h, max(right_h // 2, 8))
-        columns, rows = digits.wanted(room_w, room_h)
-        rows = min(rows, room_h)  # the chart keeps its rows, even where no digit fits whole
-        right = self.query_one("#right")
-        chart, stats, preview = (self.query_one(name) for name in ("#chart-box", "#stats", "#preview"))
-        right.styles.grid_rows = f"1fr {rows + 2}"
-        if wide:
-            right.styles.grid_columns = f"1fr {figures_w}"
-            chart.styles.column_span, preview.styles.column_span = 1, 2
-        else:
-            right.styles.grid_columns = f"1fr {columns + 2}"
-            chart.styles.column_span, preview.styles.column_span = 2, 1
-        stats.styles.column_span = 1
-        self.wide = wide
+        self.arrangement.place()
 
     def redraw(self, chart: bool = True, panels: bool = True) -> None:
         """Bring the views up to date with the run state: the status line always, the chart and
@@ -185,7 +157,7 @@ class TrainScreen(WorkbenchScreen):
             native = digits.native
             digits.show_digits(state.fixed, state.snapshot["recon"], state.snapshot.get("noisy"))
             if digits.native != native:  # the first digits of a run: their size decides the layout
-                self.place_panels(self.size.width, self.size.height)
+                self.arrangement.place()
             if self.two_d:
                 self.query_one(ScatterPane).show_codes(state.snapshot["codes"], state.fixed["subset_labels"])
         else:  # a new run: nothing of the last one's stays
@@ -223,9 +195,11 @@ class TrainScreen(WorkbenchScreen):
         self.query_one("#status", Static).update(self.run.status_line())  # (an attached run's `pending`)
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        """Show `u` only when there is a run to resume."""
+        """Show `u` only when there is a run to resume, a view's key only where the recipe has the view."""
         if action == "resume":
             return self.run.resume_from is not None or self.run.resumable() is not None
+        if action == "view":
+            return any(v.name == parameters[0] for v in self.arrangement.views)
         return True
 
     def start(self) -> None:
@@ -274,6 +248,15 @@ class TrainScreen(WorkbenchScreen):
         if (left := self.run.leave()) is not None:
             self.notify(f"Left {left} running; Enter on its row attaches again.", markup=False)
         self.app.pop_screen()
+
+    def action_view(self, name: str) -> None:
+        self.arrangement.choose(name)
+
+    def action_maximise(self) -> None:
+        self.arrangement.maximise()
+
+    def action_sliders(self) -> None:
+        self.arrangement.toggle_sliders()
 
     def action_log_scale(self) -> None:
         chart = self.query_one(LossChart)

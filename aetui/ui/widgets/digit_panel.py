@@ -17,7 +17,7 @@ WAITING = "Reconstructions appear after the first epoch."
 
 
 class DigitPanel(FigurePane):
-    """Test digits over their current reconstructions: full size wherever two fit."""
+    """Test digits over their current reconstructions: full size wherever five fit."""
 
     def __init__(self, graphics: Graphics, **kwargs):
         super().__init__(graphics, fill=True, **kwargs)

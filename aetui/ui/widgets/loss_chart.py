@@ -14,19 +14,38 @@ COLOURS = {"loss": (80, 200, 255), "val_loss": (255, 200, 60), "recon": (90, 220
            "disc": (255, 90, 90), "gen": (200, 200, 200)}
 """An RGB colour per curve, used by the chart and by its legend alike."""
 OTHER = (170, 170, 170)
+MARKS = {"loss": "●", "val_loss": "◆", "recon": "▲", "kl": "■", "sparsity": "■", "l1": "■", "l2": "✚",
+         "nonneg": "✚", "disc": "✖", "gen": "★"}
+"""A symbol per curve, drawn on it (a few times) and in the legend: curves differ without colour too."""
+SYMBOLS = 8
+"""Points of a curve drawn as its symbol at most (evenly spread)."""
+SHORT = 18
+"""A chart fewer rows high leaves out its x axis's name ("epoch"), so that at 80x24 it keeps 12 plot rows."""
 
 
 def markup(name: str) -> str:
-    """The curve's name in its colour, as rich markup."""
+    """The curve's symbol and name in its colour, as rich markup."""
     r, g, b = COLOURS.get(name, OTHER)
-    return f"[rgb({r},{g},{b})]━ {name}[/]"
+    return f"[rgb({r},{g},{b})]{MARKS.get(name, '•')} {name}[/]"
 
 
-def scaled(points: list[tuple[float, float]], log_scale: bool) -> tuple[list[float], list[float]]:
+def zero_row(values: list[float]) -> float | None:
+    """Where a log axis draws zero: a decade under the smallest positive value (None where no
+    value is zero, or none is positive)."""
+    positive = [v for v in values if math.isfinite(v) and v > 0]
+    if not positive or not any(v == 0 for v in values):
+        return None
+    return math.floor(math.log10(min(positive))) - 1.0
+
+
+def scaled(points: list[tuple[float, float]], log_scale: bool, zero: float | None = None
+           ) -> tuple[list[float], list[float]]:
     """The finite points of a curve as (xs, ys) to plot: with `log_scale`, the positive ones with
-    log10 of y (the log is taken here, not by plotext, whose log axis is applied again at every redraw)."""
-    kept = [(x, y) for x, y in points if math.isfinite(y) and (y > 0 or not log_scale)]
-    return [x for x, _ in kept], [math.log10(y) if log_scale else y for _, y in kept]
+    log10 of y (the log is taken here, not by plotext, whose log axis is applied again at every redraw)
+    and zeros at `zero` (`zero_row`: a curve of zeros, an `l2` of 0, still shows, on its own row)."""
+    kept = [(x, y) for x, y in points
+            if math.isfinite(y) and (y > 0 or not log_scale or (y == 0 and zero is not None))]
+    return [x for x, _ in kept], [(math.log10(y) if y > 0 else zero) if log_scale else y for _, y in kept]
 
 
 def log_ticks(values: list[float], most: int = 8) -> list[float]:
@@ -53,14 +72,17 @@ def tick_labels(ticks: list[float]) -> list[str]:
     return labels
 
 
-def decade_ticks(plt, values: list[float]) -> None:
+def decade_ticks(plt, values: list[float], zero: float | None = None) -> None:
     """Label a log-scaled y axis (`values` are log10 already) with `log_ticks`, the axis reaching
-    every tick."""
-    if values:
-        ticks = log_ticks(values)
+    every tick; and `0` at `zero`, the row zeros are drawn at (`zero_row`)."""
+    above = [v for v in values if zero is None or v > zero]
+    if above:
+        ticks = log_ticks(above)
         if ticks:
-            logs = [math.log10(t) for t in ticks]
-            plt.yticks(logs, tick_labels(ticks))
+            logs, labels = [math.log10(t) for t in ticks], tick_labels(ticks)
+            if zero is not None:
+                logs, labels = [zero, *logs], ["0", *labels]
+            plt.yticks(logs, labels)
             plt.ylim(min(logs + values), max(logs + values))
 
 
@@ -130,18 +152,22 @@ class LossChart(PlotextPlot):
         plt.clear_figure()
         series = {name: curve for name, curve in state.series().items()  # parts: training only, to stay readable
                   if (not name.startswith("val_") or name == "val_loss") and not name.endswith(EPOCH)}
-        log = self.log_scale if self.log_scale is not None else \
-            spans_decades([y for _, ys in series.values() for y in ys])
+        values = [y for _, ys in series.values() for y in ys]
+        log = self.log_scale if self.log_scale is not None else spans_decades(values)
+        zero = zero_row(values) if log else None
         drawn: list[str] = []
         plotted: list[float] = []
         xs_all: list[float] = []
         for name, (xs, ys) in series.items():
-            px, py = scaled(list(zip(xs, ys)), log)
+            px, py = scaled(list(zip(xs, ys)), log, zero)
             if not px:
                 continue
             plotted += py
             xs_all += px
-            plt.plot(px, py, color=COLOURS.get(name, OTHER), marker="braille")
+            colour = COLOURS.get(name, OTHER)
+            plt.plot(px, py, color=colour, marker="braille")
+            every = max(1, -(-len(px) // SYMBOLS))
+            plt.scatter(px[every // 2::every], py[every // 2::every], color=colour, marker=MARKS.get(name, "•"))
             drawn.append(name)
         for x in state.change_positions():
             plt.vline(x, (255, 60, 60))
@@ -150,13 +176,14 @@ class LossChart(PlotextPlot):
         if mark is not None:
             plt.vline(mark, (255, 255, 255))
         if log:
-            decade_ticks(plt, plotted)
+            decade_ticks(plt, plotted, zero)
         else:
             round_ticks(plt, plotted)
         round_ticks(plt, xs_all, "x")
-        plt.xlabel("epoch")
+        if self.size.height >= SHORT:  # (short, the axis's row goes to the plot: its numbers are epochs)
+            plt.xlabel("epoch")
         self.drawn_log = log
         self.legend = " ".join(markup(n) for n in drawn) + \
             (" [red]│ change[/]" if state.changes else "") + (" [cyan]│ planned[/]" if pending else "") + \
-            (" · log y" if log else "")
+            (f" [b]│ epoch {mark:g}[/]" if mark is not None else "") + (" · log y" if log else "")
         self.refresh()
