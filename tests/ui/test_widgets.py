@@ -54,6 +54,28 @@ async def test_locked_slider_refuses():
         assert slider.value == 30 and "fixed while a run goes on" in slider.error
 
 
+async def test_slider_bars_line_up_and_stay_put_as_values_change_width():
+    def bar(app) -> tuple[int, int]:
+        from textual.widgets import Static
+
+        line = str(app.query_one("#line", Static).render())
+        return line.index("●") if "●" in line else -1, len(line.rstrip())
+
+    where = {}
+    for spec, values in ((HPARAMS["lam"], (1e-7, 0.0, 1.25e-5)), (HPARAMS["learning_rate"], (0.001, 0.0125))):
+        app = SliderApp(spec, values[0])
+        async with app.run_test(size=(40, 5)) as pilot:
+            start = str(app.query_one(ParamSlider).query_one("#line").render()).index("━" if values[0] else "●")
+            ends = set()
+            for value in values:
+                app.query_one(ParamSlider).set_value(value, announce=False)
+                await pilot.pause()
+                ends.add(bar(app)[1])
+            assert len(ends) == 1, (spec.name, ends)  # the value's column does not move
+            where[spec.name] = start
+    assert where["lam"] == where["learning_rate"]  # the bars begin in one column, whatever the name
+
+
 def test_ticks_are_valid_and_ordered():
     for spec in [*HPARAMS.values(), *RUN_SETTINGS.values()]:
         values = ticks(spec)

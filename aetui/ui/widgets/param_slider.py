@@ -13,7 +13,7 @@ from textual.reactive import reactive
 from textual.widgets import Input, Static
 
 from aetui.core.errors import AetuiError
-from aetui.core.hparams import HParam
+from aetui.core.hparams import HPARAMS, RUN_SETTINGS, HParam
 
 TICKS = 40
 """About this many steps along a linear slider."""
@@ -39,6 +39,12 @@ def ticks(spec: HParam) -> list[float]:
         values = [k * step for k in range(math.ceil(low / step), math.floor(high / step) + 1)]
     values = [float(round(v)) if spec.integer else float(f"{v:.6g}") for v in [low, *values, high]]
     return sorted(set(values))
+
+
+NAME_WIDTH = max(len(spec.label) for spec in (*HPARAMS.values(), *RUN_SETTINGS.values()))
+VALUE_WIDTH = 8
+"""The columns of a slider's name and value (`1.23e-05` at most), the same for every slider and
+value: the bars line up and stay put as values change width."""
 
 
 def format_value(value: float, spec: HParam) -> str:
@@ -119,8 +125,8 @@ class ParamSlider(Vertical, can_focus=True):
         if not self.is_mounted:
             return
         width = max(self.size.width, 12)
-        name = self.spec.label
-        value = f"{format_value(self.value, self.spec):>6}"
+        name = self.spec.label.ljust(NAME_WIDTH)
+        value = f"{format_value(self.value, self.spec):>{VALUE_WIDTH}}"
         bar_width = max(4, width - len(name) - len(value) - 3)
         filled = int(round(self.position() * (bar_width - 1)))
         text = Text(f"{name} ", style="bold")
