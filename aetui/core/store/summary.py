@@ -66,6 +66,12 @@ def read(folder: Folder, meta_name: str) -> SessionMeta | None:
     """The session's record as its summary in `folder` keeps it, or None where the summary cannot be
     trusted (none, damaged, over `LIMIT`, a link or no regular file, foreign, or naming another
     record than the `meta_name` now there): the caller reads the record instead."""
+    found = _raw(folder, meta_name)
+    return None if found is None else _checked(*found)
+
+
+def _raw(folder: Folder, meta_name: str) -> tuple[dict, bool] | None:
+    """The summary as parsed, if it names the record there now, and whether its text is all printable."""
     try:
         info = folder.lstat(meta_name)
         if not stat.S_ISREG(info.st_mode):
@@ -76,8 +82,12 @@ def read(folder: Folder, meta_name: str) -> SessionMeta | None:
         return None
     if not isinstance(data, dict) or data.get("format") != FORMAT or data.pop(OF, None) != stamp(info):
         return None
-    try:  # (no escape and nothing unprintable in the text: no string in it holds a control character)
-        return SessionMeta.from_json(data, SUMMARY, printable="\\" not in text and text.isprintable())
+    return data, "\\" not in text and text.isprintable()  # (no escape, nothing unprintable: no control character)
+
+
+def _checked(data: dict, shown: bool) -> SessionMeta | None:
+    try:
+        return SessionMeta.from_json(data, SUMMARY, printable=shown)
     except AetuiError:
         return None
 
@@ -98,7 +108,8 @@ def list_store(store: Path, limit: int | None = None, since: datetime | None = N
     history is read), and every folder that looks like a session but cannot be read, with the reason:
     one bad session hides no other. Newest first; only those made at or after `since`, of the family
     `family`, whose status is `status` (as `status_of(session)` says, default `Session.status`), and
-    of those the `limit` newest."""
+    of those the `limit` newest. Each summary is parsed first, and checked whole (a `SessionMeta`)
+    only where it is listed: the rest is only counted."""
     from aetui.core.store.sessions import META, Session, read_meta
 
     found = Listing()
@@ -106,38 +117,64 @@ def list_store(store: Path, limit: int | None = None, since: datetime | None = N
         entries = list(os.scandir(store))
     except (FileNotFoundError, NotADirectoryError):
         return found
+    seen = []  # (created, path, a summary as parsed or a record read whole)
     for entry in entries:
         if entry.is_symlink() or not entry.is_dir(follow_symlinks=False):
             continue
-        path = Path(entry.path)
+        path = store / entry.name
         try:
             with Folder.open(path) as folder:
                 folder.lstat(META)
-                meta = read(folder, META)
+                raw = _raw(folder, META)
         except FileNotFoundError:
             continue  # (no record, not even a link or a FIFO in its place: no session)
         except OSError:
-            meta = None  # (read_meta says what is wrong)
+            raw = None  # (read_meta says what is wrong)
         if printable(entry.name) != entry.name:
             found.damaged.append((printable(entry.name), "its name holds control characters: rename the folder"))
             continue
+        if raw is None:
+            try:
+                raw = read_meta(path)
+            except AetuiError as err:
+                found.damaged.append((entry.name, str(err)))
+                continue
+        seen.append((_created(raw), path, raw))
+    seen.sort(key=lambda item: item[0], reverse=True)
+    if since is not None:
+        seen = [item for item in seen if (made(item[0]) or since) >= since]
+    if family is not None:
+        seen = [item for item in seen if _kind(item[2]) == family]
+    status_of = status_of or (lambda session: session.status)
+    for created, path, raw in seen:
+        if limit is not None and len(found.sessions) >= limit and isinstance(raw, tuple) and \
+                raw[0].get("status") != "running":  # (counted, not checked: a status but running is as recorded)
+            found.total += status is None or raw[0].get("status") == status
+            continue
+        meta = raw if isinstance(raw, SessionMeta) else _checked(*raw)
         try:
             session = Session(path, meta or read_meta(path))
-            if not session.stillborn:  # (a kill while it was being made: not a session; its name is free)
-                found.sessions.append(session)
         except AetuiError as err:
-            found.damaged.append((entry.name, str(err)))
-    found.sessions.sort(key=lambda s: s.meta.created, reverse=True)
-    if since is not None:
-        found.sessions = [s for s in found.sessions if (made(s.meta.created) or since) >= since]
-    if family is not None:
-        found.sessions = [s for s in found.sessions if s.meta.kind == family]
-    if status is not None:
-        found.sessions = [s for s in found.sessions if (status_of or (lambda s: s.status))(s) == status]
-    found.total = len(found.sessions)
-    if limit is not None:
-        found.sessions = found.sessions[:limit]
+            found.damaged.append((path.name, str(err)))
+            continue
+        if session.stillborn or status is not None and status_of(session) != status:
+            continue  # (stillborn: a kill while it was being made, not a session; its name is free)
+        found.total += 1
+        if limit is None or len(found.sessions) < limit:
+            found.sessions.append(session)
     return found
+
+
+def _created(raw) -> str:
+    created = raw.created if isinstance(raw, SessionMeta) else raw[0].get("created")
+    return created if isinstance(created, str) else ""
+
+
+def _kind(raw) -> str:
+    if isinstance(raw, SessionMeta):
+        return raw.kind
+    recipe = raw[0].get("recipe")
+    return str(recipe.get("kind", "ae")) if isinstance(recipe, dict) else "ae"
 
 
 def made(created: str) -> datetime | None:
