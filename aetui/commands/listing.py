@@ -99,7 +99,7 @@ def ls(args) -> int:
     from aetui.views.tables import COMPACT
 
     by = ranking.choice(getattr(args, "rank_by", None))
-    limit = getattr(args, "limit", None)
+    limit = getattr(args, "most", None)
     if limit is not None and limit < 1:
         raise AetuiError(f"--limit {limit}: list at least one session")
     store = paths.session_store(args.sessions)
