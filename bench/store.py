@@ -104,8 +104,7 @@ def probe_home(store: str) -> dict:
     rows: list[int] = []
 
     class Probe(AetuiApp):
-        def on_mount(self) -> None:
-            super().on_mount()
+        def on_mount(self) -> None:  # (Textual calls AetuiApp.on_mount itself: it pushes home)
             self.set_interval(0.005, self.look)
 
         def look(self) -> None:
