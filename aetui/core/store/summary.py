@@ -24,7 +24,7 @@ from pathlib import Path
 
 from aetui.core.errors import AetuiError
 from aetui.core.store import caps
-from aetui.core.store.files import Folder
+from aetui.core.store.files import Folder, open_dir, read_at
 from aetui.core.store.meta import FORMAT, SessionMeta
 from aetui.core.text import printable
 
@@ -73,14 +73,21 @@ def read(folder: Folder, meta_name: str) -> SessionMeta | None:
 def _raw(folder: Folder, meta_name: str) -> tuple[dict, bool] | None:
     """The summary as parsed, if it names the record there now, and whether its text is all printable."""
     try:
-        info = folder.lstat(meta_name)
-        if not stat.S_ISREG(info.st_mode):
-            return None
-        text = folder.read(SUMMARY, LIMIT).decode("utf-8")
+        return _raw_at(folder.fd, folder.lstat(meta_name))
+    except OSError:
+        return None
+
+
+def _raw_at(where: int, record: os.stat_result) -> tuple[dict, bool] | None:
+    """`_raw` in the session folder open as `where`, whose record's `lstat` is `record`."""
+    if not stat.S_ISREG(record.st_mode):
+        return None
+    try:
+        text = read_at(where, SUMMARY, LIMIT, SUMMARY).decode("utf-8")
         data = json.loads(text)
     except (OSError, AetuiError, ValueError, RecursionError):
         return None
-    if not isinstance(data, dict) or data.get("format") != FORMAT or data.pop(OF, None) != stamp(info):
+    if not isinstance(data, dict) or data.get("format") != FORMAT or data.pop(OF, None) != stamp(record):
         return None
     return data, "\\" not in text and text.isprintable()  # (no escape, nothing unprintable: no control character)
 
@@ -114,39 +121,38 @@ def list_store(store: Path, limit: int | None = None, since: datetime | None = N
 
     found = Listing()
     try:
-        entries = list(os.scandir(store))
+        where = open_dir(store, follow=True)
     except (FileNotFoundError, NotADirectoryError):
         return found
-    seen = []  # (created, path, a summary as parsed or a record read whole)
-    for entry in entries:
-        if entry.is_symlink() or not entry.is_dir(follow_symlinks=False):
-            continue
-        path = store / entry.name
-        try:
-            with Folder.open(path) as folder:
-                folder.lstat(META)
-                raw = _raw(folder, META)
-        except FileNotFoundError:
-            continue  # (no record, not even a link or a FIFO in its place: no session)
-        except OSError:
-            raw = None  # (read_meta says what is wrong)
-        if printable(entry.name) != entry.name:
-            found.damaged.append((printable(entry.name), "its name holds control characters: rename the folder"))
-            continue
-        if raw is None:
-            try:
-                raw = read_meta(path)
-            except AetuiError as err:
-                found.damaged.append((entry.name, str(err)))
+    seen = []  # (created, name, a summary as parsed or a record read whole)
+    try:
+        for entry in list(os.scandir(where)):
+            if entry.is_symlink() or not entry.is_dir(follow_symlinks=False):
                 continue
-        seen.append((_created(raw), path, raw))
+            try:
+                raw = _entry(where, entry.name, META)
+            except FileNotFoundError:
+                continue  # (no record, not even a link or a FIFO in its place: no session)
+            if printable(entry.name) != entry.name:
+                found.damaged.append((printable(entry.name), "its name holds control characters: rename the folder"))
+                continue
+            if raw is None:
+                try:
+                    raw = read_meta(store / entry.name)
+                except AetuiError as err:
+                    found.damaged.append((entry.name, str(err)))
+                    continue
+            seen.append((_created(raw), entry.name, raw))
+    finally:
+        os.close(where)
     seen.sort(key=lambda item: item[0], reverse=True)
     if since is not None:
         seen = [item for item in seen if (made(item[0]) or since) >= since]
     if family is not None:
         seen = [item for item in seen if _kind(item[2]) == family]
     status_of = status_of or (lambda session: session.status)
-    for created, path, raw in seen:
+    for created, name, raw in seen:
+        path = store / name
         if limit is not None and len(found.sessions) >= limit and isinstance(raw, tuple) and \
                 raw[0].get("status") != "running":  # (counted, not checked: a status but running is as recorded)
             found.total += status is None or raw[0].get("status") == status
@@ -163,6 +169,21 @@ def list_store(store: Path, limit: int | None = None, since: datetime | None = N
         if limit is None or len(found.sessions) < limit:
             found.sessions.append(session)
     return found
+
+
+def _entry(store: int, name: str, meta_name: str) -> tuple[dict, bool] | None:
+    """The summary of the session folder `name` in the store open as `store`, as parsed (`_raw`);
+    None where it cannot be trusted or the folder not opened (a link: never followed)."""
+    try:
+        folder = open_dir(name, store)
+    except FileNotFoundError:
+        raise
+    except OSError:
+        return None
+    try:
+        return _raw_at(folder, os.stat(meta_name, dir_fd=folder, follow_symlinks=False))
+    finally:
+        os.close(folder)
 
 
 def _created(raw) -> str:
