@@ -103,7 +103,7 @@ class Session:
     history_error: str | None = field(default=None, compare=False)
     """Why the history could not be read at all (over its cap, a link, a FIFO), once it was tried."""
 
-    @property
+    @cached_property
     def name(self) -> str:
         return self.path.name
 

@@ -62,6 +62,7 @@ class HomeScreen(WorkbenchScreen):
         """How many of `listed_items` have rows in the table so far (`page_in` adds more)."""
         self.room = 0
         """The width a session's name is shortened to, from the first page's rows."""
+        self.shown_before = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="info")
@@ -215,7 +216,9 @@ class HomeScreen(WorkbenchScreen):
     def on_screen_resume(self) -> None:
         self.show_info()
         self.refresh_bindings()
-        self.poll()  # back from another screen: catch up with what changed meanwhile
+        if self.shown_before:  # (the first time is the mount, which has just read the store)
+            self.poll()  # back from another screen: catch up with what changed meanwhile
+        self.shown_before = True
 
     def poll(self) -> None:
         """Reload the list when the store changed: sessions of other processes (a sweep) appear
