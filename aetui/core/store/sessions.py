@@ -27,7 +27,7 @@ from pathlib import Path
 
 from aetui.core import events, ranking
 from aetui.core.errors import AetuiError
-from aetui.core.store import caps, locks
+from aetui.core.store import caps, locks, summary
 from aetui.core.store.files import read_in
 from aetui.core.store.meta import FORMAT, SessionMeta
 from aetui.core.store.npz import Arrays
@@ -262,12 +262,10 @@ def find(store: Path, name: str) -> Session:
     return open_session(inside(store, name))
 
 
-def list_store(store: Path, **only):
+def list_store(store: Path, **only) -> summary.Listing:
     """Every session of `store` from its summary, newest first, and the folders that cannot be read
     (`summary.list_store`, which says what `only` may ask)."""
-    from aetui.core.store import summary
-
-    return summary.list_store(store, **only)
+    return summary.list_store(store, Session, read_meta, META, **only)
 
 
 def list_sessions(store: Path) -> list[Session]:

@@ -21,6 +21,7 @@ import stat
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
 from aetui.core.errors import AetuiError
 from aetui.core.store import caps
@@ -109,15 +110,17 @@ class Listing:
     """Sessions there are (before `limit`, after the filters)."""
 
 
-def list_store(store: Path, limit: int | None = None, since: datetime | None = None, family: str | None = None,
-               status: str | None = None, status_of=None) -> Listing:
+def list_store(store: Path, make: Callable, read_meta: Callable, meta_name: str, *, limit: int | None = None,
+               since: datetime | None = None, family: str | None = None, status: str | None = None,
+               status_of: Callable | None = None) -> Listing:
     """Every session of `store` from its summary (its record where the summary cannot be trusted; no
     history is read), and every folder that looks like a session but cannot be read, with the reason:
     one bad session hides no other. Newest first; only those made at or after `since`, of the family
     `family`, whose status is `status` (as `status_of(session)` says, default `Session.status`), and
     of those the `limit` newest. Each summary is parsed first, and checked whole (a `SessionMeta`)
-    only where it is listed: the rest is only counted."""
-    from aetui.core.store.sessions import META, Session, read_meta
+    only where it is listed: the rest is only counted. `sessions` says what a record is called
+    (`meta_name`), how one is read whole (`read_meta(path)`) and how a session is made of it
+    (`make(path, meta)`)."""
 
     found = Listing()
     try:
@@ -130,7 +133,7 @@ def list_store(store: Path, limit: int | None = None, since: datetime | None = N
             if entry.is_symlink() or not entry.is_dir(follow_symlinks=False):
                 continue
             try:
-                raw = _entry(where, entry.name, META)
+                raw = _entry(where, entry.name, meta_name)
             except FileNotFoundError:
                 continue  # (no record, not even a link or a FIFO in its place: no session)
             if printable(entry.name) != entry.name:
@@ -159,7 +162,7 @@ def list_store(store: Path, limit: int | None = None, since: datetime | None = N
             continue
         meta = raw if isinstance(raw, SessionMeta) else _checked(*raw)
         try:
-            session = Session(path, meta or read_meta(path))
+            session = make(path, meta or read_meta(path))
         except AetuiError as err:
             found.damaged.append((path.name, str(err)))
             continue
