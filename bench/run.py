@@ -122,6 +122,7 @@ FIGURES = {
     "determinism": lambda reps: determinism(reps),
     "breakdown": lambda reps: probe("bench/probes.py", "breakdown", str(MNIST)),
     "attach": lambda reps: probe("bench/attach.py", str(MNIST)),
+    "store": lambda reps: probe("bench/store.py", "--reps", "3"),  # (its rows: bench/store.py's `table`)
 }
 """Every figure of the suite, by the name of its results file."""
 
