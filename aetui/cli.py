@@ -130,6 +130,16 @@ def _parser() -> argparse.ArgumentParser:
                                         "sweeps")
     _rank_arg(listing, "the sessions")
     listing.add_argument("--tree", action="store_true", help="each rerun or branch under the session it was made from")
+    listing.add_argument("--limit", type=int, dest="most", metavar="N",
+                         help="only the N newest sessions (of those the filters keep)")
+    listing.add_argument("--since", metavar="DATE", help="only sessions made since DATE: YYYY-MM-DD, YYYY-MM-DD HH:MM "
+                                                         "or YYYY-MM-DDTHH:MM[:SS] (local time unless it ends in a "
+                                                         "zone, e.g. +0100), or an age: 30m, 12h, 3d, 2w")
+    from aetui.core.families.registry import KINDS
+    from aetui.core.store.meta import STATUSES
+
+    listing.add_argument("--family", choices=KINDS, help="only sessions of this model family")
+    listing.add_argument("--status", choices=(*STATUSES, "paused"), help="only sessions of this status")
     _sessions_arg(listing)
 
     from aetui.views.registry import NAMES

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import figures as published
+import store as store_bench
 
 ROOT = Path(__file__).resolve().parents[1]
 MNIST = Path(os.environ.get("AETUI_BENCH_DATA", ROOT.parent / "shared" / "data" / "mnist"))
@@ -141,6 +142,7 @@ FIGURES = {
     "breakdown": lambda reps: probe("bench/probes.py", "breakdown", str(MNIST)),
     "attach": lambda reps: probe("bench/attach.py", str(MNIST)),
     "conv": lambda reps: conv(reps),
+    "store": lambda reps: probe("bench/store.py", "--reps", "3"),  # (its rows: bench/store.py's `table`)
 }
 """Every figure of the suite, by the name of its results file."""
 
@@ -251,6 +253,8 @@ def table(f: dict) -> list[str]:
         rows.append(f"| training throughput, {recipe}: aetui's engine / plain Keras `fit` of the same network | "
                     f"{c['ratio']:.2f} ({c['samples_per_s']['aetui']:,.0f} / {c['samples_per_s']['keras']:,.0f} "
                     f"samples/s) | >= 0.95 | {verdict(c['ratio'] >= 0.95)} |")
+    if "store" in f:
+        rows += store_bench.table(f["store"])
     fp = f["footprint"]
     rows.append(f"| session bytes per epoch (vae-2d, default snapshots) | {fp['per_epoch_kb']:.0f} KB (+ weights "
                 f"{fp['weights_kb']:.0f} KB kept once) | <= 250 KB | {verdict(fp['per_epoch_kb'] <= 250)} |")

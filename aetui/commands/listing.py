@@ -59,8 +59,33 @@ def settings_table(r):
     return table
 
 
+PLAIN_ROWS = 500
+"""Past this many sessions `aetui ls` writes its table as plain text, columns a space apart (rich
+lays out a table of 20,000 rows for over ten seconds)."""
+AGES = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def since(text: str | None):
+    """`--since DATE` as a time (`YYYY-MM-DD`, `YYYY-MM-DD HH:MM`, `YYYY-MM-DDTHH:MM[:SS]`, local
+    unless it names a zone; or an age before now: `30m`, `12h`, `3d`, `2w`), None without one."""
+    from datetime import datetime, timedelta
+
+    if text is None:
+        return None
+    word = text.strip()
+    if word[:-1].isdigit() and word[-1:] in AGES:
+        return datetime.now().astimezone() - timedelta(seconds=int(word[:-1]) * AGES[word[-1]])
+    try:
+        when = datetime.fromisoformat(word)
+    except ValueError:
+        raise AetuiError(f"--since {word!r} is no date: give YYYY-MM-DD, YYYY-MM-DD HH:MM, YYYY-MM-DDTHH:MM:SS "
+                         "or an age such as 30m, 12h, 3d, 2w") from None
+    return when if when.tzinfo is not None else when.astimezone()
+
+
 def ls(args) -> int:
-    """`aetui ls`: the sessions and sweeps in the store, one row each."""
+    """`aetui ls`: the sessions and sweeps in the store, one row each (`--limit`, `--since`,
+    `--family`, `--status`: only some sessions)."""
     from rich.table import Table
     from rich.text import Text
 
@@ -74,31 +99,51 @@ def ls(args) -> int:
     from aetui.views.tables import COMPACT
 
     by = ranking.choice(getattr(args, "rank_by", None))
+    limit = getattr(args, "most", None)
+    if limit is not None and limit < 1:
+        raise AetuiError(f"--limit {limit}: list at least one session")
     store = paths.session_store(args.sessions)
-    listing = sessions.list_store(store)
+    filtered = any(getattr(args, k, None) is not None for k in ("family", "status"))
+    listing = sessions.list_store(store, limit=limit, since=since(getattr(args, "since", None)),
+                                  family=getattr(args, "family", None), status=getattr(args, "status", None),
+                                  status_of=lambda s: remote.listed(s, by)[1])
+    if filtered:  # (a damaged folder has no family or status to keep it by)
+        listing.damaged.clear()
     found = ranking.ranked(listing.sessions, [s.rank_value(by) for s in listing.sessions])
     swept = sweep.list_sweeps(store, listing.damaged)
     console = table_output()
     if not found and not swept and not listing.damaged:
-        console.print(f"No sessions in {store} yet: try `aetui train ae-32 --epochs 2`.", markup=False)
+        asked = filtered or getattr(args, "since", None) is not None
+        console.print(f"No sessions in {store} match." if asked else
+                      f"No sessions in {store} yet: try `aetui train ae-32 --epochs 2`.", markup=False)
         return 0
     if found or listing.damaged:
-        table = FittedTable(Text(f"Sessions in {store}, best {ranking.LABELS[by]} first"),
-                            caption=f"{ranking.describe(by)}. val loss: each session's own objective on the test "
-                                    "set, comparable only between sessions of one loss.", **COMPACT)
-        numbers = (2, 3, 4)  # (the figure, the objective, epochs done of all: never folded)
-        for i, col in enumerate(sessions.summary_columns(by)):
-            table.add_column(col, number=i in numbers, no_wrap=i == 0)
+        title = f"Sessions in {store}, best {ranking.LABELS[by]} first" + (
+            f" (the {len(found):,} newest of {listing.total:,})" if len(found) < listing.total else "")
+        caption = f"{ranking.describe(by)}. val loss: each session's own objective on the test set, comparable " \
+                  "only between sessions of one loss."
         tree = ranking.family_tree(found, lambda s: s.name, ranking.parent_name) if getattr(args, "tree", False) \
             else [(s, 0) for s in found]
+        rows = []
         for s, depth in tree:
             row = formats.listing_row(remote.listed(s, by))
             if depth:  # (`--tree`: a rerun or a branch under its parent, saying how it was made)
                 row = ("  " * (depth - 1) + "└ " + row[0] + f" ({ranking.lineage_label(s.meta.parent)})", *row[1:])
-            table.add_row(*(cell if i in numbers else Text(cell) for i, cell in enumerate(row)))
-        for folder, _ in listing.damaged:  # listed, so nobody wonders where it went; the others stand
-            table.add_row(Text(folder), Text("damaged", style="red"), "", "", "", "", "", "")
-        console.print(table)
+            rows.append(row)
+        good = len(rows)
+        rows += [(folder, "damaged", "", "", "", "", "", "") for folder, _ in listing.damaged]
+        numbers = (2, 3, 4)  # (the figure, the objective, epochs done of all: never folded)
+        columns = sessions.summary_columns(by)
+        if len(rows) > PLAIN_ROWS:
+            plain(title, columns, rows, numbers, caption)
+        else:
+            table = FittedTable(Text(title), caption=caption, **COMPACT)
+            for i, col in enumerate(columns):
+                table.add_column(col, number=i in numbers, no_wrap=i == 0)
+            for n, row in enumerate(rows):  # (a damaged folder's row: its status in red)
+                table.add_row(*(cell if i in numbers else Text(cell, style="red" if n >= good and i == 1 else "")
+                                for i, cell in enumerate(row)))
+            console.print(table)
         for folder, reason in listing.damaged:  # (why, whole, under the table)
             console.print(Text(f"{folder}: {reason}", style="red"), soft_wrap=True)
     if swept:
@@ -112,3 +157,22 @@ def ls(args) -> int:
             table.add_row(Text(plan.name), Text(plan.recipe), grid, standings.progress(plan, trials))
         console.print(table)
     return 0
+
+
+def plain(title: str, columns, rows: list, numbers, caption: str) -> None:
+    """The listing as plain text: the title, the columns a space apart (numbers to the right), the
+    caption; every cell is shown as written (`printable`: no control character reaches the terminal)."""
+    import sys
+
+    from aetui.core.text import printable
+
+    rows = [[printable(str(cell)) for cell in row] for row in rows]
+    widths = [max([len(col)] + [len(row[i]) for row in rows]) for i, col in enumerate(columns)]
+
+    def line(cells) -> str:
+        return " ".join(c.rjust(w) if i in numbers else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    out = [printable(title), line(columns).rstrip(), " ".join("─" * w for w in widths)]
+    out += [line(row).rstrip() for row in rows]
+    sys.stdout.write("\n".join([*out, printable(caption), ""]))
+    sys.stdout.flush()

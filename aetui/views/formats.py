@@ -171,25 +171,29 @@ SHORT_STATUS = {"finished": "done", "interrupted": "interr.", "diverged": "diver
 SHORT_HEADERS = {"test MSE/pixel": "MSE/px", "test BCE/pixel": "BCE/px", "val loss": "val"}
 
 
-def fit_listing(headers: list[str], rows: list[list[str]], width: int) -> tuple[list[str], list[list[str]]]:
+def fit_listing(headers: list[str], rows: list[list[str]], width: int,
+                steps: int | None = None) -> tuple[list[str], list[list[str]], int]:
     """A listing's columns after the name (`listing_row`'s cells but the first, status first and
     date last) in `width` columns (two a column for its padding) where they can be: step by step,
     dates as `12-04 05:10`, statuses in seven letters, then the figures' headers short; every
-    value whole."""
+    value whole. `steps`: take exactly so many steps (a later page of a list shortened so).
+    Returns the headers, the rows and the steps taken."""
     def wide(heads: list[str], cells: list[list[str]]) -> int:
         return sum(max([len(h)] + [len(row[i]) for row in cells]) + 2 for i, h in enumerate(heads))
 
     def short_date(cell: str) -> str:
         return cell[5:] if len(cell) == 16 and cell[4] == "-" and cell[10] == " " else cell
 
-    steps = [lambda h, c: (h, [[*row[:-1], short_date(row[-1])] for row in c]),
-             lambda h, c: (h, [[SHORT_STATUS.get(row[0], row[0]), *row[1:]] for row in c]),
-             lambda h, c: ([SHORT_HEADERS.get(x, x) for x in h], c)]
-    for step in steps:
-        if wide(headers, rows) <= width:
+    shortening = [lambda h, c: (h, [[*row[:-1], short_date(row[-1])] for row in c]),
+                  lambda h, c: (h, [[SHORT_STATUS.get(row[0], row[0]), *row[1:]] for row in c]),
+                  lambda h, c: ([SHORT_HEADERS.get(x, x) for x in h], c)]
+    taken = 0
+    for step in shortening:
+        if (taken >= steps) if steps is not None else wide(headers, rows) <= width:
             break
         headers, rows = step(headers, rows)
-    return headers, rows
+        taken += 1
+    return headers, rows, taken
 
 
 SHORTEST = 4

@@ -167,7 +167,7 @@ class Folder:
     deletion anywhere else."""
 
     def __init__(self, path: Path, fd: int):
-        self.path, self.fd = Path(path), fd
+        self.path, self.fd = path if isinstance(path, Path) else Path(path), fd
 
     @classmethod
     def open(cls, path: Path, follow: bool = False) -> Folder:

@@ -120,20 +120,21 @@ class SessionMeta:
         return self.created[:16].replace("T", " ")
 
     @classmethod
-    def from_json(cls, data: Any, where: str) -> SessionMeta:
-        """The record `data` (parsed JSON) holds; an error naming the first field of a wrong type."""
+    def from_json(cls, data: Any, where: str, printable: bool = False) -> SessionMeta:
+        """The record `data` (parsed JSON) holds; an error naming the first field of a wrong type
+        (`printable`: the caller saw that no string in it holds a character `printable` changes)."""
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise AetuiError(f"{where}: not an aetui session of format {FORMAT}")
-        data = printable_data(data)  # (control characters and lone surrogates shown as U+FFFD)
-        known = {f.name for f in fields(cls)} - {"extra"}
+        if not printable:
+            data = printable_data(data)  # (control characters and lone surrogates shown as U+FFFD)
         values = {}
-        for f in fields(cls):
-            if f.name == "extra" or f.name not in data:
+        for name, kind in _FIELDS.items():
+            if name not in data:
                 continue
-            value = data[f.name]
-            if not _fits(value, f.type):
-                raise AetuiError(f"{where}: {f.name} is {_kind(value)}, not {f.type.replace(' | None', ' or null')}")
-            values[f.name] = value
+            value = data[name]
+            if not _fits(value, kind):
+                raise AetuiError(f"{where}: {name} is {_kind(value)}, not {kind.replace(' | None', ' or null')}")
+            values[name] = value
         if any(not _fits(v, "float") for v in values.get("params", {}).values()):
             raise AetuiError(f"{where}: params must map each hyperparameter to a number")
         if values.get("status", "running") not in STATUSES:
@@ -144,7 +145,7 @@ class SessionMeta:
         best = values.get("best_val_loss")
         if best is not None and not math.isfinite(best):
             values["best_val_loss"] = None
-        return cls(**values, extra={k: v for k, v in data.items() if k not in known})
+        return cls(**values, extra={k: v for k, v in data.items() if k not in _FIELDS})
 
     def to_json(self) -> dict:
         """The record as JSON-ready data (unknown keys first, as they were)."""
@@ -153,6 +154,8 @@ class SessionMeta:
         return out
 
 
+_FIELDS = {f.name: f.type for f in fields(SessionMeta) if f.name != "extra"}
+"""Each field the record may hold, and its type."""
 BIGGEST_INT = 2**53
 """The largest whole number a record's counts may hold (any larger is no count of epochs or steps)."""
 

@@ -3,6 +3,7 @@
 The format, declared here and nowhere else:
 
     session.json                 the typed record (`meta.SessionMeta`)
+    summary.json                 what a listing shows of the record, rewritten with it (`summary`)
     history.jsonl                one event record per line (events.to_record), appended and fsynced
     fixed.npz                    the fixed test panel and labelled subset used by every snapshot
     snapshots/epoch-NNNN.npz     per-epoch arrays: reconstructions, codes, sweep, per-unit figures
@@ -10,8 +11,8 @@ The format, declared here and nowhere else:
     .lock                        held (flock) by the process writing the session
 
 An epoch counts as done only once its record is in `history.jsonl`, so a kill at any moment leaves
-the last completed epoch readable. A listing reads `session.json` and the lock alone; the history
-is read when a session is opened for its views. Every read is bounded (`LIMITS`), takes regular
+the last completed epoch readable. A listing reads each session's summary (its record where the
+summary cannot be trusted) and the lock alone; the history is read when a session is opened for its views. Every read is bounded (`LIMITS`), takes regular
 files only and follows no link; arrays load with `allow_pickle=False`.
 """
 
@@ -26,12 +27,11 @@ from pathlib import Path
 
 from aetui.core import events, ranking
 from aetui.core.errors import AetuiError
-from aetui.core.store import caps, locks
+from aetui.core.store import caps, locks, summary
 from aetui.core.store.files import read_in
 from aetui.core.store.meta import FORMAT, SessionMeta
 from aetui.core.store.npz import Arrays
 from aetui.core.store.paths import inside
-from aetui.core.text import printable
 
 META = "session.json"
 HISTORY = "history.jsonl"
@@ -103,7 +103,7 @@ class Session:
     history_error: str | None = field(default=None, compare=False)
     """Why the history could not be read at all (over its cap, a link, a FIFO), once it was tried."""
 
-    @property
+    @cached_property
     def name(self) -> str:
         return self.path.name
 
@@ -262,35 +262,10 @@ def find(store: Path, name: str) -> Session:
     return open_session(inside(store, name))
 
 
-@dataclass
-class Listing:
-    """The sessions of a store that could be read, newest first, and those that could not, with why."""
-
-    sessions: list[Session] = field(default_factory=list)
-    damaged: list[tuple[str, str]] = field(default_factory=list)
-
-
-def list_store(store: Path) -> Listing:
-    """Every session of `store` from its record alone (no history is read), and every folder that
-    looks like a session but cannot be read, with the reason: one bad session hides no other."""
-    found = Listing()
-    if not store.is_dir():
-        return found
-    for folder in store.iterdir():
-        if folder.is_symlink() or not folder.is_dir() or not (folder / META).exists() and not \
-                (folder / META).is_symlink():
-            continue
-        if printable(folder.name) != folder.name:
-            found.damaged.append((printable(folder.name), "its name holds control characters: rename the folder"))
-            continue
-        try:
-            session = Session(folder, read_meta(folder))
-            if not session.stillborn:  # (a kill while it was being made: not a session; its name is free)
-                found.sessions.append(session)
-        except AetuiError as err:
-            found.damaged.append((folder.name, str(err)))
-    found.sessions.sort(key=lambda s: s.meta.created, reverse=True)
-    return found
+def list_store(store: Path, **only) -> summary.Listing:
+    """Every session of `store` from its summary, newest first, and the folders that cannot be read
+    (`summary.list_store`, which says what `only` may ask)."""
+    return summary.list_store(store, Session, read_meta, META, **only)
 
 
 def list_sessions(store: Path) -> list[Session]:

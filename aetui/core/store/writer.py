@@ -20,7 +20,7 @@ from typing import Any
 
 from aetui.core import events
 from aetui.core.errors import AetuiError
-from aetui.core.store import caps, locks
+from aetui.core.store import caps, locks, summary
 from aetui.core.store.files import FILE_MODE, Folder
 from aetui.core.store.meta import SessionMeta
 from aetui.core.store.npz import npz_bytes
@@ -76,7 +76,7 @@ def _cut_short(folder: Path, locked: bool = False) -> bool:
             return False
         if entry.name in (SNAPSHOTS, WEIGHTS) and entry.is_dir() and not any(entry.iterdir()):
             continue
-        if entry.name not in (LOCK, META, FIXED) and not entry.name.startswith(".tmp-") or not entry.is_file():
+        if entry.name not in (LOCK, META, summary.SUMMARY, FIXED) and not entry.name.startswith(".tmp-") or not entry.is_file():
             return False
     return True
 
@@ -159,7 +159,7 @@ class SessionWriter:
             raise AetuiError(f"too many sessions named {base!r} in {store}")
         root = writer.folder()
         for leftover in root.names():
-            if leftover.startswith(".tmp-") or leftover == META:
+            if leftover.startswith(".tmp-") or leftover in (META, summary.SUMMARY):
                 root.unlink(leftover)
         with Folder.open(store, follow=True) as folder:
             folder.sync()
@@ -241,7 +241,10 @@ class SessionWriter:
         self._write_meta()
 
     def _write_meta(self) -> None:
-        self.folder().write(META, json.dumps(self.meta.to_json(), indent=1).encode("utf-8"))
+        """Write the record, then its summary (which names the record just written)."""
+        record = self.meta.to_json()
+        self.folder().write(META, json.dumps(record, indent=1).encode("utf-8"))
+        summary.write(self.folder(), record, META)
 
     def record(self, *records) -> None:
         """Append events to the history in one write call, and sync it (a kill leaves the lines

@@ -12,17 +12,17 @@ from textual.widgets import DataTable, Footer, Static
 
 from aetui.core import ranking
 from aetui.core import recipe as recipes
-from aetui.core.control import remote
 from aetui.core.errors import AetuiError
 from aetui.core.store import paths, sessions
-from aetui.core.sweeps import standings, sweep
+from aetui.core.sweeps import sweep
 from aetui.ui import messages
+from aetui.ui.screens import session_rows
 from aetui.ui.screens.base import WorkbenchScreen
 from aetui.ui.widgets.row_table import RowTable, shorten_middle
-from aetui.views import formats
 
 POLL_SECONDS = 2.0
 """How often the session list looks for changes made by other processes (sweeps, headless runs)."""
+PAGE = session_rows.PAGE
 
 
 class HomeScreen(WorkbenchScreen):
@@ -56,6 +56,14 @@ class HomeScreen(WorkbenchScreen):
         """Sessions running elsewhere the user was told of."""
         self.order = ranking.DEFAULT
         """How the sessions are listed: best first by a ranking figure (`mse`, `bce`), or `newest`."""
+        self.listed_items: list = []
+        """What the session list shows, in its order: (item, depth) of `ranking.family_tree`."""
+        self.paged = 0
+        """How many of `listed_items` have rows in the table so far (`page_in` adds more)."""
+        self.fitted: tuple[int, int] | None = None
+        """From the first page's rows: the shortening steps its columns took (`formats.fit_listing`)
+        and the width a session's name is shortened to."""
+        self.shown_before = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="info")
@@ -67,7 +75,10 @@ class HomeScreen(WorkbenchScreen):
 
     def on_mount(self) -> None:
         self.query_one("#recipes", DataTable).add_columns("recipe", "kind", "tunes", "description")
-        self.query_one("#sessions", DataTable).add_columns(*sessions.SUMMARY_COLUMNS)
+        table = self.query_one("#sessions", DataTable)
+        table.add_columns(*sessions.SUMMARY_COLUMNS)
+        self.watch(table, "scroll_y", lambda: self.near_end(table.scroll_y + 2 * table.size.height >=
+                                                            table.max_scroll_y), init=False)
         self.seen: tuple = ()
         self.action_reload()
         self.show_info()
@@ -98,78 +109,78 @@ class HomeScreen(WorkbenchScreen):
         self.reload_sessions()
 
     def reload_sessions(self) -> None:
-        """Reread the session list: sweeps as groups (a row with their progress, then their trials),
-        and the other sessions, best first by the ranking figure (or newest first). Names are
-        shortened in the middle to fit, so status and the figures always show."""
-        table = self.query_one("#sessions", DataTable)
-        cursor = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value if table.row_count else None
+        """Reread the session list (each session's summary, `sessions.list_store`): sweeps as groups
+        (a row with their progress, then their trials), and the other sessions, best first by the
+        ranking figure (or newest first); then `show_sessions`."""
         by = self.order if self.order in ranking.CHOICES else ranking.DEFAULT
-        columns = sessions.summary_columns(by)
-        table.clear()
-        ranked = list(table.columns.values())[2]  # (the column of the ranking figure names it)
-        if str(ranked.label) != columns[2]:
-            ranked.label = Text(columns[2])
-            table.refresh()
-        self.query_one("#sessions-caption", Static).update(
-            "Sessions: Enter opens · " + ("newest first" if self.order == "newest" else
-                                          f"best {ranking.LABELS[by]} first") + " (o: another order)")
         store = self.workbench.store
         self.seen = self.store_signature()  # before reading: a change made meanwhile is seen next time
         found = sessions.list_sessions(store)
         self.tell_running(found)
-        by_name = {s.name: s for s in found}
-        groups = [(sw, self.listed([by_name[n] for n in sw.trials if n in by_name], by))
-                  for sw in sweep.list_sweeps(store)]
-        grouped = {t.name for _, trials in groups for t in trials}
-        items = [(sw.created, min(self.values(trials, by), key=lambda v: (v is None, v or 0.0), default=None), sw,
-                  trials) for sw, trials in groups]
-        items += [(s.meta.created, s.rank_value(by), s, None) for s in found if s.name not in grouped]
-        items.sort(key=lambda i: i[0], reverse=True)
-        if self.order != "newest":
-            items = ranking.ranked(items, [i[1] for i in items])
-        rows: list[tuple[str, str, list, str]] = []  # (mark, name, other cells, key)
-        tree = ranking.family_tree(items, lambda i: i[2].name, lambda i: ranking.parent_name(i[2]) if i[3] is None
-                                   else None)  # (a rerun or a branch under its parent)
-        for (_, best, item, trials), depth in tree:
-            if trials is None:
-                name, *rest = formats.listing_row(remote.listed(item, by))
-                name = "  " * max(depth - 1, 0) + "└ " + name if depth else name
-                rows.append(("✓ " if str(item.path) in self.marked else "", name, rest, str(item.path)))
-                continue
-            data = trials[0].meta.dataset_name if trials else "-"
-            rows.append(("▾ sweep ", item.name, [standings.progress(item, trials), formats.pixel_error(best), "-",
-                                                 f"{len(item.trials)} trials", item.recipe, data,
-                                                 item.created[:16].replace("T", " ")], f"sweep:{item.name}"))
-            for t in trials:
-                _, *rest = formats.listing_row(remote.listed(t, by))
-                label = " ".join(f"{k}={v:g}" for k, v in standings.trial_values(t).items())
-                rows.append(("✓ " if str(t.path) in self.marked else "  ", label, rest, str(t.path)))
-        headers, cells = formats.fit_listing(list(columns[1:]), [r[2] for r in rows], table.size.width - 16)
-        rows = [(mark, name, rest, key) for (mark, name, _, key), rest in zip(rows, cells)]
-        others = [max([len(h)] + [len(r[2][i]) for r in rows]) + 2 for i, h in enumerate(headers)]
-        room = max(12, table.size.width - sum(others) - 4)
-        table.clear(columns=True)  # (each column as wide as its widest cell: narrow, shorter headers)
-        table.add_column(columns[0], width=max([len(columns[0])] + [min(len(r[0] + r[1]), room) for r in rows]))
-        for header, width in zip(headers, others):
-            table.add_column(header, width=width - 2)
-        for mark, name, rest, key in rows:
-            cell = mark + shorten_middle(name, room - len(mark))
-            first = Text(cell, style="bold") if key.startswith("sweep:") else Text(cell)
-            table.add_row(first, *(Text(c, justify="right") if i in (1, 2) else Text(c) for i, c in enumerate(rest)),
-                          key=key)
+        self.listed_items = session_rows.ordered(found, sweep.list_sweeps(store), self.order, by)
+        self.show_sessions()
+
+    def show_sessions(self) -> None:
+        """Fill the session list from `listed_items`, as many rows as it held (a page at least): its
+        columns fitted to the first page (`formats.fit_listing`: dates and statuses shortened
+        deliberately at 80 columns, never cut), names shortened in the middle to fit."""
+        table = self.query_one("#sessions", DataTable)
+        cursor = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value if table.row_count else None
+        by = self.order if self.order in ranking.CHOICES else ranking.DEFAULT
+        held = table.row_count
+        table.clear(columns=True)
+        self.query_one("#sessions-caption", Static).update(
+            "Sessions: Enter opens · " + ("newest first" if self.order == "newest" else
+                                          f"best {ranking.LABELS[by]} first") + " (o: another order)")
+        self.paged, self.fitted = 0, None
+        self.page_in(max(PAGE, held))
         if not table.row_count:
+            columns = sessions.summary_columns(by)
+            if not table.columns:
+                table.add_columns(*columns)
             table.add_row("(none yet: train a recipe)", *[""] * (len(columns) - 1), key="")
         if cursor:  # the cursor stays on its session, wherever new rows put it
             with contextlib.suppress(Exception):
                 table.move_cursor(row=table.get_row_index(cursor))
 
-    def listed(self, trials: list, by: str) -> list:
-        """A sweep's trials in the order the list shows them (best first, or in the grid's order)."""
-        return trials if self.order == "newest" else ranking.ranked(trials, self.values(trials, by))
+    def near_end(self, near: bool) -> None:
+        """Add the next page of rows where the cursor or the scroll is `near` the end of those held."""
+        if near and self.paged < len(self.listed_items):
+            self.page_in(self.query_one("#sessions", DataTable).row_count + PAGE)
 
-    @staticmethod
-    def values(trials: list, by: str) -> list:
-        return [t.rank_value(by) for t in trials]
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "sessions":
+            self.near_end(event.cursor_row >= event.data_table.row_count - PAGE // 4)
+
+    def page_in(self, count: int) -> None:
+        """Add rows of `listed_items` to the session list until it holds `count` (or all of them);
+        the first page sets the columns (each as wide as its widest cell), the later ones are
+        shortened as it was."""
+        table = self.query_one("#sessions", DataTable)
+        by = self.order if self.order in ranking.CHOICES else ranking.DEFAULT
+        columns = sessions.summary_columns(by)
+        rows: list[tuple[str, str, list, str]] = []  # (mark, name, other cells, key)
+        while self.paged < len(self.listed_items) and table.row_count + len(rows) < count:
+            rows += session_rows.rows(*self.listed_items[self.paged], by, self.marked)
+            self.paged += 1
+        if not rows:
+            return
+        if self.fitted is None:
+            headers, cells, steps = formats.fit_listing(list(columns[1:]), [r[2] for r in rows], table.size.width - 16)
+            others = [max([len(h)] + [len(c[i]) for c in cells]) + 2 for i, h in enumerate(headers)]
+            room = max(12, table.size.width - sum(others) - 4)
+            table.add_column(columns[0], width=max([len(columns[0])] + [min(len(r[0] + r[1]), room) for r in rows]))
+            for header, width in zip(headers, others):
+                table.add_column(header, width=width - 2)
+            self.fitted = steps, room
+        else:
+            _, cells, _ = formats.fit_listing(list(columns[1:]), [r[2] for r in rows], 0, steps=self.fitted[0])
+        room = self.fitted[1]
+        for (mark, name, _, key), rest in zip(rows, cells):
+            cell = mark + shorten_middle(name, room - len(mark))
+            first = Text(cell, style="bold") if key.startswith("sweep:") else Text(cell)
+            table.add_row(first, *(Text(c, justify="right") if i in (1, 2) else Text(c) for i, c in enumerate(rest)),
+                          key=key)
 
     def action_order(self) -> None:
         """List the sessions by the next order: best test MSE per pixel, best BCE per pixel, newest."""
@@ -196,7 +207,7 @@ class HomeScreen(WorkbenchScreen):
                         "Enter on its row attaches to it.", timeout=8, markup=False)
 
     def on_resize(self) -> None:
-        self.reload_sessions()
+        self.show_sessions()
 
     def store_signature(self) -> tuple:
         """What changes in the store when a session or sweep is made or moves on (cheap to read)."""
@@ -216,7 +227,9 @@ class HomeScreen(WorkbenchScreen):
     def on_screen_resume(self) -> None:
         self.show_info()
         self.refresh_bindings()
-        self.poll()  # back from another screen: catch up with what changed meanwhile
+        if self.shown_before:  # (the first time is the mount, which has just read the store)
+            self.poll()  # back from another screen: catch up with what changed meanwhile
+        self.shown_before = True
 
     def poll(self) -> None:
         """Reload the list when the store changed: sessions of other processes (a sweep) appear
@@ -245,27 +258,12 @@ class HomeScreen(WorkbenchScreen):
     def action_resume(self) -> None:
         row = self.selected_row()
         if row and row.startswith("sweep:"):  # its trials run as processes of their own, not in here
-            self.notify(self.sweep_resume_hint(row.removeprefix("sweep:")), timeout=8, markup=False)
+            self.notify(session_rows.sweep_resume_hint(self.workbench.store, row.removeprefix("sweep:")), timeout=8,
+                        markup=False)
             return
         key = self.selected_session()
         if key:
             self.post_message(messages.ResumeSession(key))
-
-    def sweep_resume_hint(self, name: str) -> str:
-        """What `u` on a sweep's row says: how to take it up, or why there is nothing to take up."""
-        store = self.workbench.store
-        try:
-            found = sweep.find(store, name)
-        except AetuiError as err:
-            return str(err)
-        if found is None:
-            return f"Sweep {name} is gone from {store}."
-        if sweep.running(store, name):
-            return f"Sweep {name} is running (in its own `aetui sweep` process)."
-        trials = standings.trial_sessions(store, found)
-        if len(trials) == len(found.trials) and all(sweep.done(t) for t in trials):
-            return f"Every trial of sweep {name} is done: Enter compares them."
-        return f"A sweep goes on from a shell: aetui sweep --resume {name}"
 
     def action_mark(self) -> None:
         """Mark the session under the cursor for comparison (or unmark it)."""
@@ -273,7 +271,7 @@ class HomeScreen(WorkbenchScreen):
         if not key:
             return
         self.marked.remove(key) if key in self.marked else self.marked.append(key)
-        self.reload_sessions()
+        self.show_sessions()
 
     def action_compare(self) -> None:
         """Open the marked sessions side by side."""
