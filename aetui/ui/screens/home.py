@@ -19,6 +19,7 @@ from aetui.ui import messages
 from aetui.ui.screens import session_rows
 from aetui.ui.screens.base import WorkbenchScreen
 from aetui.ui.widgets.row_table import RowTable, shorten_middle
+from aetui.views import formats
 
 POLL_SECONDS = 2.0
 """How often the session list looks for changes made by other processes (sweeps, headless runs)."""
