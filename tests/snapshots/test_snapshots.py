@@ -35,18 +35,24 @@ def test_home(snap_compare, make_app, sessions_on_disk, size):
     assert snap_compare(make_app(), terminal_size=size, run_before=loaded)
 
 
+async def trained(pilot, recipe: str) -> None:
+    """The train screen of `recipe` after a three-epoch run: every event drained, the worker gone,
+    drawn anew, no notification over it."""
+    app = pilot.app
+    await loaded(pilot)
+    await open_recipe(pilot, app, recipe)
+    app.screen.query_one("#slider-epochs", ParamSlider).set_value(3)
+    await pilot.press("space")
+    await until(pilot, lambda: ended(app) and not app.runner.active)
+    app.screen.redraw()
+    app.clear_notifications()
+
+
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("recipe", ["vae-2d", "sparse-kl"])
 def test_train_after_three_epochs(snap_compare, make_app, size, recipe):
     async def run_before(pilot):
-        app = pilot.app
-        await loaded(pilot)
-        await open_recipe(pilot, app, recipe)
-        app.screen.query_one("#slider-epochs", ParamSlider).set_value(3)
-        await pilot.press("space")
-        await until(pilot, lambda: ended(app) and not app.runner.active)  # every event drained, the worker gone
-        app.screen.redraw()
-        app.clear_notifications()
+        await trained(pilot, recipe)
         await pilot.pause()
 
     assert snap_compare(make_app(ScriptedTrainer()), terminal_size=size, run_before=run_before)
@@ -93,14 +99,7 @@ def test_train_one_view_at_80x24(snap_compare, make_app, recipe, keys):
     """At 80x24 one view at a time: the digits without the sliders, the scatter beside them, the
     sparsity figures maximised."""
     async def run_before(pilot):
-        app = pilot.app
-        await loaded(pilot)
-        await open_recipe(pilot, app, recipe)
-        app.screen.query_one("#slider-epochs", ParamSlider).set_value(3)
-        await pilot.press("space")
-        await until(pilot, lambda: ended(app) and not app.runner.active)
-        app.screen.redraw()
-        app.clear_notifications()
+        await trained(pilot, recipe)
         await pilot.press(*keys)
         await pilot.pause()
 
