@@ -9,7 +9,7 @@ import os
 import sys
 import tempfile
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,13 +51,10 @@ def configure(gpu: int | None = None, threads: int | None = None) -> Device:
         if _device is not None:
             return _device
         require_tensorflow()
-        if verbose():  # (`aetui --verbose`: TensorFlow's log lines on the terminal, as it writes them)
-            _device = _setup(gpu, threads)
-            return _device
-        # (3: not even TensorFlow's C++ "errors": with op determinism on, tf.data logs a harmless one
-        # per `fit` about an attribute its own graph names; real failures raise in Python)
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        with stderr_to(log_path()):
+        loud = verbose()  # (`aetui --verbose`: TensorFlow's log lines on the terminal, as it writes them)
+        if not loud:  # (3: not even TensorFlow's C++ "errors": with op determinism on, tf.data logs a
+            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # harmless one per `fit`; real failures raise)
+        with nullcontext() if loud else stderr_to(log_path()):
             _device = _setup(gpu, threads)
         return _device
 

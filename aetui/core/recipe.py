@@ -193,13 +193,18 @@ def _section(raw: Any, sec: str, fields: dict[str, Field], fail) -> dict[str, An
     return out
 
 
+def keep_every(keep: str) -> int | None:
+    """Every how many epochs a `keep` setting keeps one: 1 for `all`, K for `every:K`, else None."""
+    if keep.startswith("every:") and keep[6:].isdigit() and int(keep[6:]) > 0:
+        return int(keep[6:])
+    return 1 if keep == "all" else None
+
+
 def check_keep(keep: str | None, label: str = "--keep", fail=None) -> str:
-    """A `keep` setting as given (`all`, `every:K`; empty: only the epochs kept by default), or an
-    error naming `label` and what it may be (`fail(label, why)` makes it, where given)."""
-    if keep in (None, ""):
-        return ""
-    if keep == "all" or (keep.startswith("every:") and keep[6:].isdigit() and int(keep[6:]) > 0):
-        return keep
+    """A `keep` setting as given (empty: the epochs kept by default), or an error naming `label`
+    (made by `fail(label, why)`, where given)."""
+    if keep in (None, "") or keep_every(keep) is not None:
+        return keep or ""
     why = "give all, or every:K (K a whole number from 1)"
     raise fail(label, f"{why}, got {short_repr(keep)}") if fail else AetuiError(f"{label} {short_repr(keep)}: {why}")
 

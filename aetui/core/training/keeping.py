@@ -11,16 +11,14 @@ import time
 from dataclasses import dataclass, field
 
 from aetui.core import events
+from aetui.core.recipe import keep_every
 from aetui.core.store.writer import SessionWriter
 
 
 def keep_policy(keep: str, epoch: int) -> bool:
     """Whether a `keep` setting (`all`, `every:K`, or empty: the defaults only) keeps `epoch`."""
-    if keep == "all":
-        return True
-    if keep.startswith("every:") and keep[6:].isdigit() and int(keep[6:]) > 0:
-        return epoch % int(keep[6:]) == 0
-    return False
+    every = keep_every(keep)
+    return every is not None and epoch % every == 0
 
 
 @dataclass
