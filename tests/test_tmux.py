@@ -100,6 +100,7 @@ def _ended(pid: int) -> bool:
         return True
 
 
+@pytest.mark.serial  # (two seconds hold only where no other test competes for the cores)
 def test_the_workbench_ends_within_two_seconds_of_its_terminal_going_away(tmp_path):
     """The terminal is killed at random moments (TensorFlow still loading, Ctrl+Q just pressed, a
     run training) 21 times: each time the process ends within 2 s (a run first saves the epoch in
