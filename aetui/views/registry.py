@@ -61,7 +61,7 @@ VIEWS: tuple[View, ...] = (
     View("recon", "2", "reconstructions", picture=show.recon_figure, live=True, png=show.digits_png, file="digits"),
     View("scatter", "3", "scatter", picture=show.codes_figure, words=2, key_cells=show.KEY_CELLS,
          text=show.codes_text, projections=True, fill=True, live=True, png=show.scatter_png, file="scatter"),
-    View("sweep", "4", "sweep", picture=show.sweep_figure, png=show.sweep_png, file="sweep"),
+    View("sweep", "4", "sweep", picture=show.sweep_figure, fill=True, png=show.sweep_png, file="sweep"),
     View("area", "5", "area", picture=show.area_figure, words=15, png=show.area_png, file="area",
          applies=show.two_d),
     View("sparsity", "6", "sparsity", table=tables.sparsity_view, live=True),
