@@ -1,6 +1,7 @@
 """Views measured for what they promise, at the SSH default (80x24, half blocks) and at 160x48:
-the latent sweep fills its view with as many legible cells as fit (all 15 x 15 with graphics), and the
-scatter keeps one scale for x and y with every point inside its axes."""
+the latent sweep fills its view with as many legible cells as fit (all 15 x 15 with graphics), the
+scatter keeps one scale for x and y with every point inside its axes, and the VAE's loss curves
+each span a useful share of the chart's rows."""
 
 from __future__ import annotations
 
@@ -132,3 +133,109 @@ async def test_the_live_scatter_at_80x24_keeps_its_aspect_and_every_point_inside
         await pilot.pause()
         check_scatter(app, scatter, scatter.points)
 
+
+VAE_EPOCHS = [  # a vae-2d run's epochs on the real MNIST (8 epochs, batch 128): loss, recon, kl, train and test
+    (244.8, 230.7, 14.11, 196.6, 189.3, 7.23), (190.5, 184.3, 6.27, 182.8, 177.2, 5.6),
+    (179.6, 174.2, 5.40, 174.9, 169.8, 5.2), (173.8, 168.8, 5.08, 171.2, 166.2, 5.0),
+    (171.2, 166.3, 4.98, 169.6, 164.7, 4.94), (169.7, 164.7, 4.97, 168.2, 163.1, 5.01),
+    (168.4, 163.4, 4.99, 167.3, 162.4, 4.94), (167.3, 162.3, 5.04, 166.3, 161.4, 4.95)]
+
+
+def vae_state(batches: bool):
+    """The run state of that run, its epochs, and (`batches`) the running mean of its loss as the
+    train screen sees it during each epoch (from about 543 nats at the first batch: 784 x ln 2)."""
+    from aetui.core import events
+    from aetui.core.runstate import RunState
+
+    state = RunState()
+    state.apply(events.TrainingStarted("s", "vae-2d", 8, 178, 22699, "CPU", {"beta": 1.0}))
+    previous = 543.0
+    for epoch, (loss, recon, kl, val, val_recon, val_kl) in enumerate(VAE_EPOCHS, 1):
+        if batches:
+            for batch in range(10, 179, 24):  # the running mean falls from the last epoch's end towards this one's
+                mean = loss + (previous - loss) * (1 - batch / 178) ** 3
+                state.apply(events.BatchEnded(epoch, batch, (epoch - 1) * 178 + batch, {"loss": mean}, {"loss": mean}))
+        previous = loss
+        logs = {"loss": loss, "recon": recon, "kl": kl, "val_loss": val, "val_recon": val_recon, "val_kl": val_kl}
+        state.apply(events.EpochEnded(epoch, epoch * 178, logs, {}, 1.0, 1000.0))
+    return state
+
+
+def curve_rows(chart, name: str) -> set[int]:
+    """The rows of the plot (inside its frame) where the curve `name` is drawn, in its own colour."""
+    from aetui.ui.widgets.loss_chart import COLOURS
+
+    colour = COLOURS[name]
+    strips = list(chart.render_lines(chart.region.reset_offset))
+    texts = [strip.text for strip in strips]
+    top = next(i for i, line in enumerate(texts) if "┌" in line)
+    bottom = next(i for i, line in enumerate(texts) if "└" in line)
+    rows = set()
+    for i in range(top + 1, bottom):
+        for segment in strips[i]:
+            c = segment.style.color if segment.style else None
+            if c is not None and segment.text.strip() and c.triplet and tuple(c.triplet) == colour:
+                rows.add(i)
+    return rows
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+@pytest.mark.parametrize("batches", [False, True], ids=["replay", "live"])
+async def test_the_vae_curves_each_span_a_useful_share_of_the_plot_rows(size, batches):
+    """The loss (about 170) and its KL part (about 5): on one log axis each was a flat line over a
+    row or two; the KL now reads against a right axis of its own, each curve spanning a third of
+    the plot's rows at least (the replay's per-epoch curves; live, the batches' running mean too,
+    which starts near 543 and leaves the per-epoch curves less room), the legend saying which."""
+    from textual.app import App
+
+    from aetui.ui.widgets.loss_chart import LossChart, MARKS
+    from tests.ui.test_one_view import plot_rows
+
+    class ChartApp(App):
+        def compose(self):
+            yield LossChart()
+
+    app = ChartApp()
+    async with app.run_test(size=size) as pilot:
+        chart = app.query_one(LossChart)
+        chart.show(vae_state(batches))
+        await pilot.pause()
+        rows = plot_rows(chart)
+        assert rows >= 12 and chart.drawn_right == ["kl"] and not chart.drawn_log
+        assert f"right axis: [rgb(230,100,230)]{MARKS['kl']} kl" in chart.legend
+        spans = {name: len(range(min(r), max(r) + 1)) / rows if (r := curve_rows(chart, name)) else 0
+                 for name in ("loss", "recon", "kl", "val_loss")}
+        assert all(span >= 1 / 3 for span in spans.values()), spans
+        assert ("loss" in chart.cut) == batches  # live, the first epoch's batches go above the top, and it says so
+        assert ("(epoch 1 to 495.5 ↑)" in chart.legend) == batches
+
+
+async def test_a_part_with_negative_values_reads_on_a_linear_axis_of_its_own():
+    """Losses spanning decades beside a part that goes below zero: the losses keep their log axis, the
+    part gets the right axis, linear (a log axis cannot show it), every point of it drawn."""
+    from textual.app import App
+
+    from aetui.core import events
+    from aetui.core.runstate import RunState
+    from aetui.ui.widgets.loss_chart import LossChart
+
+    class ChartApp(App):
+        def compose(self):
+            yield LossChart()
+
+    state = RunState()
+    state.apply(events.TrainingStarted("s", "aae", 6, 10, 100, "CPU", {}))
+    for epoch in range(1, 7):
+        logs = {"loss": 500.0 / epoch ** 3, "val_loss": 550.0 / epoch ** 3, "gen": 0.02 * (3 - epoch)}
+        state.apply(events.EpochEnded(epoch, 10 * epoch, logs, {}, 1.0, 100.0))
+    app = ChartApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        chart = app.query_one(LossChart)
+        chart.show(state)
+        await pilot.pause()
+        assert chart.drawn_log and chart.drawn_right == ["gen"] and "right axis: " in chart.legend
+        assert "(log)" not in chart.legend  # the right axis is linear
+        drawn = [strip.text for strip in chart.render_lines(chart.region.reset_offset)]
+        right = [line.rstrip().rsplit("├", 1)[-1] for line in drawn if "├" in line]
+        assert right[0] == "0.04" and right[-1] == "-0.06" and "0" in right, drawn  # its values, below zero too
+        assert len(curve_rows(chart, "gen")) >= 10  # from +0.04 down to -0.06, over the plot's height
