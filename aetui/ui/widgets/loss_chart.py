@@ -73,9 +73,11 @@ def tick_labels(ticks: list[float]) -> list[str]:
     return labels
 
 
-def decade_ticks(plt, values: list[float], zero: float | None = None, yside: str | None = None) -> None:
+def decade_ticks(plt, values: list[float], zero: float | None = None,
+                 yside: str | None = None) -> tuple[float, float] | None:
     """Label a log-scaled y axis (`values` are log10 already; `yside` "right" for the right one) with
-    `log_ticks`, the axis reaching every tick; and `0` at `zero`, the row zeros are drawn at (`zero_row`)."""
+    `log_ticks`, the axis reaching every tick; and `0` at `zero`, the row zeros are drawn at (`zero_row`).
+    Returns the axis's limits (None where it has no ticks)."""
     above = [v for v in values if zero is None or v > zero]
     if above:
         ticks = log_ticks(above)
@@ -85,6 +87,8 @@ def decade_ticks(plt, values: list[float], zero: float | None = None, yside: str
                 logs, labels = [zero, *logs], ["0", *labels]
             plt.yticks(logs, labels, yside=yside)
             plt.ylim(min(logs + values), max(logs + values), yside=yside)
+            return min(logs + values), max(logs + values)
+    return None
 
 
 SIGNIFICANT = 3
@@ -114,9 +118,9 @@ def linear_ticks(low: float, high: float, most: int = 6) -> list[float]:
     return [round(k * finest, 12) for k in range(first, max(last, first + 1) + 1)][:most]
 
 
-def round_ticks(plt, values: list[float], axis: str = "y", yside: str | None = None) -> None:
+def round_ticks(plt, values: list[float], axis: str = "y", yside: str | None = None) -> tuple[float, float] | None:
     """Label a linear axis at `linear_ticks` of the plotted values, the axis reaching every tick
-    (`yside` "right": the right y axis)."""
+    (`yside` "right": the right y axis). Returns a y axis's limits (None where it has no ticks)."""
     finite = [v for v in values if math.isfinite(v)]
     if finite:
         ticks = linear_ticks(min(finite), max(finite))
@@ -126,6 +130,8 @@ def round_ticks(plt, values: list[float], axis: str = "y", yside: str | None = N
             plt.xticks(ticks, [f"{t:g}" for t in ticks])
         if axis == "y" and ticks:  # (set even where the ticks lie inside: points outside `values` are cut)
             plt.ylim(min(ticks + finite), max(ticks + finite), yside=yside)
+            return min(ticks + finite), max(ticks + finite)
+    return None
 
 
 APART = 10.0
@@ -199,7 +205,8 @@ class LossChart(PlotextPlot):
         self.drawn_right: list[str] = []
         """The curves the last drawing put against the right axis (`by_axis`)."""
         self.cut: dict[str, float] = {}
-        """Curves whose first epoch the last drawing cut at the top of its axis, and their highest value."""
+        """Curves whose first epoch the last drawing cut at the top of its axis, and their highest value
+        (written where the curve leaves the top: `↑521.6`)."""
         self.legend = ""
         """Rich markup naming each drawn curve in its colour (shown by the screen around the chart)."""
 
@@ -224,7 +231,7 @@ class LossChart(PlotextPlot):
             log = log and not any(v < 0 for v in values if math.isfinite(v))  # (a log axis cannot show them)
             zero = zero_row(values) if log else None
             plotted: list[float] = []
-            early: dict[str, tuple[float, float]] = {}
+            early: dict[str, tuple[float, float, float]] = {}
             for name in names:
                 px, py = scaled(list(zip(*series[name])), log, zero)
                 if not px:
@@ -232,7 +239,7 @@ class LossChart(PlotextPlot):
                 settled = [y for x, y in zip(px, py) if x >= 1]
                 if px[-1] > 1 and len(settled) < len(py):  # (the first epoch's batches: may be cut at the top)
                     plotted += settled
-                    early[name] = (max(py), max(series[name][1]))
+                    early[name] = (max(py), max(series[name][1]), px[0])
                 else:
                     plotted += py
                 xs_all += px
@@ -244,12 +251,16 @@ class LossChart(PlotextPlot):
                 drawn[side].append(name)
             if plotted:  # cut where it would leave the rest under half the rows
                 top, bottom = max(plotted), min(plotted)
-                cut.update({name: raw for name, (high, raw) in early.items() if high - top > top - bottom})
-            plotted += [high for name, (high, raw) in early.items() if name not in cut]
+                cut.update({name: raw for name, (high, raw, _) in early.items() if high - top > top - bottom})
+            plotted += [high for name, (high, _, _) in early.items() if name not in cut]
+            limits = None
             if plotted and log:
-                decade_ticks(plt, plotted, zero, side)
+                limits = decade_ticks(plt, plotted, zero, side)
             elif plotted:
-                round_ticks(plt, plotted, yside=side)
+                limits = round_ticks(plt, plotted, yside=side)
+            for name in (n for n in early if n in cut and limits):  # where it leaves the top: how high it goes
+                plt.text(f"↑{objective(cut[name])}", early[name][2], limits[1], color=COLOURS.get(name, OTHER),
+                         alignment="left", yside=side)
             logs[side] = log
         for x in state.change_positions():
             plt.vline(x, (255, 60, 60))
@@ -264,11 +275,9 @@ class LossChart(PlotextPlot):
         self.drawn_right = drawn["right"]
         self.cut = cut
 
-        def named(names: list[str]) -> str:
-            return " ".join(markup(n) + (f" (epoch 1 to {objective(cut[n])} ↑)" if n in cut else "") for n in names)
-
-        right = f" [b]│[/] right axis{' (log)' if logs['right'] else ''}: " + named(drawn["right"])
-        self.legend = named(drawn["left"]) + (" · log y" if logs["left"] else "") + \
+        right = f" [b]│[/] right axis{' (log)' if logs['right'] else ''}: " + \
+            " ".join(markup(n) for n in drawn["right"])
+        self.legend = " ".join(markup(n) for n in drawn["left"]) + (" · log y" if logs["left"] else "") + \
             (right if drawn["right"] else "") + \
             (" [red]│ change[/]" if state.changes else "") + (" [cyan]│ planned[/]" if pending else "") + \
             (f" [b]│ epoch {mark:g}[/]" if mark is not None else "")
