@@ -80,7 +80,8 @@ def figure(replay: Replay, view: View | str, epoch: int, columns: int, rows: int
     blocks: 1 x 2), leaving room for its words (and, in half blocks, its key)."""
     view = NAMED[view] if isinstance(view, str) else view
     width = (columns - (0 if pixels else view.key_cells)) * cell[0]
-    height = max(rows - view.words, 4) * cell[1]
+    spare = 1 if pixels and view.fill else 0  # (a real-pixel image down to the footer made xterm scroll a row)
+    height = max(rows - view.words - spare, 4) * cell[1]
     if pixels:
         width, height = min(width, figures.LARGEST), min(height, figures.LARGEST)
     return view.picture(replay, epoch, width, height, pixels, projection)
