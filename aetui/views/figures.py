@@ -226,8 +226,8 @@ def sweep_sheet(images: np.ndarray, columns: int, width: int, height: int | None
     native = images.shape[1]
     grid = images.reshape(len(images) // columns, columns, *images.shape[1:])
     n, pixels = sweep_cells(min(grid.shape[:2]), width, height, native)
-    kept = np.round(np.linspace(0, columns - 1, n)).astype(int)
-    shown = grid[kept][:, kept]
+    rows, cols = (np.round(np.linspace(0, side - 1, n)).astype(int) for side in grid.shape[:2])
+    shown = grid[rows][:, cols]
     cells = resize(to_u8(shown.reshape(-1, native, native)), pixels if upscale or pixels < native else native)
     return tile(cells, n), n
 
