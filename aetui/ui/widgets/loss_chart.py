@@ -165,7 +165,7 @@ def flattest(series: dict[str, tuple[list[float], list[float]]], names: list[str
     """The smallest share of their axis's height that the curves `names` take on one axis (log as
     `log_scale` says, or where they span decades), 1 for no curve."""
     values = [y for n in names for y in series[n][1]]
-    log = (log_scale if log_scale is not None else spans_decades(values)) and not any(v < 0 for v in values)
+    log = axis_log(values, log_scale)
     drawn = [scaled(list(zip(*series[n])), log, zero_row(values) if log else None)[1] for n in names]
     drawn = [ys for ys in drawn if ys]
     every = [y for ys in drawn for y in ys]
@@ -184,6 +184,13 @@ def axes_for(series: dict[str, tuple[list[float], list[float]]], log_scale: bool
     left, right = by_axis(series)
     split = min(flattest(series, left, log_scale), flattest(series, right, log_scale))
     return (left, right) if right and split > alone else (names, [])
+
+
+def axis_log(values: list[float], log_scale: bool | None) -> bool:
+    """Whether an axis holding `values` is logarithmic: as `log_scale` says, or where they span more
+    than a decade; never where one is negative (a log axis cannot show it)."""
+    wanted = log_scale if log_scale is not None else spans_decades(values)
+    return wanted and not any(v < 0 for v in values if math.isfinite(v))
 
 
 def spans_decades(values: list[float]) -> bool:
@@ -227,8 +234,7 @@ class LossChart(PlotextPlot):
         # running mean that starts far above where it settles: a VAE's first batch is near 543 nats)
         for side, names in (("left", left), ("right", right)):
             values = [y for n in names for y in series[n][1]]
-            log = self.log_scale if self.log_scale is not None else spans_decades(values)
-            log = log and not any(v < 0 for v in values if math.isfinite(v))  # (a log axis cannot show them)
+            log = axis_log(values, self.log_scale)
             zero = zero_row(values) if log else None
             plotted: list[float] = []
             early: dict[str, tuple[float, float, float]] = {}
