@@ -179,7 +179,8 @@ class HomeScreen(WorkbenchScreen):
         room = self.fitted[1]
         for (mark, name, _, key), rest in zip(rows, cells):
             cell = mark + shorten_middle(name, room - len(mark))
-            first = Text(cell, style="bold") if key.startswith("sweep:") else Text(cell)
+            first = Text(cell, style="bold" if key.startswith("sweep:") else
+                         session_rows.mark_style(key, self.marked) if key in self.marked else "")
             table.add_row(first, *(Text(c, justify="right") if i in (1, 2) else Text(c) for i, c in enumerate(rest)),
                           key=key)
 
