@@ -44,8 +44,9 @@ def distinct_standard_colours(terminal: Terminal, marks: str) -> list[int]:
 
 
 def three_sessions() -> list[str]:
-    return [str(synthetic_session(Path("sessions"), name, epochs=epochs, error=error))
-            for name, epochs, error in (("run-a", 4, 0.05), ("run-b", 3, 0.08), ("run-c", 4, 0.03))]
+    """Three sessions whose curves lie apart (each symbol shows on its own curve)."""
+    return [str(synthetic_session(Path("sessions"), name, epochs=epochs, error=error, loss=loss))
+            for name, epochs, error, loss in (("run-a", 4, 0.05, 1.0), ("run-b", 3, 0.08, 1.6), ("run-c", 4, 0.03, 0.6))]
 
 
 def test_compare_three_sessions_in_16_colours(snap_compare, make_app, sixteen_colours):
@@ -111,3 +112,25 @@ def test_replay_in_16_colours(snap_compare, make_app, sixteen_colours, tab, view
     app = make_app()
     terminal_of(app)
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_compare_three_sessions_without_colour(snap_compare, make_app, sixteen_colours, monkeypatch):
+    """With `NO_COLOR` (Textual then draws in gray), the three sessions are told apart by their
+    symbols: each on the first line and in the legend, beside its name."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    paths = three_sessions()
+
+    async def run_before(pilot):
+        pilot.app.post_message(Compare(paths))
+        await until(pilot, lambda: type(pilot.app.screen).__name__ == "CompareScreen")
+        await pilot.pause()
+
+    app = make_app()
+    terminal = terminal_of(app)
+    assert app.no_color
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+    text = ["".join(t for t, _, _ in line) for line in terminal.segments]
+    for mark, name in zip(SESSION_MARKS, ("a", "b", "c")):  # (their names without the common start)
+        assert f"{mark} {name}" in text[0] and any(f"{mark} {name}" in line for line in text[-3:]), text
+    assert {c.number for line in terminal.segments for _, s, _ in line if s is not None
+            for c in (s.color, s.bgcolor) if c is not None and c.number is not None} <= {0, 7, 8, 15}
