@@ -155,12 +155,12 @@ def mnist_sized():
 
 def synthetic_session(store: Path, name: str = "synthetic-vae", epochs: int = 4, code: int = 2,
                       kind: str = "vae", dataset=None, error: float = 0.05, sweep: int = 6,
-                      numbered_sweep: bool = False) -> Path:
+                      numbered_sweep: bool = False, loss: float = 1.0) -> Path:
     """A complete session written through the real writer, from fixed arrays (no training, no clocks),
     on `dataset` (the embedded digits unless given); its test MSE per pixel `error` at the last
     epoch (BCE per pixel four times that), its own losses in its family's units (a VAE's per-image
-    sums are hundreds of times a per-pixel mean). Its latent sweep is `sweep` x `sweep` cells of
-    noise, or with `numbered_sweep` each cell one flat gray, 10 + its index (to count the cells drawn)."""
+    sums are hundreds of times a per-pixel mean), times `loss`. Its latent sweep is `sweep` x `sweep`
+    cells of noise, or with `numbered_sweep` each cell one flat gray, 10 + its index (to count the cells drawn)."""
     import numpy as np
 
     from aetui.core import events
@@ -208,7 +208,7 @@ def synthetic_session(store: Path, name: str = "synthetic-vae", epochs: int = 4,
             stats["active_units"] = 2
         stats["sweep"] = plane.how
         writer.save_snapshot(epoch, arrays)
-        scale = 1.0 if kind == "vae" else 0.001
+        scale = loss * (1.0 if kind == "vae" else 0.001)
         logs = {k: scale * v / epoch for k, v in (("loss", 40.0), ("recon", 35.0), ("val_loss", 42.0),
                                                   ("val_recon", 37.0))}
         mse = error * epochs / epoch

@@ -35,6 +35,8 @@ class Figure:
     """What goes beside the picture (the scatter's key)."""
     below: RenderableType | None = None
     """What goes under it (the scatter's axes, the area shares)."""
+    shown: tuple[int, int] | None = None
+    """Of digits over their reconstructions: how many it shows, of how many."""
 
     def text(self, ascii: bool = False) -> Group:
         """The whole figure as text, its picture in half blocks (or ASCII)."""
@@ -80,7 +82,7 @@ def digits_figure(originals: np.ndarray, recons: np.ndarray, labels: list[str], 
     if layout.paired:  # (each reconstruction to the right of its digit: a caption given says so too)
         how = how.replace(" over their ", " beside their ")
     more = f" ({shown} of {len(originals)})" if shown < len(originals) else ""
-    return Figure(f"{how}{more}", image, notes)
+    return Figure(f"{how}{more}", image, notes, shown=(shown, len(originals)))
 
 
 def recon_figure(replay: Replay, epoch: int, width: int, height: int, pixels: bool = False,

@@ -8,6 +8,7 @@ from aetui.core.control import remote
 from aetui.core.errors import AetuiError
 from aetui.core.sweeps import standings, sweep
 from aetui.views import formats
+from aetui.views.figures import session_look
 
 PAGE = 200
 """Rows the session list holds at first, and adds each time the cursor or the scroll nears its end:
@@ -42,12 +43,12 @@ def _values(trials: list, by: str) -> list:
 
 def rows(entry: tuple, depth: int, by: str, marked: list[str]) -> list[tuple[str, str, list, str]]:
     """The rows of one entry of `ordered` (a session's, or a sweep's and its trials'): (mark, name,
-    the other cells, key), `marked` sessions ticked."""
+    the other cells, key), `marked` sessions marked (`mark`)."""
     _, best, item, trials = entry
     if trials is None:
         name, *rest = formats.listing_row(remote.listed(item, by))
         name = "  " * max(depth - 1, 0) + "└ " + name if depth else name
-        return [("✓ " if str(item.path) in marked else "", name, rest, str(item.path))]
+        return [(mark(str(item.path), marked), name, rest, str(item.path))]
     data = trials[0].meta.dataset_name if trials else "-"
     found = [("▾ sweep ", item.name, [standings.progress(item, trials), formats.pixel_error(best), "-",
                                       f"{len(item.trials)} trials", item.recipe, data,
@@ -55,8 +56,20 @@ def rows(entry: tuple, depth: int, by: str, marked: list[str]) -> list[tuple[str
     for t in trials:
         _, *rest = formats.listing_row(remote.listed(t, by))
         label = " ".join(f"{k}={v:g}" for k, v in standings.trial_values(t).items())
-        found.append(("✓ " if str(t.path) in marked else "  ", label, rest, str(t.path)))
+        found.append((mark(str(t.path), marked, "  "), label, rest, str(t.path)))
     return found
+
+
+def mark(key: str, marked: list[str], unmarked: str = "") -> str:
+    """A session's mark on the list: where it is `marked`, the symbol compare draws it with (by its
+    place among those marked, the order compare shows them in), else `unmarked`."""
+    return f"{session_look(marked.index(key))[1]} " if key in marked else unmarked
+
+
+def mark_style(key: str, marked: list[str]) -> str:
+    """The style of a `marked` session's mark and name: its colour in compare."""
+    (r, g, b), _ = session_look(marked.index(key))
+    return f"bold rgb({r},{g},{b})"
 
 
 def sweep_resume_hint(store, name: str) -> str:
