@@ -155,11 +155,12 @@ def mnist_sized():
 
 def synthetic_session(store: Path, name: str = "synthetic-vae", epochs: int = 4, code: int = 2,
                       kind: str = "vae", dataset=None, error: float = 0.05, sweep: int = 6,
-                      numbered_sweep: bool = False, loss: float = 1.0) -> Path:
+                      numbered_sweep: bool = False, loss: float = 1.0, first: float = 1.0) -> Path:
     """A complete session written through the real writer, from fixed arrays (no training, no clocks),
     on `dataset` (the embedded digits unless given); its test MSE per pixel `error` at the last
     epoch (BCE per pixel four times that), its own losses in its family's units (a VAE's per-image
-    sums are hundreds of times a per-pixel mean), times `loss`. Its latent sweep is `sweep` x `sweep`
+    sums are hundreds of times a per-pixel mean), times `loss`; its first epoch's training loss times
+    `first` as well (a mean from the first batch on, far above the rest). Its latent sweep is `sweep` x `sweep`
     cells of noise, or with `numbered_sweep` each cell one flat gray, 10 + its index (to count the cells drawn)."""
     import numpy as np
 
@@ -211,6 +212,7 @@ def synthetic_session(store: Path, name: str = "synthetic-vae", epochs: int = 4,
         scale = loss * (1.0 if kind == "vae" else 0.001)
         logs = {k: scale * v / epoch for k, v in (("loss", 40.0), ("recon", 35.0), ("val_loss", 42.0),
                                                   ("val_recon", 37.0))}
+        logs["loss"] *= first if epoch == 1 else 1.0
         mse = error * epochs / epoch
         stats.update(test_mse_pixel=mse, test_bce_pixel=4 * mse, test_mse_image=64 * mse, test_bce_image=256 * mse,
                      train_images=len(digits.x_train), test_images=len(digits.x_test))

@@ -3,12 +3,14 @@
 from pathlib import Path
 
 from rich.style import Style
+from rich.text import Text
 from textual.widgets import DataTable, TabbedContent
 
-from aetui.ui.messages import OpenSession
+from aetui.ui.messages import Compare, OpenSession
 from aetui.ui.screens.compare import CompareScreen
 from aetui.ui.screens.dialogs import NameDialog
 from aetui.ui.screens.replay import ReplayScreen
+from aetui.ui.widgets.compare_chart import CompareChart
 from aetui.ui.widgets.figure_pane import FigurePane
 from tests.support import ended, synthetic_session, until
 
@@ -68,6 +70,27 @@ async def test_tsne_runs_in_the_background_for_wide_codes(make_app):
         assert screen.scatter_drawn == (4, "tsne")
         await pilot.press("t")
         assert screen.projection == "pca"
+
+
+async def test_compare_at_80x24_keeps_each_session_s_symbols_and_cuts_a_first_epoch_far_above(make_app):
+    """Three sessions close together, one whose first epoch's training loss is a thousand times the
+    rest: the axis is the rest's (the first epoch cut at its top, how high written there), and every
+    session's symbol is on the chart, none drawn over by another's line or symbol."""
+    for name, loss, first in (("a", 1.0, 1.0), ("b", 1.2, 1000.0), ("c", 1.4, 1.0)):
+        synthetic_session(Path("sessions"), name, epochs=10, kind="ae", loss=loss, first=first)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.post_message(Compare([Path("sessions") / n for n in "abc"]))
+        await until(pilot, lambda: isinstance(app.screen, CompareScreen))
+        await pilot.pause()
+        chart = app.screen.query_one("#compare-chart", CompareChart)
+        text = Text.from_ansi(chart.plt.build()).plain
+        rows = [line for line in text.splitlines() if "┤" in line or "│" in line]
+        assert "↑48" in text  # (b's 0.04 x 1.2 x 1000 at epoch 1, written where it leaves the top)
+        for mark in "●▲■":
+            assert sum(line.count(mark) for line in rows) >= 3, (mark, text)
+        ticks = [float(line.split("┤")[0]) for line in rows if "┤" in line and line.split("┤")[0].strip()]
+        assert max(ticks) < 1, ticks  # (the rest read on the axis: 0.04 at most, not 48)
 
 
 async def test_compare_marked_sessions_from_home(make_app):

@@ -11,6 +11,7 @@ from textual_plotext import PlotextPlot
 
 from aetui.ui.widgets.loss_chart import decade_ticks, round_ticks, scaled, spans_decades
 from aetui.views.figures import session_look
+from aetui.views.formats import objective
 from aetui.views.replay import Replay
 
 MOST_MARKS = 200
@@ -39,34 +40,43 @@ class CompareChart(PlotextPlot):
     def show(self, replays: list[Replay], names: list[str]) -> None:
         """Validation (lines with the session's symbol on them) and training loss (plain lines) of every
         session, and a vertical line where each of its changes took effect (a branch and its parent:
-        one curve up to the branch point, then two)."""
+        one curve up to the branch point, then two). A training curve's first epoch (its mean from the
+        first batch on) that would leave the rest under half the rows is cut at the top, with how high
+        it goes written there (`↑1.234`)."""
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
         curves = [[(float(e.epoch), e.logs.get(key, math.nan)) for e in r.session.epochs]
                   for r in replays for key in ("val_loss", "loss")]
-        log = self.log_scale if self.log_scale is not None else spans_decades([y for c in curves for _, y in c])
-        plotted, xs = [], []
+        settled = [y for n, c in enumerate(curves) for _, y in (c[1:] if n % 2 and len(c) > 2 else c)]
+        log = self.log_scale if self.log_scale is not None else spans_decades(settled)  # (as the rest reads best)
+        plotted, xs, firsts, symbols = [], [], [], []
         for i, r in enumerate(replays):
             colour, mark = session_look(i)
-            for curve in curves[2 * i:2 * i + 2]:  # (dots for training smothered the plot: thin lines both)
+            for k, curve in enumerate(curves[2 * i:2 * i + 2]):  # (dots for training smothered the plot: thin lines)
                 px, py = scaled(curve, log)
                 if px:
                     plt.plot(px, py, color=colour, marker="braille")
-                    plotted += py
+                    training_first = k == 1 and len(px) > 2  # (an epoch's mean from the first batch on: may be cut)
+                    plotted += py[1:] if training_first else py
+                    firsts += [(py[0], curve[0][1], px[0], colour)] if training_first else []
                     xs += px
             px, py = scaled(curves[2 * i], log)
-            every = max(1, -(-len(px) // SYMBOLS))
-            if px:  # (its symbol on its validation curve: told apart without colour)
-                plt.scatter(px[::every], py[::every], color=colour, marker=mark)
+            every = max(len(replays), -(-len(px) // SYMBOLS))
+            if px:  # (its symbol on its validation curve, each session's at epochs of its own: apart without colour)
+                symbols.append((px[i % every::every], py[i % every::every], colour, mark))
             steps = next((e.steps_per_epoch for e in r.session.history if hasattr(e, "steps_per_epoch")), 0)
             marks = {round(c.step / steps, 2) for c in r.session.changes} if steps else set()
             for x in sorted(marks)[:MOST_MARKS]:  # (each change marked where it took effect)
                 plt.vline(x, color=colour)
-        if log:
-            decade_ticks(plt, plotted)
-        else:
-            round_ticks(plt, plotted)
+        for px, py, colour, mark in symbols:  # (over every line: no later session's line hides them)
+            plt.scatter(px, py, color=colour, marker=mark)
+        top, bottom = (max(plotted), min(plotted)) if plotted else (0.0, 0.0)
+        cut = [first for first in firsts if first[0] - top > top - bottom]  # (it would leave the rest under half the rows)
+        plotted += [first[0] for first in firsts if first not in cut]
+        limits = decade_ticks(plt, plotted) if log else round_ticks(plt, plotted)
+        for _, raw, x, colour in cut if limits else ():  # where it leaves the top: how high it goes
+            plt.text(f"↑{objective(raw)}", x, limits[1], color=colour, alignment="left")
         round_ticks(plt, xs, "x")
         self.drawn_log = log
         plt.title("validation loss: the line with symbols · training: without" + (" · log y (l)" if log else ""))
