@@ -1,7 +1,10 @@
-"""The rows of home's session list: the sessions and sweeps in the order chosen (`ordered`), and
-the rows of each (`rows`), made a page at a time as the list is scrolled (`PAGE`)."""
+"""The rows of home's session list: the sessions and sweeps in the order chosen (`ordered`, from
+the listing's entries alone), and the rows of each (`rows`, each session read as its row is made),
+made a page at a time as the list is scrolled (`PAGE`)."""
 
 from __future__ import annotations
+
+import contextlib
 
 from aetui.core import ranking
 from aetui.core.control import remote
@@ -14,20 +17,22 @@ PAGE = 200
 a store of 20,000 sessions paints as fast as one of 200."""
 
 
-def ordered(found: list, swept: list, order: str, by: str) -> list:
-    """Sweeps as groups (their trials under them) and the other sessions, best first by the ranking
-    figure `by` (or, `order` `newest`, newest first), each rerun or branch under its parent: a list
-    of ((created, best figure, item, its trials or None), depth)."""
-    by_name = {s.name: s for s in found}
+def ordered(entries: list, swept: list, order: str, by: str) -> list:
+    """Sweeps as groups (their trials under them) and the other sessions, newest first (or, `order`
+    a ranking figure, best first by the figure `by`), each rerun or branch under its parent: a list
+    of ((created, best figure, item, its trials or None), depth). The sessions are the listing's
+    entries (`listing.Entry`: what orders them, from the store's index): none is read here."""
+    by_name = {e.name: e for e in entries}
     groups = [(sw, _trials([by_name[n] for n in sw.trials if n in by_name], order, by)) for sw in swept]
     grouped = {t.name for _, trials in groups for t in trials}
     items = [(sw.created, min(_values(trials, by), key=lambda v: (v is None, v or 0.0), default=None), sw,
               trials) for sw, trials in groups]
-    items += [(s.meta.created, s.rank_value(by), s, None) for s in found if s.name not in grouped]
+    best = order != "newest"  # (a session's own figure orders it only then; its row shows it from its summary)
+    items += [(e.created, e.figure(by) if best else None, e, None) for e in entries if e.name not in grouped]
     items.sort(key=lambda i: i[0], reverse=True)
-    if order != "newest":
+    if best:
         items = ranking.ranked(items, [i[1] for i in items])
-    return ranking.family_tree(items, lambda i: i[2].name, lambda i: ranking.parent_name(i[2]) if i[3] is None
+    return ranking.family_tree(items, lambda i: i[2].name, lambda i: i[2].parent if i[3] is None
                                else None)  # (a rerun or a branch under its parent)
 
 
@@ -37,22 +42,31 @@ def _trials(trials: list, order: str, by: str) -> list:
 
 
 def _values(trials: list, by: str) -> list:
-    return [t.rank_value(by) for t in trials]
+    return [t.figure(by) for t in trials]
 
 
-def rows(entry: tuple, depth: int, by: str, marked: list[str]) -> list[tuple[str, str, list, str]]:
+def rows(entry: tuple, depth: int, by: str, marked: list[str], session) -> list[tuple[str, str, list, str]]:
     """The rows of one entry of `ordered` (a session's, or a sweep's and its trials'): (mark, name,
-    the other cells, key), `marked` sessions ticked."""
+    the other cells, key), `marked` sessions ticked. Each session is read now (`session(entry)`,
+    `Listing.session`); one that cannot be read any more (gone, damaged since) has no row."""
     _, best, item, trials = entry
     if trials is None:
-        name, *rest = formats.listing_row(remote.listed(item, by))
+        try:
+            made = session(item)
+        except AetuiError:
+            return []
+        name, *rest = formats.listing_row(remote.listed(made, by))
         name = "  " * max(depth - 1, 0) + "└ " + name if depth else name
-        return [("✓ " if str(item.path) in marked else "", name, rest, str(item.path))]
-    data = trials[0].meta.dataset_name if trials else "-"
-    found = [("▾ sweep ", item.name, [standings.progress(item, trials), formats.pixel_error(best), "-",
+        return [("✓ " if str(made.path) in marked else "", name, rest, str(made.path))]
+    made = []
+    for trial in trials:
+        with contextlib.suppress(AetuiError):
+            made.append(session(trial))
+    data = made[0].meta.dataset_name if made else "-"
+    found = [("▾ sweep ", item.name, [standings.progress(item, made), formats.pixel_error(best), "-",
                                       f"{len(item.trials)} trials", item.recipe, data,
                                       item.created[:16].replace("T", " ")], f"sweep:{item.name}")]
-    for t in trials:
+    for t in made:
         _, *rest = formats.listing_row(remote.listed(t, by))
         label = " ".join(f"{k}={v:g}" for k, v in standings.trial_values(t).items())
         found.append(("✓ " if str(t.path) in marked else "  ", label, rest, str(t.path)))
