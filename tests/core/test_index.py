@@ -49,6 +49,10 @@ def test_a_listing_writes_the_index_and_the_next_is_the_same_listing(tmp_path):
     assert rows["old-run"][1] is None  # (recorded before summaries: its entry is its record's)
     assert rows["ae-branch"][5:7] == ["stopped", "ae-b"]
     assert seen(first) == seen(sessions.list_store(store)) == from_the_files(store)
+    written = (store / listing.INDEX).stat().st_ino
+    sessions.list_store(store, limit=1)
+    sessions.list_store(store)
+    assert (store / listing.INDEX).stat().st_ino == written  # (nothing changed: not written again)
     for only in ({"limit": 2}, {"family": "ae"}, {"status": "stopped"}, {"limit": 1, "status": "finished"}):
         assert seen(sessions.list_store(store, **only)) == from_the_files(store, **only), only
 

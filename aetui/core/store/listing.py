@@ -123,10 +123,10 @@ def stamp(info: os.stat_result) -> list[int]:
     return [info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns]
 
 
-def _look(store: int, name: str, meta_name: str, row) -> tuple[Entry | None, tuple | None, object]:
-    """The session folder `name` of the store open as `store`: its entry where the index's `row`
-    names its files as they are now, else (None, its stamps, its summary as parsed or None:
-    `summary.raw_at`). `FileNotFoundError` where it holds no record (no session)."""
+def _look(store: int, name: str, meta_name: str, row, whole: bool) -> tuple[Entry | None, tuple | None, object]:
+    """The session folder `name` of the store open as `store`: its entry where the index's `row` names
+    its files as they are now (not where the listing is `whole`: all read anyway), else (None, its
+    stamps, its summary as parsed or None). `FileNotFoundError` where it holds no record."""
     try:
         folder = open_dir(name, store)
     except OSError as err:
@@ -140,7 +140,7 @@ def _look(store: int, name: str, meta_name: str, row) -> tuple[Entry | None, tup
             kept = None
         info = os.stat(meta_name, dir_fd=folder, follow_symlinks=False)
         stamps = (kept, stamp(info))
-        if type(row) is list and len(row) == ROW and row[1] == kept and row[2] == stamps[1]:
+        if not whole and type(row) is list and len(row) == ROW and row[1] == kept and row[2] == stamps[1]:
             known = _entry_of_row(row)
             if known is not None:
                 return known, stamps, None
@@ -219,19 +219,19 @@ def list_store(store: Path, make: Callable, read_meta: Callable, meta_name: str,
         fresh = len(rows) != len(names) or not index
         for name in names:
             try:
-                entry, stamps, raw = _look(where, name, meta_name, rows.get(name))
+                entry, stamps, raw = _look(where, name, meta_name, rows.get(name), limit is None)
             except FileNotFoundError:
                 continue  # (no record, not even a link or a FIFO in its place: no session)
             if stamps is not None:
                 marks.append((name, stamps[1][2]))
             if entry is None:
-                fresh = True
                 try:
                     meta = summary.checked(*raw) if raw is not None else None
                     entry = entry_of(name, meta or read_meta(store / name), stamps or (None, None))
                 except AetuiError as err:
                     found.damaged.append((name, str(err)))
                     continue
+                fresh = fresh or rows.get(name) != entry.row()
             entries.append(entry)
     finally:
         os.close(where)
