@@ -62,8 +62,7 @@ class Entry:
     kind: str
     status: str
     parent: str | None
-    figures: tuple
-    """The ranking figures of its last completed epoch, one for each of `ranking.CHOICES`."""
+    figures: tuple | None  # (of its last epoch, one for each of `ranking.CHOICES`; None: from `meta` when asked)
     stamps: tuple
     """(its summary's `stamp`, None where it has none; its record's `stamp`)."""
     meta: SessionMeta | None = None
@@ -71,19 +70,21 @@ class Entry:
     """The session, made when it is shown (`Listing.session`)."""
 
     def figure(self, by: str = ranking.DEFAULT) -> float | None:
+        if self.figures is None:
+            self.figures = tuple(ranking.of_record(self.meta.last_epoch, self.meta.epochs_done, choice)
+                                 for choice in ranking.CHOICES)
         return self.figures[ranking.CHOICES.index(by)]
 
     def row(self) -> list:  # (in the index)
-        return [self.name, *self.stamps, self.created, self.kind, self.status, self.parent, *self.figures]
+        return [self.name, *self.stamps, self.created, self.kind, self.status, self.parent,
+                *(self.figure(choice) for choice in ranking.CHOICES)]
 
 
 def entry_of(name: str, meta: SessionMeta, stamps: tuple) -> Entry:
     """The entry of the session `name` whose record is `meta`."""
     parent = meta.parent.get("name") if isinstance(meta.parent, dict) else None
     return Entry(name, meta.created[:TEXT_MAX], meta.kind[:TEXT_MAX], meta.status,
-                 parent if isinstance(parent, str) and len(parent) <= NAME_MAX else None,
-                 tuple(ranking.of_record(meta.last_epoch, meta.epochs_done, by) for by in ranking.CHOICES), stamps,
-                 meta)
+                 parent if isinstance(parent, str) and len(parent) <= NAME_MAX else None, None, stamps, meta)
 
 
 def _entry_of_row(row: list) -> Entry | None:
@@ -118,8 +119,7 @@ def write_index(store: Path, entries: list[Entry]) -> None:
 
 
 def stamp(info: os.stat_result) -> list[int]:
-    """What changes whenever a file is written, replaced or touched: inode, size, modification and
-    change times (no one can set the last)."""
+    """What changes whenever a file is written, replaced or touched: inode, size, mtime, ctime."""
     return [info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns]
 
 
@@ -134,8 +134,8 @@ def _look(store: int, name: str, meta_name: str, row, whole: bool) -> tuple[Entr
             raise
         return None, None, None
     try:
-        try:
-            kept = stamp(os.stat(summary.SUMMARY, dir_fd=folder, follow_symlinks=False))
+        try:  # (a whole listing writes no index: no need of the summary's stamp)
+            kept = None if whole else stamp(os.stat(summary.SUMMARY, dir_fd=folder, follow_symlinks=False))
         except FileNotFoundError:
             kept = None
         info = os.stat(meta_name, dir_fd=folder, follow_symlinks=False)
@@ -144,7 +144,7 @@ def _look(store: int, name: str, meta_name: str, row, whole: bool) -> tuple[Entr
             known = _entry_of_row(row)
             if known is not None:
                 return known, stamps, None
-        return None, stamps, summary.raw_at(folder, info) if kept is not None else None
+        return None, stamps, summary.raw_at(folder, info) if kept is not None or whole else None
     finally:
         os.close(folder)
 
@@ -182,8 +182,7 @@ class Listing:
                     meta = None
                 meta = meta or self.read_meta(path)
                 again = entry_of(entry.name, meta, entry.stamps)
-                self.lied |= (again.created, again.kind, again.status, again.parent, again.figures) != (
-                    entry.created, entry.kind, entry.status, entry.parent, entry.figures)
+                self.lied |= again.row()[3:] != entry.row()[3:]
             entry.session = self.make(path, meta)
         return entry.session
 
@@ -215,11 +214,12 @@ def list_store(store: Path, make: Callable, read_meta: Callable, meta_name: str,
                 found.damaged.append((printable(item.name), "its name holds control characters: rename the folder"))
             else:
                 names.append(item.name)
-        rows = read_index(where, len(names)) if index else {}
-        fresh = len(rows) != len(names) or not index
+        whole = limit is None and index  # (every session read anyway: the index neither read nor written)
+        rows = read_index(where, len(names)) if index and not whole else {}
+        fresh = not whole and (len(rows) != len(names) or not index)
         for name in names:
             try:
-                entry, stamps, raw = _look(where, name, meta_name, rows.get(name), limit is None)
+                entry, stamps, raw = _look(where, name, meta_name, rows.get(name), whole)
             except FileNotFoundError:
                 continue  # (no record, not even a link or a FIFO in its place: no session)
             if stamps is not None:
@@ -231,7 +231,7 @@ def list_store(store: Path, make: Callable, read_meta: Callable, meta_name: str,
                 except AetuiError as err:
                     found.damaged.append((name, str(err)))
                     continue
-                fresh = fresh or rows.get(name) != entry.row()
+                fresh = fresh or not whole and rows.get(name) != entry.row()
             entries.append(entry)
     finally:
         os.close(where)
