@@ -21,6 +21,7 @@ files only and follows no link; arrays load with `allow_pickle=False`.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -267,8 +268,16 @@ def find(store: Path, name: str) -> Session:
 
 def list_store(store: Path, **only) -> listing.Listing:
     """Every session of `store` from its summary (through the store's index), newest first, and the
-    folders that cannot be read (`listing.list_store`, which says what `only` may ask)."""
-    return listing.list_store(store, Session, read_meta, META, **only)
+    folders that cannot be read (`listing.list_store`, which says what `only` may ask). Python's
+    cyclic collector waits meanwhile: a listing makes tens of thousands of objects that all live
+    on and form no cycle, which it would otherwise walk again and again."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return listing.list_store(store, Session, read_meta, META, **only)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def list_sessions(store: Path) -> list[Session]:
