@@ -154,11 +154,13 @@ def mnist_sized():
 
 
 def synthetic_session(store: Path, name: str = "synthetic-vae", epochs: int = 4, code: int = 2,
-                      kind: str = "vae", dataset=None, error: float = 0.05) -> Path:
+                      kind: str = "vae", dataset=None, error: float = 0.05, sweep: int = 6,
+                      numbered_sweep: bool = False, loss: float = 1.0) -> Path:
     """A complete session written through the real writer, from fixed arrays (no training, no clocks),
     on `dataset` (the embedded digits unless given); its test MSE per pixel `error` at the last
     epoch (BCE per pixel four times that), its own losses in its family's units (a VAE's per-image
-    sums are hundreds of times a per-pixel mean)."""
+    sums are hundreds of times a per-pixel mean), times `loss`. Its latent sweep is `sweep` x `sweep`
+    cells of noise, or with `numbered_sweep` each cell one flat gray, 10 + its index (to count the cells drawn)."""
     import numpy as np
 
     from aetui.core import events
@@ -193,18 +195,20 @@ def synthetic_session(store: Path, name: str = "synthetic-vae", epochs: int = 4,
         codes = codes + rng.normal(scale=1.0 / epoch, size=codes.shape)
         stats = code_stats(codes)
         unit_means = stats.pop("unit_means")
-        plane = sweep_plane(codes, 6, "gaussian" if kind == "vae" else None)
+        plane = sweep_plane(codes, sweep, "gaussian" if kind == "vae" else None)
         panel = digits.x_test[fixed["panel_index"]]
         arrays = {"recon": to_u8(panel * (1 - 0.5 / epoch)), "codes": codes.astype(np.float16),
-                  "unit_means": unit_means, "sweep": to_u8(rng.random((36, digits.input_dim))),
+                  "unit_means": unit_means, "sweep": to_u8(rng.random((sweep ** 2, digits.input_dim))),
                   "sweep_xs": plane.xs, "sweep_ys": plane.ys, "sweep_centre": plane.centre,
                   "sweep_axes": plane.axes}
+        if numbered_sweep:
+            arrays["sweep"] = np.repeat(10 + np.arange(sweep ** 2, dtype=np.uint8)[:, None], digits.input_dim, axis=1)
         if kind == "vae":
             arrays["kl_per_dim"] = np.array([1.0 / epoch, 2.0 / epoch], np.float32)
             stats["active_units"] = 2
         stats["sweep"] = plane.how
         writer.save_snapshot(epoch, arrays)
-        scale = 1.0 if kind == "vae" else 0.001
+        scale = loss * (1.0 if kind == "vae" else 0.001)
         logs = {k: scale * v / epoch for k, v in (("loss", 40.0), ("recon", 35.0), ("val_loss", 42.0),
                                                   ("val_recon", 37.0))}
         mse = error * epochs / epoch

@@ -138,27 +138,54 @@ def test_resize_repeats_pixels_up_and_averages_them_down():
     assert down[0, 0, 0] == round(np.mean(image[0, :2, :2]))
 
 
-def test_sweep_sheet_uses_the_whole_width_and_thins_only_below_eight_pixels():
+def test_sweep_sheet_fills_its_space_and_keeps_only_cells_of_legible_size():
     cells = np.zeros((100, 28, 28), np.uint8)
-    sheet, every = figures.sweep_sheet(cells, 10, width=156)
-    assert every == 1 and sheet.shape == (150, 150)  # 15 pixels a cell: 156 columns used, not 80
-    thin, every = figures.sweep_sheet(cells, 10, width=40)
-    assert every == 2 and thin.shape[1] == 40  # five cells of 8 pixels
-    big, _ = figures.sweep_sheet(cells, 10, width=1000, height=800, upscale=True)
-    assert big.shape == (800, 800)
+    sheet, n = figures.sweep_sheet(cells, 10, width=156)
+    assert n == 10 and sheet.shape == (150, 150)  # 15 pixels a cell: 156 columns used, not 80
+    small, n = figures.sweep_sheet(cells, 10, width=78, height=36)
+    assert n == 4 and small.shape == (36, 36)  # 36 // 5 = 7 pixels would be under LEGIBLE (8)
+    big, n = figures.sweep_sheet(np.zeros((225, 28, 28), np.uint8), 15, width=1000, height=800, upscale=True)
+    assert n == 15 and big.shape == (795, 795)  # every cell, 53 pixels a side
 
 
-def test_scatter_places_each_point_to_the_pixel_in_its_class_colour():
+def test_scatter_places_each_point_to_the_pixel_in_its_class_colour_inside_its_frame():
+    from aetui.views.scatter import FRAME, scatter_image
+
     points = np.array([[0.0, 0.0], [1.0, 1.0], [0.5, 0.25]])
     labels = np.array([0, 3, 7])
-    image = figures.scatter_image(points, labels, 21, 11, dot=0.5)
-    found = {tuple(int(v) for v in image[y, x]): (x, y) for y, x in zip(*np.nonzero(image.any(axis=2)))}
-    assert found == {figures.class_rgb(0): (0, 10), figures.class_rgb(3): (20, 0), figures.class_rgb(7): (10, 8)}
-    smooth = figures.scatter_image(points, labels, 80, 40, dot=2.0)
+    image, axes = scatter_image(points, labels, 41, 41, dot=0.5)
+    found = {tuple(int(v) for v in image[y, x]): (x, y) for y, x in zip(*np.nonzero(image.any(axis=2)))
+             if tuple(image[y, x]) != FRAME}
+    (x0, y0), (x3, y3), (x7, y7) = (found[figures.class_rgb(c)] for c in (0, 3, 7))
+    assert x3 - x0 == y0 - y3 and abs((x7 - x0) - 2 * (y0 - y7)) <= 1  # one scale (to the pixel) on x and y
+    assert min(x0, y3) >= 3 and max(x3, y0) <= 37  # inside the frame, with a margin (not on its edge)
+    assert all(tuple(image[0, x]) == FRAME and tuple(image[-1, x]) == FRAME for x in range(41))
+    smooth, _ = scatter_image(points, labels, 80, 40, dot=2.0)
     brightest = smooth.reshape(-1, 3)[smooth.sum(axis=2).argmax()]
     assert smooth.shape == (40, 80, 3) and tuple(int(v) for v in brightest) in map(tuple, figures.CLASS_RGB)
     edges = smooth[(smooth.sum(axis=2) > 0)]
     assert len({tuple(p) for p in edges}) > 3  # antialiased: dots fade into the background
+
+
+@pytest.mark.parametrize("width, height", [(75, 36), (36, 75), (600, 380)])
+def test_scatter_axes_keep_one_scale_and_every_point_inside_with_a_margin(width, height):
+    """A code space twice as wide as tall stays twice as wide on screen whatever the picture's shape;
+    the axes' limits hold every point, each dot whole inside the frame."""
+    from aetui.views.scatter import MARGIN, scatter_axes
+
+    rng = np.random.default_rng(0)
+    points = rng.normal(size=(1000, 2)) * [2.0, 1.0] + [5.0, -3.0]
+    dot = 2.0
+    axes = scatter_axes(points, width, height, inset=1 + dot)
+    xs, ys = axes.place(points)
+    edge = 1 + dot + MARGIN * min(width, height)
+    assert xs.min() >= edge - 1e-9 and xs.max() <= width - 1 - edge + 1e-9
+    assert ys.min() >= edge - 1e-9 and ys.max() <= height - 1 - edge + 1e-9
+    assert np.all(axes.low <= points.min(axis=0)) and np.all(axes.high >= points.max(axis=0))
+    x_units, y_units = axes.high - axes.low  # the picture's extent in code units, per pixel alike
+    assert x_units / (width - 1) == pytest.approx(y_units / (height - 1))
+    assert max(xs.max() - xs.min() - (width - 1 - 2 * edge), ys.max() - ys.min() - (height - 1 - 2 * edge)) \
+        == pytest.approx(0, abs=1e-6)  # as large as it can be: the points reach the margin on one axis
 
 
 def test_area_map_colours_each_cell_by_its_class():

@@ -83,7 +83,8 @@ def rows_of(text: str, first: str) -> dict[str, list[str]]:
     return {line.split()[0]: line.split() for line in text.splitlines() if line.startswith(first)}
 
 
-def test_a_long_listing_is_plain_text_with_the_table_s_columns_and_cells(tmp_path, capsys):
+def test_a_long_listing_is_plain_text_with_the_table_s_columns_and_cells(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # the table's cells whole (at 80 columns its dates are shortened)
     store = tmp_path / "sessions"
     seed = fake_session(store, "run-0000", "ae-32", 3, "finished", "2026-01-02T03:04:05")
     for i in range(1, listing.PLAIN_ROWS + 1):

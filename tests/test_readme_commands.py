@@ -4,8 +4,8 @@ newcomer would run it, and says what the README says it does.
 Each block runs in a fresh folder of its own: the current folder is empty (so the store is the
 default `./sessions`, fresh), `../shared/data/mnist` beside it and `~/mnist` in a home of its own
 hold the real MNIST (a block that names either skips where it is absent, as the other MNIST tests
-do), Keras's cache is empty (offline, as these machines are, a command given no data trains on the
-embedded digits and says so) and no `AETUI_*` variable is set. A command that cannot run in a test, or runs shortened, is marked
+do), Keras's cache is empty and every download fails at once (OFFLINE: a command given no data
+trains on the embedded digits and says so) and no `AETUI_*` variable is set. A command that cannot run in a test, or runs shortened, is marked
 in the README itself, saying why (tests/readme_blocks.py reads the markers); a command that is
 neither runnable nor marked fails the first test.
 """
@@ -27,6 +27,10 @@ BIN = Path(sys.executable).parent
 HANDLED = {"export"}
 """Shell commands the test carries out itself (`export NAME=VALUE` sets the variable for what follows)."""
 DIRECTIVES = ("not-run", "runs ", "waits for each detached run to end")
+OFFLINE = {name: "http://127.0.0.1:9" for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy",
+                                                     "ALL_PROXY")} | {"no_proxy": "", "NO_PROXY": ""}
+"""Offline as a newcomer's machine may be, wherever the suite runs: every download (Keras's
+datasets go through urllib, which honours these) is sent to a port where nothing listens."""
 
 
 def _subcommands() -> set[str]:
@@ -70,7 +74,7 @@ def _folder(tmp_path: Path, block: readme_blocks.Block) -> tuple[Path, dict]:
         (home / "mnist").symlink_to(MNIST.resolve())
     env = {name: value for name, value in os.environ.items() if not name.startswith("AETUI_")}
     env.update(HOME=str(home), PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}", KERAS_HOME=str(tmp_path / "keras"),
-               COLUMNS="200")
+               COLUMNS="200", **OFFLINE)
     return work, env
 
 

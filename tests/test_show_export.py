@@ -62,7 +62,8 @@ def test_export_decodes_to_the_stored_arrays(vae_session, tmp_path):
         stored = session.snapshot(epoch)["recon"]
         np.testing.assert_array_equal(png, tile(stored.reshape(-1, *shape), len(stored)))
     sweep = np.array(Image.open(tmp_path / "out" / "sweep-epoch-0002.png"))
-    np.testing.assert_array_equal(sweep, tile(session.snapshot(2)["sweep"].reshape(-1, *shape), 10))
+    grid = session.meta.recipe_section("snapshot")["sweep"]  # (vae-2d's: 15 x 15)
+    np.testing.assert_array_equal(sweep, tile(session.snapshot(2)["sweep"].reshape(-1, *shape), grid))
     rows = list(csv.DictReader(open(tmp_path / "out" / "history.csv")))
     assert [int(r["epoch"]) for r in rows] == [1, 2]
     assert float(rows[1]["val_loss"]) == pytest.approx(session.epochs[1].logs["val_loss"])

@@ -32,7 +32,7 @@ def test_home_train_and_quit_at_80x24(tmp_path):
         term.wait_for("running", 60)
         term.wait_for("last epoch", 120)  # an epoch completed and its figures are shown
         term.keys("Escape")
-        term.wait_for("Recipes: Enter trains", 10)  # (a separate key: Escape then q at once reads as Alt+q)
+        term.wait_for("Recipes: Enter trains", 10)  # (home first: q there asks about the run)
         term.keys("q")
         term.wait_for("Stop it", 10)
         term.keys("s")
@@ -100,6 +100,7 @@ def _ended(pid: int) -> bool:
         return True
 
 
+@pytest.mark.serial  # (two seconds hold only where no other test competes for the cores)
 def test_the_workbench_ends_within_two_seconds_of_its_terminal_going_away(tmp_path):
     """The terminal is killed at random moments (TensorFlow still loading, Ctrl+Q just pressed, a
     run training) 21 times: each time the process ends within 2 s (a run first saves the epoch in

@@ -15,6 +15,7 @@ from aetui.core import recipe as recipes
 from aetui.core.events import EpochEnded, TrainingFinished, TrainingStarted
 from aetui.core.store import sessions
 from aetui.ui import messages
+from aetui.ui.keys import typed_after_escape
 from aetui.ui.lifecycle import Quitting, TerminalWatch, Warmed, WarmUp
 from aetui.ui.runner import Runner, data_loader
 from aetui.ui.screens.base import WorkbenchScreen, attempt
@@ -108,6 +109,7 @@ class AetuiApp(App):
                         timeout=8, markup=False)
 
     on_run_progress = on_run_event  # (a batch's progress, `RunProgress`, the same way)
+    on_key = typed_after_escape  # (Escape and a key the terminal's parser took for Alt+key: both, in order)
 
     def on_worker_state_changed(self, event) -> None:
         """The run's worker ended (after its last event): what the screen offers may change (`u`)."""

@@ -63,6 +63,18 @@ class Runner:
             return False
         return self.attached is None or not self.worker.is_cancelled
 
+    def sessions_here(self) -> set[str] | None:
+        """The sessions not to tell of as running elsewhere: this workbench's run and the one it
+        attached to last (just left, going on); None while its own run starts, its session made but
+        not yet named (any running session may be it)."""
+        here = {self.session} if self.attached is not None and self.session else set()
+        if self.active:
+            name = (self.state.session if self.state is not None else "") or self.session
+            if not name:
+                return None
+            here.add(name)
+        return here
+
     def start(self, recipe: Recipe, params: dict[str, float], epochs: int, batch_size: int, data_ready,
               resume: Session | None = None) -> None:
         """Start training `recipe` in a thread worker; `data_ready()` blocks until the dataset is loaded.

@@ -61,7 +61,7 @@ VIEWS: tuple[View, ...] = (
     View("recon", "2", "reconstructions", picture=show.recon_figure, live=True, png=show.digits_png, file="digits"),
     View("scatter", "3", "scatter", picture=show.codes_figure, words=2, key_cells=show.KEY_CELLS,
          text=show.codes_text, projections=True, fill=True, live=True, png=show.scatter_png, file="scatter"),
-    View("sweep", "4", "sweep", picture=show.sweep_figure, png=show.sweep_png, file="sweep"),
+    View("sweep", "4", "sweep", picture=show.sweep_figure, fill=True, png=show.sweep_png, file="sweep"),
     View("area", "5", "area", picture=show.area_figure, words=15, png=show.area_png, file="area",
          applies=show.two_d),
     View("sparsity", "6", "sparsity", table=tables.sparsity_view, live=True),
@@ -80,7 +80,8 @@ def figure(replay: Replay, view: View | str, epoch: int, columns: int, rows: int
     blocks: 1 x 2), leaving room for its words (and, in half blocks, its key)."""
     view = NAMED[view] if isinstance(view, str) else view
     width = (columns - (0 if pixels else view.key_cells)) * cell[0]
-    height = max(rows - view.words, 4) * cell[1]
+    spare = 1 if pixels and view.fill else 0  # (a real-pixel image down to the footer made xterm scroll a row)
+    height = max(rows - view.words - spare, 4) * cell[1]
     if pixels:
         width, height = min(width, figures.LARGEST), min(height, figures.LARGEST)
     return view.picture(replay, epoch, width, height, pixels, projection)

@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from aetui.core.errors import AetuiError
-from aetui.views import figures
+from aetui.views import figures, scatter
 from aetui.views.render import class_style, half_block_text
 from aetui.views.replay import Replay
 
@@ -35,6 +35,8 @@ class Figure:
     """What goes beside the picture (the scatter's key)."""
     below: RenderableType | None = None
     """What goes under it (the scatter's axes, the area shares)."""
+    shown: tuple[int, int] | None = None
+    """Of digits over their reconstructions: how many it shows, of how many."""
 
     def text(self, ascii: bool = False) -> Group:
         """The whole figure as text, its picture in half blocks (or ASCII)."""
@@ -80,7 +82,7 @@ def digits_figure(originals: np.ndarray, recons: np.ndarray, labels: list[str], 
     if layout.paired:  # (each reconstruction to the right of its digit: a caption given says so too)
         how = how.replace(" over their ", " beside their ")
     more = f" ({shown} of {len(originals)})" if shown < len(originals) else ""
-    return Figure(f"{how}{more}", image, notes)
+    return Figure(f"{how}{more}", image, notes, shown=(shown, len(originals)))
 
 
 def recon_figure(replay: Replay, epoch: int, width: int, height: int, pixels: bool = False,
@@ -94,12 +96,12 @@ def recon_figure(replay: Replay, epoch: int, width: int, height: int, pixels: bo
 
 def sweep_figure(replay: Replay, epoch: int, width: int, height: int, pixels: bool = False,
                  projection: str = "pca") -> Figure:
-    """The decoded latent grid at `epoch`, as wide as `width` allows (in pixels also as tall as
-    `height`; in half blocks as tall as its width makes it: the view scrolls)."""
+    """The decoded latent grid at `epoch`, as large as `width` x `height` pixels let a square be:
+    every cell where each keeps `figures.LEGIBLE` pixels, else the largest n x n that does (said)."""
     images, columns, how = replay.sweep(epoch)
-    image, every = figures.sweep_sheet(images, columns, width, height if pixels else None, upscale=pixels)
-    note = f", every {every} cells" if every > 1 else ""
-    return Figure(f"{replay.label(epoch)}: sweep over {how}{note}", image)
+    image, n = figures.sweep_sheet(images, columns, width, height, upscale=pixels)
+    cells = f"{n} x {n} of the {columns} x {columns}" if n < columns else f"the {n} x {n}"
+    return Figure(f"{replay.label(epoch)}: {cells} sweep over {how}", image)
 
 
 def area_figure(replay: Replay, epoch: int, width: int, height: int, pixels: bool = False,
@@ -140,22 +142,20 @@ def scatter_figure(points: np.ndarray, labels: np.ndarray, how: str, width: int,
     if points.ndim != 2 or points.shape[1] != 2 or not len(points) or not np.isfinite(points).all():
         raise AetuiError("the codes of this epoch cannot be drawn (empty or not finite)")
     classes = np.unique(labels).astype(int).tolist()
-    lo, hi = points.min(axis=0), points.max(axis=0)
-    axes = Text(f"x {lo[0]:.3g} … {hi[0]:.3g}   y {lo[1]:.3g} … {hi[1]:.3g}", style="dim")
     if pixels:  # the key in the picture too: the terminal's text colours may be fewer than its pixels'
         key = figures.key_image(classes)
-        image = figures.scatter_image(points, labels, max(8, width - key.shape[1]), max(4, height),
-                                      dot=max(1.5, min(width, height) / 160))
+        image, axes = scatter.scatter_image(points, labels, max(8, width - key.shape[1]), max(4, height),
+                                            dot=max(1.5, min(width, height) / 160))
         padded = np.zeros((max(image.shape[0], key.shape[0]), image.shape[1] + key.shape[1], 3), np.uint8)
         padded[:image.shape[0], :image.shape[1]] = image
         padded[:key.shape[0], image.shape[1]:] = key
-        return Figure(how, padded, below=axes)
+        return Figure(how, padded, below=Text(axes.words(), style="dim"))
     key = Text()
     for cls in classes:
         key.append("● ", style=class_style(cls)).append(f"{cls}\n")
     key.rstrip()
-    image = figures.scatter_image(points, labels, max(8, width), max(4, height), dot=0.5)
-    return Figure(how, image, side=key, below=axes)
+    image, axes = scatter.scatter_image(points, labels, max(8, width), max(4, height), dot=0.5)
+    return Figure(how, image, side=key, below=Text(axes.words(), style="dim"))
 
 
 def codes_figure(replay: Replay, epoch: int, width: int, height: int, pixels: bool = False,
@@ -179,15 +179,12 @@ def scatter_text(points: np.ndarray, labels: np.ndarray, width: int, height: int
     """A scatter for terminals without colour: each point as its digit on a grid of characters."""
     points = np.asarray(points, np.float64)
     text = Text(f"{how}\n", style="dim")
-    lo, hi = points.min(axis=0), points.max(axis=0)
-    span = np.where(hi > lo, hi - lo, 1.0)
-    cols = ((points[:, 0] - lo[0]) / span[0] * (width - 1)).round().astype(int)
-    rows = ((hi[1] - points[:, 1]) / span[1] * (height - 2)).round().astype(int)
+    cols, rows, axes = scatter.scatter_cells(points, width, height - 1)
     canvas = [[" "] * width for _ in range(height - 1)]
     for r, c, lab in zip(rows, cols, labels):
         canvas[r][c] = str(int(lab) % 10)
     text.append("\n".join("".join(row) for row in canvas) + "\n")
-    text.append(f"x {lo[0]:.3g} .. {hi[0]:.3g}   y {lo[1]:.3g} .. {hi[1]:.3g}", style="dim")
+    text.append(axes.words().replace("…", ".."), style="dim")
     return text
 
 
@@ -224,7 +221,7 @@ def scatter_png(replay: Replay, epoch: int) -> np.ndarray:
     """The subset's codes (PCA) in the class colours, with the key and a line saying what the axes are."""
     points, how = replay.projection(epoch)
     labels = replay.fixed["subset_labels"]
-    return figures.with_caption(figures.scatter_image(points, labels, SCATTER_PIXELS, SCATTER_PIXELS),
+    return figures.with_caption(scatter.scatter_image(points, labels, SCATTER_PIXELS, SCATTER_PIXELS)[0],
                                 f"epoch {epoch}: {how}", figures.key_image(np.unique(labels).astype(int).tolist()))
 
 

@@ -76,7 +76,7 @@ def test_area_of_a_real_vae(trained):
     replay = Replay(sessions.open_session(trained["vae-2d"]))
     area = replay.area(3)
     assert area["area"].sum() == pytest.approx(1.0) and area["train"].sum() == pytest.approx(1.0)
-    assert area["cells"].shape == (10, 10) and "quantiles" in area["plane"]
+    assert area["cells"].shape == (15, 15) and "quantiles" in area["plane"]  # (vae-2d's sweep: 15 x 15)
     counts = np.array(replay.session.meta.dataset["class_counts"])
     np.testing.assert_allclose(area["train"], counts / counts.sum())
     with pytest.raises(AetuiError, match="need a 2-D code"):
@@ -116,7 +116,7 @@ def test_replay_of_a_real_mnist_session(recipes, mnist_dir, tmp_path):
     path = trainer.train(recipes["vae-2d"], mnist, tmp_path, epochs=2, batch_size=128, name="mnist-vae")
     replay = Replay(sessions.open_session(path))
     images, columns, how = replay.sweep(2)
-    assert images.shape == (100, 28, 28) and columns == 10
+    assert images.shape == (225, 28, 28) and columns == 15  # (vae-2d's sweep: 15 x 15)
     area = replay.area(2)
     assert area["area"].sum() == pytest.approx(1.0) and len(area["train"]) == 10
     originals, recon, _ = replay.reconstructions(2)

@@ -104,3 +104,72 @@ def test_train_one_view_at_80x24(snap_compare, make_app, recipe, keys):
         await pilot.pause()
 
     assert snap_compare(make_app(ScriptedTrainer()), terminal_size=(80, 24), run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_replay_digits(snap_compare, make_app, size):
+    """Replay's digits over their reconstructions (MNIST-sized, as a session of real MNIST has them)."""
+    from tests.support import mnist_sized, synthetic_session
+
+    path = synthetic_session(Path("sessions"), dataset=mnist_sized())
+
+    async def run_before(pilot):
+        pilot.app.post_message(OpenSession(path))
+        await until(pilot, lambda: type(pilot.app.screen).__name__ == "ReplayScreen")
+        await pilot.press("left", "2")
+        await until(pilot, lambda: pilot.app.screen.query_one("#view-recon").figure is not None)
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_compare_reconstructions(snap_compare, make_app, size):
+    """Each session's digits over their reconstructions, five at least, under its symbol."""
+    from aetui.ui.messages import Compare
+    from aetui.ui.widgets.figure_pane import FigurePane
+    from tests.support import mnist_sized, synthetic_session
+
+    digits = mnist_sized()
+    paths = [str(synthetic_session(Path("sessions"), name, epochs=2, dataset=digits, error=error))
+             for name, error in (("run-a", 0.05), ("run-b", 0.08))]
+
+    async def run_before(pilot):
+        pilot.app.post_message(Compare(paths))
+        await until(pilot, lambda: type(pilot.app.screen).__name__ == "CompareScreen")
+        await pilot.press("3")
+        await until(pilot, lambda: all(p.figure is not None for p in pilot.app.screen.query(FigurePane)))
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_quit_dialog_during_a_run(snap_compare, make_app, size):
+    """Ctrl+Q during a run asks: stop it, keep it running in the background, or cancel."""
+    async def run_before(pilot):
+        app = pilot.app
+        await loaded(pilot)
+        await open_recipe(pilot, app, "sparse-kl")
+        await pilot.press("space")
+        await until(pilot, lambda: app.runner.state is not None and app.runner.state.epochs)  # (held after it)
+        app.screen.redraw()
+        app.clear_notifications()
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: type(app.screen).__name__ == "ChoiceDialog")
+        await pilot.pause()
+
+    assert snap_compare(make_app(ScriptedTrainer(hold=True)), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_help(snap_compare, make_app, size):
+    """The train screen's keys (its help), over the screen."""
+    async def run_before(pilot):
+        await loaded(pilot)
+        await open_recipe(pilot, pilot.app, "sparse-kl")
+        await pilot.press("question_mark")
+        await until(pilot, lambda: type(pilot.app.screen).__name__ == "HelpDialog")
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=run_before)

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from rich.style import Style
 from textual.widgets import DataTable, TabbedContent
 
 from aetui.ui.messages import OpenSession
@@ -79,10 +80,17 @@ async def test_compare_marked_sessions_from_home(make_app):
         await pilot.press("c")
         assert not isinstance(app.screen, CompareScreen)  # nothing marked: a warning
         await pilot.press("m", "down", "m")
-        assert len(app.screen.marked) == 2 and str(table.get_row_at(0)[0]).startswith("✓ ")
+        assert len(app.screen.marked) == 2
+        marks = [table.get_row_at(row)[0] for row in (0, 1)]  # each in the symbol and colour compare gives it
         await pilot.press("c")
         screen = app.screen
         assert isinstance(screen, CompareScreen)
+        legend = {part.plain.split()[1]: part for part in screen.query_one("#compare-chart").legend.split("  ")}
+        for mark in marks:
+            name = mark.plain.split()[1]
+            assert mark.plain.split()[0] == legend[name].plain.split()[0], (mark, legend)
+            assert Style.parse(mark.style).color == Style.parse(str(legend[name].spans[0].style)).color
+        assert len({mark.plain.split()[0] for mark in marks}) == len({str(mark.style) for mark in marks}) == 2
         assert screen.shared == [1, 2, 3] and screen.epoch == 3
         await pilot.press("left")
         assert screen.epoch == 2

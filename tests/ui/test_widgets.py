@@ -150,6 +150,7 @@ async def test_the_scatter_pane_places_points_by_pixel_and_keys_the_colours():
     from aetui.ui.widgets.digit_panel import ScatterPane
     from aetui.ui.widgets.picture import Picture
     from aetui.views.figures import class_rgb
+    from aetui.views.scatter import FRAME
     from aetui.views.terminal import Graphics
 
     class ScatterApp(App):
@@ -166,7 +167,7 @@ async def test_the_scatter_pane_places_points_by_pixel_and_keys_the_colours():
         image = app.query_one(Picture).image
         assert image.shape[1] <= 60 - 5 and image.shape[0] <= 2 * (20 - 2)
         colours = {tuple(int(v) for v in p) for p in image.reshape(-1, 3) if p.any()}
-        assert colours == {class_rgb(c) for c in range(10)}  # every class, in its own colour
+        assert colours == {class_rgb(c) for c in range(10)} | {FRAME}  # every class in its colour, and the axes' frame
         assert "the 2-D code itself" in pane.figure.caption and "● 9" in pane.figure.side.plain
         await pilot.resize_terminal(80, 30)
         await pilot.pause()

@@ -30,6 +30,7 @@ from aetui.ui.widgets.compare_chart import CompareChart, look_text
 from aetui.ui.widgets.picture import space_for
 from aetui.ui.workbench import Workbench
 from aetui.views import formats
+from aetui.views.figures import FEWEST
 from aetui.views.replay import Replay, step_epoch
 from aetui.views.show import recon_figure
 
@@ -225,8 +226,11 @@ class CompareScreen(WorkbenchScreen):
                 continue
 
             def make(columns: int, rows: int, r=r, name=name, i=i):
-                rows = max(8, rows // min(len(self.replays), 2))  # two sessions to a screen at least
-                figure = recon_figure(r, epoch, *space_for(columns, rows - 1, graphics), graphics.pixels)
+                for share in (min(len(self.replays), 2), 1):  # two sessions a screen where each shows five
+                    figure = recon_figure(r, epoch, *space_for(columns, max(8, rows // share) - 1, graphics),
+                                          graphics.pixels)  # digits over their reconstructions (`FEWEST`),
+                    if figure.shown is None or figure.shown[0] >= min(FEWEST, figure.shown[1]):  # else one
+                        break
                 figure.caption = f"{look_text(i, name).plain}: {figure.caption}"
                 return figure
 

@@ -182,7 +182,8 @@ class HomeScreen(WorkbenchScreen):
         room = self.fitted[1]
         for (mark, name, _, key), rest in zip(rows, cells):
             cell = mark + shorten_middle(name, room - len(mark))
-            first = Text(cell, style="bold") if key.startswith("sweep:") else Text(cell)
+            first = Text(cell, style="bold" if key.startswith("sweep:") else
+                         session_rows.mark_style(key, self.marked) if key in self.marked else "")
             table.add_row(first, *(Text(c, justify="right") if i in (1, 2) else Text(c) for i, c in enumerate(rest)),
                           key=key)
 
@@ -197,15 +198,15 @@ class HomeScreen(WorkbenchScreen):
     def tell_running(self, found: list) -> None:
         """Say once which sessions other processes are training (a run kept in the background, a
         detached one) and how to attach."""
-        runner = self.workbench.runner
-        own = runner.state.session if runner.active and runner.state is not None else None
-        new = [s.name for s in found if s.status == "running" and s.name != own and s.name not in self.told_running]
-        if new:
+        own = self.workbench.runner.sessions_here()  # (None: this workbench's run starts, its session unnamed)
+        new = [s.name for s in found if s.status == "running" and s.name not in self.told_running | (own or set())]
+        if new and own is not None:  # (told at a later reload where its run is starting)
             self.set_timer(1.0, lambda: self._tell_running(new))
 
     def _tell_running(self, new: list[str]) -> None:
-        new = [name for name in new if name not in self.told_running]
-        if self.is_current and new:  # (not while a screen opened at start is shown)
+        own = self.workbench.runner.sessions_here()  # (as it stands a second later)
+        new = [name for name in new if name not in self.told_running | (own or set())]
+        if self.is_current and new and own is not None:  # (not while a screen opened at start is shown)
             self.told_running.update(new)
             self.notify(f"Running in the background: {', '.join(new[:3])}{' …' if len(new) > 3 else ''}. "
                         "Enter on its row attaches to it.", timeout=8, markup=False)

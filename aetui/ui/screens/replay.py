@@ -14,7 +14,7 @@ from aetui.core.conventions import EPOCH
 from aetui.core.errors import AetuiError
 from aetui.core.store.sessions import Session
 from aetui.ui.screens.base import WorkbenchScreen
-from aetui.ui.widgets.figure_pane import FigurePane
+from aetui.ui.widgets.figure_pane import FigurePane, fit_panes
 from aetui.ui.widgets.loss_chart import LossChart
 from aetui.ui.widgets.picture import space_for
 from aetui.ui.widgets.view_pane import ViewPane
@@ -277,6 +277,10 @@ class ReplayScreen(WorkbenchScreen):
         """Hide (or show again) the tabs and the first line: the view takes every row but the footer's."""
         tabs, status = self.query_one(TabbedContent).query_one(Tabs), self.query_one("#status")
         tabs.display = status.display = not tabs.display
+        fit_panes(self)
+
+    def on_resize(self) -> None:
+        fit_panes(self)
 
     def action_log_scale(self) -> None:
         chart = self.query_one(LossChart)

@@ -47,8 +47,9 @@ def _values(trials: list, by: str) -> list:
 
 def rows(entry: tuple, depth: int, by: str, marked: list[str], session) -> list[tuple[str, str, list, str]]:
     """The rows of one entry of `ordered` (a session's, or a sweep's and its trials'): (mark, name,
-    the other cells, key), `marked` sessions ticked. Each session is read now (`session(entry)`,
-    `Listing.session`); one that cannot be read any more (gone, damaged since) has no row."""
+    the other cells, key), `marked` sessions marked (`mark`). Each session is read now
+    (`session(entry)`, `Listing.session`); one that cannot be read any more (gone, damaged since)
+    has no row."""
     _, best, item, trials = entry
     if trials is None:
         try:
@@ -57,7 +58,7 @@ def rows(entry: tuple, depth: int, by: str, marked: list[str], session) -> list[
             return []
         name, *rest = formats.listing_row(remote.listed(made, by))
         name = "  " * max(depth - 1, 0) + "└ " + name if depth else name
-        return [("✓ " if str(made.path) in marked else "", name, rest, str(made.path))]
+        return [(mark(str(made.path), marked), name, rest, str(made.path))]
     made = []
     for trial in trials:
         with contextlib.suppress(AetuiError):
@@ -69,8 +70,26 @@ def rows(entry: tuple, depth: int, by: str, marked: list[str], session) -> list[
     for t in made:
         _, *rest = formats.listing_row(remote.listed(t, by))
         label = " ".join(f"{k}={v:g}" for k, v in standings.trial_values(t).items())
-        found.append(("✓ " if str(t.path) in marked else "  ", label, rest, str(t.path)))
+        found.append((mark(str(t.path), marked, "  "), label, rest, str(t.path)))
     return found
+
+
+def mark(key: str, marked: list[str], unmarked: str = "") -> str:
+    """A session's mark on the list: where it is `marked`, the symbol compare draws it with (by its
+    place among those marked, the order compare shows them in), else `unmarked`."""
+    if key not in marked:
+        return unmarked
+    from aetui.views.figures import session_look  # (here: the list paints its first rows without numpy)
+
+    return f"{session_look(marked.index(key))[1]} "
+
+
+def mark_style(key: str, marked: list[str]) -> str:
+    """The style of a `marked` session's mark and name: its colour in compare."""
+    from aetui.views.figures import session_look
+
+    (r, g, b), _ = session_look(marked.index(key))
+    return f"bold rgb({r},{g},{b})"
 
 
 def sweep_resume_hint(store, name: str) -> str:

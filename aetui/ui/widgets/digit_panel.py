@@ -59,10 +59,13 @@ class ScatterPane(FigurePane):
 
     def __init__(self, graphics: Graphics, **kwargs):
         super().__init__(graphics, fill=True, **kwargs)
+        self.points: np.ndarray | None = None
+        """The 2-D positions drawn (the codes, or their projection)."""
 
     def show_codes(self, codes: np.ndarray, labels: np.ndarray) -> None:
         """Draw new codes."""
         points, how = project(codes)
+        self.points = points
 
         def make(columns: int, rows: int):
             key = 0 if self.graphics.pixels else KEY_CELLS  # (in pixels the key is drawn in the picture)

@@ -103,3 +103,11 @@ class FigurePane(Vertical):
             self.picture.show(None)
             for name in (".figure-side", ".figure-below"):
                 self.query_one(name, Static).display = False
+
+
+def fit_panes(screen) -> None:
+    """Once the screen is laid out anew, make each picture of `screen` again where the rows its view
+    has changed (a view maximised, the terminal taller): a pane as tall as its picture hears of no
+    change in the rows around it, its own size staying, and a picture left at the old size would
+    overflow its view (a scrollbar for a row or two; Sixel scrolling the terminal) or waste it."""
+    screen.call_after_refresh(lambda: [pane.redraw() for pane in screen.query(FigurePane)])

@@ -8,6 +8,7 @@ from textual_plotext import PlotextPlot
 
 from aetui.core.conventions import EPOCH
 from aetui.core.runstate import RunState
+from aetui.views.formats import objective
 
 COLOURS = {"loss": (80, 200, 255), "val_loss": (255, 200, 60), "recon": (90, 220, 120), "kl": (230, 100, 230),
            "sparsity": (230, 100, 230), "l1": (230, 100, 230), "l2": (120, 140, 255), "nonneg": (120, 140, 255),
@@ -72,9 +73,11 @@ def tick_labels(ticks: list[float]) -> list[str]:
     return labels
 
 
-def decade_ticks(plt, values: list[float], zero: float | None = None) -> None:
-    """Label a log-scaled y axis (`values` are log10 already) with `log_ticks`, the axis reaching
-    every tick; and `0` at `zero`, the row zeros are drawn at (`zero_row`)."""
+def decade_ticks(plt, values: list[float], zero: float | None = None,
+                 yside: str | None = None) -> tuple[float, float] | None:
+    """Label a log-scaled y axis (`values` are log10 already; `yside` "right" for the right one) with
+    `log_ticks`, the axis reaching every tick; and `0` at `zero`, the row zeros are drawn at (`zero_row`).
+    Returns the axis's limits (None where it has no ticks)."""
     above = [v for v in values if zero is None or v > zero]
     if above:
         ticks = log_ticks(above)
@@ -82,8 +85,10 @@ def decade_ticks(plt, values: list[float], zero: float | None = None) -> None:
             logs, labels = [math.log10(t) for t in ticks], tick_labels(ticks)
             if zero is not None:
                 logs, labels = [zero, *logs], ["0", *labels]
-            plt.yticks(logs, labels)
-            plt.ylim(min(logs + values), max(logs + values))
+            plt.yticks(logs, labels, yside=yside)
+            plt.ylim(min(logs + values), max(logs + values), yside=yside)
+            return min(logs + values), max(logs + values)
+    return None
 
 
 SIGNIFICANT = 3
@@ -113,15 +118,79 @@ def linear_ticks(low: float, high: float, most: int = 6) -> list[float]:
     return [round(k * finest, 12) for k in range(first, max(last, first + 1) + 1)][:most]
 
 
-def round_ticks(plt, values: list[float], axis: str = "y") -> None:
-    """Label a linear axis at `linear_ticks` of the plotted values, the axis reaching every tick."""
+def round_ticks(plt, values: list[float], axis: str = "y", yside: str | None = None) -> tuple[float, float] | None:
+    """Label a linear axis at `linear_ticks` of the plotted values, the axis reaching every tick
+    (`yside` "right": the right y axis). Returns a y axis's limits (None where it has no ticks)."""
     finite = [v for v in values if math.isfinite(v)]
     if finite:
         ticks = linear_ticks(min(finite), max(finite))
-        (plt.yticks if axis == "y" else plt.xticks)(ticks, tick_labels(ticks) if axis == "y" else
-                                                    [f"{t:g}" for t in ticks])
-        if axis == "y" and ticks and (ticks[0] < min(finite) or ticks[-1] > max(finite)):
-            plt.ylim(min(ticks + finite), max(ticks + finite))
+        if axis == "y":
+            plt.yticks(ticks, tick_labels(ticks), yside=yside)
+        else:
+            plt.xticks(ticks, [f"{t:g}" for t in ticks])
+        if axis == "y" and ticks:  # (set even where the ticks lie inside: points outside `values` are cut)
+            plt.ylim(min(ticks + finite), max(ticks + finite), yside=yside)
+            return min(ticks + finite), max(ticks + finite)
+    return None
+
+
+APART = 10.0
+"""A loss part whose typical size differs from the loss's by more than this factor is drawn against an
+axis of its own (the right one): on one axis with the loss (a VAE's KL of about 5 beside a total of
+about 150) one of them would be a flat line."""
+
+
+def typical(values: list[float]) -> float:
+    """A curve's typical size: the median of its finite values' magnitudes (0 for a curve of zeros)."""
+    sizes = sorted(abs(v) for v in values if math.isfinite(v))
+    return sizes[len(sizes) // 2] if sizes else 0.0
+
+
+def by_axis(series: dict[str, tuple[list[float], list[float]]], reference: str = "loss") -> tuple[list[str], list[str]]:
+    """The curves for the left axis (the loss, and those of its size within `APART`, and curves of
+    zeros) and for the right one (the others: parts of another size)."""
+    names = list(series)
+    ref = typical(series[reference][1]) if reference in series else (typical(series[names[0]][1]) if names else 0)
+    right = [n for n in names if ref > 0 and typical(series[n][1]) > 0 and
+             max(typical(series[n][1]) / ref, ref / typical(series[n][1])) > APART]
+    return [n for n in names if n not in right], right
+
+
+SHARE = 0.25
+"""A curve that would take less than this share of its axis's height is flat: the chart then gives
+the parts of another size an axis of their own (`by_axis`)."""
+
+
+def flattest(series: dict[str, tuple[list[float], list[float]]], names: list[str], log_scale: bool | None) -> float:
+    """The smallest share of their axis's height that the curves `names` take on one axis (log as
+    `log_scale` says, or where they span decades), 1 for no curve."""
+    values = [y for n in names for y in series[n][1]]
+    log = axis_log(values, log_scale)
+    drawn = [scaled(list(zip(*series[n])), log, zero_row(values) if log else None)[1] for n in names]
+    drawn = [ys for ys in drawn if ys]
+    every = [y for ys in drawn for y in ys]
+    if not every or max(every) == min(every):
+        return 1.0
+    return min((max(ys) - min(ys)) / (max(every) - min(every)) for ys in drawn)
+
+
+def axes_for(series: dict[str, tuple[list[float], list[float]]], log_scale: bool | None) -> tuple[list[str], list[str]]:
+    """The curves on the left axis and those on the right: all on one where none is flattened there
+    (each takes `SHARE` of the height at least), else split by size (`by_axis`) where that reads better."""
+    names = list(series)
+    alone = flattest(series, names, log_scale)
+    if alone >= SHARE:
+        return names, []
+    left, right = by_axis(series)
+    split = min(flattest(series, left, log_scale), flattest(series, right, log_scale))
+    return (left, right) if right and split > alone else (names, [])
+
+
+def axis_log(values: list[float], log_scale: bool | None) -> bool:
+    """Whether an axis holding `values` is logarithmic: as `log_scale` says, or where they span more
+    than a decade; never where one is negative (a log axis cannot show it)."""
+    wanted = log_scale if log_scale is not None else spans_decades(values)
+    return wanted and not any(v < 0 for v in values if math.isfinite(v))
 
 
 def spans_decades(values: list[float]) -> bool:
@@ -139,7 +208,12 @@ class LossChart(PlotextPlot):
         """True or False as the user chose with `l`; None: log exactly where the values span more
         than a decade (`spans_decades`)."""
         self.drawn_log = False
-        """Whether the last drawing used a log axis."""
+        """Whether the last drawing used a log axis (the left one)."""
+        self.drawn_right: list[str] = []
+        """The curves the last drawing put against the right axis (`by_axis`)."""
+        self.cut: dict[str, float] = {}
+        """Curves whose first epoch the last drawing cut at the top of its axis, and their highest value
+        (written where the curve leaves the top: `↑521.6`)."""
         self.legend = ""
         """Rich markup naming each drawn curve in its colour (shown by the screen around the chart)."""
 
@@ -152,38 +226,65 @@ class LossChart(PlotextPlot):
         plt.clear_figure()
         series = {name: curve for name, curve in state.series().items()  # parts: training only, to stay readable
                   if (not name.startswith("val_") or name == "val_loss") and not name.endswith(EPOCH)}
-        values = [y for _, ys in series.values() for y in ys]
-        log = self.log_scale if self.log_scale is not None else spans_decades(values)
-        zero = zero_row(values) if log else None
-        drawn: list[str] = []
-        plotted: list[float] = []
+        left, right = axes_for(series, self.log_scale)
+        drawn: dict[str, list[str]] = {"left": [], "right": []}
         xs_all: list[float] = []
-        for name, (xs, ys) in series.items():
-            px, py = scaled(list(zip(xs, ys)), log, zero)
-            if not px:
-                continue
-            plotted += py
-            xs_all += px
-            colour = COLOURS.get(name, OTHER)
-            plt.plot(px, py, color=colour, marker="braille")
-            every = max(1, -(-len(px) // SYMBOLS))
-            plt.scatter(px[every // 2::every], py[every // 2::every], color=colour, marker=MARKS.get(name, "•"))
-            drawn.append(name)
+        logs = {}
+        cut: dict[str, float] = {}  # curves whose first epoch reaches above their axis, and how high (a
+        # running mean that starts far above where it settles: a VAE's first batch is near 543 nats)
+        for side, names in (("left", left), ("right", right)):
+            values = [y for n in names for y in series[n][1]]
+            log = axis_log(values, self.log_scale)
+            zero = zero_row(values) if log else None
+            plotted: list[float] = []
+            early: dict[str, tuple[float, float, float]] = {}
+            for name in names:
+                px, py = scaled(list(zip(*series[name])), log, zero)
+                if not px:
+                    continue
+                settled = [y for x, y in zip(px, py) if x >= 1]
+                if px[-1] > 1 and len(settled) < len(py):  # (the first epoch's batches: may be cut at the top)
+                    plotted += settled
+                    early[name] = (max(py), max(series[name][1]), px[0])
+                else:
+                    plotted += py
+                xs_all += px
+                colour = COLOURS.get(name, OTHER)
+                plt.plot(px, py, color=colour, marker="braille", yside=side)
+                every = max(1, -(-len(px) // SYMBOLS))
+                plt.scatter(px[every // 2::every], py[every // 2::every], color=colour, marker=MARKS.get(name, "•"),
+                            yside=side)
+                drawn[side].append(name)
+            if plotted:  # cut where it would leave the rest under half the rows
+                top, bottom = max(plotted), min(plotted)
+                cut.update({name: raw for name, (high, raw, _) in early.items() if high - top > top - bottom})
+            plotted += [high for name, (high, _, _) in early.items() if name not in cut]
+            limits = None
+            if plotted and log:
+                limits = decade_ticks(plt, plotted, zero, side)
+            elif plotted:
+                limits = round_ticks(plt, plotted, yside=side)
+            for name in (n for n in early if n in cut and limits):  # where it leaves the top: how high it goes
+                plt.text(f"↑{objective(cut[name])}", early[name][2], limits[1], color=COLOURS.get(name, OTHER),
+                         alignment="left", yside=side)
+            logs[side] = log
         for x in state.change_positions():
             plt.vline(x, (255, 60, 60))
         for x in pending:
             plt.vline(x, (80, 200, 220))
         if mark is not None:
             plt.vline(mark, (255, 255, 255))
-        if log:
-            decade_ticks(plt, plotted, zero)
-        else:
-            round_ticks(plt, plotted)
         round_ticks(plt, xs_all, "x")
         if self.size.height >= SHORT:  # (short, the axis's row goes to the plot: its numbers are epochs)
             plt.xlabel("epoch")
-        self.drawn_log = log
-        self.legend = " ".join(markup(n) for n in drawn) + \
+        self.drawn_log = logs["left"]
+        self.drawn_right = drawn["right"]
+        self.cut = cut
+
+        right = f" [b]│[/] right axis{' (log)' if logs['right'] else ''}: " + \
+            " ".join(markup(n) for n in drawn["right"])
+        self.legend = " ".join(markup(n) for n in drawn["left"]) + (" · log y" if logs["left"] else "") + \
+            (right if drawn["right"] else "") + \
             (" [red]│ change[/]" if state.changes else "") + (" [cyan]│ planned[/]" if pending else "") + \
-            (f" [b]│ epoch {mark:g}[/]" if mark is not None else "") + (" · log y" if log else "")
+            (f" [b]│ epoch {mark:g}[/]" if mark is not None else "")
         self.refresh()
