@@ -55,7 +55,10 @@ def first_frame() -> dict:
     class Probe(AetuiApp):
         def on_mount(self) -> None:
             super().on_mount()
-            self.call_after_refresh(lambda: (painted.append(time.time()), self.exit()))
+            self.call_after_refresh(lambda: (painted.append(time.time()), loaded.append(set(sys.modules)),
+                                             self.exit()))
+
+    loaded: list[set] = []
 
     async def run() -> None:
         with tempfile.TemporaryDirectory() as store:
@@ -65,7 +68,8 @@ def first_frame() -> dict:
                     await pilot.pause(0.01)
 
     asyncio.run(run())
-    return {"seconds": painted[0] - t0, "tensorflow_loaded_at_paint": "tensorflow" in sys.modules}
+    return {"seconds": painted[0] - t0, "tensorflow_loaded_at_paint": "tensorflow" in sys.modules,
+            "numpy_loaded_at_paint": "numpy" in loaded[0]}
 
 
 def keys(data_dir: str) -> dict:

@@ -155,3 +155,11 @@ async def test_the_largest_legitimate_session_opens_everywhere(tmp_path, recipes
             await pilot.pause()
         assert app.is_running and isinstance(app.screen, CompareScreen)
     print(f"\nhistory {size / 2**20:.0f} MB (cap {caps.HISTORY / 2**20:.0f} MB); seconds: {timings}")
+
+
+def test_the_record_s_cap_is_counted_as_json_writes_it():
+    """`indented_length` counts what `json.dumps(..., indent=1)` writes (the writer's record), repeated
+    items and nested shapes alike, without writing it."""
+    shapes = [caps.largest_record(), {}, [], "x", 3, [1, 1.0, True, None], {"é": ["ü", {}, [[]]], "b": [{"c": [2]}] * 3}]
+    for value in shapes:
+        assert caps.indented_length(value) == len(json.dumps(value, indent=1)), value

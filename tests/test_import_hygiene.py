@@ -122,6 +122,13 @@ def test_cli_start_does_not_load_tensorflow():
     assert "tensorflow" not in mods and "keras" not in mods
 
 
+def test_the_workbench_starts_without_numpy():
+    """numpy takes about a tenth of a second to import: the workbench paints its first frame
+    without it (training, replay and the analyses import it when they start; bench/probes.py's
+    first frame says whether it was loaded by then)."""
+    assert "numpy" not in loaded_after("from aetui.ui.app import AetuiApp")
+
+
 def test_every_module_stays_small_and_the_app_is_its_screens_and_messages():
     sizes = {path.relative_to(ROOT): len(path.read_text().splitlines()) for path in (ROOT / "aetui").rglob("*.py")}
     assert len(sizes) > 60

@@ -107,6 +107,9 @@ def ls(args) -> int:
     listing = sessions.list_store(store, limit=limit, since=since(getattr(args, "since", None)),
                                   family=getattr(args, "family", None), status=getattr(args, "status", None),
                                   status_of=lambda s: remote.listed(s, by)[1])
+    import gc
+
+    gc.freeze()  # (the sessions live until the process ends: the collector need not walk them again)
     if filtered:  # (a damaged folder has no family or status to keep it by)
         listing.damaged.clear()
     found = ranking.ranked(listing.sessions, [s.rank_value(by) for s in listing.sessions])

@@ -24,6 +24,13 @@ from aetui.ui.workbench import Workbench
 from aetui.views.terminal import Graphics
 
 
+def _train(*args, **kwargs):
+    """`trainer.train`, imported when a run starts: the first frame paints without numpy."""
+    from aetui.core.training.trainer import train
+
+    return train(*args, **kwargs)
+
+
 class AetuiApp(App):
     """Trains autoencoders with live charts; lists and opens saved sessions."""
 
@@ -35,8 +42,7 @@ class AetuiApp(App):
                  gpu: int | None = None, opening: list[Path] | None = None, sweep: str | None = None,
                  graphics: Graphics | None = None, on_hangup: str = "keep"):
         super().__init__()
-        if trainer is None:
-            from aetui.core.training.trainer import train as trainer
+        trainer = trainer or _train
         start_loading, data_ready = data_loader(load_data)
         self.workbench = Workbench(store, graphics or Graphics("halfblock", "default"), Runner(self, trainer, store),
                                    data_ready, device_text="starting TensorFlow…" if warm_up else "not started")

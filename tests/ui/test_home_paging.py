@@ -9,6 +9,7 @@ from pathlib import Path
 
 from textual.widgets import DataTable
 
+from aetui.core import ranking
 from aetui.core.store import sessions
 from aetui.ui.screens import session_rows
 from tests.support import synthetic_session, until
@@ -45,7 +46,9 @@ async def test_home_pages_its_sessions_in_as_the_cursor_goes_down(make_app):
         assert table.row_count == PAGE
         listing = sessions.list_store(Path("sessions"))
         assert len(listing.sessions) == COUNT and not listing.damaged  # (the summaries, hard-linked, are trusted)
-        whole = [str(item[2].path) for item, _ in session_rows.ordered(listing.sessions, [], home.order, home.order)]
+        assert home.order == "newest"
+        whole = [str(home.listing.store / item[2].name)
+                 for item, _ in session_rows.ordered(listing.entries, [], home.order, ranking.DEFAULT)]
         assert keys(table) == whole[:PAGE]
         table.focus()
         await pilot.press("end")  # the last row held: the next page comes in

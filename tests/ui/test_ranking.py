@@ -1,7 +1,8 @@
 """Sessions of families whose objectives are different quantities (a VAE's per-image sums, an
 autoencoder's per-pixel mean) are ranked by the per-pixel test error every session records: in
-home (under the Pilot), compare, `aetui ls` and the ranking `aetui sweep` and compare's sweep
-table share. By their own objectives the order would be the other way round."""
+home (under the Pilot, where `o` asks for it: home opens newest first), compare, `aetui ls` and
+the ranking `aetui sweep` and compare's sweep table share. By their own objectives the order would
+be the other way round."""
 
 from __future__ import annotations
 
@@ -35,7 +36,10 @@ def test_the_objectives_would_rank_them_the_other_way(tmp_path):
     assert sessions.open_session(paths["old"]).rank_value() is None
 
 
-async def test_home_ranks_by_the_per_pixel_error_and_o_picks_another(make_app):
+async def test_home_lists_the_newest_first_and_o_ranks_by_the_per_pixel_error(make_app):
+    """Home opens newest first (the listing's own order: no summary read but those on screen); `o`
+    ranks by the per-pixel test MSE, then BCE, the figures that mean the same for every family,
+    never by the families' own objectives; a session recorded before them (a dash) ranks last."""
     mixed(Path("sessions"))
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
@@ -44,19 +48,22 @@ async def test_home_ranks_by_the_per_pixel_error_and_o_picks_another(make_app):
         def names() -> list[str]:
             return [str(table.get_row_at(i)[0]).strip() for i in range(table.row_count)]
 
+        def caption() -> str:
+            return str(app.screen.query_one("#sessions-caption").render())
+
         await until(pilot, lambda: table.row_count == 3)
-        assert names() == ["vae-sharp", "ae-blurry", "old-run"]
+        assert app.screen.order == "newest" and "newest first" in caption()
+        assert names()[-1] == "old-run"  # (of January; the two others of November, the same minute)
+        table.focus()
+        await pilot.press("o")  # best test MSE per pixel first: the VAE, whose own loss is 100 times higher
+        assert names() == ["vae-sharp", "ae-blurry", "old-run"] and "best test MSE/pixel first" in caption()
         assert [str(c.label) for c in table.columns.values()][2] == "test MSE/pixel"
         assert [str(table.get_row_at(i)[2]) for i in range(3)] == ["0.03", "0.06", "-"]
-        table.focus()
         await pilot.press("o")  # cross-entropy per pixel: the same order here
-        assert [str(c.label) for c in table.columns.values()][2] == "test BCE/pixel" and names()[:2] == [
-            "vae-sharp", "ae-blurry"]
-        await pilot.press("o")  # newest first (the old session, of January, last)
-        assert app.screen.order == "newest" and names()[-1] == "old-run" and "newest first" in str(
-            app.screen.query_one("#sessions-caption").render())
+        assert [str(c.label) for c in table.columns.values()][2] == "test BCE/pixel" and names() == [
+            "vae-sharp", "ae-blurry", "old-run"]
         await pilot.press("o")
-        assert app.screen.order == ranking.DEFAULT
+        assert app.screen.order == "newest" and names()[-1] == "old-run"
 
 
 async def test_compare_ranks_by_the_per_pixel_error_and_never_by_objectives_that_differ(make_app):
@@ -118,6 +125,8 @@ async def test_home_and_ls_tree_show_a_branch_under_its_parent(make_app, capsys)
     async with app.run_test(size=(100, 30)) as pilot:
         table = app.screen.query_one("#sessions", DataTable)
         await until(pilot, lambda: table.row_count == 3)
+        table.focus()
+        await pilot.press("o")  # (best first)
         names = [str(table.get_row_at(i)[0]).strip() for i in range(table.row_count)]
         assert names == ["ae-blurry", "old-run", "└ vae-sharp"]  # (the best, but under its parent)
     capsys.readouterr()

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from aetui.core.families.registry import FAMILIES, KINDS, Family, family
 
 if TYPE_CHECKING:
@@ -100,6 +98,8 @@ def build(recipe: Recipe, input_dim: int, params: dict[str, float] | None = None
         knobs = Knobs({**recipe.params, **(params or {})})
         module = importlib.import_module(f"aetui.core.families.{family(recipe.kind).module}")
         built = module.build(recipe, input_dim, knobs)
+        import numpy as np  # (here, not at the top: the workbench paints its first frame without numpy)
+
         built.model(np.zeros((1, input_dim), "float32"))  # create the variables, so weights can load
     return built
 

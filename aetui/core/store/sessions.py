@@ -10,6 +10,9 @@ The format, declared here and nowhere else:
     weights/epoch-NNNN.weights.h5  the latest epoch's weights (weights only, no pickle)
     .lock                        held (flock) by the process writing the session
 
+and in the store folder, beside the sessions, `.aetui-index.json`: what orders and filters a
+listing, an optimisation the summaries overrule (`listing`).
+
 An epoch counts as done only once its record is in `history.jsonl`, so a kill at any moment leaves
 the last completed epoch readable. A listing reads each session's summary (its record where the
 summary cannot be trusted) and the lock alone; the history is read when a session is opened for its views. Every read is bounded (`LIMITS`), takes regular
@@ -18,6 +21,7 @@ files only and follows no link; arrays load with `allow_pickle=False`.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -27,7 +31,7 @@ from pathlib import Path
 
 from aetui.core import events, ranking
 from aetui.core.errors import AetuiError
-from aetui.core.store import caps, locks, summary
+from aetui.core.store import caps, listing, locks
 from aetui.core.store.files import read_in
 from aetui.core.store.meta import FORMAT, SessionMeta
 from aetui.core.store.npz import Arrays
@@ -262,10 +266,18 @@ def find(store: Path, name: str) -> Session:
     return open_session(inside(store, name))
 
 
-def list_store(store: Path, **only) -> summary.Listing:
-    """Every session of `store` from its summary, newest first, and the folders that cannot be read
-    (`summary.list_store`, which says what `only` may ask)."""
-    return summary.list_store(store, Session, read_meta, META, **only)
+def list_store(store: Path, **only) -> listing.Listing:
+    """Every session of `store` from its summary (through the store's index), newest first, and the
+    folders that cannot be read (`listing.list_store`, which says what `only` may ask). Python's
+    cyclic collector waits meanwhile: a listing makes tens of thousands of objects that all live
+    on and form no cycle, which it would otherwise walk again and again."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return listing.list_store(store, Session, read_meta, META, **only)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def list_sessions(store: Path) -> list[Session]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -13,7 +12,7 @@ from textual.widgets import DataTable, Footer, Static
 from aetui.core import ranking
 from aetui.core import recipe as recipes
 from aetui.core.errors import AetuiError
-from aetui.core.store import paths, sessions
+from aetui.core.store import listing, paths, sessions
 from aetui.core.sweeps import sweep
 from aetui.ui import messages
 from aetui.ui.screens import session_rows
@@ -37,8 +36,8 @@ class HomeScreen(WorkbenchScreen):
                 tooltip="resume the session: train it on from its last epoch (on a sweep's row: how to)"),
         Binding("m", "mark", "mark", tooltip="mark or unmark the session for comparison"),
         Binding("c", "compare", "compare marked", tooltip="compare the marked sessions"),
-        Binding("o", "order", "order by", tooltip="sessions: best test MSE per pixel first, then BCE per pixel, "
-                                                  "then newest first"),
+        Binding("o", "order", "order by", tooltip="sessions: newest first, then best test MSE per pixel first, "
+                                                  "then best BCE per pixel first"),
         Binding("r", "reload", "reload", tooltip="reload recipes and sessions"),
     ]
     HELP = [("enter", "open the recipe (train), the session (replay; one running elsewhere: attach to it, live) "
@@ -55,8 +54,11 @@ class HomeScreen(WorkbenchScreen):
         """Session folders marked for comparison, in the order marked."""
         self.told_running: set[str] = set()
         """Sessions running elsewhere the user was told of."""
-        self.order = ranking.DEFAULT
-        """How the sessions are listed: best first by a ranking figure (`mse`, `bce`), or `newest`."""
+        self.order = "newest"
+        """How the sessions are listed: `newest` first, or best first by a ranking figure (`mse`, `bce`)."""
+        self.listing = None
+        """The store's listing the list shows (`listing.Listing`): every session's entry, each read
+        when its row is made."""
         self.listed_items: list = []
         """What the session list shows, in its order: (item, depth) of `ranking.family_tree`."""
         self.paged = 0
@@ -110,15 +112,16 @@ class HomeScreen(WorkbenchScreen):
         self.reload_sessions()
 
     def reload_sessions(self) -> None:
-        """Reread the session list (each session's summary, `sessions.list_store`): sweeps as groups
-        (a row with their progress, then their trials), and the other sessions, best first by the
-        ranking figure (or newest first); then `show_sessions`."""
+        """Reread the session list (`sessions.list_store`: the store's index, each session's summary
+        where it changed since): sweeps as groups (a row with their progress, then their trials),
+        and the other sessions, newest first (or best first by a ranking figure); then
+        `show_sessions`, which reads the sessions of the rows it shows."""
         by = self.order if self.order in ranking.CHOICES else ranking.DEFAULT
         store = self.workbench.store
-        self.seen = self.store_signature()  # before reading: a change made meanwhile is seen next time
-        found = sessions.list_sessions(store)
-        self.tell_running(found)
-        self.listed_items = session_rows.ordered(found, sweep.list_sweeps(store), self.order, by)
+        self.listing = found = sessions.list_store(store, limit=0)  # (none read whole but the running)
+        self.seen = found.signature  # (taken before reading: a change made meanwhile is seen next time)
+        self.tell_running([found.session(e) for e in found.entries if e.status == "running"])
+        self.listed_items = session_rows.ordered(found.entries, sweep.list_sweeps(store), self.order, by)
         self.show_sessions()
 
     def show_sessions(self) -> None:
@@ -162,7 +165,7 @@ class HomeScreen(WorkbenchScreen):
         columns = sessions.summary_columns(by)
         rows: list[tuple[str, str, list, str]] = []  # (mark, name, other cells, key)
         while self.paged < len(self.listed_items) and table.row_count + len(rows) < count:
-            rows += session_rows.rows(*self.listed_items[self.paged], by, self.marked)
+            rows += session_rows.rows(*self.listed_items[self.paged], by, self.marked, self.listing.session)
             self.paged += 1
         if not rows:
             return
@@ -185,8 +188,8 @@ class HomeScreen(WorkbenchScreen):
                           key=key)
 
     def action_order(self) -> None:
-        """List the sessions by the next order: best test MSE per pixel, best BCE per pixel, newest."""
-        orders = [*ranking.CHOICES, "newest"]
+        """List the sessions by the next order: newest, best test MSE per pixel, best BCE per pixel."""
+        orders = ["newest", *ranking.CHOICES]
         self.order = orders[(orders.index(self.order) + 1) % len(orders)]
         self.notify("sessions: " + ("newest first" if self.order == "newest" else
                                     f"best {ranking.LABELS[self.order]} first"), timeout=3, markup=False)
@@ -211,21 +214,6 @@ class HomeScreen(WorkbenchScreen):
     def on_resize(self) -> None:
         self.show_sessions()
 
-    def store_signature(self) -> tuple:
-        """What changes in the store when a session or sweep is made or moves on (cheap to read)."""
-        store = self.workbench.store
-        if not store.is_dir():
-            return ()
-        marks = []
-        with os.scandir(store) as entries:
-            for entry in entries:
-                path = os.path.join(entry.path, sessions.META) if entry.is_dir() else entry.path
-                try:
-                    marks.append((entry.name, os.stat(path).st_mtime_ns))
-                except OSError:
-                    continue
-        return tuple(sorted(marks))
-
     def on_screen_resume(self) -> None:
         self.show_info()
         self.refresh_bindings()
@@ -236,7 +224,7 @@ class HomeScreen(WorkbenchScreen):
     def poll(self) -> None:
         """Reload the list when the store changed: sessions of other processes (a sweep) appear
         and move on while this screen is open."""
-        if self.is_current and self.store_signature() != self.seen:
+        if self.is_current and listing.signature(self.workbench.store, sessions.META) != self.seen:
             self.reload_sessions()
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
