@@ -63,6 +63,33 @@ def throughput(reps: int, epochs: int) -> dict:
     return out
 
 
+WORKBENCH = {"AETUI_BENCH_GRAPHICS": "sixel", "AETUI_BENCH_SIZE": "160x48"}
+"""The app as the workbench goal has it: images on (Sixel), at 160x48."""
+
+
+def workbench(reps: int, epochs: int = 6) -> dict:
+    """The app at 160x48 with images on against headless `aetui train` with the same settings, side
+    by side: each rep one fresh process trains with both, the order alternating; medians of the
+    per-epoch medians, of training samples/s and of each epoch's whole wall time."""
+    out = {}
+    for recipe in RECIPES:
+        rates: dict[str, list[float]] = {"app": [], "headless": []}
+        walls: dict[str, list[float]] = {"app": [], "headless": []}
+        loads: list[float] = []
+        for rep in range(reps):
+            order = "headless,app" if rep % 2 == 0 else "app,headless"
+            for result in probe_lines("bench/throughput.py", order, recipe, str(MNIST), str(epochs), env=WORKBENCH):
+                rates[result["mode"]].append(statistics.median(result["rates"]))
+                walls[result["mode"]].append(statistics.median(result["walls"]))
+                loads.append(result["load"])
+        med = {m: statistics.median(v) for m, v in rates.items()}
+        wall = {m: statistics.median(v) for m, v in walls.items()}
+        out[recipe] = {"samples_per_s": med, "runs": rates, "epoch_wall_s": wall, "wall_runs": walls,
+                       "ratio": med["app"] / med["headless"], "wall_ratio": wall["headless"] / wall["app"],
+                       "load": statistics.median(loads)}
+    return out
+
+
 def determinism(reps: int, epochs: int = 3, recipe: str = "sparse-kl-wd") -> dict:
     """The engine's training samples/s with TensorFlow's op determinism on (the default: reruns give
     the same figures) and off (`AETUI_DETERMINISTIC=0`), alternating fresh processes."""
@@ -137,6 +164,7 @@ FIGURES = {
     "footprint": lambda reps: probe("bench/probes.py", "footprint", str(MNIST)),
     "scaling": lambda reps: probe("bench/probes.py", "scaling", str(MNIST), "5000", "10000", "22699"),
     "throughput": lambda reps: throughput(reps, epochs=3),
+    "workbench": lambda reps: workbench(reps),
     "end_to_end": lambda reps: end_to_end(3),
     "determinism": lambda reps: determinism(reps),
     "breakdown": lambda reps: probe("bench/probes.py", "breakdown", str(MNIST)),
@@ -201,6 +229,11 @@ def table(f: dict) -> list[str]:
         rows.append(f"| training throughput, {recipe}: app / bare `fit` (same TF settings) | "
                     f"{t['app_vs_bare_tuned']:.2f} ({s['app']:,.0f} / {s['bare-tuned']:,.0f}); engine alone "
                     f"{t['engine_vs_bare_tuned']:.2f} | >= 0.95 | {verdict(t['app_vs_bare_tuned'] >= 0.95)} |")
+    for recipe, w in f.get("workbench", {}).items():
+        s = w["samples_per_s"]
+        rows.append(f"| training throughput, {recipe}: app (160x48, Sixel images) / headless `aetui train`, side by "
+                    f"side | {w['ratio']:.2f} ({s['app']:,.0f} / {s['headless']:,.0f} samples/s; an epoch's whole wall "
+                    f"time {w['wall_ratio']:.2f}; load {w['load']:.1f}) | >= 0.97 | {verdict(w['ratio'] >= 0.97)} |")
     for suffix, how in (("", "half blocks"), ("_images", "Sixel images")):
         if f"keys{suffix}" not in f:
             continue
