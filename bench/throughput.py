@@ -20,7 +20,8 @@ drawn as `AETUI_BENCH_GRAPHICS` asks (see bench/probes.py; half blocks unless se
 
 Prints one JSON line per mode: the training samples per second of each epoch after the first
 (the first holds tracing), measured over the training loop only in every mode; and `walls`, each
-of those epochs' whole wall time (training, validation and bookkeeping: `EpochEnded.timing`).
+of those epochs' whole wall time (training, validation and bookkeeping: `EpochEnded.timing`); for
+`app`, `ui_cpu_s`: the UI thread's CPU seconds per epoch while it trains.
 """
 
 from __future__ import annotations
@@ -109,6 +110,10 @@ def headless(recipe, data, epochs: int) -> tuple[list[float], list[float]]:
     return [e.samples_per_s for e in ended][1:], [sum(e.timing.values()) for e in ended][1:]
 
 
+UI_CPU: list[float] = []
+"""The app's UI thread's CPU seconds per epoch, from the end of the first epoch to the last."""
+
+
 def app(recipe, data, epochs: int) -> tuple[list[float], list[float]]:
     import asyncio
 
@@ -124,9 +129,16 @@ def app(recipe, data, epochs: int) -> tuple[list[float], list[float]]:
             ui = AetuiApp(Path(store), lambda: data, graphics=graphics())
             async with ui.run_test(size=size) as pilot:
                 await start_training(ui, pilot, recipe, epochs)
+                cpu: list[tuple[int, float]] = []  # (epochs done, the UI thread's CPU seconds so far)
                 while ui.runner.active or ui.runner.state.status in ("starting", "running"):
-                    await asyncio.sleep(0.2)
+                    done = len(ui.runner.state.epochs)
+                    if done and (not cpu or cpu[0][0] == 0):
+                        cpu[:1] = [(done, time.thread_time())]
+                    cpu[1:] = [(done, time.thread_time())]
+                    await asyncio.sleep(0.05)
                 ended = ui.runner.state.epochs
+                if len(cpu) == 2 and cpu[1][0] > cpu[0][0]:  # (this thread runs the app: its CPU is the UI's)
+                    UI_CPU.append((cpu[1][1] - cpu[0][1]) / (cpu[1][0] - cpu[0][0]))
                 return [e.samples_per_s for e in ended][1:], [sum(e.timing.values()) for e in ended][1:]
 
     return asyncio.run(run())
@@ -150,8 +162,8 @@ def main() -> None:
             rates, walls = headless(recipe, data, epochs)
         else:
             rates, walls = app(recipe, data, epochs)
-        print(json.dumps({"mode": mode, "recipe": name, "rates": rates, "walls": walls,
-                          "load": os.getloadavg()[0]}), flush=True)
+        print(json.dumps({"mode": mode, "recipe": name, "rates": rates, "walls": walls, "load": os.getloadavg()[0],
+                          **({"ui_cpu_s": UI_CPU[-1]} if mode == "app" and UI_CPU else {})}), flush=True)
 
 
 if __name__ == "__main__":

@@ -107,17 +107,31 @@ class TrainScreen(WorkbenchScreen):
         self.redraw()
 
     def on_screen_resume(self) -> None:
+        self.workbench.runner.prepare = self.prepare_pictures
         self.redraw()  # (the run went on while another screen was on top)
 
-    def run_moved(self, event) -> None:
-        """Redraw what the run's `event` changes: a batch, the line and (every `CHART_EVERY`) the
-        chart; an epoch's end or pictures, the panels too."""
-        from aetui.core import events
+    def on_screen_suspend(self) -> None:
+        if self.workbench.runner.prepare == self.prepare_pictures:
+            self.workbench.runner.prepare = None
 
+    def prepare_pictures(self, event) -> None:
+        """In the training thread, between epochs: the epoch's pictures for the panes on screen, ahead."""
+        if self.run.state is None:
+            return
+        digits, arrays = self.query_one(DigitPanel), event.arrays
+        if digits.on_screen():
+            digits.prepare_digits(event.fixed, arrays["recon"], arrays.get("noisy"), arrays)
+        if self.two_d and (scatter := self.query_one(ScatterPane)).on_screen():
+            scatter.prepare_codes(arrays["codes"], event.fixed["subset_labels"], arrays)
+
+    def run_moved(self, event) -> None:
+        """Redraw what `event` changes: a batch, the line (the chart every `CHART_EVERY`); an epoch, the panels."""
+        from aetui.core import events
         if isinstance(event, events.BatchEnded):
             self.redraw(chart=time.monotonic() - self.chart_drawn_at >= CHART_EVERY, panels=False)
-        else:
-            self.redraw(panels=isinstance(event, (events.EpochEnded, events.SnapshotTaken, events.TrainingStarted,
+        else:  # (a snapshot, or the validation beginning, moves no curve)
+            self.redraw(chart=not isinstance(event, (events.SnapshotTaken, events.Validating)),
+                        panels=isinstance(event, (events.EpochEnded, events.SnapshotTaken, events.TrainingStarted,
                                                   events.TrainingResumed)))
 
     def on_resize(self, event) -> None:
@@ -127,16 +141,16 @@ class TrainScreen(WorkbenchScreen):
         """Bring the views up to date with the run state: the status line always, the chart and
         the panels under it where asked."""
         state = self.run.state
-        self.query_one("#status", Static).update(self.run.status_line())
-        status = (state.status if state else None, self.workbench.runner.active)
+        self.query_one("#status", Static).update(self.run.status_line(), layout=False)  # (one row, always)
+        status = (state.status if state else None, self.workbench.runner.active, self.run.resume_from is not None)
         if status != self.drawn_status:  # `u` comes and goes with what can be resumed
             self.drawn_status = status
             self.refresh_bindings()
+            running = state is not None and self.workbench.runner.active
+            for slider in self.query(".setting").results(ParamSlider):  # a resumed run keeps its batch size
+                slider.locked = running or (self.run.resume_from is not None and slider.spec.name == "batch_size")
         if state is not None:
             self.follow_changes(state)
-        running = state is not None and self.workbench.runner.active
-        for slider in self.query(".setting").results(ParamSlider):  # a resumed run keeps its batch size
-            slider.locked = running or (self.run.resume_from is not None and slider.spec.name == "batch_size")
         if state is None and self.run.resume_from is not None:  # the session to go on with, as it stopped
             state = self.run.preview
         if state is None:
@@ -154,12 +168,15 @@ class TrainScreen(WorkbenchScreen):
                                            self.recipe.kind)
         digits = self.query_one(DigitPanel)
         if state.snapshot is not None and state.fixed is not None:
+            if digits.make is not None and digits.data is state.snapshot:
+                return  # (its pictures show already)
             native = digits.native
-            digits.show_digits(state.fixed, state.snapshot["recon"], state.snapshot.get("noisy"))
+            digits.show_digits(state.fixed, state.snapshot["recon"], state.snapshot.get("noisy"), state.snapshot)
             if digits.native != native:  # the first digits of a run: their size decides the layout
                 self.arrangement.place()
             if self.two_d:
-                self.query_one(ScatterPane).show_codes(state.snapshot["codes"], state.fixed["subset_labels"])
+                self.query_one(ScatterPane).show_codes(state.snapshot["codes"], state.fixed["subset_labels"],
+                                                       state.snapshot)
         else:  # a new run: nothing of the last one's stays
             digits.clear(WAITING)
             if self.two_d:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from textual.screen import Screen
 
 from aetui.ui.widgets.digit_panel import DigitPanel
+from aetui.ui.widgets.figure_pane import FigurePane
 from aetui.ui.widgets.param_slider import ParamSlider
 from aetui.views.registry import LIVE, NAMED, View
 
@@ -92,6 +93,8 @@ class TrainLayout:
             self.place_one()
         else:
             self.place_all(right_w, height - 2)
+        # (a picture pane hidden when its data came made nothing: it draws once it shows again)
+        screen.call_after_refresh(lambda: [pane.redraw() for pane in screen.query(FigurePane)])
 
     def title(self) -> None:
         """Title each box with its view's key and name (the figures' box with the scatter's too
