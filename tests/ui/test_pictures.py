@@ -99,13 +99,13 @@ async def test_an_epochs_pictures_are_made_ahead_in_the_training_thread_as_the_s
         await pilot.press("space")
         panes = [app.screen.query_one(DigitPanel), app.screen.query_one(ScatterPane)]
         await until(pilot, lambda: all(pane.figure is not None for pane in panes))  # epoch 1, made by the screen
-        assert all(pane.ahead is None for pane in panes)  # (nothing was on screen to make it for)
+        assert all(not pane.ahead for pane in panes)  # (nothing was on screen to make it for)
         trainer.release.set()
         await until(pilot, lambda: ended(app))
         await pilot.pause()
         snapshot = app.runner.state.snapshot
         for pane in panes:
-            data, space, figure, drawing = pane.ahead
+            data, space, figure, drawing = pane.made_ahead(snapshot)
             assert data is snapshot and space == pane.drawn and pane.figure is figure
             assert pane.picture.image is figure.image
             own = pane.make(*pane.drawn)  # what the screen would have made of the same snapshot
@@ -129,7 +129,7 @@ async def test_a_hidden_picture_makes_nothing_until_it_shows(make_app):
         await until(pilot, lambda: ended(app))
         await pilot.pause()
         digits = app.screen.query_one(DigitPanel)
-        assert digits.make is not None and digits.figure is None and digits.ahead is None
+        assert digits.make is not None and digits.figure is None and not digits.ahead
         await pilot.press("2")
         await until(pilot, lambda: digits.figure is not None)
         assert digits.picture.image is not None and digits.data is app.runner.state.snapshot

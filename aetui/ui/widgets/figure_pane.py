@@ -48,8 +48,9 @@ class FigurePane(Vertical):
             self.add_class("fill")
         self.drawn: tuple | None = None
         self.figure: Figure | None = None
-        self.ahead: tuple | None = None
-        """(data, space, figure, drawing) made ahead by `prepare` for data `data` (the snapshot)."""
+        self.ahead: dict = {}
+        """(data, space, figure, drawing) made ahead by `prepare`, by `data` (a tuple naming it, or the
+        snapshot itself: by its id), the last `AHEAD` of them."""
         self.data: object = None
         """What the figure shows (the snapshot it is made from), as `show` was told."""
 
@@ -82,10 +83,19 @@ class FigurePane(Vertical):
         """Make the figure of `data` and its drawing ahead, for the space the pane had when last drawn
         (called from another thread: it reads what the UI thread set, and sets `ahead` alone)."""
         space = self.drawn
-        if space is None:
+        if space is None or self.made_ahead(data, space) is not None:
             return
         figure = make(*space)
-        self.ahead = (data, space, figure, Drawing(figure.image, self.graphics, figure.notes))
+        self.ahead[_named(data)] = (data, space, figure, Drawing(figure.image, self.graphics, figure.notes))
+        while len(self.ahead) > AHEAD:
+            self.ahead.pop(next(iter(self.ahead)), None)
+
+    def made_ahead(self, data: object, space: tuple | None = None) -> tuple | None:
+        """What `prepare` made of `data` (for `space`, the space drawn if not given), if anything."""
+        made = self.ahead.get(_named(data)) if data is not None else None
+        if made is None or not (made[0] is data or isinstance(data, tuple) and made[0] == data):
+            return None
+        return made if made[1] == (space or self.drawn) else None
 
     def on_screen(self) -> bool:
         """Whether the pane shows: neither it nor a box around it hidden."""
@@ -104,8 +114,8 @@ class FigurePane(Vertical):
         if self.drawn == (columns, rows):
             return
         self.drawn = (columns, rows)
-        ahead, drawing = self.ahead, None
-        if ahead is not None and self.data is not None and ahead[0] is self.data and ahead[1] == self.drawn:
+        ahead, drawing = self.made_ahead(self.data), None
+        if ahead is not None:
             figure, drawing = ahead[2], ahead[3]
         else:
             try:
@@ -131,3 +141,13 @@ class FigurePane(Vertical):
             self.picture.show(None)
             for name in (".figure-side", ".figure-below"):
                 self.query_one(name, Static).display = False
+
+
+AHEAD = 4
+"""Figures a pane keeps made ahead (a replay's neighbouring epochs, a run's next snapshot)."""
+
+
+def _named(data: object):
+    """What a figure made ahead is kept by: a tuple naming the data, or the data object's id (the entry
+    keeps the object, so the id is not reused while it is kept)."""
+    return data if isinstance(data, tuple) else id(data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from rich.text import Text
 from textual_plotext import PlotextPlot
 
 from aetui.core.conventions import EPOCH
@@ -142,48 +143,118 @@ class LossChart(PlotextPlot):
         """Whether the last drawing used a log axis."""
         self.legend = ""
         """Rich markup naming each drawn curve in its colour (shown by the screen around the chart)."""
+        self.key = None
+        self.rendered: dict[tuple, list] = {}
+        """Rendered lines by (key, log choice), width, height, theme (see `show`)."""
+        self.legends: dict[tuple, tuple[str, bool]] = {}
+        """The legend and log axis of each (key, log choice), height drawn (see `show`)."""
+        self.unplotted: tuple | None = None
+        """What `show` was asked to draw but did not plot (its rendering was kept)."""
 
-    def show(self, state: RunState, mark: float | None = None, pending: list[float] = ()) -> None:
+    def show(self, state: RunState, mark: float | None = None, pending: list[float] = (), key=None) -> None:
         """Redraw from the state (call at a bounded rate; the cost is in rendering); `mark` draws a
         vertical line at that epoch (the replay's chosen epoch), `pending` one at each change planned
-        ahead (where it will take effect, in epochs), until it applies."""
-        plt = self.plt
-        plt.clear_data()
-        plt.clear_figure()
-        series = {name: curve for name, curve in state.series().items()  # parts: training only, to stay readable
-                  if (not name.startswith("val_") or name == "val_loss") and not name.endswith(EPOCH)}
-        values = [y for _, ys in series.values() for y in ys]
-        log = self.log_scale if self.log_scale is not None else spans_decades(values)
-        zero = zero_row(values) if log else None
-        drawn: list[str] = []
-        plotted: list[float] = []
-        xs_all: list[float] = []
-        for name, (xs, ys) in series.items():
-            px, py = scaled(list(zip(xs, ys)), log, zero)
-            if not px:
-                continue
-            plotted += py
-            xs_all += px
-            colour = COLOURS.get(name, OTHER)
-            plt.plot(px, py, color=colour, marker="braille")
-            every = max(1, -(-len(px) // SYMBOLS))
-            plt.scatter(px[every // 2::every], py[every // 2::every], color=colour, marker=MARKS.get(name, "•"))
-            drawn.append(name)
-        for x in state.change_positions():
-            plt.vline(x, (255, 60, 60))
-        for x in pending:
-            plt.vline(x, (80, 200, 220))
-        if mark is not None:
-            plt.vline(mark, (255, 255, 255))
-        if log:
-            decade_ticks(plt, plotted, zero)
-        else:
-            round_ticks(plt, plotted)
-        round_ticks(plt, xs_all, "x")
-        if self.size.height >= SHORT:  # (short, the axis's row goes to the plot: its numbers are epochs)
-            plt.xlabel("epoch")
-        self.drawn_log = log
-        self.legend = " ".join(markup(n) for n in drawn) + \
-            (" [red]│ change[/]" if state.changes else "") + (" [cyan]│ planned[/]" if pending else "") + \
-            (f" [b]│ epoch {mark:g}[/]" if mark is not None else "") + (" · log y" if log else "")
+        ahead (where it will take effect, in epochs), until it applies. `key` names this drawing of a
+        state that does not change (a replay's), so its rendering is kept (`RENDERED` of them) and one
+        made ahead (`prerender`) is taken."""
+        self.key = None if key is None else (key, self.log_scale)
+        known = self.legends.get((self.key, self.size.height)) if key is not None else None
+        if known is None:
+            self.legend, self.drawn_log = draw(self.plt, state, mark, pending, self.log_scale, self.size.height)
+            self.unplotted = None
+        else:  # (rendered ahead: plotted only if rendered anew, at another size)
+            (self.legend, self.drawn_log), self.unplotted = known, (state, mark, pending)
+        if key is not None:
+            self.legends[(self.key, self.size.height)] = (self.legend, self.drawn_log)
         self.refresh()
+
+    def _render_content(self) -> None:
+        """Textual's rendering of the widget's lines (`Widget._render_content`), kept by `key`: plotext's
+        build and Textual's conversion of its text into lines are most of a chart's cost."""
+        if self.key is None:
+            return super()._render_content()
+        from textual.widget import _RenderCache
+
+        at = (self.key, self.size.width, self.size.height, self.plotext_theme())
+        lines = self.rendered.get(at)
+        if lines is None:
+            if self.unplotted is not None:
+                draw(self.plt, *self.unplotted, self.log_scale, self.size.height)
+                self.unplotted = None
+            super()._render_content()
+            self.rendered[at] = self._render_cache.lines
+            while len(self.rendered) > RENDERED:
+                self.rendered.pop(next(iter(self.rendered)))
+        else:
+            self._render_cache = _RenderCache(self.size, lines)
+            self._dirty_regions.clear()
+
+    def prerender(self, state: RunState, marks: dict, size: tuple[int, int], theme: str, style) -> None:
+        """Render ahead the lines `show(state, mark, key=key)` would draw, for each `key: mark` of
+        `marks`, at `size` in plotext `theme` and the widget's `visual_style` (`style`), as read on the
+        UI thread: in any thread (each on a plot of its own)."""
+        from textual.visual import Visual, visualize
+        from textual_plotext.plot import Plot
+
+        for key, mark in marks.items():
+            at = ((key, self.log_scale), *size, theme)
+            if at in self.rendered:
+                continue
+            plt = Plot()
+            self.legends[((key, self.log_scale), size[1])] = draw(plt, state, mark, (), self.log_scale, size[1])
+            plt.plotsize(*size)
+            plt._set_size(*size)
+            plt.theme(theme)
+            visual = visualize(self, Text.from_ansi(plt.build()), markup=False)
+            self.rendered[at] = Visual.to_strips(self, visual, *size, style)
+
+    def plotext_theme(self) -> str:
+        """The plotext theme the chart draws in (on the UI thread: it reads the app's)."""
+        return self._get_plotext_theme_name(self.app.theme)
+
+
+RENDERED = 8
+"""Renderings a chart keeps (its drawing now and those made ahead)."""
+
+
+def draw(plt, state: RunState, mark: float | None, pending, log_scale: bool | None, height: int) -> tuple[str, bool]:
+    """Plot the state's curves on plotext `plt` (see `LossChart.show`); returns the legend (rich markup)
+    and whether the y axis is logarithmic."""
+    plt.clear_data()
+    plt.clear_figure()
+    series = {name: curve for name, curve in state.series().items()  # parts: training only, to stay readable
+              if (not name.startswith("val_") or name == "val_loss") and not name.endswith(EPOCH)}
+    values = [y for _, ys in series.values() for y in ys]
+    log = log_scale if log_scale is not None else spans_decades(values)
+    zero = zero_row(values) if log else None
+    drawn: list[str] = []
+    plotted: list[float] = []
+    xs_all: list[float] = []
+    for name, (xs, ys) in series.items():
+        px, py = scaled(list(zip(xs, ys)), log, zero)
+        if not px:
+            continue
+        plotted += py
+        xs_all += px
+        colour = COLOURS.get(name, OTHER)
+        plt.plot(px, py, color=colour, marker="braille")
+        every = max(1, -(-len(px) // SYMBOLS))
+        plt.scatter(px[every // 2::every], py[every // 2::every], color=colour, marker=MARKS.get(name, "•"))
+        drawn.append(name)
+    for x in state.change_positions():
+        plt.vline(x, (255, 60, 60))
+    for x in pending:
+        plt.vline(x, (80, 200, 220))
+    if mark is not None:
+        plt.vline(mark, (255, 255, 255))
+    if log:
+        decade_ticks(plt, plotted, zero)
+    else:
+        round_ticks(plt, plotted)
+    round_ticks(plt, xs_all, "x")
+    if height >= SHORT:  # (short, the axis's row goes to the plot: its numbers are epochs)
+        plt.xlabel("epoch")
+    legend = " ".join(markup(n) for n in drawn) + \
+        (" [red]│ change[/]" if state.changes else "") + (" [cyan]│ planned[/]" if pending else "") + \
+        (f" [b]│ epoch {mark:g}[/]" if mark is not None else "") + (" · log y" if log else "")
+    return legend, log
