@@ -76,6 +76,7 @@ class TrainScreen(WorkbenchScreen):
         self.synced = 0
         """Changes of the run (`state.changes`) the sliders have followed."""
         self.chart_drawn_at = 0.0
+        self.chart_due = None  # (the timer that redraws the chart when it is next due, while one is pending)
         self.drawn_status: tuple = ()
 
     def compose(self) -> ComposeResult:
@@ -107,32 +108,29 @@ class TrainScreen(WorkbenchScreen):
         self.redraw()
 
     def on_screen_resume(self) -> None:
-        self.workbench.runner.prepare = self.prepare_pictures
+        self.workbench.runner.prepare = self.arrangement.prepare  # (the epoch's pictures, in the training thread)
         self.redraw()  # (the run went on while another screen was on top)
 
     def on_screen_suspend(self) -> None:
-        if self.workbench.runner.prepare == self.prepare_pictures:
+        if self.workbench.runner.prepare == self.arrangement.prepare:
             self.workbench.runner.prepare = None
 
-    def prepare_pictures(self, event) -> None:
-        """In the training thread, between epochs: the epoch's pictures for the panes on screen, ahead."""
-        if self.run.state is None:
-            return
-        digits, arrays = self.query_one(DigitPanel), event.arrays
-        if digits.on_screen():
-            digits.prepare_digits(event.fixed, arrays["recon"], arrays.get("noisy"), arrays)
-        if self.two_d and (scatter := self.query_one(ScatterPane)).on_screen():
-            scatter.prepare_codes(arrays["codes"], event.fixed["subset_labels"], arrays)
-
     def run_moved(self, event) -> None:
-        """Redraw what `event` changes: a batch, the line (the chart every `CHART_EVERY`); an epoch, the panels."""
+        """Redraw what `event` changes: the first line; the curves of a batch or an epoch at most every
+        `CHART_EVERY` (the latest then), of any other change at once; an epoch's panels."""
         from aetui.core import events
-        if isinstance(event, events.BatchEnded):
-            self.redraw(chart=time.monotonic() - self.chart_drawn_at >= CHART_EVERY, panels=False)
-        else:  # (a snapshot, or the validation beginning, moves no curve)
-            self.redraw(chart=not isinstance(event, (events.SnapshotTaken, events.Validating)),
-                        panels=isinstance(event, (events.EpochEnded, events.SnapshotTaken, events.TrainingStarted,
-                                                  events.TrainingResumed)))
+        chart = not isinstance(event, (events.SnapshotTaken, events.Validating))  # (they move no curve)
+        if isinstance(event, (events.BatchEnded, events.EpochEnded)) and \
+                time.monotonic() - self.chart_drawn_at < CHART_EVERY:
+            chart = False
+            if self.chart_due is None:
+                self.chart_due = self.set_timer(CHART_EVERY, self.draw_due_chart)
+        self.redraw(chart=chart, panels=isinstance(event, (events.EpochEnded, events.SnapshotTaken,
+                                                           events.TrainingStarted, events.TrainingResumed)))
+
+    def draw_due_chart(self) -> None:
+        self.chart_due = None
+        self.redraw(panels=False)
 
     def on_resize(self, event) -> None:
         self.arrangement.place()
@@ -155,8 +153,10 @@ class TrainScreen(WorkbenchScreen):
             state = self.run.preview
         if state is None:
             return
-        if chart:  # (a plotext redraw costs 10-20 ms: batches redraw it every CHART_EVERY)
-            self.chart_drawn_at = time.monotonic()
+        if chart:  # (a plotext redraw costs 10-40 ms: batches and epochs redraw it every CHART_EVERY)
+            if self.chart_due is not None:
+                self.chart_due.stop()
+            self.chart_drawn_at, self.chart_due = time.monotonic(), None
             loss_chart = self.query_one(LossChart)
             loss_chart.show(state, pending=self.run.planned_at())
             self.query_one("#chart-box").border_subtitle = loss_chart.legend
