@@ -28,8 +28,8 @@ from aetui.ui.workbench import Workbench
 from aetui.views import tables
 from aetui.views.registry import LIVE
 
-CHART_EVERY = 0.5
-"""Seconds between chart redraws for batch progress alone (any other event redraws at once)."""
+CHART_EVERY, LINE_EVERY = 0.5, 0.25
+"""Seconds between chart redraws, and first-line redraws, for batches and epochs (other events: at once)."""
 VIEWS_KEYS = Binding.Group("view")
 """The views' keys, listed together in the footer (each view's box is titled with its key)."""
 
@@ -75,7 +75,7 @@ class TrainScreen(WorkbenchScreen):
         """Which views show, and where."""
         self.synced = 0
         """Changes of the run (`state.changes`) the sliders have followed."""
-        self.chart_drawn_at = 0.0
+        self.chart_drawn_at = self.line_drawn_at = 0.0
         self.chart_due = None  # (the timer that redraws the chart when it is next due, while one is pending)
         self.drawn_status: tuple = ()
 
@@ -116,15 +116,15 @@ class TrainScreen(WorkbenchScreen):
             self.workbench.runner.prepare = None
 
     def run_moved(self, event) -> None:
-        """Redraw what `event` changes: the first line; the curves of a batch or an epoch at most every
-        `CHART_EVERY` (the latest then), of any other change at once; an epoch's panels."""
+        """Redraw what `event` changes (a batch or an epoch: at most every `CHART_EVERY`, `LINE_EVERY`)."""
         from aetui.core import events
-        chart = not isinstance(event, (events.SnapshotTaken, events.Validating))  # (they move no curve)
-        if isinstance(event, (events.BatchEnded, events.EpochEnded)) and \
-                time.monotonic() - self.chart_drawn_at < CHART_EVERY:
-            chart = False
+        chart, now = not isinstance(event, (events.SnapshotTaken, events.Validating)), time.monotonic()
+        if isinstance(event, (events.BatchEnded, events.EpochEnded)) and now - self.chart_drawn_at < CHART_EVERY:
+            chart = False  # (a batch's line too: at most every LINE_EVERY; the due redraw shows the latest)
             if self.chart_due is None:
-                self.chart_due = self.set_timer(CHART_EVERY, self.draw_due_chart)
+                self.chart_due = self.set_timer(CHART_EVERY - (now - self.chart_drawn_at), self.draw_due_chart)
+            if isinstance(event, events.BatchEnded) and now - self.line_drawn_at < LINE_EVERY:
+                return
         self.redraw(chart=chart, panels=isinstance(event, (events.EpochEnded, events.SnapshotTaken,
                                                            events.TrainingStarted, events.TrainingResumed)))
 
@@ -136,10 +136,10 @@ class TrainScreen(WorkbenchScreen):
         self.arrangement.place()
 
     def redraw(self, chart: bool = True, panels: bool = True) -> None:
-        """Bring the views up to date with the run state: the status line always, the chart and
-        the panels under it where asked."""
+        """Bring the views up to date with the run state: the first line always, the chart and panels if asked."""
         state = self.run.state
         self.query_one("#status", Static).update(self.run.status_line(), layout=False)  # (one row, always)
+        self.line_drawn_at = time.monotonic()
         status = (state.status if state else None, self.workbench.runner.active, self.run.resume_from is not None)
         if status != self.drawn_status:  # `u` comes and goes with what can be resumed
             self.drawn_status = status
