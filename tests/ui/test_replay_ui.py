@@ -176,3 +176,10 @@ async def test_the_neighbouring_epochs_are_made_while_idle_and_a_step_shows_them
         await pilot.pause()
         assert pane.figure is ahead[2] and pane.picture.image is ahead[2].image
         assert (pane.make(*pane.drawn).image == pane.picture.image).all()
+        picture = pane.picture  # (half blocks: Textual's lines of its text were made ahead too)
+        assert picture._render_cache.lines is ahead[3].lines[1]
+        shown = [list(strip) for strip in picture._render_cache.lines]  # (segments: text and style)
+        picture._lines = None  # drawn anew, on the UI thread
+        picture.refresh()
+        await pilot.pause()
+        assert [list(strip) for strip in picture._render_cache.lines] == shown

@@ -48,6 +48,7 @@ class FigurePane(Vertical):
             self.add_class("fill")
         self.drawn: tuple | None = None
         self.figure: Figure | None = None
+        self._picture: Picture | None = None
         self.ahead: dict = {}
         """(data, space, figure, drawing) made ahead by `prepare`, by `data` (a tuple naming it, or the
         snapshot itself: by its id), the last `AHEAD` of them."""
@@ -63,7 +64,9 @@ class FigurePane(Vertical):
 
     @property
     def picture(self) -> Picture:
-        return self.query_one(Picture)
+        if self._picture is None:  # (found on the UI thread, at the first drawing, before any `prepare`)
+            self._picture = self.query_one(Picture)
+        return self._picture
 
     def space(self) -> tuple[int, int]:
         """(columns, rows) the figure may take."""
@@ -86,7 +89,8 @@ class FigurePane(Vertical):
         if space is None or self.made_ahead(data, space) is not None:
             return
         figure = make(*space)
-        self.ahead[_named(data)] = (data, space, figure, Drawing(figure.image, self.graphics, figure.notes))
+        self.ahead[_named(data)] = (data, space, figure, Drawing(figure.image, self.graphics, figure.notes,
+                                                                self.picture))
         while len(self.ahead) > AHEAD:
             self.ahead.pop(next(iter(self.ahead)), None)
 

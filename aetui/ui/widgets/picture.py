@@ -40,16 +40,25 @@ class Drawing:
     hands it on: the half-block (or ASCII) text, or the image padded to whole cells (so it is
     drawn unscaled) with its Sixel data."""
 
-    def __init__(self, image: np.ndarray | None, graphics: Graphics, notes: dict | None = None):
+    def __init__(self, image: np.ndarray | None, graphics: Graphics, notes: dict | None = None,
+                 picture: Widget | None = None):
         self.image = image
         self.cells = cells_for(image, graphics) if image is not None else (0, 0)
         self.text = Text()
+        self.lines: tuple | None = None
+        """(style, lines): the text as Textual's lines for `picture` in its style then (made ahead)."""
         self.padded: np.ndarray | None = None
         self.sixels: str | None = None
         if image is None:
             return
         if not graphics.pixels:
             self.text = half_block_text(image, graphics.mode == "ascii", notes)
+            if picture is not None:  # (Textual's conversion of the text costs as much as making it)
+                from textual.visual import Visual, visualize
+
+                style = picture.visual_style
+                self.lines = (style, Visual.to_strips(picture, visualize(picture, self.text, markup=False),
+                                                      *self.cells, style))
             return
         w, h = space_for(*self.cells, graphics)
         self.padded = np.zeros((h, w, 3), np.uint8)
@@ -70,6 +79,7 @@ class Picture(Widget):
         self.graphics = graphics
         self.image: np.ndarray | None = None
         self._text = Text()
+        self._lines: tuple | None = None
 
     def compose(self) -> ComposeResult:
         if self.graphics.pixels:
@@ -89,8 +99,23 @@ class Picture(Widget):
         if self.graphics.pixels:
             self._send(drawing)
         else:
-            self._text = drawing.text
+            self._text, self._lines = drawing.text, drawing.lines
             self.refresh(layout=resized)
+
+    def _render_content(self) -> None:
+        """Textual's rendering of the lines (`Widget._render_content`), or those made ahead with the
+        drawing where they are for this size and style."""
+        lines = self._lines
+        if lines is None or tuple(self.size) != tuple(self.styles_cells()) or lines[0] != self.visual_style:
+            return super()._render_content()
+        from textual.widget import _RenderCache
+
+        self._render_cache = _RenderCache(self.size, lines[1])
+        self._dirty_regions.clear()
+
+    def styles_cells(self) -> tuple[int, int]:
+        """(columns, rows) the drawing shown takes."""
+        return cells_for(self.image, self.graphics) if self.image is not None else (0, 0)
 
     def _send(self, drawing: Drawing) -> None:
         """Hand the padded image to the graphics widget (textual-image's for Kitty)."""
