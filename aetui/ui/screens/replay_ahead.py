@@ -22,10 +22,15 @@ def picture_key(view: str, epoch: int) -> tuple:
     return (view, epoch)
 
 
+IDLE = 0.05
+"""Seconds after a step before its neighbours are made (its frame is painted by then, and a key held
+down steps on without waiting for them)."""
+
+
 def make_ahead(screen) -> None:
-    """After the frame in paint: make the neighbouring epochs of the replay `screen`'s view, in a thread
-    worker (a later step cancels it; what it made stays)."""
-    screen.call_after_refresh(_start, screen)
+    """Once the step's frame is painted and the replay idle (`IDLE`): make the neighbouring epochs of
+    the replay `screen`'s view, in a thread worker (a later step cancels it; what it made stays)."""
+    screen.set_timer(IDLE, partial(_start, screen))
 
 
 def _start(screen) -> None:
