@@ -3,7 +3,7 @@
   first-frame                 process start to the first painted home screen (pass T0 in AETUI_T0)
   keys DATA_DIR               key press to handled while the app trains `ae-32` (p50, p99 in ms)
   replay                      open a 100-epoch session in the replay screen, then step one epoch on
-                              the curves and on the reconstructions
+                              the curves and on the reconstructions (`AETUI_BENCH_IDLE` s apart: 0.2)
 
 With `AETUI_BENCH_GRAPHICS=sixel` (or kitty, halfblock) the app draws its images that way, chosen
 as the command line chooses it (headless, Sixel data is still made and written, to no terminal).
@@ -121,6 +121,10 @@ def keys(data_dir: str) -> dict:
     return {"p50_ms": ms[len(ms) // 2], "p99_ms": ms[int(len(ms) * 0.99) - 1], "presses": len(ms)}
 
 
+IDLE = float(os.environ.get("AETUI_BENCH_IDLE", "0.2"))
+"""Seconds between replay steps in the replay probe (0: one after another, as fast as they go)."""
+
+
 def replay() -> dict:
     from aetui.core import data
     from aetui.ui.app import AetuiApp
@@ -140,20 +144,25 @@ def replay() -> dict:
                 app.post_message(OpenSession(path))
                 await pilot.pause()
                 opened = time.perf_counter() - t
-                medians = {}
+                medians, cpu = {}, {}
                 for tab in ("curves", "recon"):  # the curves, then a picture remade at every step
                     app.screen.action_tab(tab)
                     await pilot.pause(0.2)
-                    steps = []
+                    steps, used = [], []
                     for _ in range(10):
-                        t = time.perf_counter()
+                        await pilot.pause(IDLE)  # (a person's pace: the replay makes the neighbours meanwhile)
+                        t, c = time.perf_counter(), time.thread_time()
                         app.screen.action_step(-1)
                         app.screen.refresh()
                         await pilot.pause()
                         steps.append(time.perf_counter() - t)
+                        used.append(time.thread_time() - c)  # (the UI thread's CPU: what a loaded machine can't stretch)
                     medians[tab] = sorted(steps)[len(steps) // 2] * 1000
+                    cpu[tab] = sorted(used)[len(used) // 2] * 1000
                 assert isinstance(app.screen, ReplayScreen)
-                return {"open_s": opened, "step_ms": medians["curves"], "step_recon_ms": medians["recon"]}
+                return {"open_s": opened, "step_ms": medians["curves"], "step_recon_ms": medians["recon"],
+                        "step_cpu_ms": cpu["curves"], "step_recon_cpu_ms": cpu["recon"],
+                        "load": os.getloadavg()[0]}
 
     return asyncio.run(run())
 

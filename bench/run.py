@@ -64,6 +64,37 @@ def throughput(reps: int, epochs: int) -> dict:
     return out
 
 
+WORKBENCH = {"AETUI_BENCH_GRAPHICS": "sixel", "AETUI_BENCH_SIZE": "160x48"}
+"""The app as the workbench goal has it: images on (Sixel), at 160x48."""
+
+
+def workbench(reps: int, epochs: int = 6) -> dict:
+    """The app at 160x48 with images on against headless `aetui train` with the same settings, side
+    by side: each rep one fresh process trains with both, the order alternating; medians of the
+    per-epoch medians, of training samples/s and of each epoch's whole wall time, and the app's UI
+    thread's CPU per epoch."""
+    out = {}
+    for recipe in RECIPES:
+        rates: dict[str, list[float]] = {"app": [], "headless": []}
+        walls: dict[str, list[float]] = {"app": [], "headless": []}
+        loads: list[float] = []
+        ui_cpu: list[float] = []
+        for rep in range(reps):
+            order = "headless,app" if rep % 2 == 0 else "app,headless"
+            for result in probe_lines("bench/throughput.py", order, recipe, str(MNIST), str(epochs), env=WORKBENCH):
+                rates[result["mode"]].append(statistics.median(result["rates"]))
+                walls[result["mode"]].append(statistics.median(result["walls"]))
+                loads.append(result["load"])
+                if "ui_cpu_s" in result:
+                    ui_cpu.append(result["ui_cpu_s"])
+        med = {m: statistics.median(v) for m, v in rates.items()}
+        wall = {m: statistics.median(v) for m, v in walls.items()}
+        out[recipe] = {"samples_per_s": med, "runs": rates, "epoch_wall_s": wall, "wall_runs": walls,
+                       "ratio": med["app"] / med["headless"], "wall_ratio": wall["headless"] / wall["app"],
+                       "load": statistics.median(loads), "ui_cpu_s": statistics.median(ui_cpu) if ui_cpu else None}
+    return out
+
+
 def determinism(reps: int, epochs: int = 3, recipe: str = "sparse-kl-wd") -> dict:
     """The engine's training samples/s with TensorFlow's op determinism on (the default: reruns give
     the same figures) and off (`AETUI_DETERMINISTIC=0`), alternating fresh processes."""
@@ -138,6 +169,7 @@ FIGURES = {
     "footprint": lambda reps: probe("bench/probes.py", "footprint", str(MNIST)),
     "scaling": lambda reps: probe("bench/probes.py", "scaling", str(MNIST), "5000", "10000", "22699"),
     "throughput": lambda reps: throughput(reps, epochs=3),
+    "workbench": lambda reps: workbench(reps),
     "end_to_end": lambda reps: end_to_end(3),
     "determinism": lambda reps: determinism(reps),
     "breakdown": lambda reps: probe("bench/probes.py", "breakdown", str(MNIST)),
@@ -202,19 +234,27 @@ def table(f: dict) -> list[str]:
         rows.append(f"| training throughput, {recipe}: app / bare `fit` (same TF settings) | "
                     f"{t['app_vs_bare_tuned']:.2f} ({s['app']:,.0f} / {s['bare-tuned']:,.0f}); engine alone "
                     f"{t['engine_vs_bare_tuned']:.2f} | >= 0.95 | {verdict(t['app_vs_bare_tuned'] >= 0.95)} |")
+    for recipe, w in f.get("workbench", {}).items():
+        s = w["samples_per_s"]
+        rows.append(f"| training throughput, {recipe}: app (160x48, Sixel images) / headless `aetui train`, side by "
+                    f"side | {w['ratio']:.2f} ({s['app']:,.0f} / {s['headless']:,.0f} samples/s; an epoch's whole wall "
+                    f"time {w['wall_ratio']:.2f}; the UI thread's CPU {w['ui_cpu_s'] * 1000:.0f} ms an epoch; load "
+                    f"{w['load']:.1f}) | >= 0.97 | {verdict(w['ratio'] >= 0.97)} |")
     for suffix, how in (("", "half blocks"), ("_images", "Sixel images")):
         if f"keys{suffix}" not in f:
             continue
         k, ff, r = f[f"keys{suffix}"], f[f"first_frame{suffix}"], f[f"replay{suffix}"]
         rows.append(f"| key press to handled while training, p50 / p99 ({how}) | {k['p50_ms']:.1f} / "
-                    f"{k['p99_ms']:.1f} ms | p99 <= 50 ms | {verdict(k['p99_ms'] <= 50)} |")
+                    f"{k['p99_ms']:.1f} ms | p99 <= 30 ms | {verdict(k['p99_ms'] <= 30)} |")
         rows.append(f"| process start to first painted home screen ({how}) | {ff['median_s']:.2f} s | <= 0.3 s | "
                     f"{verdict(ff['median_s'] <= 0.3)} |")
         rows.append(f"| replay: open a 100-epoch session ({how}) | {r['open_s']:.3f} s | <= 0.2 s | "
                     f"{verdict(r['open_s'] <= 0.2)} |")
+        cpu = (f" (UI thread's CPU {r['step_cpu_ms']:.1f} / {r['step_recon_cpu_ms']:.1f} ms; load "
+               f"{r['load']:.1f})" if "step_cpu_ms" in r else "")
         rows.append(f"| replay: step one epoch, curves / reconstructions ({how}) | {r['step_ms']:.1f} / "
-                    f"{r.get('step_recon_ms', float('nan')):.1f} ms | <= 30 ms | "
-                    f"{verdict(max(r['step_ms'], r.get('step_recon_ms', 0)) <= 30)} |")
+                    f"{r.get('step_recon_ms', float('nan')):.1f} ms{cpu} | <= 20 ms | "
+                    f"{verdict(max(r['step_ms'], r.get('step_recon_ms', 0)) <= 20)} |")
     if "determinism" in f:
         d = f["determinism"]
         rows.append(f"| training throughput, {d['recipe']}: op determinism on / off (engine) | {d['ratio']:.2f} "

@@ -12,9 +12,16 @@ MODE:
                 the recipe's `steps_per_execution`), no callbacks: what the UI and engine cost
   engine        `trainer.train` with its event stream attached exactly as the TUI attaches it
   app           the Textual app itself running headless, training through its runner
+  headless      `aetui train` as the command runs it: the trainer in a thread, its events printed
+                by the console reporter (to /dev/null here), the main thread waiting on it
+
+The app's screen size is `AETUI_BENCH_SIZE` (COLUMNSxROWS, 120x40 unless set) and its images are
+drawn as `AETUI_BENCH_GRAPHICS` asks (see bench/probes.py; half blocks unless set).
 
 Prints one JSON line per mode: the training samples per second of each epoch after the first
-(the first holds tracing), measured over the training loop only in every mode.
+(the first holds tracing), measured over the training loop only in every mode; and `walls`, each
+of those epochs' whole wall time (training, validation and bookkeeping: `EpochEnded.timing`); for
+`app`, `ui_cpu_s`: the UI thread's CPU seconds per epoch while it trains.
 """
 
 from __future__ import annotations
@@ -75,21 +82,64 @@ def engine(recipe, data, epochs: int) -> list[float]:
     return rates[1:]
 
 
-def app(recipe, data, epochs: int) -> list[float]:
+def headless(recipe, data, epochs: int) -> tuple[list[float], list[float]]:
+    import threading
+
+    from rich.console import Console
+
+    from aetui.core import events
+    from aetui.core.training import trainer
+    from aetui.views.console import ConsoleReporter
+
+    ended: list = []
+    with tempfile.TemporaryDirectory() as store, open(os.devnull, "w") as sink:
+        console = ConsoleReporter(recipe, data, Console(file=sink, highlight=False))
+
+        def report(event) -> None:
+            if isinstance(event, events.EpochEnded):
+                ended.append(event)
+            console(event)
+
+        worker = threading.Thread(target=lambda: trainer.train(recipe, data, Path(store), epochs=epochs,
+                                                               on_event=report, controls=trainer.Controls(
+                                                                   recipe.tunables)))
+        worker.start()
+        while worker.is_alive():  # (as `aetui train` waits: in steps, so Ctrl-C is heard)
+            worker.join(0.2)
+        console.close()
+    return [e.samples_per_s for e in ended][1:], [sum(e.timing.values()) for e in ended][1:]
+
+
+UI_CPU: list[float] = []
+"""The app's UI thread's CPU seconds per epoch, from the end of the first epoch to the last."""
+
+
+def app(recipe, data, epochs: int) -> tuple[list[float], list[float]]:
     import asyncio
 
     from appdrive import start_training
+    from probes import graphics
 
     from aetui.ui.app import AetuiApp
 
-    async def run() -> list[float]:
+    size = tuple(int(v) for v in os.environ.get("AETUI_BENCH_SIZE", "120x40").split("x"))
+
+    async def run() -> tuple[list[float], list[float]]:
         with tempfile.TemporaryDirectory() as store:
-            ui = AetuiApp(Path(store), lambda: data)
-            async with ui.run_test(size=(120, 40)) as pilot:
+            ui = AetuiApp(Path(store), lambda: data, graphics=graphics())
+            async with ui.run_test(size=size) as pilot:
                 await start_training(ui, pilot, recipe, epochs)
+                cpu: list[tuple[int, float]] = []  # (epochs done, the UI thread's CPU seconds so far)
                 while ui.runner.active or ui.runner.state.status in ("starting", "running"):
-                    await asyncio.sleep(0.2)
-                return [e.samples_per_s for e in ui.runner.state.epochs][1:]
+                    done = len(ui.runner.state.epochs)
+                    if done and (not cpu or cpu[0][0] == 0):
+                        cpu[:1] = [(done, time.thread_time())]
+                    cpu[1:] = [(done, time.thread_time())]
+                    await asyncio.sleep(0.05)
+                ended = ui.runner.state.epochs
+                if len(cpu) == 2 and cpu[1][0] > cpu[0][0]:  # (this thread runs the app: its CPU is the UI's)
+                    UI_CPU.append((cpu[1][1] - cpu[0][1]) / (cpu[1][0] - cpu[0][0]))
+                return [e.samples_per_s for e in ended][1:], [sum(e.timing.values()) for e in ended][1:]
 
     return asyncio.run(run())
 
@@ -103,13 +153,17 @@ def main() -> None:
     recipe = recipes.find(name, paths.recipe_dirs())
     data = datasets.load(path=data_dir)
     for mode in modes:
+        walls = None
         if mode in ("bare-default", "bare-tuned"):
             rates = bare(recipe, data, epochs, tuned=mode == "bare-tuned")
         elif mode == "engine":
             rates = engine(recipe, data, epochs)
+        elif mode == "headless":
+            rates, walls = headless(recipe, data, epochs)
         else:
-            rates = app(recipe, data, epochs)
-        print(json.dumps({"mode": mode, "recipe": name, "rates": rates}), flush=True)
+            rates, walls = app(recipe, data, epochs)
+        print(json.dumps({"mode": mode, "recipe": name, "rates": rates, "walls": walls, "load": os.getloadavg()[0],
+                          **({"ui_cpu_s": UI_CPU[-1]} if mode == "app" and UI_CPU else {})}), flush=True)
 
 
 if __name__ == "__main__":

@@ -119,7 +119,7 @@ class AetuiApp(App):
     def _tell(self, event) -> None:
         """Tell the workbench screen on top (under a dialog, where one is open) that the run moved."""
         shown = [screen for screen in self.screen_stack if isinstance(screen, WorkbenchScreen)]
-        if shown:
+        if shown and shown[-1].children:  # (a screen without its widgets: the app is ending)
             shown[-1].run_moved(event)
 
     def _refresh_home(self, sessions_too: bool = True) -> None:

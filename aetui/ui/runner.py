@@ -55,6 +55,9 @@ class Runner:
         self.handover = False
         """The run goes on in a background process once this one ends (quit: keep it running, or
         a hangup)."""
+        self.prepare: Callable | None = None
+        """Called with each `SnapshotTaken` in the thread that has it, before the app hears of it: the
+        screen showing the run makes its pictures there (between epochs, not beside the training)."""
 
     @property
     def active(self) -> bool:
@@ -112,6 +115,11 @@ class Runner:
                 self.session = event.session
             elif isinstance(event, events.TrainingFinished):
                 self.outcome = event
+            elif isinstance(event, events.SnapshotTaken) and self.prepare is not None:
+                try:
+                    self.prepare(event)
+                except Exception:  # (a picture not made ahead is made by the UI thread as it shows it)
+                    pass
             post((RunProgress if isinstance(event, events.BatchEnded) else RunEvent)(event, run))
 
         return publish

@@ -69,7 +69,7 @@ live vae-2d-halfblock-80x24 vae-2d halfblock 80x24 3
 step "sessions to replay and compare"
 STORE="$WORK/kept"
 "$AETUI" --sessions "$STORE" --data "$MNIST" --limit 10000 train vae-2d --epochs 10 --session vae >/dev/null
-for beta in 0.5 3 12; do
+for beta in 0 0.3 3; do
   "$AETUI" --sessions "$STORE" --data "$MNIST" train sparse-kl --epochs 10 --set "beta=$beta" \
     --session "kl-beta$beta" >/dev/null
 done
@@ -87,13 +87,13 @@ window halfblock 80x24 --sessions "$STORE" open vae
 keys 3
 capture vae-2d-replay-halfblock-80x24
 step compare-three-halfblock-80x24
-window halfblock 80x24 --sessions "$STORE" compare kl-beta0.5 kl-beta3 kl-beta12
+window halfblock 80x24 --sessions "$STORE" compare kl-beta0 kl-beta0.3 kl-beta3
 capture compare-three-halfblock-80x24
 step compare-digits-halfblock-80x24
-window halfblock 80x24 --sessions "$STORE" compare kl-beta0.5 kl-beta3 kl-beta12
+window halfblock 80x24 --sessions "$STORE" compare kl-beta0 kl-beta0.3 kl-beta3
 keys 3
 capture compare-digits-halfblock-80x24
 step compare-three-vt340-80x24
-window sixel 80x24 --sessions "$STORE" compare kl-beta0.5 kl-beta3 kl-beta12
+window sixel 80x24 --sessions "$STORE" compare kl-beta0 kl-beta0.3 kl-beta3
 capture compare-three-vt340-80x24
 step "done: $OUT/*.png"

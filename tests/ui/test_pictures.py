@@ -81,6 +81,60 @@ async def test_sixel_writes_the_digits_as_sixel_data_in_their_own_pixels(make_ap
         await context.__aexit__(None, None, None)
 
 
+@pytest.mark.parametrize("mode", ["sixel", "halfblock"])
+async def test_an_epochs_pictures_are_made_ahead_in_the_training_thread_as_the_screen_would_make_them(make_app, mode):
+    """Between epochs the training thread makes the pictures of the panes on screen (`Runner.prepare`);
+    the screen shows those, the same as it would have made itself, and makes nothing of its own."""
+    from aetui.ui.widgets.digit_panel import ScatterPane
+    from aetui.ui.widgets.param_slider import ParamSlider
+    from aetui.ui.widgets.picture import Drawing
+
+    trainer = ScriptedTrainer(hold=True)
+    app = make_app(trainer)
+    graphics = Graphics(mode, "forced", CELL) if mode == "sixel" else Graphics(mode, "forced")
+    app.workbench.graphics = graphics
+    async with app.run_test(size=(160, 48)) as pilot:
+        await open_recipe(pilot, app, "vae-2d")
+        app.screen.query_one("#slider-epochs", ParamSlider).set_value(2)
+        await pilot.press("space")
+        panes = [app.screen.query_one(DigitPanel), app.screen.query_one(ScatterPane)]
+        await until(pilot, lambda: all(pane.figure is not None for pane in panes))  # epoch 1, made by the screen
+        assert all(not pane.ahead for pane in panes)  # (nothing was on screen to make it for)
+        trainer.release.set()
+        await until(pilot, lambda: ended(app))
+        await pilot.pause()
+        snapshot = app.runner.state.snapshot
+        for pane in panes:
+            data, space, figure, drawing = pane.made_ahead(snapshot)
+            assert data is snapshot and space == pane.drawn and pane.figure is figure
+            assert pane.picture.image is figure.image
+            own = pane.make(*pane.drawn)  # what the screen would have made of the same snapshot
+            assert np.array_equal(own.image, figure.image) and own.caption == figure.caption
+            made = Drawing(own.image, graphics, own.notes)
+            if mode == "sixel":
+                assert made.sixels == drawing.sixels and "\x1bP" in drawing.sixels
+                assert pane.picture.children[0].sixels is drawing.sixels
+            else:
+                assert made.text == drawing.text and pane.picture.render() is drawing.text
+
+
+async def test_a_hidden_picture_makes_nothing_until_it_shows(make_app):
+    app = make_app(ScriptedTrainer())
+    async with app.run_test(size=(80, 24)) as pilot:  # one view at a time: the curves
+        await open_recipe(pilot, app, "sparse-kl")
+        from aetui.ui.widgets.param_slider import ParamSlider
+
+        app.screen.query_one("#slider-epochs", ParamSlider).set_value(2)
+        await pilot.press("space")
+        await until(pilot, lambda: ended(app))
+        await pilot.pause()
+        digits = app.screen.query_one(DigitPanel)
+        assert digits.make is not None and digits.figure is None and not digits.ahead
+        await pilot.press("2")
+        await until(pilot, lambda: digits.figure is not None)
+        assert digits.picture.image is not None and digits.data is app.runner.state.snapshot
+
+
 async def test_kitty_sends_the_image_and_places_it_with_unicode_placeholders(make_app, capfd):
     app, pilot, context, panel = await trained(make_app, Graphics("kitty", "forced", CELL))
     try:

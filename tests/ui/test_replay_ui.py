@@ -174,3 +174,43 @@ async def test_b_in_replay_branches_at_the_shown_epoch_into_the_train_screen(mak
     branch = sessions.find(Path("sessions"), "parent-from-1")
     assert branch.status == "finished" and [e.epoch for e in branch.epochs] == [1, 2]
     assert branch.history[:2] == sessions.open_session(path).history[:2]  # the parent's start and epoch 1
+
+
+async def test_the_neighbouring_epochs_are_made_while_idle_and_a_step_shows_them_as_drawn_anew(make_app):
+    """Once a step is painted, a thread makes the chart (its mark a step either way) and the pictures
+    of the epochs beside it; a step shows those, line for line what the screen draws anew."""
+    from aetui.ui.screens.replay_ahead import chart_key, picture_key
+    from aetui.ui.widgets.loss_chart import LossChart
+
+    path = synthetic_session(Path("sessions"), epochs=6)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.post_message(OpenSession(path))
+        await until(pilot, lambda: isinstance(app.screen, ReplayScreen))
+        screen, chart = app.screen, app.screen.query_one(LossChart)
+        assert screen.epoch == 6
+        await until(pilot, lambda: any(at[0][0] == chart_key(5) for at in chart.rendered))
+        made = next(lines for at, lines in chart.rendered.items() if at[0][0] == chart_key(5))
+        await pilot.press("left")
+        await pilot.pause()
+        assert chart.key[0] == chart_key(5) and chart._render_cache.lines is made
+        shown = [strip.text for strip in made]
+        chart.rendered.clear()  # drawn anew, on the UI thread
+        chart.show(screen.replay.state, mark=5, key=chart_key(5))
+        await pilot.pause()
+        assert [strip.text for strip in chart._render_cache.lines] == shown and chart.unplotted is None
+        await pilot.press("2")  # the reconstructions: epoch 5's neighbours, made ahead
+        pane = screen.query_one("#view-recon", FigurePane)
+        await until(pilot, lambda: pane.made_ahead(picture_key("recon", 4)) is not None)
+        ahead = pane.made_ahead(picture_key("recon", 4))
+        await pilot.press("left")
+        await pilot.pause()
+        assert pane.figure is ahead[2] and pane.picture.image is ahead[2].image
+        assert (pane.make(*pane.drawn).image == pane.picture.image).all()
+        picture = pane.picture  # (half blocks: Textual's lines of its text were made ahead too)
+        assert picture._render_cache.lines is ahead[3].lines[1]
+        shown = [list(strip) for strip in picture._render_cache.lines]  # (segments: text and style)
+        picture._lines = None  # drawn anew, on the UI thread
+        picture.refresh()
+        await pilot.pause()
+        assert [list(strip) for strip in picture._render_cache.lines] == shown

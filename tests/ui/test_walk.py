@@ -12,7 +12,8 @@ from aetui.core.hparams import HPARAMS, RUN_SETTINGS
 from aetui.core.store import sessions
 from aetui.ui.screens.dialogs import ChoiceDialog, ConfirmDialog, HelpDialog
 from aetui.ui.widgets.digit_panel import DigitPanel
-from aetui.ui.widgets.loss_chart import LossChart, linear_ticks, tick_labels
+from aetui.ui.widgets.axes import linear_ticks, tick_labels
+from aetui.ui.widgets.loss_chart import LossChart
 from aetui.ui.widgets.param_slider import ParamSlider, ticks
 from aetui.ui.widgets.row_table import shorten_middle
 from aetui.views import formats

@@ -134,13 +134,13 @@ def test_histogram_and_bars():
 def test_log_axis_ticks_are_round_numbers_inside_the_range(low, high, expected):
     import math
 
-    from aetui.ui.widgets.loss_chart import log_ticks
+    from aetui.ui.widgets.axes import log_ticks
 
     assert log_ticks([math.log10(low), math.log10(high)]) == pytest.approx(expected)
 
 
 def test_log_axis_labels_tell_close_ticks_apart():
-    from aetui.ui.widgets.loss_chart import tick_labels
+    from aetui.ui.widgets.axes import tick_labels
 
     assert tick_labels([1.1, 1.104]) == ["1.1", "1.104"]
     assert tick_labels([0.001, 10.0]) == ["0.001", "10"]

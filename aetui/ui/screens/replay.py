@@ -14,6 +14,7 @@ from aetui.core.conventions import EPOCH
 from aetui.core.errors import AetuiError
 from aetui.core.store.sessions import Session
 from aetui.ui.screens.base import WorkbenchScreen
+from aetui.ui.screens.replay_ahead import chart_key, make_ahead, picture_key
 from aetui.ui.widgets.figure_pane import FigurePane, fit_panes
 from aetui.ui.widgets.loss_chart import LossChart
 from aetui.ui.widgets.picture import space_for
@@ -96,7 +97,7 @@ class ReplayScreen(WorkbenchScreen):
         """The whole history, the epoch shown marked on it."""
         chart = self.query_one(LossChart)
         self.marked = self.epoch
-        chart.show(self.replay.state, mark=self.epoch if self.replay.epochs else None)
+        chart.show(self.replay.state, mark=self.epoch if self.replay.epochs else None, key=chart_key(self.epoch))
         self.query_one("#chart-box").border_subtitle = chart.legend
 
     @property
@@ -124,12 +125,13 @@ class ReplayScreen(WorkbenchScreen):
             pane = self.query_one(f"#view-{tab}", FigurePane)
             if self.drawn.get(tab) != epoch:
                 self.drawn[tab] = epoch
-                pane.show(self.picture(tab, epoch) if epoch else None)
+                pane.show(self.picture(tab, epoch) if epoch else None, picture_key(tab, epoch))
         else:
             pane = self.query_one(f"#view-{tab}", ViewPane)
             if pane.epoch != epoch:
                 pane.show(epoch)
         self.draw_status()
+        make_ahead(self)  # (the epochs a step either way shows, while idle)
 
     def picture(self, view: str, epoch: int):
         """What a picture view's pane draws at `epoch`, for the space it has."""
@@ -148,7 +150,7 @@ class ReplayScreen(WorkbenchScreen):
         self.query_one("#status", Static).update(
             f"[b]{escape(session.name)}[/b] · {escape(session.meta.recipe_name)} · "
             f"{session.status} · epoch [b]{epoch}[/b]/{replay.last} (←/→){gaps}" +
-            (f" · {escape(self.note)}" if self.note else ""))
+            (f" · {escape(self.note)}" if self.note else ""), layout=False)  # (one row: no layout pass)
 
     def epoch_values(self) -> str:
         """The chosen epoch's losses and parts, train and validation, in one line."""
@@ -175,7 +177,7 @@ class ReplayScreen(WorkbenchScreen):
         if self.projection == "tsne":
             self.show_points(pane, *self.tsne_cache[epoch])
         else:
-            pane.show(self.picture("scatter", epoch))
+            pane.show(self.picture("scatter", epoch), picture_key("scatter", epoch))
 
     def show_points(self, pane: FigurePane, points, how: str) -> None:
         """Draw computed 2-D points (a t-SNE map) in the scatter's pane."""

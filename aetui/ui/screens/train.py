@@ -28,8 +28,8 @@ from aetui.ui.workbench import Workbench
 from aetui.views import tables
 from aetui.views.registry import LIVE
 
-CHART_EVERY = 0.5
-"""Seconds between chart redraws for batch progress alone (any other event redraws at once)."""
+CHART_EVERY, LINE_EVERY = 0.5, 0.25
+"""Seconds between chart redraws, and first-line redraws, for batches and epochs (other events: at once)."""
 VIEWS_KEYS = Binding.Group("view")
 """The views' keys, listed together in the footer (each view's box is titled with its key)."""
 
@@ -75,7 +75,8 @@ class TrainScreen(WorkbenchScreen):
         """Which views show, and where."""
         self.synced = 0
         """Changes of the run (`state.changes`) the sliders have followed."""
-        self.chart_drawn_at = 0.0
+        self.chart_drawn_at = self.line_drawn_at = 0.0
+        self.chart_due = None  # (the timer that redraws the chart when it is next due, while one is pending)
         self.drawn_status: tuple = ()
 
     def compose(self) -> ComposeResult:
@@ -107,42 +108,55 @@ class TrainScreen(WorkbenchScreen):
         self.redraw()
 
     def on_screen_resume(self) -> None:
+        self.workbench.runner.prepare = self.arrangement.prepare  # (the epoch's pictures, in the training thread)
         self.redraw()  # (the run went on while another screen was on top)
 
-    def run_moved(self, event) -> None:
-        """Redraw what the run's `event` changes: a batch, the line and (every `CHART_EVERY`) the
-        chart; an epoch's end or pictures, the panels too."""
-        from aetui.core import events
+    def on_screen_suspend(self) -> None:
+        if self.workbench.runner.prepare == self.arrangement.prepare:
+            self.workbench.runner.prepare = None
 
-        if isinstance(event, events.BatchEnded):
-            self.redraw(chart=time.monotonic() - self.chart_drawn_at >= CHART_EVERY, panels=False)
-        else:
-            self.redraw(panels=isinstance(event, (events.EpochEnded, events.SnapshotTaken, events.TrainingStarted,
-                                                  events.TrainingResumed)))
+    def run_moved(self, event) -> None:
+        """Redraw what `event` changes (a batch or an epoch: at most every `CHART_EVERY`, `LINE_EVERY`)."""
+        from aetui.core import events
+        chart, now = not isinstance(event, (events.SnapshotTaken, events.Validating)), time.monotonic()
+        if isinstance(event, (events.BatchEnded, events.EpochEnded)) and now - self.chart_drawn_at < CHART_EVERY:
+            chart = False  # (a batch's line too: at most every LINE_EVERY; the due redraw shows the latest)
+            if self.chart_due is None:
+                self.chart_due = self.set_timer(CHART_EVERY - (now - self.chart_drawn_at), self.draw_due_chart)
+            if isinstance(event, events.BatchEnded) and now - self.line_drawn_at < LINE_EVERY:
+                return
+        self.redraw(chart=chart, panels=isinstance(event, (events.EpochEnded, events.SnapshotTaken,
+                                                           events.TrainingStarted, events.TrainingResumed)))
+
+    def draw_due_chart(self) -> None:
+        self.chart_due = None
+        self.redraw(panels=False)
 
     def on_resize(self, event) -> None:
         self.arrangement.place()
 
     def redraw(self, chart: bool = True, panels: bool = True) -> None:
-        """Bring the views up to date with the run state: the status line always, the chart and
-        the panels under it where asked."""
+        """Bring the views up to date with the run state: the first line always, the chart and panels if asked."""
         state = self.run.state
-        self.query_one("#status", Static).update(self.run.status_line())
-        status = (state.status if state else None, self.workbench.runner.active)
+        self.query_one("#status", Static).update(self.run.status_line(), layout=False)  # (one row, always)
+        self.line_drawn_at = time.monotonic()
+        status = (state.status if state else None, self.workbench.runner.active, self.run.resume_from is not None)
         if status != self.drawn_status:  # `u` comes and goes with what can be resumed
             self.drawn_status = status
             self.refresh_bindings()
+            running = state is not None and self.workbench.runner.active
+            for slider in self.query(".setting").results(ParamSlider):  # a resumed run keeps its batch size
+                slider.locked = running or (self.run.resume_from is not None and slider.spec.name == "batch_size")
         if state is not None:
             self.follow_changes(state)
-        running = state is not None and self.workbench.runner.active
-        for slider in self.query(".setting").results(ParamSlider):  # a resumed run keeps its batch size
-            slider.locked = running or (self.run.resume_from is not None and slider.spec.name == "batch_size")
         if state is None and self.run.resume_from is not None:  # the session to go on with, as it stopped
             state = self.run.preview
         if state is None:
             return
-        if chart:  # (a plotext redraw costs 10-20 ms: batches redraw it every CHART_EVERY)
-            self.chart_drawn_at = time.monotonic()
+        if chart:  # (a plotext redraw costs 10-40 ms: batches and epochs redraw it every CHART_EVERY)
+            if self.chart_due is not None:
+                self.chart_due.stop()
+            self.chart_drawn_at, self.chart_due = time.monotonic(), None
             loss_chart = self.query_one(LossChart)
             loss_chart.show(state, pending=self.run.planned_at())
             self.query_one("#chart-box").border_subtitle = loss_chart.legend
@@ -154,12 +168,15 @@ class TrainScreen(WorkbenchScreen):
                                            self.recipe.kind)
         digits = self.query_one(DigitPanel)
         if state.snapshot is not None and state.fixed is not None:
+            if digits.make is not None and digits.data is state.snapshot:
+                return  # (its pictures show already)
             native = digits.native
-            digits.show_digits(state.fixed, state.snapshot["recon"], state.snapshot.get("noisy"))
+            digits.show_digits(state.fixed, state.snapshot["recon"], state.snapshot.get("noisy"), state.snapshot)
             if digits.native != native:  # the first digits of a run: their size decides the layout
                 self.arrangement.place()
             if self.two_d:
-                self.query_one(ScatterPane).show_codes(state.snapshot["codes"], state.fixed["subset_labels"])
+                self.query_one(ScatterPane).show_codes(state.snapshot["codes"], state.fixed["subset_labels"],
+                                                       state.snapshot)
         else:  # a new run: nothing of the last one's stays
             digits.clear(WAITING)
             if self.two_d:

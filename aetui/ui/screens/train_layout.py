@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from textual.screen import Screen
 
-from aetui.ui.widgets.digit_panel import DigitPanel
+from aetui.ui.widgets.digit_panel import DigitPanel, ScatterPane
+from aetui.ui.widgets.figure_pane import FigurePane
 from aetui.ui.widgets.param_slider import ParamSlider
 from aetui.views.registry import LIVE, NAMED, View
 
@@ -92,6 +93,20 @@ class TrainLayout:
             self.place_one()
         else:
             self.place_all(right_w, height - 2)
+        # (a picture pane hidden when its data came made nothing: it draws once it shows again)
+        screen.call_after_refresh(lambda: [pane.redraw() for pane in screen.query(FigurePane)])
+
+    def prepare(self, event) -> None:
+        """In the training thread, between epochs (`Runner.prepare`): the epoch's pictures (`SnapshotTaken`),
+        made ahead for the panes on screen (a hidden one makes its own once shown)."""
+        screen, arrays = self.screen, event.arrays
+        if screen.run.state is None:  # (the run in progress is another recipe's)
+            return
+        digits = screen.query_one(DigitPanel)
+        if digits.on_screen():
+            digits.prepare_digits(event.fixed, arrays["recon"], arrays.get("noisy"), arrays)
+        if self.two_d and (scatter := screen.query_one(ScatterPane)).on_screen():
+            scatter.prepare_codes(arrays["codes"], event.fixed["subset_labels"], arrays)
 
     def title(self) -> None:
         """Title each box with its view's key and name (the figures' box with the scatter's too

@@ -9,7 +9,7 @@ import math
 from rich.text import Text
 from textual_plotext import PlotextPlot
 
-from aetui.ui.widgets.loss_chart import decade_ticks, round_ticks, scaled, spans_decades
+from aetui.ui.widgets.axes import decade_ticks, round_ticks, scaled, spans_decades
 from aetui.views.figures import session_look
 from aetui.views.formats import objective
 from aetui.views.replay import Replay

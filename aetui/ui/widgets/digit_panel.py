@@ -27,21 +27,32 @@ class DigitPanel(FigurePane):
     def on_mount(self) -> None:
         self.clear(WAITING)
 
-    def show_digits(self, fixed: dict, recon: np.ndarray, noisy: np.ndarray | None = None) -> None:
+    def show_digits(self, fixed: dict, recon: np.ndarray, noisy: np.ndarray | None = None,
+                    data: object = None) -> None:
         """Show the fixed panel over its reconstructions `recon` (stored bytes); with `noisy` (a
-        denoiser's inputs), each noisy input over its reconstruction over the clean digit."""
+        denoiser's inputs), each noisy input over its reconstruction over the clean digit. `data`
+        (the snapshot they come from) takes the figure `prepare_digits` made of it, if any."""
+        shape = tuple(int(v) for v in fixed["image_shape"])
+        self.native = cropped_side(as_images(fixed["panel"], shape))
+        self.show(self.maker(fixed, recon, noisy), data)
+
+    def prepare_digits(self, fixed: dict, recon: np.ndarray, noisy: np.ndarray | None, data: object) -> None:
+        """Make the figure `show_digits` of the same `data` will show, ahead (in another thread)."""
+        self.prepare(self.maker(fixed, recon, noisy), data)
+
+    def maker(self, fixed: dict, recon: np.ndarray, noisy: np.ndarray | None):
+        """`make(columns, rows)`: the digits figure of these arrays for that space."""
         shape = tuple(int(v) for v in fixed["image_shape"])
         originals, recons = as_images(fixed["panel"], shape), as_images(recon, shape)
         noisy = None if noisy is None else as_images(noisy, shape)
         labels = [str(int(v)) for v in fixed["panel_labels"]]
-        self.native = cropped_side(originals)
-        pixels = self.graphics.pixels
+        graphics = self.graphics
 
         def make(columns: int, rows: int):
-            return digits_figure(originals, recons, labels, *space_for(columns, rows - 1, self.graphics), pixels,
+            return digits_figure(originals, recons, labels, *space_for(columns, rows - 1, graphics), graphics.pixels,
                                  noisy=noisy)
 
-        self.show(make)
+        return make
 
     def wanted(self, columns: int, rows: int, count: int = 10) -> tuple[int, int]:
         """The (columns, rows) the digits take at most in `columns` x `rows` cells (a caption row
@@ -62,14 +73,22 @@ class ScatterPane(FigurePane):
         self.points: np.ndarray | None = None
         """The 2-D positions drawn (the codes, or their projection)."""
 
-    def show_codes(self, codes: np.ndarray, labels: np.ndarray) -> None:
-        """Draw new codes."""
+    def show_codes(self, codes: np.ndarray, labels: np.ndarray, data: object = None) -> None:
+        """Draw new codes (`data`: the snapshot they come from, whose figure `prepare_codes` may have made)."""
+        self.show(self.maker(codes, labels), data)
+
+    def prepare_codes(self, codes: np.ndarray, labels: np.ndarray, data: object) -> None:
+        """Make the figure `show_codes` of the same `data` will show, ahead (in another thread)."""
+        self.prepare(self.maker(codes, labels), data)
+
+    def maker(self, codes: np.ndarray, labels: np.ndarray):
+        """`make(columns, rows)`: the scatter figure of these codes for that space."""
         points, how = project(codes)
-        self.points = points
+        self.points = points  # (the projected codes drawn: tests hold them inside the axes)
+        graphics = self.graphics
 
         def make(columns: int, rows: int):
-            key = 0 if self.graphics.pixels else KEY_CELLS  # (in pixels the key is drawn in the picture)
-            return scatter_figure(points, labels, how, *space_for(columns - key, rows - 2, self.graphics),
-                                  self.graphics.pixels)
+            key = 0 if graphics.pixels else KEY_CELLS  # (in pixels the key is drawn in the picture)
+            return scatter_figure(points, labels, how, *space_for(columns - key, rows - 2, graphics), graphics.pixels)
 
-        self.show(make)
+        return make
