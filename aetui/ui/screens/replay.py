@@ -100,9 +100,7 @@ class ReplayScreen(WorkbenchScreen):
         chart.show(self.replay.state, mark=self.epoch if self.replay.epochs else None, key=chart_key(self.epoch))
         self.query_one("#chart-box").border_subtitle = chart.legend
 
-    @property
-    def active_tab(self) -> str:
-        return self.query_one(TabbedContent).active.removeprefix("tab-")
+    active_tab = property(lambda self: self.query_one(TabbedContent).active.removeprefix("tab-"))
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self.show()
