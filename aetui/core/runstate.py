@@ -10,7 +10,16 @@ from dataclasses import dataclass, field
 from aetui.core import events
 
 MAX_POINTS = 240
-"""Charts get at most this many points per series (more costs time and shows nothing more)."""
+"""Charts get at most this many points of the batches' loss (more costs time and shows nothing more)."""
+EPOCH_POINTS = 600
+"""...and of each per-epoch curve (a braille chart 160 columns wide has 320 dots a row): a session of
+100,000 epochs is drawn from every 166th epoch, its first and its last."""
+
+
+def thinned(points: list, most: int) -> list:
+    """Every k-th of `points`, the first and the last kept, so that about `most` remain at most."""
+    step = max(1, len(points) // most)
+    return points[::step] + (points[-1:] if (len(points) - 1) % step else [])
 
 
 @dataclass
@@ -82,14 +91,14 @@ class RunState:
         if points:  # epochs trained before the batches seen here (a resumed run) by their epoch means
             points = [(float(e.epoch), e.logs["loss"]) for e in self.epochs
                       if e.epoch <= points[0][0] and "loss" in e.logs] + points
-            step = max(1, len(points) // MAX_POINTS)
-            points = points[::step] + ([points[-1]] if (len(points) - 1) % step else [])
+            points = thinned(points, MAX_POINTS)
             out["loss"] = ([p[0] for p in points], [p[1] for p in points])
         if self.epochs:
-            xs = [float(e.epoch) for e in self.epochs]
+            epochs = thinned(self.epochs, EPOCH_POINTS)
+            xs = [float(e.epoch) for e in epochs]
             keys = [k for k in self.epochs[-1].logs if (k != "loss" or "loss" not in out) and not k.endswith("acc")]
             for key in sorted(keys, key=lambda k: (k.startswith("val_"), k != "val_loss", k)):
-                out[key] = (xs, [e.logs.get(key, float("nan")) for e in self.epochs])
+                out[key] = (xs, [e.logs.get(key, float("nan")) for e in epochs])
         return out
 
     @classmethod

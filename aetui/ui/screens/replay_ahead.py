@@ -48,7 +48,8 @@ def _start(screen) -> None:
         pane = screen.query_one(f"#view-{tab}", FigurePane)
         jobs += [partial(pane.prepare, screen.picture(tab, e), picture_key(tab, e)) for e in near]
     if jobs:
-        screen.run_worker(partial(_run, jobs), thread=True, group="ahead", exclusive=True, exit_on_error=False)
+        screen.run_worker(partial(_run, jobs), thread=True, group="ahead", exclusive=True, exit_on_error=False,
+                          description="neighbouring epochs")  # (else Textual writes the jobs' repr: the whole state)
 
 
 def _run(jobs: list) -> None:

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import math
 
+MOST_MARKS = 200
+"""Changes a chart marks at most, a vertical line each, spread over all of them (a run changed at every
+batch has hundreds of thousands: plotext's build walks every line, and 160 columns show 200 at most)."""
+
 
 def zero_row(values: list[float]) -> float | None:
     """Where a log axis draws zero: a decade under the smallest positive value (None where no

@@ -9,14 +9,12 @@ import math
 from rich.text import Text
 from textual_plotext import PlotextPlot
 
-from aetui.ui.widgets.axes import decade_ticks, round_ticks, scaled, spans_decades
+from aetui.core.runstate import EPOCH_POINTS, thinned
+from aetui.ui.widgets.axes import MOST_MARKS, decade_ticks, round_ticks, scaled, spans_decades
 from aetui.views.figures import session_look
 from aetui.views.formats import objective
 from aetui.views.replay import Replay
 
-MOST_MARKS = 200
-"""Changes marked on the chart at most (one line each; a run changed at every batch would draw
-thousands: the first ones show where the tuning began)."""
 SYMBOLS = 8
 """Points of a validation curve drawn as its session's symbol at most (evenly spread)."""
 
@@ -46,7 +44,7 @@ class CompareChart(PlotextPlot):
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        curves = [[(float(e.epoch), e.logs.get(key, math.nan)) for e in r.session.epochs]
+        curves = [[(float(e.epoch), e.logs.get(key, math.nan)) for e in thinned(r.session.epochs, EPOCH_POINTS)]
                   for r in replays for key in ("val_loss", "loss")]
         settled = [y for n, c in enumerate(curves) for _, y in (c[1:] if n % 2 and len(c) > 2 else c)]
         log = self.log_scale if self.log_scale is not None else spans_decades(settled)  # (as the rest reads best)
@@ -67,7 +65,7 @@ class CompareChart(PlotextPlot):
                 symbols.append((px[i % every::every], py[i % every::every], colour, mark))
             steps = next((e.steps_per_epoch for e in r.session.history if hasattr(e, "steps_per_epoch")), 0)
             marks = {round(c.step / steps, 2) for c in r.session.changes} if steps else set()
-            for x in sorted(marks)[:MOST_MARKS]:  # (each change marked where it took effect)
+            for x in thinned(sorted(marks), MOST_MARKS):  # (each change marked where it took effect)
                 plt.vline(x, color=colour)
         for px, py, colour, mark in symbols:  # (over every line: no later session's line hides them)
             plt.scatter(px, py, color=colour, marker=mark)

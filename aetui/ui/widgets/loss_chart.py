@@ -8,8 +8,8 @@ from rich.text import Text
 from textual_plotext import PlotextPlot
 
 from aetui.core.conventions import EPOCH
-from aetui.core.runstate import RunState
-from aetui.ui.widgets.axes import axes_for, axis_log, decade_ticks, round_ticks, scaled, zero_row
+from aetui.core.runstate import RunState, thinned
+from aetui.ui.widgets.axes import MOST_MARKS, axes_for, axis_log, decade_ticks, round_ticks, scaled, zero_row
 from aetui.views.formats import objective
 
 COLOURS = {"loss": (80, 200, 255), "val_loss": (255, 200, 60), "recon": (90, 220, 120), "kl": (230, 100, 230),
@@ -187,7 +187,7 @@ def draw(plt, state: RunState, mark: float | None, pending, log_scale: bool | No
             plt.text(f"↑{objective(cut[name])}", early[name][2], limits[1], color=COLOURS.get(name, OTHER),
                      alignment="left", yside=side)
         logs[side] = log
-    for x in state.change_positions():
+    for x in thinned(sorted(set(state.change_positions())), MOST_MARKS):
         plt.vline(x, (255, 60, 60))
     for x in pending:
         plt.vline(x, (80, 200, 220))
