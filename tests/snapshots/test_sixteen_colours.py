@@ -49,15 +49,21 @@ def three_sessions() -> list[str]:
             for name, epochs, error, loss in (("run-a", 4, 0.05, 1.0), ("run-b", 3, 0.08, 1.6), ("run-c", 4, 0.03, 0.6))]
 
 
-def test_compare_three_sessions_in_16_colours(snap_compare, make_app, sixteen_colours):
-    """The three sessions in three standard colours, each with its own symbol."""
-    paths = three_sessions()
-
+def comparing(paths: list[str]):
+    """A snapshot's `run_before` that opens compare of `paths` and waits for it to settle."""
     async def run_before(pilot):
         pilot.app.post_message(Compare(paths))
         await until(pilot, lambda: type(pilot.app.screen).__name__ == "CompareScreen")
         await pilot.pause()
 
+    return run_before
+
+
+def test_compare_three_sessions_in_16_colours(snap_compare, make_app, sixteen_colours):
+    """The three sessions in three standard colours, each with its own symbol."""
+    paths = three_sessions()
+
+    run_before = comparing(paths)
     app = make_app()
     terminal = terminal_of(app)
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
@@ -120,11 +126,7 @@ def test_compare_three_sessions_without_colour(snap_compare, make_app, sixteen_c
     monkeypatch.setenv("NO_COLOR", "1")
     paths = three_sessions()
 
-    async def run_before(pilot):
-        pilot.app.post_message(Compare(paths))
-        await until(pilot, lambda: type(pilot.app.screen).__name__ == "CompareScreen")
-        await pilot.pause()
-
+    run_before = comparing(paths)
     app = make_app()
     terminal = terminal_of(app)
     assert app.no_color

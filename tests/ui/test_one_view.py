@@ -77,14 +77,20 @@ async def test_at_80x24_the_digit_view_shows_five_digits_over_their_reconstructi
         assert isinstance(app.focused, ParamSlider) and on_screen(app, app.focused)
 
 
+async def live_scatter(pilot, app) -> ScatterPane:
+    """`vae-2d` trained a little (scripted), its scatter view shown; the pane once drawn."""
+    await trained(pilot, app, "vae-2d")
+    await pilot.press("3")
+    scatter = app.screen.query_one(ScatterPane)
+    await until(pilot, lambda: scatter.figure is not None and scatter.region.area > 0)
+    await pilot.pause()
+    return scatter
+
+
 async def test_at_80x24_the_scatter_shows_its_whole_key(make_app):
     app = make_app(ScriptedTrainer())
     async with app.run_test(size=(80, 24)) as pilot:
-        await trained(pilot, app, "vae-2d")
-        await pilot.press("3")
-        scatter = app.screen.query_one(ScatterPane)
-        await until(pilot, lambda: scatter.figure is not None and scatter.region.area > 0)
-        await pilot.pause()
+        scatter = await live_scatter(pilot, app)
         key = scatter.query_one(".figure-side", Static)
         assert on_screen(app, key)
         shown = "".join(lines(key))

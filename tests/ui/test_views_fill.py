@@ -37,6 +37,17 @@ def sweep_cells_drawn(image: np.ndarray, n: int) -> list[list[int]]:
     return found
 
 
+async def replay_view(pilot, app, path, key: str, view: str) -> FigurePane:
+    """Open `path` in replay, switch to the picture `view` with `key`, and return its pane once drawn."""
+    app.post_message(OpenSession(path))
+    await until(pilot, lambda: type(app.screen).__name__ == "ReplayScreen")
+    await pilot.press(key)
+    pane = app.screen.query_one(f"#view-{view}", FigurePane)
+    await until(pilot, lambda: pane.figure is not None and pane.picture.image is not None)
+    await pilot.pause()
+    return pane
+
+
 @pytest.mark.parametrize("size, graphics, expected", [
     ((80, 24), Graphics("halfblock", "test"), None),
     ((160, 48), Graphics("halfblock", "test"), None),
@@ -51,12 +62,7 @@ async def test_the_sweep_fills_its_view_with_every_cell_that_stays_legible(make_
     app = make_app()
     app.workbench.graphics = graphics
     async with app.run_test(size=size) as pilot:
-        app.post_message(OpenSession(path))
-        await until(pilot, lambda: type(app.screen).__name__ == "ReplayScreen")
-        await pilot.press("4")
-        pane = app.screen.query_one("#view-sweep", FigurePane)
-        await until(pilot, lambda: pane.figure is not None and pane.picture.image is not None)
-        await pilot.pause()
+        pane = await replay_view(pilot, app, path, "4", "sweep")
         image = pane.picture.image
         n = int(re.search(r"(\d+) x \1", pane.figure.caption).group(1))
         cells = sweep_cells_drawn(image, n)
@@ -111,27 +117,17 @@ async def test_the_replay_scatter_keeps_its_aspect_and_every_point_inside_its_ax
     points = Replay(open_session(path)).codes(4)[0].astype(np.float64)
     app = make_app()
     async with app.run_test(size=size) as pilot:
-        app.post_message(OpenSession(path))
-        await until(pilot, lambda: type(app.screen).__name__ == "ReplayScreen")
-        await pilot.press("3")
-        pane = app.screen.query_one("#view-scatter", FigurePane)
-        await until(pilot, lambda: pane.figure is not None and pane.picture.image is not None)
-        await pilot.pause()
+        pane = await replay_view(pilot, app, path, "3", "scatter")
         check_scatter(app, pane, points)
 
 
 async def test_the_live_scatter_at_80x24_keeps_its_aspect_and_every_point_inside_its_axes(make_app):
-    from aetui.ui.widgets.digit_panel import ScatterPane
     from tests.ui.scripted import ScriptedTrainer
-    from tests.ui.test_one_view import trained
+    from tests.ui.test_one_view import live_scatter
 
     app = make_app(ScriptedTrainer())
     async with app.run_test(size=(80, 24)) as pilot:
-        await trained(pilot, app, "vae-2d")
-        await pilot.press("3")
-        scatter = app.screen.query_one(ScatterPane)
-        await until(pilot, lambda: scatter.figure is not None and scatter.region.area > 0)
-        await pilot.pause()
+        scatter = await live_scatter(pilot, app)
         check_scatter(app, scatter, scatter.points)
 
 
