@@ -155,12 +155,13 @@ def _alive(pid: int) -> bool:
 def polling(batch_ms: float) -> dict:
     """The channel's cost per second of training: a beat every batch, a look at the inbox every
     `POLL_EVERY`, the progress record every `PROGRESS_EVERY` (measured on a real session folder)."""
+    from aetui.core.store.files import Folder, open_dir
     from aetui.core.training.controls import Controls
 
     folder = Path(tempfile.mkdtemp())
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    fd = open_dir(folder)
     try:
-        chan = channel.Channel(fd, Controls(("beta",)), ("beta",))
+        chan = channel.Channel(Folder(folder, fd), Controls(("beta",)), ("beta",))
         where = {"epoch": 1, "batch": 1, "steps": 89, "step": 1, "epochs": 30, "logs": {"loss": 0.1, "recon": 0.1}}
         n = 20_000
         started = time.perf_counter()
