@@ -51,15 +51,15 @@ class CompareChart(PlotextPlot):
         plotted, xs, firsts, symbols = [], [], [], []
         for i, r in enumerate(replays):
             colour, mark = session_look(i)
-            for k, curve in enumerate(curves[2 * i:2 * i + 2]):  # (dots for training smothered the plot: thin lines)
-                px, py = scaled(curve, log)
-                if px:
+            drawn = [scaled(curve, log) for curve in curves[2 * i:2 * i + 2]]  # (validation, training)
+            for k, (curve, (px, py)) in enumerate(zip(curves[2 * i:2 * i + 2], drawn)):
+                if px:  # (dots for training smothered the plot: thin lines both)
                     plt.plot(px, py, color=colour, marker="braille")
                     training_first = k == 1 and len(px) > 2  # (an epoch's mean from the first batch on: may be cut)
                     plotted += py[1:] if training_first else py
                     firsts += [(py[0], curve[0][1], px[0], colour)] if training_first else []
                     xs += px
-            px, py = scaled(curves[2 * i], log)
+            px, py = drawn[0]
             every = max(len(replays), -(-len(px) // SYMBOLS))
             if px:  # (its symbol on its validation curve, each session's at epochs of its own: apart without colour)
                 symbols.append((px[i % every::every], py[i % every::every], colour, mark))
