@@ -6,6 +6,7 @@ without waiting for warm-up workers."""
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import sys
 from pathlib import Path
@@ -73,7 +74,8 @@ def _end_now(code: int) -> None:
 def _terminal_kept_from(log: Path):
     """Give the app its own handle on the terminal and point file descriptor 2 at `log`, so
     TensorFlow's C++ logging (which writes to fd 2 whatever its settings) cannot draw over it."""
-    terminal = os.fdopen(os.dup(2), "w")
+    handle = os.fdopen(os.dup(2), "wb")
+    terminal = Terminal(handle, line_buffering=handle.isatty())  # (as `open` makes it for a terminal)
     saved = sys.__stderr__, sys.stderr
     with open(log, "ab") as sink:
         os.dup2(sink.fileno(), 2)
@@ -84,3 +86,30 @@ def _terminal_kept_from(log: Path):
         os.dup2(terminal.fileno(), 2)
         sys.__stderr__, sys.stderr = saved
         terminal.close()
+
+
+class Terminal(io.TextIOWrapper):
+    """The app's handle on the terminal, which outlives the terminal quietly: once it has gone (a
+    dropped connection, before `TerminalWatch` notices), what is written goes to /dev/null instead
+    of raising. Textual's writer thread dies of the first error, and the app then blocks for ever
+    on its full queue of writes (measured: 30 writes after a hangup)."""
+
+    def write(self, text: str) -> int:
+        try:
+            return super().write(text)
+        except OSError:
+            self._gone()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            super().flush()
+        except OSError:
+            self._gone()
+            with contextlib.suppress(OSError):
+                super().flush()  # (what was held goes to /dev/null)
+
+    def _gone(self) -> None:
+        from aetui.views.terminal import detach
+
+        detach([self.fileno()])  # (isatty is then false: the watch hangs up)

@@ -191,3 +191,34 @@ async def test_the_watch_takes_sighup(let_go):
         loop.remove_signal_handler(signal.SIGHUP)
         loop.remove_signal_handler(signal.SIGTERM)
     assert run.calls == [("hang_up", "SIGHUP", True)] and app.exits == 1
+
+
+def test_textual_s_writer_outlives_a_terminal_that_went_away():
+    """A pseudo-terminal whose other end has closed (tmux killed, SSH dropped) fails every write:
+    Textual's writer thread died of the first, and the app then blocked on its full queue of
+    writes before the watch could notice (CI: the process never ended). Through aetui's handle on
+    the terminal the writes go on, to nowhere, and the handle is then no terminal: a hangup."""
+    import pty
+    import threading
+
+    from textual.drivers._writer_thread import WriterThread
+
+    from aetui.ui.running import Terminal
+
+    leader, follower = pty.openpty()
+    handle = os.fdopen(os.dup(follower), "wb")
+    os.close(follower)
+    terminal = Terminal(handle, line_buffering=True)
+    writer = WriterThread(terminal)
+    writer.start()
+    try:
+        writer.write("before\n")
+        os.close(leader)  # (the terminal goes away)
+        wrote = threading.Event()
+        threading.Thread(target=lambda: ([writer.write("frame\n") for _ in range(100)], wrote.set()),
+                         daemon=True).start()
+        assert wrote.wait(10), "writes blocked once the terminal had gone"
+        writer.stop()
+        assert not os.isatty(terminal.fileno())
+    finally:
+        terminal.close()
