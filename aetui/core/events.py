@@ -7,6 +7,7 @@ them in messages, and the session writer appends the durable ones to `history.js
 
 from __future__ import annotations
 
+import json
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Callable
 
@@ -179,39 +180,60 @@ def to_record(event) -> dict:
     return {"event": type(event).__name__, **asdict(event)}
 
 
-def from_record(record: dict):
-    """The event a record describes; raises `ValueError` if it is not one."""
+def from_record(record: dict, plain: bool = False):
+    """The event a record describes; raises `ValueError` if it is not one. `plain`: the record
+    holds no text that needs making printable (`from_line` knows it from the line's bytes)."""
     cls = EVENTS.get(record.get("event")) if isinstance(record, dict) else None
-    if cls is not None:
-        record = printable_data(record)  # (control characters and lone surrogates shown as U+FFFD)
     if cls is None:
         raise ValueError(f"unknown event record {str(record)[:60]!r}")
-    names = {f.name for f in fields(cls)}
-    required = {f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING}
-    missing = required - set(record)
+    if not plain:
+        record = printable_data(record)  # (control characters and lone surrogates shown as U+FFFD)
+    names, required, checks = _SHAPES[cls]
+    missing = required.difference(record)
     if missing:
         raise ValueError(f"{cls.__name__} record lacks {', '.join(sorted(missing))}")
-    for f in fields(cls):
-        if f.name in record and not _fits(record[f.name], f.type):
-            raise ValueError(f"{cls.__name__} record: {f.name} is {type(record[f.name]).__name__}, not {f.type}")
+    for name, annotation, fits in checks:
+        if name in record and not fits(record[name]):
+            raise ValueError(f"{cls.__name__} record: {name} is {type(record[name]).__name__}, not {annotation}")
     return cls(**{k: v for k, v in record.items() if k in names})
+
+
+def from_line(line: bytes):
+    """The event a history line describes (`from_record` of its JSON); raises `ValueError` or
+    `TypeError` if it is none. A line of ASCII without a backslash or DEL holds no text to make
+    printable (JSON refuses raw control characters), so its strings are not walked again."""
+    plain = line.isascii() and b"\\" not in line and b"\x7f" not in line
+    return from_record(json.loads(line.decode("utf-8")), plain=plain)
 
 
 def _fits(value, annotation: str) -> bool:
     """Whether a JSON value has the type a field declares (`int`, `float`, `str`, `dict`, and
     `dict[str, float]`: a table of numbers, as losses and hyperparameters are)."""
-    kind = annotation.split("[")[0]
-    if kind == "int":
-        return isinstance(value, int) and not isinstance(value, bool) and abs(value) <= BIGGEST_INT
-    if kind == "float":
-        return number(value)
-    if kind == "str":
-        return isinstance(value, str)
-    if kind == "bool":
-        return isinstance(value, bool)
+    return _check(annotation)(value)
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) <= BIGGEST_INT
+
+
+def _numbers(value) -> bool:
+    return isinstance(value, dict) and all(isinstance(k, str) and number(v) for k, v in value.items())
+
+
+def _words_or_numbers(value) -> bool:
+    return isinstance(value, dict) and all(isinstance(k, str) and (isinstance(v, str) or number(v))
+                                           for k, v in value.items())
+
+
+def _check(annotation: str) -> Callable[[object], bool]:
+    """The check `_fits` makes for a field declared `annotation` (any other type passes)."""
     if annotation == "dict[str, float]":
-        return isinstance(value, dict) and all(isinstance(k, str) and _fits(v, "float") for k, v in value.items())
-    if kind == "dict":
-        return isinstance(value, dict) and all(isinstance(k, str) and (isinstance(v, str) or _fits(v, "float"))
-                                               for k, v in value.items())
-    return True
+        return _numbers
+    return {"int": _whole, "float": number, "str": lambda v: isinstance(v, str), "bool": lambda v: isinstance(v, bool),
+            "dict": _words_or_numbers}.get(annotation.split("[")[0], lambda v: True)
+
+
+_SHAPES = {cls: ({f.name for f in fields(cls)},
+                 {f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING},
+                 [(f.name, f.type, _check(f.type)) for f in fields(cls)]) for cls in EVENTS.values()}
+"""Each event class's field names, required names and each field's check, worked out once."""

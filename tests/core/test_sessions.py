@@ -160,3 +160,23 @@ def test_a_listing_reads_each_record_and_no_history(tmp_path, recipes, digits):
     assert [row[4] for row in rows.values()].count("3/3") == 3
     assert rows["trained"][1] == "finished" and rows["trained"][4] == "1/1"
     assert rows["trained"][2] > 0 and rows["trained"][3] > 0  # test MSE per pixel and objective, from the record
+
+
+@pytest.mark.parametrize("origin, shown", [
+    (b'"tuned \\u001b]0;x\\u0007 by hand"', "tuned \ufffd]0;x\ufffd by hand"),  # escaped controls
+    (b'"a\x7fb"', "a\ufffdb"),  # DEL, which JSON takes as it is
+    ('"a\u009bb"'.encode(), "a\ufffdb"),  # a C1 control, as UTF-8
+    (b'"\\ud800 lone"', "\ufffd lone"),  # a lone surrogate
+    (b'"plain ascii"', "plain ascii")])
+def test_a_history_line_s_text_is_made_printable_whatever_its_bytes(origin, shown):
+    """`events.from_line` passes over the walk through a record's strings only where the line's
+    bytes cannot hold anything to replace; every other way a control character can arrive is shown
+    as U+FFFD."""
+    from aetui.core import events
+
+    line = b'{"event": "HParamChanged", "name": "beta", "old": 1.0, "new": 2.0, "epoch": 3, "step": 40, ' \
+           b'"origin": ' + origin + b'}'
+    change = events.from_line(line)
+    assert change.origin == shown and change == events.from_record(json.loads(line.decode()))
+    with pytest.raises(ValueError):
+        events.from_line(line.replace(b'"step": 40', b'"step": true'))

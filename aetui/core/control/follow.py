@@ -10,7 +10,6 @@ Plain Python and numpy: no Keras, no UI.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
@@ -104,7 +103,7 @@ class Follower:
         found = []
         for line in lines:
             try:
-                found.append(events.from_record(json.loads(line.decode("utf-8"))))
+                found.append(events.from_line(line))
             except (ValueError, TypeError, RecursionError):
                 continue  # (the replay names such a line; a live view skips it)
         return found

@@ -133,7 +133,7 @@ class Session:
             if not line.strip():
                 continue
             try:
-                history.append(events.from_record(json.loads(line.decode("utf-8"))))
+                history.append(events.from_line(line))
             except (ValueError, TypeError, RecursionError) as err:
                 problems.append(f"{HISTORY} line {number} skipped: {str(err)[:120]}")
         return history, problems
