@@ -142,3 +142,22 @@ def test_a_kill_between_weight_writes_goes_on_from_the_last_written_epoch(tmp_pa
     go_on = next(e for e in resumed.history if isinstance(e, events.TrainingResumed))
     assert go_on.epoch == kept and "are trained again" in go_on.previous
     assert [e.epoch for e in resumed.epochs] == list(range(1, session.epochs_done + 2))  # no epoch twice
+
+
+def test_a_resumed_run_keeps_the_epoch_before_each_recorded_change(tmp_path, recipes, digits):
+    """The state before a change (what a branch goes on from) stays kept when the run is resumed:
+    the resumed run takes what was kept from the history read under its lock."""
+    from aetui.core.training import lineage
+
+    controls = Controls(recipes["ae-32"].tunables)
+
+    def on_event(event):
+        if isinstance(event, events.EpochEnded) and event.epoch == 1:
+            controls.set("learning_rate", 0.002, origin="test")  # (from epoch 2's first batch)
+
+    path = trainer.train(recipes["ae-32"], digits, tmp_path, epochs=2, name="run", controls=controls,
+                         on_event=on_event)
+    assert 1 in lineage.kept_epochs(sessions.open_session(path))
+    trainer.resume(path, digits, epochs=5)
+    session = sessions.open_session(path)
+    assert session.epochs_done == 5 and {1, 5} <= set(lineage.kept_epochs(session)), lineage.kept_epochs(session)

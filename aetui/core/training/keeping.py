@@ -40,15 +40,15 @@ class Keeping:
     best_kept: tuple | None = None
     """(epoch, validation loss) of the best epoch whose weights were written: it stays."""
 
-    def going_on(self, steps: int) -> None:
-        """A resumed run: the epochs kept so far stay kept (those before each recorded change, the
-        best written)."""
-        from aetui.core.store.sessions import WEIGHTS, epoch_files, open_session
+    def going_on(self, steps: int, history: list) -> None:
+        """A resumed run, whose `history` (the events it goes on from) was read under its lock: the
+        epochs kept so far stay kept (those before each recorded change, the best written)."""
+        from aetui.core.store.sessions import WEIGHTS, epoch_files
 
         with contextlib.suppress(Exception):
-            session = open_session(self.writer.path)
-            self.kept |= {events.epoch_of(c.step, steps) - 1 for c in session.changes}
-            self.val_losses = {e.epoch: e.logs.get("val_loss", math.inf) for e in session.epochs}
+            self.kept |= {events.epoch_of(e.step, steps) - 1 for e in history if isinstance(e, events.HParamChanged)}
+            self.val_losses = {e.epoch: e.logs.get("val_loss", math.inf) for e in history
+                               if isinstance(e, events.EpochEnded)}
             written = [(self.val_losses[e], e) for e, _ in epoch_files(self.writer.path, WEIGHTS)
                        if e in self.val_losses]
             self.best_kept = tuple(reversed(min(written))) if written else None

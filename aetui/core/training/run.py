@@ -41,15 +41,16 @@ class Run:
 
     @classmethod
     def of(cls, built, writer: SessionWriter, emit: EventSink, controls, steps: int, epochs: int,
-           initial_epoch: int = 0) -> Run:
-        """A run of `writer`'s session from `initial_epoch` (0: its start) up to `epochs`."""
+           initial_epoch: int = 0, history: list = ()) -> Run:
+        """A run of `writer`'s session from `initial_epoch` (0: its start) up to `epochs`; a resumed
+        one goes on from `history` (its events up to that epoch)."""
         position = Position(steps, epochs, epochs_done=initial_epoch, step=initial_epoch * steps,
                             epoch=initial_epoch)
         clock = Clock()
         journal = Journal(writer, emit, clock, built.knobs)
         keeping = Keeping(built, writer, weights_saved=initial_epoch)
         if initial_epoch:
-            keeping.going_on(steps)
+            keeping.going_on(steps, list(history))
         live = Live(controls, built.knobs, writer.folder(), position, journal, keeping, clock)
         return cls(position, clock, journal, keeping, live, Ending(built.model))
 

@@ -99,19 +99,19 @@ def resume(session_path: Path, data: Dataset, *, params: dict[str, float] | None
     (`params` changes them, recorded as changes at the resume step) and its history. `epochs` is
     the new total (default: the session's). Returns the session folder.
 
-    The session is checked once before its lock is taken (for a clear refusal) and again under
-    it, from a fresh read: two resumes cannot both act on what they read before."""
-    from aetui.core import backend
+    The session's record is checked before its lock is taken (for a clear refusal), and the whole
+    session again under it, from a fresh read (its history is read that once): two resumes cannot
+    both act on what they read before."""
+    from aetui.core import backend, families
     from aetui.core.store import sessions
 
     path = Path(session_path)
-    recipe = sessions.open_session(path).recipe()
+    before = sessions.open_session(path)
+    recipe = before.recipe()
     changes = {k: hparams.spec(k, recipe.tunables).check(v) for k, v in (params or {}).items()}
-    total = epochs or sessions.open_session(path).meta.epochs
-    check_resumable(sessions.open_session(path), total)
-    from aetui.core import families
-
-    families.check_memory(recipe, data.input_dim, sessions.open_session(path).meta.batch_size or 1)
+    total = epochs or before.meta.epochs
+    check_resumable(before, total, history=False)
+    families.check_memory(recipe, data.input_dim, before.meta.batch_size or 1)
     caps.check_run(recipe, data.input_dim, len(data.x_test), families.weight_count(recipe, data.input_dim))
     writer, session = _writing(lambda: SessionWriter.lock(path, lambda s: check_resumable(s, total)), path)
     try:
@@ -145,7 +145,13 @@ def resume(session_path: Path, data: Dataset, *, params: dict[str, float] | None
         if value != start.get(name):
             controls.set(name, value, origin=events.RESUME)
     return _fit(built, data, writer, fixed, controls, on_event, batch_interval, initial_epoch=done,
-                previous=previous if done else None)
+                previous=previous if done else None, history=through(session.history, done))
+
+
+def through(history: list, epoch: int) -> list:
+    """The events of `history` up to the end of `epoch`, as `SessionWriter.take_up` keeps them."""
+    ends = [n for n, e in enumerate(history, 1) if isinstance(e, events.EpochEnded) and e.epoch <= epoch]
+    return history[:ends[-1] if ends else 0]
 
 
 def kept_epoch(session) -> int:
@@ -195,13 +201,16 @@ def resumed_data(session, given: Callable[[], Dataset] | None = None) -> Dataset
                      f"now: pass --data PATH or --dataset NAME")
 
 
-def check_resumable(session, epochs: int) -> None:
-    """An error saying why `session` cannot go on to `epochs` epochs, if it cannot."""
+def check_resumable(session, epochs: int, history: bool = True) -> None:
+    """An error saying why `session` cannot go on to `epochs` epochs, if it cannot; with `history`
+    false, what its record alone says (running, stillborn), without reading its history."""
     if session.status == "running":
         raise AetuiError(f"{session.name} is {_trainer(session.meta)}; stop it first")
     if session.stillborn:
         raise AetuiError(f"{session.name} was cut short while it was being made (it has no fixed panel and no "
                          "history): there is nothing to go on with; `aetui train` with its name takes the folder over")
+    if not history:
+        return
     if session.epochs_done >= epochs:
         raise AetuiError(f"{session.name} already has {session.epochs_done} of {epochs} epochs: ask for more "
                          f"than {session.epochs_done} (--epochs N, or the epochs slider) to train it further")
@@ -254,7 +263,7 @@ def _writing(action: Callable, where: Path, writer: SessionWriter | None = None)
 
 def _fit(built, data: Dataset, writer: SessionWriter, fixed: dict, controls: Controls,
          on_event: EventSink | None, batch_interval: float, initial_epoch: int = 0,
-         previous: str | None = None) -> Path:
+         previous: str | None = None, history: list = ()) -> Path:
     from aetui.core.training.engine import (
         DivergenceStop,
         EpochRecorder,
@@ -272,7 +281,7 @@ def _fit(built, data: Dataset, writer: SessionWriter, fixed: dict, controls: Con
         data = dataclasses.replace(data, x_train=data.x_train[:keep], y_train=data.y_train[:keep])
     steps = math.ceil(len(data.x_train) / batch_size)
     built.model.train_batch_size = batch_size  # (a penalty summed over a batch is validated at this size)
-    run = Run.of(built, writer, on_event or (lambda e: None), controls, steps, epochs, initial_epoch)
+    run = Run.of(built, writer, on_event or (lambda e: None), controls, steps, epochs, initial_epoch, history)
     for at, values in hparams.schedule_steps(writer.meta.recipe.get("schedule") or [], steps):
         if at >= initial_epoch * steps:  # (a recipe's `[[schedule]]`: applied before the batch `at`)
             controls.plan(at, values)
