@@ -40,11 +40,14 @@ class Keeping:
     best_kept: tuple | None = None
     """(epoch, validation loss) of the best epoch whose weights were written: it stays."""
 
-    def going_on(self, steps: int, history: list) -> None:
-        """A resumed run, whose `history` (the events it goes on from) was read under its lock: the
-        epochs kept so far stay kept (those before each recorded change, the best written)."""
+    def going_on(self, steps: int, history: list, epoch: int) -> None:
+        """A run resumed from `epoch`, whose `history` was read under its lock (what came after that
+        epoch's end is dropped, as `SessionWriter.take_up` drops its lines): the epochs kept so far
+        stay kept (those before each recorded change, the best written)."""
         from aetui.core.store.sessions import WEIGHTS, epoch_files
 
+        ends = [n for n, e in enumerate(history, 1) if isinstance(e, events.EpochEnded) and e.epoch <= epoch]
+        history = history[:ends[-1] if ends else 0]
         with contextlib.suppress(Exception):
             self.kept |= {events.epoch_of(e.step, steps) - 1 for e in history if isinstance(e, events.HParamChanged)}
             self.val_losses = {e.epoch: e.logs.get("val_loss", math.inf) for e in history

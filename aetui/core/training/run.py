@@ -50,7 +50,7 @@ class Run:
         journal = Journal(writer, emit, clock, built.knobs)
         keeping = Keeping(built, writer, weights_saved=initial_epoch)
         if initial_epoch:
-            keeping.going_on(steps, list(history))
+            keeping.going_on(steps, list(history), initial_epoch)
         live = Live(controls, built.knobs, writer.folder(), position, journal, keeping, clock)
         return cls(position, clock, journal, keeping, live, Ending(built.model))
 

@@ -145,13 +145,7 @@ def resume(session_path: Path, data: Dataset, *, params: dict[str, float] | None
         if value != start.get(name):
             controls.set(name, value, origin=events.RESUME)
     return _fit(built, data, writer, fixed, controls, on_event, batch_interval, initial_epoch=done,
-                previous=previous if done else None, history=through(session.history, done))
-
-
-def through(history: list, epoch: int) -> list:
-    """The events of `history` up to the end of `epoch`, as `SessionWriter.take_up` keeps them."""
-    ends = [n for n, e in enumerate(history, 1) if isinstance(e, events.EpochEnded) and e.epoch <= epoch]
-    return history[:ends[-1] if ends else 0]
+                previous=previous if done else None, history=session.history)
 
 
 def kept_epoch(session) -> int:
