@@ -29,7 +29,9 @@ ALLOWED = {
     ("core/sweeps/backends.py", "_pool_init", "open"):
         "TensorFlow's log in the user's temporary folder (`log_path`), outside the store",
     ("ui/running.py", "_terminal_kept_from", "os.fdopen"):
-        "a duplicate of the terminal's descriptor 2, for Textual",
+        "a descriptor on the terminal of descriptor 2 (`own_descriptor`), for Textual",
+    ("ui/running.py", "own_descriptor", "os.open"):
+        "the terminal's device, as `os.ttyname(2)` names it (/dev/pts/N), outside any store",
     ("ui/running.py", "_terminal_kept_from", "open"):
         "TensorFlow's log in the user's temporary folder (`log_path`), outside the store",
     ("core/errors.py", "install_hint", "metadata.distribution('aetui').read_text"):

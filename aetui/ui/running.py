@@ -74,7 +74,7 @@ def _end_now(code: int) -> None:
 def _terminal_kept_from(log: Path):
     """Give the app its own handle on the terminal and point file descriptor 2 at `log`, so
     TensorFlow's C++ logging (which writes to fd 2 whatever its settings) cannot draw over it."""
-    handle = os.fdopen(os.dup(2), "wb")
+    handle = os.fdopen(own_descriptor(), "wb")
     terminal = Terminal(handle, line_buffering=handle.isatty())  # (as `open` makes it for a terminal)
     saved = sys.__stderr__, sys.stderr
     with open(log, "ab") as sink:
@@ -88,15 +88,29 @@ def _terminal_kept_from(log: Path):
         terminal.close()
 
 
+def own_descriptor(fd: int = 2) -> int:
+    """A descriptor on the terminal of descriptor `fd` with an open file description of its own, and
+    so blocking whatever another program on the terminal left set on the shared one (a
+    non-blocking terminal whose output queue is full, a slow link, would fail a write and read as
+    gone); a duplicate of `fd` where that is no terminal, or not one to open by name."""
+    try:
+        return os.open(os.ttyname(fd), os.O_WRONLY | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError:
+        return os.dup(fd)
+
+
 class Terminal(io.TextIOWrapper):
     """The app's handle on the terminal, which outlives the terminal quietly: once it has gone (a
     dropped connection, before `TerminalWatch` notices), what is written goes to /dev/null instead
     of raising. Textual's writer thread dies of the first error, and the app then blocks for ever
-    on its full queue of writes (measured: 30 writes after a hangup)."""
+    on its full queue of writes (measured: 30 writes after a hangup). A write that would block is
+    no terminal gone: it is raised (the descriptor is a blocking one of its own: `own_descriptor`)."""
 
     def write(self, text: str) -> int:
         try:
             return super().write(text)
+        except BlockingIOError:
+            raise
         except OSError:
             self._gone()
             return len(text)
@@ -104,6 +118,8 @@ class Terminal(io.TextIOWrapper):
     def flush(self) -> None:
         try:
             super().flush()
+        except BlockingIOError:
+            raise
         except OSError:
             self._gone()
             with contextlib.suppress(OSError):

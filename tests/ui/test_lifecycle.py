@@ -222,3 +222,32 @@ def test_textual_s_writer_outlives_a_terminal_that_went_away():
         assert not os.isatty(terminal.fileno())
     finally:
         terminal.close()
+
+
+def test_a_terminal_left_non_blocking_by_another_program_is_written_whole_and_stays_a_terminal():
+    """Another program on the terminal may leave its shared open file description non-blocking;
+    with the output queue full (a slow link), a write then fails with EAGAIN, which read as a
+    terminal gone. aetui's handle has a description of its own, blocking: every byte arrives."""
+    import pty
+    import select
+    import threading
+
+    from aetui.ui.running import Terminal, own_descriptor
+
+    leader, follower = pty.openpty()
+    os.set_blocking(follower, False)  # (as the other program left it)
+    terminal = Terminal(os.fdopen(own_descriptor(follower), "wb"), line_buffering=True)
+    text = "x" * 99 + "\n"
+    writing = threading.Thread(target=lambda: [terminal.write(text) for _ in range(2000)] and terminal.flush(),
+                               daemon=True)
+    got = 0
+    try:
+        writing.start()
+        while got < 200_000 and select.select([leader], [], [], 5)[0]:  # (nothing for 5 s: the writer gave up)
+            got += len(os.read(leader, 65536))  # (slower than the writer: the queue fills meanwhile)
+        writing.join(10)
+        assert got >= 200_000 and not writing.is_alive() and os.isatty(terminal.fileno()), got
+    finally:
+        terminal.close()
+        os.close(follower)
+        os.close(leader)
