@@ -206,12 +206,6 @@ def from_line(line: bytes):
     return from_record(json.loads(line.decode("utf-8")), plain=plain)
 
 
-def _fits(value, annotation: str) -> bool:
-    """Whether a JSON value has the type a field declares (`int`, `float`, `str`, `dict`, and
-    `dict[str, float]`: a table of numbers, as losses and hyperparameters are)."""
-    return _check(annotation)(value)
-
-
 def _whole(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and abs(value) <= BIGGEST_INT
 
@@ -226,7 +220,9 @@ def _words_or_numbers(value) -> bool:
 
 
 def _check(annotation: str) -> Callable[[object], bool]:
-    """The check `_fits` makes for a field declared `annotation` (any other type passes)."""
+    """Whether a JSON value has the type a field declares `annotation` (`int`, `float`, `str`,
+    `dict`, and `dict[str, float]`: a table of numbers, as losses and hyperparameters are; any
+    other type passes), as a check of the value."""
     if annotation == "dict[str, float]":
         return _numbers
     return {"int": _whole, "float": number, "str": lambda v: isinstance(v, str), "bool": lambda v: isinstance(v, bool),
