@@ -32,7 +32,7 @@ def evaluate(args) -> int:
         signal.signal(signal.SIGINT, previous)
     say(console, f"Stored in {session.path / 'evals'} ({record.seconds:.0f} s); `aetui show {session.name} "
                  "--view metrics` shows it again")
-    console.print(metrics_view(Replay(sessions.open_session(session.path)), record.epoch))
+    console.print(metrics_view(Replay(session), record.epoch))  # (the history as read: one read of it)
     return 0
 
 

@@ -8,7 +8,8 @@ them in messages, and the session writer appends the durable ones to `history.js
 from __future__ import annotations
 
 import json
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
+from functools import cache
 from typing import Callable
 
 from aetui.core.store.meta import BIGGEST_INT, number
@@ -176,8 +177,15 @@ def origin_text(origin: str) -> str:
 
 
 def to_record(event) -> dict:
-    """The event as a JSON-ready dict with its type under `event`."""
-    return {"event": type(event).__name__, **asdict(event)}
+    """The event as a JSON-ready dict with its type under `event` (its values as they are, not
+    copied: the record is written at once; `dataclasses.asdict`'s deep copy was most of a write)."""
+    return {"event": type(event).__name__, **{name: getattr(event, name) for name in _field_names(type(event))}}
+
+
+@cache
+def _field_names(cls) -> tuple[str, ...]:
+    """The names of an event class's fields, in order."""
+    return tuple(f.name for f in fields(cls))
 
 
 def from_record(record: dict, plain: bool = False):
