@@ -32,6 +32,8 @@ def test_recipes_lists_every_preset(store):
     (["train", "ae-32", "--data", "/no/such/place"], "--data /no/such/place: no such file or folder"),
     (["train", "ae-32", "--dataset", "cifar"], "unknown dataset 'cifar'"),
     (["train", "ae-32", "--epochs", "0", "--dataset", "digits"], "epochs = 0 is out of range (valid: 1 <= epochs <= 100000)"),
+    ([], "the workbench needs a terminal"),  # (its output a pipe here: it drew into it for ever, unseen)
+    (["compare", "a", "b"], "the workbench needs a terminal"),
 ])
 def test_user_errors_are_one_clear_line(store, args, fragment):
     out = aetui(store, *args)

@@ -3,13 +3,19 @@
 
 from __future__ import annotations
 
+import os
+
 from aetui.commands.listing import session_named
+from aetui.core.errors import AetuiError
 from aetui.core.store import paths
 from aetui.views import terminal
 
 
 def workbench(args) -> int:
     """Open the Textual workbench on the sessions (or the sweep) named, and run it to its end."""
+    if not (os.isatty(0) and os.isatty(2)):  # (Textual reads its keys from 0 and draws on 2)
+        raise AetuiError("the workbench needs a terminal: its standard input and standard error are not one "
+                         "here (a pipe or a file); run it in a terminal, or train without one: aetui train RECIPE")
     from aetui.core import data
     from aetui.core.sweeps import sweep
     from aetui.ui.app import AetuiApp
