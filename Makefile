@@ -28,10 +28,11 @@ $(TEST_STAMP): pyproject.toml $(RUN_STAMP)
 run: $(RUN_STAMP)
 	$(VENV)/bin/aetui $(ARGS)
 
-# The suite on every core, then the few tests that hold a process to a deadline of a second or two,
+# The suite on every core (a worker more than cores, the slow tests first, handed out two at a time:
+# tests/conftest.py), then the few tests that hold a process to a deadline of a second or two,
 # alone (pytest's exit status 5 is "none of them selected", for a PYTEST_ARGS naming other tests).
 test: $(TEST_STAMP)
-	$(VENV)/bin/pytest -n auto --dist worksteal -m "not serial" $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n auto --dist load --maxschedchunk 2 -m "not serial" $(PYTEST_ARGS)
 	$(VENV)/bin/pytest -m serial $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 # `bench` and `reproduce` write into bench/out/ (git-ignored), a line per step with its time;

@@ -109,3 +109,21 @@ def synthetic(tmp_path_factory) -> Path:
     from tests.support import synthetic_session
 
     return synthetic_session(tmp_path_factory.mktemp("synthetic"), "run", epochs=3, code=2, kind="ae")
+
+
+# --- the order the suite runs in ----------------------------------------------------------------------
+
+
+def pytest_collection_modifyitems(config, items):
+    """The `slow` tests first (in their order), the quick ones after: the long ones start while
+    every worker is busy, and the quick ones fill in at the end, so no worker is left with a
+    two-minute test while the others have finished (`make test` hands them out two at a time)."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+def pytest_xdist_auto_num_workers(config):
+    """`-n auto`: one worker more than the cores this process may use. Many tests wait on the
+    processes they start (a command, a terminal under tmux), so a worker per core leaves the cores
+    idle a fifth of the time; measured on 2 cores, quiet: the parallel part in 9 min 43 s with three
+    workers, 10 min 40 s with two (the same order, handed out two at a time)."""
+    return len(os.sched_getaffinity(0)) + 1

@@ -1,7 +1,7 @@
 """Faults: kills at random moments, a dropped connection, nohup, resume, divergence, a full disk.
 
 Every test here runs the real `aetui` command in a child process and reads the session it left
-on disk. The kill stress test runs `AETUI_KILLS` kills (default 30, about a minute and a half, two
+on disk. The kill stress test runs `AETUI_KILLS` kills (default 12, about forty seconds, two
 at a time; the suite's time is kept to ten minutes); set it higher for a longer manual run:
 `AETUI_KILLS=500 pytest tests/test_faults.py -k kill`.
 """
@@ -26,7 +26,7 @@ from aetui.core.store import sessions
 from aetui.core.training import trainer
 from tests import support
 
-KILLS = int(os.environ.get("AETUI_KILLS", "30"))
+KILLS = int(os.environ.get("AETUI_KILLS", "12"))
 EPOCH_LINE = re.compile(r"^epoch\s+(\d+)\s", re.M)
 
 

@@ -236,22 +236,24 @@ def test_a_folder_named_as_a_command_is_removed_or_passed_over_once(running):
 
 
 def test_a_flood_of_unchanged_values_records_nothing_syncs_little_and_leaves_nothing(running, monkeypatch):
-    """10,000 `set` commands that change nothing, put straight into the inbox: no change in the
+    """4,000 `set` commands that change nothing, put straight into the inbox: no change in the
     history, no sync for each, the run goes on meanwhile, at most `ANSWERS_KEPT` answers stay, and
-    the log keeps its newest lines (a later command is logged)."""
+    the log keeps its newest lines (a later command is logged; its cap made a quarter of the real
+    one, so that this flood passes it as 10,000 commands pass the real one)."""
     path, _, thread = running
     inbox = path / channel.CONTROL / channel.INBOX
     synced = []
     real = os.fsync
     monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd) or real(fd))
+    monkeypatch.setattr(channel, "LOG_LIMIT", channel.LOG_LIMIT // 4)
     step = remote.read_progress(path)["step"]
-    for n in range(10_000):
+    for n in range(4_000):
         name = inbox / f".tmp-{n:016x}.json"  # (as a sender writes: a temporary name, then a rename)
         name.write_text(json.dumps({"op": "set", "values": {"beta": 3.0}, "from": "flood"}))
         os.chmod(name, 0o600)
         name.rename(inbox / f"{n:016x}.json")
     wait_for(lambda: not os.listdir(inbox), 120, "the flood taken")
-    assert len(synced) < 1000, len(synced)  # (epochs' files only: not one per command)
+    assert len(synced) < 400, len(synced)  # (epochs' files only: not one per command)
     assert remote.read_progress(path)["step"] > step and thread.is_alive()  # it trained meanwhile
     assert changes(path) == []
     acks = path / channel.CONTROL / channel.ACKS
