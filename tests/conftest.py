@@ -121,9 +121,13 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
+@pytest.hookimpl(optionalhook=True)  # (pytest-xdist's hook: none where it is not installed)
 def pytest_xdist_auto_num_workers(config):
-    """`-n auto`: one worker more than the cores this process may use. Many tests wait on the
-    processes they start (a command, a terminal under tmux), so a worker per core leaves the cores
-    idle a fifth of the time; measured on 2 cores, quiet: the parallel part in 9 min 43 s with three
-    workers, 10 min 40 s with two (the same order, handed out two at a time)."""
+    """`-n auto`: one worker more than the cores this process may use (`PYTEST_XDIST_AUTO_NUM_WORKERS`
+    says otherwise). Many tests wait on the processes they start (a command, a terminal under tmux),
+    so a worker per core leaves the cores idle a fifth of the time; measured on 2 cores, quiet: the
+    parallel part in 9 min 43 s with three workers, 10 min 40 s with two (the same order, handed
+    out two at a time)."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS", "").isdigit():
+        return int(os.environ["PYTEST_XDIST_AUTO_NUM_WORKERS"])
     return len(os.sched_getaffinity(0)) + 1

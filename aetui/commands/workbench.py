@@ -13,9 +13,11 @@ from aetui.views import terminal
 
 def workbench(args) -> int:
     """Open the Textual workbench on the sessions (or the sweep) named, and run it to its end."""
-    if not (os.isatty(0) and os.isatty(2)):  # (Textual reads its keys from 0 and draws on 2)
-        raise AetuiError("the workbench needs a terminal: its standard input and standard error are not one "
-                         "here (a pipe or a file); run it in a terminal, or train without one: aetui train RECIPE")
+    missing = [name for fd, name in ((0, "standard input"), (2, "standard error")) if not os.isatty(fd)]
+    if missing:  # (Textual reads its keys from 0 and draws on 2)
+        raise AetuiError(f"the workbench needs a terminal, and its {' and its '.join(missing)} "
+                         f"{'is' if len(missing) == 1 else 'are'} not one here (a pipe or a file); run it in a "
+                         "terminal, or train without one: aetui train RECIPE")
     from aetui.core import data
     from aetui.core.sweeps import sweep
     from aetui.ui.app import AetuiApp
