@@ -48,7 +48,9 @@ def resume(args) -> int:
     overrides = hparams.parse_assignments(args.set, r.tunables)
     epochs = args.epochs if args.epochs is not None else session.meta.epochs
     hparams.RUN_SETTINGS["epochs"].check(epochs)
-    trainer.check_resumable(session, epochs)
+    # (from the record alone in the foreground, where the run checks the history under the lock; a
+    # detached run must refuse before it leaves)
+    trainer.check_resumable(session, epochs, history=args.detach)
     if args.detach:
         return _detach(args)
     dataset = trainer.resumed_data(session, data_named(args))

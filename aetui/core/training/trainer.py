@@ -197,17 +197,17 @@ def resumed_data(session, given: Callable[[], Dataset] | None = None) -> Dataset
 
 def check_resumable(session, epochs: int, history: bool = True) -> None:
     """An error saying why `session` cannot go on to `epochs` epochs, if it cannot; with `history`
-    false, what its record alone says (running, stillborn), without reading its history."""
+    false, what its record alone says (running, stillborn, its count of epochs, which may lag the
+    history's by the one a kill cut short, never lead it), without reading its history."""
     if session.status == "running":
         raise AetuiError(f"{session.name} is {_trainer(session.meta)}; stop it first")
     if session.stillborn:
         raise AetuiError(f"{session.name} was cut short while it was being made (it has no fixed panel and no "
                          "history): there is nothing to go on with; `aetui train` with its name takes the folder over")
-    if not history:
-        return
-    if session.epochs_done >= epochs:
-        raise AetuiError(f"{session.name} already has {session.epochs_done} of {epochs} epochs: ask for more "
-                         f"than {session.epochs_done} (--epochs N, or the epochs slider) to train it further")
+    done = session.epochs_done if history else session.meta.epochs_done
+    if done >= epochs:
+        raise AetuiError(f"{session.name} already has {done} of {epochs} epochs: ask for more "
+                         f"than {done} (--epochs N, or the epochs slider) to train it further")
 
 
 def _trainer(meta) -> str:
