@@ -211,10 +211,19 @@ def _rank_arg(parser, what: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    parser = _parser()
-    args = parser.parse_args(argv)
-    args.argv = list(sys.argv[1:] if argv is None else argv)
+    import signal
+
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # (before numpy starts a thread)
     try:
+        parser = _parser()
+        args = parser.parse_args(argv)
+        args.argv = list(sys.argv[1:] if argv is None else argv)
+        if args.command == "eval":
+            from aetui.commands.interrupts import sigint_through_one_thread
+
+            sigint_through_one_thread()
+        else:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         from aetui.core.backend import require_tensorflow
 
         require_tensorflow()
@@ -228,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
         where = f"{err.filename}: " if err.filename else ""
         print(f"aetui: {_one_line(where + (err.strerror or str(err)))}", file=sys.stderr)
         return 2
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def _one_line(text: str) -> str:

@@ -126,6 +126,16 @@ def test_eval_samples_are_bounded(tmp_path, trained):
     refused(tmp_path, "eval", "run", "--samples", "100000000", fragment="--samples must be from 1 to 5,000")
 
 
+def _blocks_sigint(task: Path) -> bool:
+    """Whether the thread `task` (/proc/PID/task/TID) blocks SIGINT (or has ended)."""
+    try:
+        status = (task / "status").read_text()
+    except OSError:
+        return True
+    mask = next(line.split()[1] for line in status.splitlines() if line.startswith("SigBlk:"))
+    return bool(int(mask, 16) & (1 << (signal.SIGINT - 1)))
+
+
 def test_ctrl_c_during_eval_is_one_line_and_stores_nothing(tmp_path, spawn, digits, recipes):
     from aetui.core.training import trainer
 
@@ -137,8 +147,12 @@ def test_ctrl_c_during_eval_is_one_line_and_stores_nothing(tmp_path, spawn, digi
         if "importance-weighted bound" in line:
             break
     time.sleep(0.2)
+    blocked = {task.name: _blocks_sigint(task) for task in Path(f"/proc/{child.pid}/task").iterdir()}
     child.send_signal(signal.SIGINT)
     out, err = child.communicate(timeout=60)
+    # Every thread blocks SIGINT (TensorFlow's and numpy's too) but the one waiting for it, which hands
+    # it on (delivered to any thread mid-computation, it aborted the process now and then under load).
+    assert len(blocked) > 2 and list(blocked.values()).count(False) == 1, blocked
     assert child.returncode == 2 and "Traceback" not in out + err, err[-3000:]
     assert err.strip().splitlines()[-1] == "aetui: eval interrupted (Ctrl-C): nothing was stored"
     assert not (path / sessions.EVALS).exists() or not list((path / sessions.EVALS).glob("epoch-*"))
