@@ -95,10 +95,11 @@ class FittedTable:
 
     def _harm(self, i: int, width: int) -> float | None:
         """What narrowing column `i` to `width` costs: 0 where its numbers and every word still fit
-        (text and headers wrap at spaces), 1 where its numbers lose their leading zero, 2 where a
-        header word must fold (to half its length at most), 2.5 where a word of text must fold, 3
-        where its numbers lose digits, 4 where a header word would fold into slivers; None where the
-        numbers cannot be that short or a text would fold under four characters."""
+        (text and headers wrap at spaces), 1 where its numbers lose their leading zero, 2.5 where a
+        word of text must fold, 3 where its numbers lose digits (decimals go before a header breaks),
+        3.5 where a header word must fold (to half its length at most), 4 where a header word would
+        fold into slivers; None where the numbers cannot be that short or a text would fold under
+        four characters."""
         column = self.columns[i]
         word = max([len(w) for w in column.header.split()] + [1])
         if not column.number:
@@ -110,9 +111,8 @@ class FittedTable:
             return None
         if width < word and width < max(4, -(-word // 2)):
             return 4  # (a header folded into slivers reads worse than a number with fewer digits)
-        if short != texts and short != [_bare(t) for t in texts]:
-            return 3
-        return 2 if width < word else 1 if short != texts else 0
+        harm = 0 if short == texts else 1 if short == [_bare(t) for t in texts] else 3
+        return max(harm, 3.5) if width < word else harm
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         table = self.fitted(console, options)

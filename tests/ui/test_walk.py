@@ -52,6 +52,22 @@ def test_a_table_too_wide_keeps_every_column_and_drops_decimals_first():
     assert formats.fit_table(rows, [2, 3, 4], 20) == rows  # cannot fit: left whole (the table scrolls)
 
 
+def test_a_narrow_parts_table_drops_decimals_before_it_breaks_a_header():
+    """The sliders' panel at 80x24 during a run (24 columns): `train` stays whole, the test
+    column loses a digit (it folded into `trai` / `n` to keep `.0446`)."""
+    from rich.console import Console
+
+    from aetui.views.tables import parts_table
+
+    logs = {"loss": 0.04603, "l2": 0.0, "recon": 0.04301, "sparsity": 0.003021, "sparsity_epoch": 0.002013,
+            "val_loss": 0.04461, "val_l2": 0.0, "val_recon": 0.04241, "val_sparsity": 0.002198}
+    console = Console(width=24, record=True, color_system=None)
+    console.print(parts_table(logs, {"train_images": 22699, "test_images": 10000}))
+    lines = console.export_text().splitlines()
+    assert lines[1].split() == ["part", "train", "test", "%"], lines
+    assert lines[2].split() == ["loss", ".046", ".045"], lines
+
+
 def test_a_session_name_is_shortened_in_the_middle():
     short = shorten_middle("sparse-kl-mean-20261124-012330", 18)
     assert len(short) == 18 and short.endswith("1124-012330") and short.startswith("spars")

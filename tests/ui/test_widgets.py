@@ -226,3 +226,30 @@ async def test_on_a_log_axis_a_curve_of_zeros_keeps_its_own_row_and_each_curve_i
             assert f"{MARKS[name]} {name}" in chart.legend
         symbols = "".join(drawn)
         assert MARKS["l2"] in symbols and MARKS["recon"] in symbols  # drawn on the curves themselves
+
+
+async def test_curves_lying_on_one_another_each_show_their_symbol():
+    """Training and validation loss and a part that equal each other at every epoch: one line, and
+    every curve's symbol still on it (each curve's symbols shifted along it), none hidden."""
+    from aetui.core import events
+    from aetui.core.runstate import RunState
+    from aetui.ui.widgets.loss_chart import MARKS, LossChart
+
+    class ChartApp(App):
+        def compose(self):
+            yield LossChart()
+
+    state = RunState()
+    state.apply(events.TrainingStarted("s", "ae-32", 30, 10, 100, "CPU", {}))
+    for epoch in range(1, 31):
+        value = 0.1 / epoch ** 0.5
+        state.apply(events.EpochEnded(epoch, 10 * epoch, {"loss": value, "recon": value, "val_loss": value}, {},
+                                      1.0, 100.0))
+    app = ChartApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        chart = app.query_one(LossChart)
+        chart.show(state)
+        await pilot.pause()
+        plot = "".join(strip.text for strip in chart.render_lines(chart.region.reset_offset))
+        for name in ("loss", "recon", "val_loss"):
+            assert plot.count(MARKS[name]) >= 4, (name, plot)

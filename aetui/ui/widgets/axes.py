@@ -4,6 +4,7 @@ log axis draws zero, which curves go against a right axis of their own, whether 
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 
 MOST_MARKS = 200
 """Changes a chart marks at most, a vertical line each, spread over all of them (a run changed at every
@@ -27,6 +28,25 @@ def scaled(points: list[tuple[float, float]], log_scale: bool, zero: float | Non
     kept = [(x, y) for x, y in points
             if math.isfinite(y) and (y > 0 or not log_scale or (y == 0 and zero is not None))]
     return [x for x, _ in kept], [(math.log10(y) if y > 0 else zero) if log_scale else y for _, y in kept]
+
+
+def symbol_points(px: list[float], py: list[float], index: int, count: int, most: int = 8
+                  ) -> tuple[list[float], list[float]]:
+    """Where curve `index` of `count` drawn together shows its symbol: at most `most` points spread
+    evenly along its line, each curve's shifted by its share of the spacing, so that curves lying on
+    one another still show every symbol, in turn (a point between two of the curve's own is on its
+    line: interpolated, in the values as plotted)."""
+    if len(px) < 2:
+        return list(px), list(py)
+    n = min(most, len(px))
+    step = (px[-1] - px[0]) / n
+    xs = [px[0] + step * (k + (index % count + 0.5) / count) for k in range(n)]
+    ys = []
+    for x in xs:
+        i = min(max(bisect_left(px, x), 1), len(px) - 1)
+        x0, x1, y0, y1 = px[i - 1], px[i], py[i - 1], py[i]
+        ys.append(y0 if x1 == x0 else y0 + (y1 - y0) * (x - x0) / (x1 - x0))
+    return xs, ys
 
 
 def log_ticks(values: list[float], most: int = 8) -> list[float]:

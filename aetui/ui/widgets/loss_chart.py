@@ -9,7 +9,8 @@ from textual_plotext import PlotextPlot
 
 from aetui.core.conventions import EPOCH
 from aetui.core.runstate import RunState, thinned
-from aetui.ui.widgets.axes import MOST_MARKS, axes_for, axis_log, decade_ticks, round_ticks, scaled, zero_row
+from aetui.ui.widgets.axes import (MOST_MARKS, axes_for, axis_log, decade_ticks, round_ticks, scaled, symbol_points,
+                                   zero_row)
 from aetui.views.formats import objective
 
 COLOURS = {"loss": (80, 200, 255), "val_loss": (255, 200, 60), "recon": (90, 220, 120), "kl": (230, 100, 230),
@@ -21,7 +22,7 @@ MARKS = {"loss": "●", "val_loss": "◆", "recon": "▲", "kl": "■", "sparsit
          "nonneg": "✚", "disc": "✖", "gen": "★"}
 """A symbol per curve, drawn on it (a few times) and in the legend: curves differ without colour too."""
 SYMBOLS = 8
-"""Points of a curve drawn as its symbol at most (evenly spread)."""
+"""Points of a curve drawn as its symbol at most (evenly spread, each curve's shifted: `symbol_points`)."""
 SHORT = 18
 """A chart fewer rows high leaves out its x axis's name ("epoch"), so that at 80x24 it keeps 12 plot rows."""
 
@@ -148,6 +149,7 @@ def draw(plt, state: RunState, mark: float | None, pending, log_scale: bool | No
     left, right = axes_for(series, log_scale)
     drawn: dict[str, list[str]] = {"left": [], "right": []}
     xs_all: list[float] = []
+    symbols: list[tuple] = []
     logs = {}
     cut: dict[str, float] = {}  # curves whose first epoch reaches above their axis, and how high (a
     # running mean that starts far above where it settles: a VAE's first batch is near 543 nats)
@@ -170,9 +172,7 @@ def draw(plt, state: RunState, mark: float | None, pending, log_scale: bool | No
             xs_all += px
             colour = COLOURS.get(name, OTHER)
             plt.plot(px, py, color=colour, marker="braille", yside=side)
-            every = max(1, -(-len(px) // SYMBOLS))
-            plt.scatter(px[every // 2::every], py[every // 2::every], color=colour, marker=MARKS.get(name, "•"),
-                        yside=side)
+            symbols.append((px, py, colour, MARKS.get(name, "•"), side))
             drawn[side].append(name)
         if plotted:  # cut where it would leave the rest under half the rows
             top, bottom = max(plotted), min(plotted)
@@ -187,6 +187,9 @@ def draw(plt, state: RunState, mark: float | None, pending, log_scale: bool | No
             plt.text(f"↑{objective(cut[name])}", early[name][2], limits[1], color=COLOURS.get(name, OTHER),
                      alignment="left", yside=side)
         logs[side] = log
+    for i, (px, py, colour, symbol, side) in enumerate(symbols):  # (over every line, each curve's apart)
+        sx, sy = symbol_points(px, py, i, len(symbols), SYMBOLS)
+        plt.scatter(sx, sy, color=colour, marker=symbol, yside=side)
     for x in thinned(sorted(set(state.change_positions())), MOST_MARKS):
         plt.vline(x, (255, 60, 60))
     for x in pending:
