@@ -22,6 +22,7 @@ from pathlib import Path
 import h5py
 import pytest
 
+from aetui.core.control.channel import PROGRESS
 from aetui.core.store import sessions
 from aetui.core.training import trainer
 from tests import support
@@ -52,6 +53,15 @@ def wait_for_epoch(child: subprocess.Popen, lines: list[str]) -> int:
         if match:
             return int(match.group(1))
     return 0
+
+
+def mid_epoch(progress: Path, after: int) -> bool:
+    """Whether the run's progress record says it is inside an epoch later than `after`, batches done."""
+    try:
+        where = json.loads(progress.read_text())
+    except (OSError, ValueError):
+        return False  # (not written yet, or read while replaced)
+    return where["epoch"] > after and 0 < where["batch"] < where["steps"]
 
 
 def wait_for_write(store: Path, deadline: float) -> None:
@@ -167,8 +177,8 @@ def test_hangup_finishes_the_epoch_then_resume_goes_on(tmp_path, mnist_dir, spaw
     lines: list[str] = []
     first = wait_for_epoch(child, lines)
     assert first >= 1, "".join(lines)
-    meta = store / "hup" / sessions.META  # its last write for the epoch: the next one is under way then
-    while json.loads(meta.read_text())["epochs_done"] < first:
+    progress = store / "hup" / PROGRESS  # (rewritten a few times a second: where the run is)
+    while not mid_epoch(progress, after=first):  # the next epoch under way (not between two: nothing to finish)
         time.sleep(0.01)
     child.send_signal(signal.SIGHUP)
     lines += child.stdout.readlines()
