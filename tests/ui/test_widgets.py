@@ -253,3 +253,36 @@ async def test_curves_lying_on_one_another_each_show_their_symbol():
         plot = "".join(strip.text for strip in chart.render_lines(chart.region.reset_offset))
         for name in ("loss", "recon", "val_loss"):
             assert plot.count(MARKS[name]) >= 4, (name, plot)
+
+
+async def test_a_panel_updated_with_content_of_its_size_is_not_laid_out_again(monkeypatch):
+    """A layout pass arranges and repaints the whole screen: an epoch's panels ask for one only
+    where their auto size changes (`update_in_place`), and then get their new size."""
+    from textual.screen import Screen
+    from textual.widgets import Static
+
+    from aetui.ui.widgets.in_place import update_in_place
+
+    passes = []
+    laid_out = Screen._refresh_layout
+    monkeypatch.setattr(Screen, "_refresh_layout", lambda self, *a, **k: (passes.append(1), laid_out(self, *a, **k)))
+
+    class PanelApp(App):
+        def compose(self):
+            yield Static("one\ntwo", id="panel")
+            yield Static("hidden", id="hidden")
+
+    app = PanelApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        panel, hidden = app.query_one("#panel", Static), app.query_one("#hidden", Static)
+        hidden.display = False
+        await pilot.pause()
+        before = len(passes)
+        update_in_place(panel, "uno\ndos")
+        update_in_place(hidden, "still\nhidden\nthree rows")
+        await pilot.pause()
+        assert len(passes) == before and panel.size.height == 2
+        assert "uno" in "".join(strip.text for strip in panel.render_lines(panel.region.reset_offset))
+        update_in_place(panel, "1\n2\n3")
+        await pilot.pause()
+        assert len(passes) > before and panel.size.height == 3

@@ -21,6 +21,7 @@ from aetui.ui.screens.dialogs import ConfirmDialog, NameDialog
 from aetui.ui.screens.train_layout import PARAMS_WIDTH, TrainLayout
 from aetui.ui.screens.train_run import TrainRun
 from aetui.ui.widgets.digit_panel import WAITING, DigitPanel, ScatterPane
+from aetui.ui.widgets.in_place import update_in_place
 from aetui.ui.widgets.loss_chart import LossChart
 from aetui.ui.widgets.param_slider import ParamSlider
 from aetui.ui.widgets.sparsity_panel import SparsityPanel
@@ -163,9 +164,8 @@ class TrainScreen(WorkbenchScreen):
         if not panels:
             return  # the panels below change once an epoch
         last = state.epochs[-1] if state.epochs else None
-        self.query_one("#parts", Static).update(tables.parts_table(last.logs, last.stats) if last else "")
-        self.query_one(SparsityPanel).show(last.stats if last else None, state.snapshot, state.params,
-                                           self.recipe.kind)
+        update_in_place(self.query_one("#parts", Static), tables.parts_table(last.logs, last.stats) if last else "")
+        self.query_one(SparsityPanel).show(last.stats if last else None, state.snapshot, state.params, self.recipe.kind)
         digits = self.query_one(DigitPanel)
         if state.snapshot is not None and state.fixed is not None:
             if digits.make is not None and digits.data is state.snapshot:

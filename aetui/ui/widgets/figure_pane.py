@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
 from aetui.core.errors import AetuiError
+from aetui.ui.widgets.in_place import update_in_place
 from aetui.ui.widgets.picture import Drawing, Picture
 from aetui.views.show import Figure
 from aetui.views.terminal import Graphics
@@ -127,12 +128,12 @@ class FigurePane(Vertical):
             except AetuiError as err:  # a missing or damaged snapshot: say so where the picture would be
                 figure = Figure(str(err))
         self.figure = figure
-        self.query_one(".figure-caption", Static).update(Text(figure.caption, style="dim"))
+        update_in_place(self.query_one(".figure-caption", Static), Text(figure.caption, style="dim"))
         self.picture.show(figure.image, figure.notes, drawing)
         side, below = self.query_one(".figure-side", Static), self.query_one(".figure-below", Static)
-        side.update(figure.side or "")
+        update_in_place(side, figure.side or "")
         side.display = figure.side is not None
-        below.update(figure.below or "")
+        update_in_place(below, figure.below or "")
         below.display = figure.below is not None
 
     def clear(self, caption: str = "") -> None:

@@ -7,6 +7,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from aetui.core.families.registry import figure_keys
+from aetui.ui.widgets.in_place import update_in_place
 
 BLANK = "\u2800"
 """An empty cell that, unlike a space, Textual does not strip at the start of a line."""
@@ -75,4 +76,4 @@ class SparsityPanel(Static):
             if "p" in params:
                 pos = min(width - 1, int(params["p"] / high * width))
                 text.append("\n" + BLANK * pos + "^ p=" + f"{params['p']:g}", "yellow")
-        self.update(text)
+        update_in_place(self, text)
