@@ -286,3 +286,30 @@ async def test_a_panel_updated_with_content_of_its_size_is_not_laid_out_again(mo
         update_in_place(panel, "1\n2\n3")
         await pilot.pause()
         assert len(passes) > before and panel.size.height == 3
+
+
+async def test_a_chart_that_costs_more_to_draw_is_redrawn_less_often_during_a_run():
+    """The chart's redraws take at most its SHARE of a run's time: its rendering is timed, and the
+    train screen waits `every(CHART_EVERY)` between redraws."""
+    from aetui.core import events
+    from aetui.core.runstate import RunState
+    from aetui.ui.screens.train import CHART_EVERY
+    from aetui.ui.widgets.loss_chart import SHARE, LossChart
+
+    class ChartApp(App):
+        def compose(self):
+            yield LossChart()
+
+    state = RunState()
+    state.apply(events.TrainingStarted("s", "ae-32", 5, 10, 100, "CPU", {}))
+    state.apply(events.EpochEnded(1, 10, {"loss": 0.1, "val_loss": 0.12}, {}, 1.0, 100.0))
+    async with ChartApp().run_test(size=(80, 24)) as pilot:
+        chart = pilot.app.query_one(LossChart)
+        chart.show(state)
+        await pilot.pause()
+        assert chart.cost > 0  # (its rendering, timed)
+        assert chart.every(CHART_EVERY) == max(CHART_EVERY, chart.cost / SHARE)
+        chart.cost = 0.001
+        assert chart.every(CHART_EVERY) == CHART_EVERY
+        chart.cost = 0.03  # (a slow machine, a large terminal)
+        assert chart.every(CHART_EVERY) == pytest.approx(0.03 / SHARE) and 0.03 / SHARE > CHART_EVERY

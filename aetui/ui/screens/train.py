@@ -30,7 +30,7 @@ from aetui.views import tables
 from aetui.views.registry import LIVE
 
 CHART_EVERY, LINE_EVERY = 0.5, 0.25
-"""Seconds between chart redraws, and first-line redraws, for batches and epochs (other events: at once)."""
+"""Seconds between chart redraws (at least), and first-line redraws, for batches and epochs (others: at once)."""
 VIEWS_KEYS = Binding.Group("view")
 """The views' keys, listed together in the footer (each view's box is titled with its key)."""
 
@@ -76,9 +76,8 @@ class TrainScreen(WorkbenchScreen):
         """Which views show, and where."""
         self.synced = 0
         """Changes of the run (`state.changes`) the sliders have followed."""
-        self.chart_drawn_at = self.line_drawn_at = 0.0
+        self.chart_drawn_at, self.line_drawn_at, self.drawn_status = 0.0, 0.0, ()
         self.chart_due = None  # (the timer that redraws the chart when it is next due, while one is pending)
-        self.drawn_status: tuple = ()
 
     def compose(self) -> ComposeResult:
         graphics = self.workbench.graphics
@@ -120,10 +119,11 @@ class TrainScreen(WorkbenchScreen):
         """Redraw what `event` changes (a batch or an epoch: at most every `CHART_EVERY`, `LINE_EVERY`)."""
         from aetui.core import events
         chart, now = not isinstance(event, (events.SnapshotTaken, events.Validating)), time.monotonic()
-        if isinstance(event, (events.BatchEnded, events.EpochEnded)) and now - self.chart_drawn_at < CHART_EVERY:
+        every = self.query_one(LossChart).every(CHART_EVERY)  # (more where a redraw costs more)
+        if isinstance(event, (events.BatchEnded, events.EpochEnded)) and now - self.chart_drawn_at < every:
             chart = False  # (a batch's line too: at most every LINE_EVERY; the due redraw shows the latest)
             if self.chart_due is None:
-                self.chart_due = self.set_timer(CHART_EVERY - (now - self.chart_drawn_at), self.draw_due_chart)
+                self.chart_due = self.set_timer(every - (now - self.chart_drawn_at), self.draw_due_chart)
             if isinstance(event, events.BatchEnded) and now - self.line_drawn_at < LINE_EVERY:
                 return
         self.redraw(chart=chart, panels=isinstance(event, (events.EpochEnded, events.SnapshotTaken,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import NamedTuple
 
 from rich.text import Text
@@ -23,6 +24,9 @@ MARKS = {"loss": "●", "val_loss": "◆", "recon": "▲", "kl": "■", "sparsit
 """A symbol per curve, drawn on it (a few times) and in the legend: curves differ without colour too."""
 SYMBOLS = 8
 """Points of a curve drawn as its symbol at most (evenly spread, each curve's shifted: `symbol_points`)."""
+SHARE = 0.02
+"""The most of the time the chart's redraws take during a run (`every`): one that costs more to draw
+(a large terminal, a slow machine) is redrawn less often; the training loop shares the interpreter."""
 SHORT = 18
 """A chart fewer rows high leaves out its x axis's name ("epoch"), so that at 80x24 it keeps 12 plot rows."""
 
@@ -57,6 +61,8 @@ class LossChart(PlotextPlot):
         """What was drawn (legend, axes, cuts) for each (key, log choice), height (see `show`)."""
         self.unplotted: tuple | None = None
         """What `show` was asked to draw but did not plot (its rendering was kept)."""
+        self.cost = 0.0
+        """The CPU seconds its last rendering took (plotext's build and Textual's lines)."""
 
     def show(self, state: RunState, mark: float | None = None, pending: list[float] = (), key=None) -> None:
         """Redraw from the state (call at a bounded rate; the cost is in rendering); `mark` draws a
@@ -76,11 +82,19 @@ class LossChart(PlotextPlot):
             self.legends[(self.key, self.size.height)] = known
         self.refresh()
 
+    def every(self, least: float) -> float:
+        """Seconds between redraws during a run: `least`, or more where a redraw costs more than the
+        chart's `SHARE` of that time."""
+        return max(least, self.cost / SHARE)
+
     def _render_content(self) -> None:
         """Textual's rendering of the widget's lines (`Widget._render_content`), kept by `key`: plotext's
-        build and Textual's conversion of its text into lines are most of a chart's cost."""
+        build and Textual's conversion of its text into lines are most of a chart's cost (`cost`)."""
         if self.key is None:
-            return super()._render_content()
+            began = time.thread_time()
+            super()._render_content()
+            self.cost = time.thread_time() - began
+            return
         from textual.widget import _RenderCache
 
         at = (self.key, self.size.width, self.size.height, self.plotext_theme())
