@@ -1,7 +1,8 @@
 """Tables whose numbers are never cut (`FittedTable`): given less width than it wants, a table
 first lets its headers and text wrap, then drops its numbers' leading zeros, then folds a header
-word, and only then writes numbers with fewer significant digits (`formats.fit_column`: `0.07796`
-as `.07796`, `.078`, `.08`), the widest column first. A number is never folded over two lines nor
+word (never leaving a sliver under three letters: `trai` / `n`), and only then writes numbers with
+fewer significant digits (`formats.fit_column`: `0.07796` as `.07796`, `.078`, `.08`), the widest
+column first. A number is never folded over two lines nor
 cut short with an ellipsis. `aetui show`, `ls`, `eval`
 and the tables of the screens print through it."""
 
@@ -24,6 +25,10 @@ class _Column:
     justify: str
     no_wrap: bool = False
     texts: list = field(default_factory=list)
+
+
+SLIVER = 3
+"""A header word folds only into pieces of at least this many letters (else numbers lose digits first)."""
 
 
 class FittedTable:
@@ -95,11 +100,11 @@ class FittedTable:
 
     def _harm(self, i: int, width: int) -> float | None:
         """What narrowing column `i` to `width` costs: 0 where its numbers and every word still fit
-        (text and headers wrap at spaces), 1 where its numbers lose their leading zero, 2.5 where a
-        word of text must fold, 3 where its numbers lose digits (decimals go before a header breaks),
-        3.5 where a header word must fold (to half its length at most), 4 where a header word would
-        fold into slivers; None where the numbers cannot be that short or a text would fold under
-        four characters."""
+        (text and headers wrap at spaces), 1 where its numbers lose their leading zero, 2 where a
+        header word must fold (to half its length at most), 2.5 where a word of text must fold, 3
+        where its numbers lose digits, 4 where a header word would fold into slivers (a piece under
+        `SLIVER` letters: `trai` / `n` reads worse than a number with fewer digits); None where the
+        numbers cannot be that short or a text would fold under four characters."""
         column = self.columns[i]
         word = max([len(w) for w in column.header.split()] + [1])
         if not column.number:
@@ -109,10 +114,10 @@ class FittedTable:
         short = formats.fit_column(texts, width)
         if any(len(t) > width for t in short):
             return None
-        if width < word and width < max(4, -(-word // 2)):
+        if width < word and (width < max(4, -(-word // 2)) or (word % width or width) < SLIVER):
             return 4  # (a header folded into slivers reads worse than a number with fewer digits)
         harm = 0 if short == texts else 1 if short == [_bare(t) for t in texts] else 3
-        return max(harm, 3.5) if width < word else harm
+        return max(harm, 2) if width < word else harm
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         table = self.fitted(console, options)

@@ -52,7 +52,7 @@ def test_a_table_too_wide_keeps_every_column_and_drops_decimals_first():
     assert formats.fit_table(rows, [2, 3, 4], 20) == rows  # cannot fit: left whole (the table scrolls)
 
 
-def test_a_narrow_parts_table_drops_decimals_before_it_breaks_a_header():
+def test_a_narrow_parts_table_drops_decimals_before_it_breaks_a_header_into_slivers():
     """The sliders' panel at 80x24 during a run (24 columns): `train` stays whole, the test
     column loses a digit (it folded into `trai` / `n` to keep `.0446`)."""
     from rich.console import Console

@@ -230,29 +230,36 @@ async def test_on_a_log_axis_a_curve_of_zeros_keeps_its_own_row_and_each_curve_i
 
 async def test_curves_lying_on_one_another_each_show_their_symbol():
     """Training and validation loss and a part that equal each other at every epoch: one line, and
-    every curve's symbol still on it (each curve's symbols shifted along it), none hidden."""
+    every curve's symbol still on it (each curve's symbols shifted along it, on one grid over the
+    x range of them all: the live loss, per batch, starts before the per-epoch curves)."""
     from aetui.core import events
     from aetui.core.runstate import RunState
-    from aetui.ui.widgets.loss_chart import MARKS, LossChart
+    from aetui.ui.widgets.loss_chart import MARKS, SYMBOLS, LossChart
 
     class ChartApp(App):
         def compose(self):
             yield LossChart()
 
-    state = RunState()
-    state.apply(events.TrainingStarted("s", "ae-32", 30, 10, 100, "CPU", {}))
-    for epoch in range(1, 31):
-        value = 0.1 / epoch ** 0.5
-        state.apply(events.EpochEnded(epoch, 10 * epoch, {"loss": value, "recon": value, "val_loss": value}, {},
-                                      1.0, 100.0))
+    def state(epochs: int, batches: bool) -> RunState:
+        state = RunState()
+        state.apply(events.TrainingStarted("s", "ae-32", epochs, 10, 100, "CPU", {}))
+        for epoch in range(1, epochs + 1):
+            value = 0.1 / epoch ** 0.5
+            for batch in range(1, 11) if batches else ():  # (the live loss: a running mean per batch)
+                state.apply(events.BatchEnded(epoch, batch, 10 * (epoch - 1) + batch, {"loss": value}, {}))
+            state.apply(events.EpochEnded(epoch, 10 * epoch, {"loss": value, "recon": value, "val_loss": value}, {},
+                                          1.0, 100.0))
+        return state
+
     app = ChartApp()
     async with app.run_test(size=(80, 24)) as pilot:
         chart = app.query_one(LossChart)
-        chart.show(state)
-        await pilot.pause()
-        plot = "".join(strip.text for strip in chart.render_lines(chart.region.reset_offset))
-        for name in ("loss", "recon", "val_loss"):
-            assert plot.count(MARKS[name]) >= 4, (name, plot)
+        for epochs, batches in ((30, False), (2, True), (3, True), (12, True)):  # (a replay; live runs)
+            chart.show(state(epochs, batches))
+            await pilot.pause()
+            plot = "".join(strip.text for strip in chart.render_lines(chart.region.reset_offset))
+            counts = {name: plot.count(MARKS[name]) for name in ("loss", "recon", "val_loss")}
+            assert counts["loss"] == SYMBOLS and min(counts.values()) >= 4, (epochs, batches, counts, plot)
 
 
 async def test_a_panel_updated_with_content_of_its_size_is_not_laid_out_again(monkeypatch):

@@ -154,7 +154,7 @@ class TrainScreen(WorkbenchScreen):
             state = self.run.preview
         if state is None:
             return
-        if chart:  # (a plotext redraw costs 10-40 ms: batches and epochs redraw it every CHART_EVERY)
+        if chart:  # (a plotext redraw costs 10-40 ms: batches and epochs redraw it every `LossChart.every`)
             if self.chart_due is not None:
                 self.chart_due.stop()
             self.chart_drawn_at, self.chart_due = time.monotonic(), None

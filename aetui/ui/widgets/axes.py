@@ -30,17 +30,17 @@ def scaled(points: list[tuple[float, float]], log_scale: bool, zero: float | Non
     return [x for x, _ in kept], [(math.log10(y) if y > 0 else zero) if log_scale else y for _, y in kept]
 
 
-def symbol_points(px: list[float], py: list[float], index: int, count: int, most: int = 8
-                  ) -> tuple[list[float], list[float]]:
-    """Where curve `index` of `count` drawn together shows its symbol: at most `most` points spread
-    evenly along its line, each curve's shifted by its share of the spacing, so that curves lying on
-    one another still show every symbol, in turn (a point between two of the curve's own is on its
-    line: interpolated, in the values as plotted)."""
+def symbol_points(px: list[float], py: list[float], index: int, count: int, span: tuple[float, float],
+                  slots: int = 8) -> tuple[list[float], list[float]]:
+    """Where curve `index` of `count` drawn together shows its symbol: `slots` places spread evenly
+    over `span`, the x range of them all, each curve's shifted by its share of the spacing, so that
+    curves lying on one another still show every symbol, in turn; a curve takes the places inside
+    its own x range (a point between two of its own is on its line: interpolated, in the values as
+    plotted)."""
     if len(px) < 2:
         return list(px), list(py)
-    n = min(most, len(px))
-    step = (px[-1] - px[0]) / n
-    xs = [px[0] + step * (k + (index % count + 0.5) / count) for k in range(n)]
+    step = (span[1] - span[0]) / slots
+    xs = [x for k in range(slots) if px[0] <= (x := span[0] + step * (k + (index % count + 0.5) / count)) <= px[-1]]
     ys = []
     for x in xs:
         i = min(max(bisect_left(px, x), 1), len(px) - 1)

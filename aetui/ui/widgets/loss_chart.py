@@ -164,6 +164,7 @@ def draw(plt, state: RunState, mark: float | None, pending, log_scale: bool | No
     drawn: dict[str, list[str]] = {"left": [], "right": []}
     xs_all: list[float] = []
     symbols: list[tuple] = []
+    labels: list[tuple] = []
     logs = {}
     cut: dict[str, float] = {}  # curves whose first epoch reaches above their axis, and how high (a
     # running mean that starts far above where it settles: a VAE's first batch is near 543 nats)
@@ -198,12 +199,15 @@ def draw(plt, state: RunState, mark: float | None, pending, log_scale: bool | No
         elif plotted:
             limits = round_ticks(plt, plotted, yside=side)
         for name in (n for n in early if n in cut and limits):  # where it leaves the top: how high it goes
-            plt.text(f"↑{objective(cut[name])}", early[name][2], limits[1], color=COLOURS.get(name, OTHER),
-                     alignment="left", yside=side)
+            labels.append((f"↑{objective(cut[name])}", early[name][2], limits[1], COLOURS.get(name, OTHER), side))
         logs[side] = log
+    span = (min(xs_all), max(xs_all)) if xs_all else (0.0, 0.0)
+    slots = min(SYMBOLS, max((len(px) for px, *_ in symbols), default=0))
     for i, (px, py, colour, symbol, side) in enumerate(symbols):  # (over every line, each curve's apart)
-        sx, sy = symbol_points(px, py, i, len(symbols), SYMBOLS)
+        sx, sy = symbol_points(px, py, i, len(symbols), span, slots)
         plt.scatter(sx, sy, color=colour, marker=symbol, yside=side)
+    for text, x, y, colour, side in labels:  # (over the symbols)
+        plt.text(text, x, y, color=colour, alignment="left", yside=side)
     for x in thinned(sorted(set(state.change_positions())), MOST_MARKS):
         plt.vline(x, (255, 60, 60))
     for x in pending:
