@@ -38,7 +38,10 @@ def running(tmp_path, recipes):
     thread = threading.Thread(target=work, daemon=True)
     thread.start()
     path = tmp_path / "run"
-    wait_for(lambda: (path / channel.CONTROL / channel.INBOX).is_dir() and remote.read_progress(path))
+    # in its second epoch: the first epoch's end (validation and statistics traced, the first pictures)
+    # takes seconds on a loaded machine, more than a command's answer may wait (found failing once)
+    wait_for(lambda: (path / channel.CONTROL / channel.INBOX).is_dir() and
+             (remote.read_progress(path) or {}).get("epoch", 0) >= 2)
     try:
         yield path, controls, thread
     finally:
