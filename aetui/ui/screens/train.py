@@ -116,7 +116,7 @@ class TrainScreen(WorkbenchScreen):
             self.workbench.runner.prepare = None
 
     def run_moved(self, event) -> None:
-        """Redraw what `event` changes (a batch or an epoch: at most every `CHART_EVERY`, `LINE_EVERY`)."""
+        """Redraw what `event` changes (a batch or an epoch: the chart every `LossChart.every`, a line LINE_EVERY)."""
         from aetui.core import events
         chart, now = not isinstance(event, (events.SnapshotTaken, events.Validating)), time.monotonic()
         every = self.query_one(LossChart).every(CHART_EVERY)  # (more where a redraw costs more)
